@@ -1,0 +1,40 @@
+/** One benchmark figure line. */
+export interface BenchResult {
+  scenario: string;
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  mbPerSec: number;
+  p99LatencyMs?: number;
+  peakRssMb: number;
+  [extra: string]: unknown;
+}
+
+/** Samples RSS every 50 ms; `stop()` returns the peak in MB. */
+export function trackPeakRss(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, process.memoryUsage.rss());
+      return Math.round((peak / 1024 / 1024) * 10) / 10;
+    },
+  };
+}
+
+/** Builds a result with rounded rates from counts, bytes and elapsed nanoseconds. */
+export function result(scenario: string, events: number, bytes: number, elapsedNs: bigint, peakRssMb: number, extra: Record<string, unknown> = {}): BenchResult {
+  const seconds = Number(elapsedNs) / 1e9;
+  return {
+    scenario,
+    events,
+    seconds: Math.round(seconds * 1000) / 1000,
+    eventsPerSec: Math.round(events / seconds),
+    mbPerSec: Math.round((bytes / 1e6 / seconds) * 10) / 10,
+    peakRssMb,
+    ...extra,
+  };
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { agentCommand } from './commands/agent-command.js';
+import { pluginsCommand } from './commands/plugins-command.js';
+import { validateCommand } from './commands/validate-command.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export const USAGE = `Usage: sluice <command> [options]
+
+Commands:
+  agent     -f FILE [-n NAME] [--log-level LEVEL]   run an agent from a topology file
+  validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
+  plugins                                          list built-in and installed plugin component types
+
+Options:
+  -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
+  -n, --name NAME       agent name in the file (optional when it defines one agent)
+  --log-level LEVEL     trace | debug | info | warn | error (default info)
+  -h, --help            show this help
+  -v, --version         print the version
+`;
+
+/** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        file: { type: 'string', short: 'f' },
+        name: { type: 'string', short: 'n' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    err.write(`sluice: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    out.write(`sluice ${VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    out.write(USAGE);
+    return 0;
+  }
+  if (command === 'plugins') return pluginsCommand(process.cwd(), out, err);
+  if (command !== 'agent' && command !== 'validate') {
+    err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  if (!values.file) {
+    err.write(`sluice ${command}: -f FILE is required\n\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'validate') return validateCommand(values.file, values.name, out, err);
+  return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err });
+}

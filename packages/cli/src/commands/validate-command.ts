@@ -1,0 +1,30 @@
+import { readTopology, ConfigError, formatProblem } from '@sluice/config';
+import { loadTopology } from '@sluice/agent';
+import { SluiceError } from '@sluice/core';
+
+/** `sluice validate -f FILE [-n NAME]`: exit 0 when valid, 1 with every problem listed. */
+export async function validateCommand(file: string, agent: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  try {
+    const raw = await readTopology(file);
+    const { model } = await loadTopology(raw, agent === undefined ? {} : { agent });
+    const names = Object.keys(model.agents);
+    out.write(`${file}: valid (${names.map((n) => describe(model.agents[n]!)).join('; ')})\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err.write(`${file}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
+      for (const problem of error.problems) err.write(`  - ${formatProblem(problem)}\n`);
+      return 1;
+    }
+    if (error instanceof SluiceError) {
+      err.write(`${file}: ${error.message} [${error.code}]\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function describe(agent: { name: string; sources: object; channels: object; sinks: object }): string {
+  const count = (o: object): number => Object.keys(o).length;
+  return `agent '${agent.name}': ${count(agent.sources)} sources, ${count(agent.channels)} channels, ${count(agent.sinks)} sinks`;
+}

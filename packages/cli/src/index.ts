@@ -1,0 +1,2 @@
+export { main, USAGE } from './cli.js';
+export { findInstalledPlugins } from './commands/plugins-command.js';

@@ -1,0 +1,18 @@
+/**
+ * A topology as read from a file, before validation: plain data in the YAML shape. Flume
+ * .properties files are translated into this shape; `flume` then remembers, per component
+ * pointer, the original keys so component-specific translations and error messages can use them.
+ */
+export interface RawTopology {
+  data: unknown;
+  file?: string;
+  format: 'yaml' | 'properties';
+  /** Component pointer -> the component's Flume properties (prefix stripped) and key prefix. */
+  flume?: Map<string, FlumeComponentProperties>;
+}
+
+/** The Flume keys of one component, with the prefix that makes them full keys again. */
+export interface FlumeComponentProperties {
+  prefix: string;
+  properties: Record<string, string>;
+}

@@ -1,0 +1,391 @@
+import path from 'node:path';
+import { parseDuration, type AnyComponentDefinition, type ComponentKind } from '@sluice/core';
+import { closest } from './closest.js';
+import type { ComponentLookup } from './component-lookup.js';
+import { camelCaseKey, defaultFromFlume } from './flume-aliases.js';
+import type {
+  AgentModel, ChannelModel, ComponentModel, SinkGroupModel, SinkModel, SourceModel, TopologyModel,
+} from './model.js';
+import { pointer, type Problem } from './problem.js';
+import type { RawTopology } from './raw-topology.js';
+import { validateComponentConfig } from './schema-validator.js';
+
+const TOP_KEYS = ['plugins', 'agents', 'monitoring'];
+const AGENT_KEYS = ['sources', 'channels', 'sinks', 'sinkGroups', 'drainTimeout', 'dataDir'];
+const RESERVED: Record<'source' | 'channel' | 'sink', string[]> = {
+  source: ['type', 'channels', 'interceptors', 'selector'],
+  channel: ['type'],
+  sink: ['type', 'channel', 'deadLetter'],
+};
+
+/** The outcome of {@link validateTopology}: a model only when there were no problems. */
+export interface ValidationResult {
+  model?: TopologyModel;
+  problems: Problem[];
+}
+
+/** Options for {@link validateTopology}. */
+export interface ValidateOptions {
+  /** Only validate this agent (the file may define others). */
+  agent?: string;
+  /** Directory relative plugin paths resolve against (default: the file's directory or cwd). */
+  baseDir?: string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Checks a raw topology completely and reports every problem at once: the file's shape, each
+ * component's type and config against its schema, and the graph (references, unconnected
+ * channels, duplicate names, clashing ports, batch sizes above a channel's transactionCapacity).
+ * Nothing is started and nothing is replaced by a default silently.
+ */
+export function validateTopology(raw: RawTopology, lookup: ComponentLookup, options: ValidateOptions = {}): ValidationResult {
+  const problems: Problem[] = [];
+  const data = raw.data;
+  const coerce = raw.format === 'properties';
+  const baseDir = options.baseDir ?? (raw.file ? path.dirname(path.resolve(raw.file)) : process.cwd());
+  if (!isObject(data)) {
+    problems.push({ path: '', message: 'the topology must be a mapping with an `agents:` key', hint: 'see examples/single-agent/topology.yaml' });
+    return { problems: withKeys(problems, raw) };
+  }
+  checkKeys(data, TOP_KEYS, '', 'top-level key', problems);
+  const plugins = Array.isArray(data.plugins) && data.plugins.every((p) => typeof p === 'string') ? (data.plugins as string[]) : [];
+  if (data.plugins !== undefined && plugins.length !== (data.plugins as unknown[]).length) {
+    problems.push({ path: '/plugins', message: 'must be a list of package names or paths', hint: 'plugins: ["@sluice/plugin-kafka", "./my-plugin"]' });
+  }
+  const monitoring = checkMonitoring(data.monitoring, problems);
+  const agents: Record<string, AgentModel> = {};
+  if (!isObject(data.agents) || Object.keys(data.agents).length === 0) {
+    problems.push({ path: '/agents', message: 'no agent is defined', hint: 'add agents: { myagent: { sources: ..., channels: ..., sinks: ... } }' });
+  } else {
+    const names = options.agent === undefined ? Object.keys(data.agents) : [options.agent];
+    if (options.agent !== undefined && !(options.agent in data.agents)) {
+      const guess = closest(options.agent, Object.keys(data.agents));
+      problems.push({ path: '/agents', message: `no agent named '${options.agent}'`, hint: guess ? `did you mean '${guess}'?` : `agents in this file: ${Object.keys(data.agents).join(', ')}` });
+    }
+    for (const name of names) {
+      if (!(name in data.agents)) continue;
+      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems).run();
+      if (agent) agents[name] = agent;
+    }
+  }
+  if (problems.length > 0) return { problems: withKeys(problems, raw) };
+  const model: TopologyModel = { plugins, agents, monitoring, baseDir, ...(raw.file ? { file: path.resolve(raw.file) } : {}) };
+  return { model: deepFreeze(model), problems };
+}
+
+function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['monitoring'] {
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    problems.push({ path: '/monitoring', message: 'must be a mapping', hint: 'monitoring: { http: { port: 41414 } }' });
+    return {};
+  }
+  checkKeys(value, ['http'], '/monitoring', 'monitoring key', problems);
+  if (value.http === undefined) return {};
+  if (!isObject(value.http)) {
+    problems.push({ path: '/monitoring/http', message: 'must be a mapping', hint: 'http: { port: 41414, host: 127.0.0.1 }' });
+    return {};
+  }
+  checkKeys(value.http, ['port', 'host'], '/monitoring/http', 'monitoring.http key', problems);
+  const port = Number(value.http.port ?? 41414);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push({ path: '/monitoring/http/port', message: 'must be a port number from 0 to 65535' });
+  const host = value.http.host ?? '127.0.0.1';
+  if (typeof host !== 'string') problems.push({ path: '/monitoring/http/host', message: 'must be an address string' });
+  return { http: { port, host: String(host) } };
+}
+
+function checkKeys(object: Json, allowed: string[], at: string, what: string, problems: Problem[]): void {
+  for (const key of Object.keys(object)) {
+    if (allowed.includes(key)) continue;
+    const guess = closest(key, allowed);
+    problems.push({ path: `${at}/${key}`, message: `unknown ${what} '${key}'`, hint: guess ? `did you mean '${guess}'?` : `allowed: ${allowed.join(', ')}` });
+  }
+}
+
+class AgentValidator {
+  private readonly base: string;
+  private readonly claims = new Map<string, string>();
+  private readonly channelConfigs = new Map<string, Json>();
+
+  constructor(
+    private readonly name: string,
+    private readonly value: unknown,
+    private readonly lookup: ComponentLookup,
+    private readonly raw: RawTopology,
+    private readonly coerce: boolean,
+    private readonly problems: Problem[],
+  ) {
+    this.base = pointer('agents', name);
+  }
+
+  run(): AgentModel | undefined {
+    const { problems, base } = this;
+    if (!isObject(this.value)) {
+      problems.push({ path: base, message: 'an agent must be a mapping of sources, channels and sinks' });
+      return undefined;
+    }
+    const agent = this.value;
+    checkKeys(agent, AGENT_KEYS, base, 'agent key', problems);
+    let drainTimeoutMs = 30_000;
+    if (agent.drainTimeout !== undefined) {
+      try {
+        drainTimeoutMs = parseDuration(String(agent.drainTimeout));
+      } catch {
+        problems.push({ path: `${base}/drainTimeout`, message: 'must be a duration like 30s' });
+      }
+    }
+    const dataDir = typeof agent.dataDir === 'string' ? agent.dataDir : path.join('data', this.name);
+    const channels = this.section(agent, 'channels', (n, v, p) => this.channel(n, v, p));
+    const sources = this.section(agent, 'sources', (n, v, p) => this.source(n, v, p, channels));
+    const sinks = this.section(agent, 'sinks', (n, v, p) => this.sink(n, v, p, channels));
+    const sinkGroups = this.section(agent, 'sinkGroups', (n, v, p) => this.group(n, v, p, sinks));
+    if (Object.keys(channels).length === 0 && !this.problems.some((p) => p.path.startsWith(`${base}/channels`))) {
+      problems.push({ path: `${base}/channels`, message: 'the agent has no channel', hint: 'add at least one channel, e.g. channels: { c1: { type: memory } }' });
+    }
+    if (Object.keys(sources).length === 0 && Object.keys(sinks).length === 0) {
+      problems.push({ path: base, message: 'the agent has neither a source nor a sink', hint: 'add sources and sinks that use its channels' });
+    }
+    this.checkUnconnected(channels, sources, sinks);
+    this.checkGroupMembership(sinkGroups);
+    return { name: this.name, drainTimeoutMs, dataDir, sources, channels, sinks, sinkGroups };
+  }
+
+  private section<T>(agent: Json, key: string, build: (name: string, value: Json, path: string) => T | undefined): Record<string, T> {
+    const out: Record<string, T> = {};
+    const section = agent[key];
+    if (section === undefined || section === null) return out;
+    if (!isObject(section)) {
+      this.problems.push({ path: `${this.base}/${key}`, message: `must be a mapping of ${key} by name` });
+      return out;
+    }
+    for (const [name, value] of Object.entries(section)) {
+      const path = `${this.base}/${key}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (!isObject(value)) {
+        this.problems.push({ path, message: 'must be a mapping with at least a type', hint: `${name}: { type: ... }` });
+        continue;
+      }
+      const built = build(name, value, path);
+      if (built !== undefined) out[name] = built;
+    }
+    return out;
+  }
+
+  /** Resolves the definition and validates the config of one typed component. */
+  private component(kind: ComponentKind, value: Json, path: string, reserved: string[], name: string): ComponentModel | undefined {
+    const type = value.type;
+    if (typeof type !== 'string' || type === '') {
+      this.problems.push({ path: `${path}/type`, message: `${kind} type is missing`, hint: `known ${kind} types: ${this.lookup.types(kind).join(', ')}` });
+      return undefined;
+    }
+    const definition = this.lookup.find(kind, type);
+    const conflict = definition ? undefined : this.lookup.describeMissing?.(kind, type);
+    if (conflict) {
+      this.problems.push({ path: `${path}/type`, message: conflict, hint: 'use package#type to choose one plugin\'s component' });
+      return undefined;
+    }
+    if (!definition) {
+      const guess = closest(type, this.lookup.types(kind));
+      this.problems.push({
+        path: `${path}/type`,
+        message: `unknown ${kind} type '${type}'`,
+        hint: guess ? `did you mean '${guess}'?` : `known ${kind} types: ${this.lookup.types(kind).join(', ') || 'none'}; a plugin's types need its package in plugins:`,
+      });
+      return undefined;
+    }
+    const config = this.configOf(definition, value, path, reserved);
+    const validated = validateComponentConfig(definition, config, path, this.problems, this.coerce);
+    for (const resource of definition.resources?.(validated) ?? []) {
+      const other = this.claims.get(resource.id);
+      if (other) this.problems.push({ path: `${path}/${resource.key}`, message: `${resource.id} is already used by ${other}`, hint: 'give each component its own port or directory' });
+      else this.claims.set(resource.id, path);
+    }
+    return { name, type, config: validated };
+  }
+
+  private configOf(definition: AnyComponentDefinition, value: Json, path: string, reserved: string[]): Json {
+    const flume = this.raw.flume?.get(path);
+    if (flume) return (definition.fromFlume ?? defaultFromFlume)(flume.properties);
+    const config: Json = {};
+    for (const [key, item] of Object.entries(value)) if (!reserved.includes(key)) config[key] = item;
+    return config;
+  }
+
+  private channel(name: string, value: Json, path: string): ChannelModel | undefined {
+    const model = this.component('channel', value, path, RESERVED.channel, name);
+    if (model) this.channelConfigs.set(name, model.config as Json);
+    return model;
+  }
+
+  private source(name: string, value: Json, path: string, channels: Record<string, ChannelModel>): SourceModel | undefined {
+    const model = this.component('source', value, path, RESERVED.source, name);
+    const targets = value.channels;
+    let channelNames: string[] = [];
+    if (!Array.isArray(targets) || targets.length === 0 || !targets.every((t) => typeof t === 'string')) {
+      this.problems.push({ path: `${path}/channels`, message: 'a source needs a list of channels', hint: 'channels: [c1]' });
+    } else {
+      channelNames = targets as string[];
+      targets.forEach((target, i) => this.requireChannel(String(target), `${path}/channels/${i}`, channels));
+      if (new Set(channelNames).size !== channelNames.length) this.problems.push({ path: `${path}/channels`, message: 'lists a channel twice' });
+    }
+    const interceptors: ComponentModel[] = [];
+    if (value.interceptors !== undefined) {
+      if (!Array.isArray(value.interceptors)) {
+        this.problems.push({ path: `${path}/interceptors`, message: 'must be a list', hint: 'interceptors: [{ type: timestamp }]' });
+      } else {
+        value.interceptors.forEach((entry, i) => {
+          const ipath = `${path}/interceptors/${i}`;
+          if (!isObject(entry)) return this.problems.push({ path: ipath, message: 'must be a mapping with a type' });
+          const built = this.component('interceptor', entry, ipath, ['type', 'name'], typeof entry.name === 'string' ? entry.name : `${name}-i${i}`);
+          if (built) interceptors.push(built);
+          return undefined;
+        });
+      }
+    }
+    let selector: ComponentModel | undefined = { name: `${name}-selector`, type: 'replicating', config: { optional: [] } };
+    if (value.selector !== undefined) {
+      if (!isObject(value.selector)) {
+        this.problems.push({ path: `${path}/selector`, message: 'must be a mapping with a type', hint: 'selector: { type: multiplexing, header: tier, mapping: { gold: [c1] } }' });
+      } else {
+        selector = this.component('selector', { type: 'replicating', ...value.selector }, `${path}/selector`, ['type'], `${name}-selector`);
+        for (const [key, referenced] of selectorChannels(selector?.config)) {
+          if (!channelNames.includes(referenced)) this.problems.push({ path: `${path}/selector/${key}`, message: `channel '${referenced}' is not one of this source's channels`, hint: `add it to channels: [${[...channelNames, referenced].join(', ')}]` });
+        }
+      }
+    }
+    if (model) this.checkBatchSize(model, channelNames, path);
+    if (!model || !selector) return undefined;
+    return { ...model, channels: channelNames, interceptors, selector };
+  }
+
+  private sink(name: string, value: Json, path: string, channels: Record<string, ChannelModel>): SinkModel | undefined {
+    const model = this.component('sink', value, path, RESERVED.sink, name);
+    const channel = value.channel;
+    if (typeof channel !== 'string' || channel === '') {
+      const hint = Array.isArray(value.channels) ? 'a sink reads from exactly one channel: write channel: <name> (singular)' : 'channel: c1';
+      this.problems.push({ path: `${path}/channel`, message: 'a sink needs the channel it drains', hint });
+    } else {
+      this.requireChannel(channel, `${path}/channel`, channels);
+    }
+    let deadLetter: SinkModel['deadLetter'];
+    if (value.deadLetter !== undefined) {
+      const dl = value.deadLetter;
+      if (!isObject(dl) || typeof dl.channel !== 'string') {
+        this.problems.push({ path: `${path}/deadLetter`, message: 'must be { channel, after }', hint: 'deadLetter: { channel: rejected, after: 3 }' });
+      } else {
+        checkKeys(dl, ['channel', 'after'], `${path}/deadLetter`, 'deadLetter key', this.problems);
+        this.requireChannel(dl.channel, `${path}/deadLetter/channel`, channels);
+        if (dl.channel === channel) this.problems.push({ path: `${path}/deadLetter/channel`, message: 'must differ from the channel the sink drains' });
+        const after = Number(dl.after ?? 1);
+        if (!Number.isInteger(after) || after < 1) this.problems.push({ path: `${path}/deadLetter/after`, message: 'must be a whole number of failed deliveries, at least 1' });
+        deadLetter = { channel: dl.channel, after };
+      }
+    }
+    if (model && typeof channel === 'string') this.checkBatchSize(model, [channel], path);
+    if (!model || typeof channel !== 'string') return undefined;
+    return deadLetter ? { ...model, channel, deadLetter } : { ...model, channel };
+  }
+
+  private group(name: string, value: Json, path: string, sinks: Record<string, SinkModel>): SinkGroupModel | undefined {
+    checkKeys(value, ['sinks', 'processor'], path, 'sink group key', this.problems);
+    const members = value.sinks;
+    let names: string[] = [];
+    if (!Array.isArray(members) || members.length === 0 || !members.every((m) => typeof m === 'string')) {
+      this.problems.push({ path: `${path}/sinks`, message: 'a sink group needs a list of sinks', hint: 'sinks: [k1, k2]' });
+    } else {
+      names = members as string[];
+      names.forEach((sink, i) => {
+        if (!(sink in sinks) && !this.problems.some((p) => p.path.startsWith(`${this.base}/sinks/${sink}`))) {
+          const guess = closest(sink, Object.keys(sinks));
+          this.problems.push({ path: `${path}/sinks/${i}`, message: `no sink named '${sink}'`, hint: guess ? `did you mean '${guess}'?` : 'define it under sinks:' });
+        }
+      });
+    }
+    const processorValue = isObject(value.processor) ? value.processor : { type: 'default' };
+    const processor = this.component('processor', processorValue, `${path}/processor`, ['type'], `${name}-processor`);
+    if (!processor) return undefined;
+    return { name, sinks: names, processor };
+  }
+
+  private requireChannel(channel: string, path: string, channels: Record<string, ChannelModel>): void {
+    if (channel in channels) return;
+    if (this.problems.some((p) => p.path.startsWith(`${this.base}/channels/${channel}`))) return;
+    const guess = closest(channel, Object.keys(channels));
+    this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${Object.keys(channels).join(', ') || 'none'}` });
+  }
+
+  private checkBatchSize(model: ComponentModel, channelNames: string[], path: string): void {
+    const batchSize = model.config.batchSize;
+    if (typeof batchSize !== 'number') return;
+    for (const channel of channelNames) {
+      const capacity = this.channelConfigs.get(channel)?.transactionCapacity;
+      if (typeof capacity === 'number' && batchSize > capacity) {
+        this.problems.push({ path: `${path}/batchSize`, message: `batchSize ${batchSize} is larger than channel '${channel}' transactionCapacity ${capacity}`, hint: `lower batchSize or raise transactionCapacity of '${channel}' to at least ${batchSize}` });
+      }
+    }
+  }
+
+  private checkUnconnected(channels: Record<string, ChannelModel>, sources: Record<string, SourceModel>, sinks: Record<string, SinkModel>): void {
+    const used = new Set<string>();
+    for (const source of Object.values(sources)) source.channels.forEach((c) => used.add(c));
+    for (const sink of Object.values(sinks)) {
+      used.add(sink.channel);
+      if (sink.deadLetter) used.add(sink.deadLetter.channel);
+    }
+    for (const name of Object.keys(channels)) {
+      if (!used.has(name)) this.problems.push({ path: `${this.base}/channels/${name}`, message: `channel '${name}' is not used by any source or sink`, hint: 'connect it (a source\'s channels or a sink\'s channel) or delete it' });
+    }
+  }
+
+  private checkGroupMembership(groups: Record<string, SinkGroupModel>): void {
+    const owner = new Map<string, string>();
+    for (const group of Object.values(groups)) {
+      for (const sink of group.sinks) {
+        const other = owner.get(sink);
+        if (other) this.problems.push({ path: `${this.base}/sinkGroups/${group.name}/sinks`, message: `sink '${sink}' is already in group '${other}'`, hint: 'a sink belongs to at most one group' });
+        else owner.set(sink, group.name);
+      }
+    }
+  }
+}
+
+/** Channels a selector config names (multiplexing `mapping`, `default`, `optional`), with their keys. */
+function selectorChannels(config: Readonly<Record<string, unknown>> | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  if (!config) return out;
+  const visit = (value: unknown, key: string): void => {
+    if (typeof value === 'string') out.push([key, value]);
+    else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${key}/${i}`));
+    else if (isObject(value)) for (const [k, v] of Object.entries(value)) visit(v, `${key}/${k}`);
+  };
+  for (const key of ['mapping', 'default', 'optional']) if (config[key] !== undefined) visit(config[key], key);
+  return out;
+}
+
+/** Adds the original .properties key to problems on Flume files. */
+function withKeys(problems: Problem[], raw: RawTopology): Problem[] {
+  if (!raw.flume) return problems;
+  return problems.map((problem) => {
+    if (problem.key) return problem;
+    let at = problem.path;
+    while (at) {
+      const component = raw.flume!.get(at);
+      if (component) {
+        const rest = problem.path.slice(at.length).replace(/^\//, '').split('/')[0]!;
+        const original = rest === '' ? undefined : rest in component.properties ? rest : Object.keys(component.properties).find((k) => camelCaseKey(k) === rest);
+        return { ...problem, key: original ? `${component.prefix}${original}` : component.prefix.replace(/\.$/, '') };
+      }
+      at = at.slice(0, at.lastIndexOf('/'));
+    }
+    return problem;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value as object)) deepFreeze(item);
+  }
+  return value;
+}

@@ -1,0 +1,75 @@
+import type { Channel } from './channel.js';
+import type { SluiceEvent } from './event.js';
+import { silentLogger, type Logger } from './logger.js';
+import { MetricGroup, type MetricKind } from './metrics.js';
+import type { NamedSink } from './sink-processor.js';
+import { Telemetry } from './telemetry.js';
+
+/** Services the agent injects into every component it creates. */
+export interface ComponentContext {
+  /** The agent's name (`-n`). */
+  readonly agent: string;
+  /** The component's name in the topology. */
+  readonly name: string;
+  /** A logger bound to this component. */
+  readonly logger: Logger;
+  /** This component's counters, reported at /metrics. */
+  readonly metrics: MetricGroup;
+  /** The agent-wide telemetry stream. */
+  readonly telemetry: Telemetry;
+  /** A directory this component may use for state (created on demand by the component). */
+  readonly dataDir: string;
+  /** The directory of the topology file; resolve relative paths in config against process.cwd(). */
+  readonly configDir: string;
+}
+
+/** Context of a source: `deliver` runs the interceptors and selector and commits to the channels. */
+export interface SourceContext extends ComponentContext {
+  /**
+   * Delivers one batch. Resolves once every required channel committed it; rejects with a
+   * SluiceError (SLUICE_CHANNEL_FULL is retriable) otherwise, in which case nothing was committed
+   * to the failing channel and the source must retry or refuse the batch to its client.
+   */
+  deliver(events: SluiceEvent[]): Promise<void>;
+}
+
+/** Context of a sink: the channel it drains. */
+export interface SinkContext extends ComponentContext {
+  readonly channel: Channel;
+}
+
+/** Context of a channel selector: the source's channels by name, in topology order. */
+export interface SelectorContext extends ComponentContext {
+  readonly channels: ReadonlyMap<string, Channel>;
+}
+
+/** Context of a sink processor: the group's sinks in topology order. */
+export interface ProcessorContext extends ComponentContext {
+  readonly sinks: readonly NamedSink[];
+}
+
+/** Options for {@link createComponentContext}. */
+export interface ContextOptions {
+  agent?: string;
+  name: string;
+  kind: MetricKind;
+  type?: string;
+  logger?: Logger;
+  telemetry?: Telemetry;
+  dataDir?: string;
+  configDir?: string;
+}
+
+/** Builds a context for a component outside an agent (tests, the testkit, embedding). */
+export function createComponentContext(options: ContextOptions): ComponentContext {
+  const logger = options.logger ?? silentLogger;
+  return {
+    agent: options.agent ?? 'test',
+    name: options.name,
+    logger: logger.child({ component: options.name }),
+    metrics: new MetricGroup(options.kind, options.name, options.type ?? ''),
+    telemetry: options.telemetry ?? new Telemetry(),
+    dataDir: options.dataDir ?? process.cwd(),
+    configDir: options.configDir ?? process.cwd(),
+  };
+}

@@ -1,0 +1,99 @@
+import type { JSONSchemaType } from 'ajv';
+import type { Channel } from './channel.js';
+import type {
+  ComponentContext, ProcessorContext, SelectorContext, SinkContext, SourceContext,
+} from './context.js';
+import type { Interceptor } from './interceptor.js';
+import type { ChannelSelector } from './selector.js';
+import type { Sink } from './sink.js';
+import type { SinkProcessor } from './sink-processor.js';
+import type { Source } from './source.js';
+
+/** The kinds of component a plugin can provide. */
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'interceptor' | 'selector' | 'processor';
+
+/** What `create` receives, per kind. */
+export interface ContextByKind {
+  source: SourceContext;
+  channel: ComponentContext;
+  sink: SinkContext;
+  interceptor: ComponentContext;
+  selector: SelectorContext;
+  processor: ProcessorContext;
+}
+
+/** What `create` returns, per kind. */
+export interface InstanceByKind {
+  source: Source;
+  channel: Channel;
+  sink: Sink;
+  interceptor: Interceptor;
+  selector: ChannelSelector;
+  processor: SinkProcessor;
+}
+
+/** A resource a component claims (a listening port, a directory) so clashes fail before start. */
+export interface ClaimedResource {
+  /** e.g. `tcp:0.0.0.0:5140`, `udp:0.0.0.0:514`, `dir:/var/lib/sluice/c1`. */
+  id: string;
+  /** The config key that claims it, for the error path (e.g. `port`). */
+  key: string;
+}
+
+/**
+ * Describes one component type. The agent validates the user's config against `schema` (with
+ * defaults applied, additional properties rejected), then calls `create` with the frozen result.
+ */
+export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C = any> {
+  kind: K;
+  /** The topology `type` name: a lowercase noun (`memory`, `file_roll`, `syslog_tcp`). */
+  type: string;
+  /** One line saying what it does, for `sluice plugins` and docs/components.md. */
+  description: string;
+  /** The delivery guarantee, in plain words (docs/components.md). */
+  guarantee: string;
+  /** JSON Schema of the config, `additionalProperties: false`, a description and default per field. */
+  schema: JSONSchemaType<C>;
+  /** Optional behaviours the conformance suites test (e.g. `{ durable: true }`). */
+  capabilities?: Readonly<Record<string, boolean>>;
+  /** Resources the component would claim with this config, checked for clashes before start. */
+  resources?(config: C): ClaimedResource[];
+  /**
+   * Translates the keys of a Flume `.properties` component (already stripped of the component
+   * prefix, values as strings) into this component's config. Default: camelCase each key.
+   */
+  fromFlume?(properties: Record<string, string>): Record<string, unknown>;
+  create(config: C, ctx: ContextByKind[K]): InstanceByKind[K];
+}
+
+/** Any component definition, for registries (the config type erased). */
+export interface AnyComponentDefinition {
+  readonly kind: ComponentKind;
+  readonly type: string;
+  readonly description: string;
+  readonly guarantee: string;
+  readonly schema: object;
+  readonly capabilities?: Readonly<Record<string, boolean>>;
+  resources?(config: any): ClaimedResource[];
+  fromFlume?(properties: Record<string, string>): Record<string, unknown>;
+  create(config: any, ctx: any): unknown;
+}
+
+/** Declares a component type; returns it unchanged with its config type checked against the schema. */
+export function defineComponent<K extends ComponentKind, C>(definition: ComponentDefinition<K, C>): ComponentDefinition<K, C> {
+  return Object.freeze(definition);
+}
+
+/** A plugin: data describing the components an npm package provides. No side effects at import. */
+export interface PluginDefinition {
+  /** The npm package name. */
+  name: string;
+  /** The @sluice/core semver range the plugin was built for (e.g. `^0.1.0`). */
+  core: string;
+  components: readonly AnyComponentDefinition[];
+}
+
+/** Declares a plugin; the package's default export. */
+export function definePlugin(plugin: PluginDefinition): PluginDefinition {
+  return Object.freeze({ ...plugin, components: Object.freeze([...plugin.components]) });
+}
