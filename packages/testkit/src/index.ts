@@ -1,1 +1,5 @@
 export * from './channel-suite.js';
+export * from './sink-suite.js';
+export * from './source-suite.js';
+export * from './suite-context.js';
+export * from './run-agent.js';
