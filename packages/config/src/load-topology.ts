@@ -21,8 +21,9 @@ export function isPropertiesFile(file: string): boolean {
 }
 
 /**
- * Parses topology text into its raw form and substitutes `${ENV}` variables. Syntax errors and
- * unset variables are all collected and thrown together as one ConfigError (SLUICE_CONFIG_INVALID).
+ * Parses topology text into its raw form and substitutes `${ENV}` variables. YAML syntax errors
+ * throw a ConfigError (SLUICE_CONFIG_INVALID) at once; unset variables and Flume list mistakes are
+ * kept in `problems` so validation reports them together with everything else.
  */
 export function parseTopology(text: string, file?: string, options: ParseOptions = {}): RawTopology {
   const format = options.format ?? (file && isPropertiesFile(file) ? 'properties' : 'yaml');
@@ -33,15 +34,16 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
     raw = fromFlumeProperties(substituted, problems, file);
   } else {
     const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-    for (const error of document.errors) {
+    // A syntax error cascades into many; the first few say where to look.
+    for (const error of document.errors.slice(0, 3)) {
       const line = error.linePos?.[0];
       problems.push({ path: '', message: `${line ? `line ${line.line}, column ${line.col}: ` : ''}${error.message.split('\n')[0]}`, hint: 'fix the YAML syntax' });
     }
     const data = problems.length > 0 ? undefined : substituteEnv(document.toJS(), options.env ?? process.env, problems);
+    if (document.errors.length > 0) throw new ConfigError(problems, file);
     raw = { data, format: 'yaml', ...(file ? { file } : {}) };
   }
-  if (problems.length > 0) throw new ConfigError(problems, file);
-  return raw;
+  return problems.length > 0 ? { ...raw, problems } : raw;
 }
 
 /** Reads and parses a topology file (see {@link parseTopology}). */

@@ -1,3 +1,5 @@
+import type { Problem } from './problem.js';
+
 /**
  * A topology as read from a file, before validation: plain data in the YAML shape. Flume
  * .properties files are translated into this shape; `flume` then remembers, per component
@@ -7,6 +9,8 @@ export interface RawTopology {
   data: unknown;
   file?: string;
   format: 'yaml' | 'properties';
+  /** Problems found while reading (unset variables, Flume list mistakes), reported with the rest by validation. */
+  problems?: Problem[];
   /** Component pointer -> the component's Flume properties (prefix stripped) and key prefix. */
   flume?: Map<string, FlumeComponentProperties>;
 }

@@ -42,7 +42,7 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
  * Nothing is started and nothing is replaced by a default silently.
  */
 export function validateTopology(raw: RawTopology, lookup: ComponentLookup, options: ValidateOptions = {}): ValidationResult {
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...(raw.problems ?? [])];
   const data = raw.data;
   const coerce = raw.format === 'properties';
   const baseDir = options.baseDir ?? (raw.file ? path.dirname(path.resolve(raw.file)) : process.cwd());
@@ -373,7 +373,9 @@ function withKeys(problems: Problem[], raw: RawTopology): Problem[] {
       const component = raw.flume!.get(at);
       if (component) {
         const rest = problem.path.slice(at.length).replace(/^\//, '').split('/')[0]!;
-        const original = rest === '' ? undefined : rest in component.properties ? rest : Object.keys(component.properties).find((k) => camelCaseKey(k) === rest);
+        const original = rest === '' ? undefined
+          : rest in component.properties || ['type', 'channels', 'channel'].includes(rest) ? rest
+            : Object.keys(component.properties).find((k) => camelCaseKey(k) === rest);
         return { ...problem, key: original ? `${component.prefix}${original}` : component.prefix.replace(/\.$/, '') };
       }
       at = at.slice(0, at.lastIndexOf('/'));
