@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { agentCommand } from './commands/agent-command.js';
+import { docsCommand } from './commands/docs-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
@@ -12,6 +13,7 @@ Commands:
   agent     -f FILE [-n NAME] [--log-level LEVEL]   run an agent from a topology file
   validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
   plugins                                          list built-in and installed plugin component types
+  docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
 
 Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
@@ -34,6 +36,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        out: { type: 'string', default: 'docs' },
+        check: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -51,6 +55,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 0;
   }
   if (command === 'plugins') return pluginsCommand(process.cwd(), out, err);
+  if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
   if (command !== 'agent' && command !== 'validate') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
     return 2;
