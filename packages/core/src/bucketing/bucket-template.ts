@@ -1,0 +1,224 @@
+import os from 'node:os';
+import { SluiceError } from '../errors.js';
+import type { SluiceEvent } from '../event.js';
+
+/** Units a timestamp can be rounded down to before the time escapes are expanded. */
+export type RoundUnit = 'second' | 'minute' | 'hour' | 'day';
+
+/** Options of {@link BucketTemplate}; the names follow Flume's hdfs sink keys. */
+export interface BucketTemplateOptions {
+  /** Round the timestamp down to a multiple of `roundValue` `roundUnit`s (Flume `round`). */
+  round?: boolean;
+  /** The multiple to round down to, e.g. 10 with `minute` gives 10-minute buckets. */
+  roundValue?: number;
+  roundUnit?: RoundUnit;
+  /** Use the agent's clock instead of the event's `timestamp` header (Flume `useLocalTimeStamp`). */
+  useLocalTimeStamp?: boolean;
+  /** `utc` (default) or `local`: the time zone of the date escapes. */
+  timeZone?: 'utc' | 'local';
+  /** The header holding the event time in epoch milliseconds (default `timestamp`). */
+  timestampHeader?: string;
+}
+
+type Part =
+  | { kind: 'text'; text: string }
+  | { kind: 'header'; name: string }
+  | { kind: 'time'; field: string };
+
+const UNIT_MS: Record<RoundUnit, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+const TIME_FIELDS = new Set('YymndeHkIMSpjaAbBcDzst'.split(''));
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/**
+ * Makes a header value safe to splice into a path or key: it can never add a path segment or
+ * climb out of the prefix. `/`, `\`, `%`, control characters and leading dots are
+ * percent-encoded (`../../etc` becomes `%2E%2E%2F..%2Fetc`), everything else is kept.
+ */
+export function encodeHeaderValue(value: string): string {
+  let out = '';
+  let leading = true;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || ch === '/' || ch === '\\' || ch === '%' || (leading && ch === '.')) {
+      out += `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    } else {
+      out += ch;
+    }
+    if (ch !== '.') leading = false;
+  }
+  return out;
+}
+
+/**
+ * A compiled path/key template with Flume's escapes, shared by the hdfs and s3 sinks:
+ * `%{header}` (value encoded by {@link encodeHeaderValue}), `%[localhost] %[IP] %[FQDN]`,
+ * `%t` (epoch ms), `%s` (epoch s), the date fields `%Y %y %m %n %d %e %H %k %I %M %S %p %j %a
+ * %A %b %B %c %D %z`, and `%%` for a literal percent sign.
+ *
+ * Sinks compile the template once at construction (which throws SLUICE_CONFIG_INVALID on an
+ * unknown escape) and call {@link render} per event. Rendering an event without a usable
+ * `timestamp` header, when the template has time escapes and `useLocalTimeStamp` is off, throws
+ * the non-retriable SLUICE_EVENT_REJECTED (retrying cannot invent the missing time).
+ */
+export class BucketTemplate {
+  private readonly parts: Part[];
+  /** True when the rendered value depends on the event's time. */
+  readonly usesTime: boolean;
+  /** True when the rendered value is the same for every event. */
+  readonly constant: boolean;
+  private readonly roundMs: number;
+  private readonly local: boolean;
+  private readonly timestampHeader: string;
+
+  constructor(readonly template: string, private readonly options: BucketTemplateOptions = {}) {
+    this.parts = parseTemplate(template);
+    this.usesTime = this.parts.some((p) => p.kind === 'time');
+    this.constant = this.parts.every((p) => p.kind === 'text');
+    this.roundMs = options.round ? (options.roundValue ?? 1) * UNIT_MS[options.roundUnit ?? 'second'] : 0;
+    this.local = options.timeZone === 'local';
+    this.timestampHeader = options.timestampHeader ?? 'timestamp';
+  }
+
+  /** The literal text before the first escape: everything rendered starts with it. */
+  get staticPrefix(): string {
+    let out = '';
+    for (const part of this.parts) {
+      if (part.kind !== 'text') break;
+      out += part.text;
+    }
+    return out;
+  }
+
+  /** Expands the template for one event; `now` is the agent clock used with useLocalTimeStamp. */
+  render(event: SluiceEvent, now = Date.now()): string {
+    if (this.constant) return this.parts.length === 0 ? '' : (this.parts[0] as { text: string }).text;
+    let time = 0;
+    if (this.usesTime) time = this.eventTime(event, now);
+    let date: Date | undefined;
+    let out = '';
+    for (const part of this.parts) {
+      if (part.kind === 'text') out += part.text;
+      else if (part.kind === 'header') out += encodeHeaderValue(event.headers[part.name] ?? '');
+      else {
+        date ??= new Date(time);
+        out += this.timeField(part.field, time, date);
+      }
+    }
+    return out;
+  }
+
+  private eventTime(event: SluiceEvent, now: number): number {
+    let time = now;
+    if (!this.options.useLocalTimeStamp) {
+      const raw = event.headers[this.timestampHeader];
+      time = raw === undefined ? NaN : Number(raw);
+      if (!Number.isFinite(time)) {
+        throw new SluiceError('SLUICE_EVENT_REJECTED', `bucket template '${this.template}' has time escapes but an event has no numeric '${this.timestampHeader}' header (got ${JSON.stringify(raw)}); add the timestamp interceptor or set useLocalTimeStamp: true`);
+      }
+    }
+    return this.roundMs > 0 ? time - (((time % this.roundMs) + this.roundMs) % this.roundMs) : time;
+  }
+
+  private timeField(field: string, time: number, d: Date): string {
+    const l = this.local;
+    const year = l ? d.getFullYear() : d.getUTCFullYear();
+    const month = l ? d.getMonth() : d.getUTCMonth();
+    const day = l ? d.getDate() : d.getUTCDate();
+    const hour = l ? d.getHours() : d.getUTCHours();
+    const minute = l ? d.getMinutes() : d.getUTCMinutes();
+    const second = l ? d.getSeconds() : d.getUTCSeconds();
+    const weekday = l ? d.getDay() : d.getUTCDay();
+    switch (field) {
+      case 't': return String(time);
+      case 's': return String(Math.floor(time / 1000));
+      case 'Y': return String(year);
+      case 'y': return pad(year % 100);
+      case 'm': return pad(month + 1);
+      case 'n': return String(month + 1);
+      case 'd': return pad(day);
+      case 'e': return String(day);
+      case 'H': return pad(hour);
+      case 'k': return String(hour);
+      case 'I': return pad(((hour + 11) % 12) + 1);
+      case 'M': return pad(minute);
+      case 'S': return pad(second);
+      case 'p': return hour < 12 ? 'AM' : 'PM';
+      case 'j': {
+        const start = l ? new Date(year, 0, 1).getTime() : Date.UTC(year, 0, 1);
+        const midnight = l ? new Date(year, month, day).getTime() : Date.UTC(year, month, day);
+        return pad(Math.round((midnight - start) / 86_400_000) + 1, 3);
+      }
+      case 'a': return DAYS[weekday]!.slice(0, 3);
+      case 'A': return DAYS[weekday]!;
+      case 'b': return MONTHS[month]!.slice(0, 3);
+      case 'B': return MONTHS[month]!;
+      case 'c': return `${DAYS[weekday]!.slice(0, 3)} ${MONTHS[month]!.slice(0, 3)} ${day} ${pad(hour)}:${pad(minute)}:${pad(second)} ${year}`;
+      case 'D': return `${pad(month + 1)}/${pad(day)}/${pad(year % 100)}`;
+      case 'z': {
+        const offset = l ? -d.getTimezoneOffset() : 0;
+        const abs = Math.abs(offset);
+        return `${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+      }
+      default: return '';
+    }
+  }
+}
+
+function hostValue(name: string): string {
+  switch (name) {
+    case 'localhost': return os.hostname().split('.')[0]!;
+    case 'FQDN': return os.hostname();
+    case 'IP': {
+      for (const list of Object.values(os.networkInterfaces())) {
+        for (const ni of list ?? []) if (ni.family === 'IPv4' && !ni.internal) return ni.address;
+      }
+      return '127.0.0.1';
+    }
+    default: return '';
+  }
+}
+
+function parseTemplate(template: string): Part[] {
+  const parts: Part[] = [];
+  let text = '';
+  const invalid = (what: string): SluiceError =>
+    new SluiceError('SLUICE_CONFIG_INVALID', `bucket template '${template}': ${what}; use %{header}, %[localhost|IP|FQDN], %% or a date escape such as %Y %m %d %H %M %S`);
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i]!;
+    if (ch !== '%') {
+      text += ch;
+      continue;
+    }
+    const next = template[++i];
+    if (next === undefined) throw invalid('it ends with a lone %');
+    if (next === '%') {
+      text += '%';
+      continue;
+    }
+    if (next === '{' || next === '[') {
+      const close = template.indexOf(next === '{' ? '}' : ']', i);
+      if (close < 0) throw invalid(`unclosed %${next}`);
+      const name = template.slice(i + 1, close);
+      i = close;
+      if (next === '{') {
+        if (name === '') throw invalid('empty %{} header name');
+        if (text) parts.push({ kind: 'text', text });
+        text = '';
+        parts.push({ kind: 'header', name });
+      } else {
+        if (!['localhost', 'IP', 'FQDN'].includes(name)) throw invalid(`unknown host escape %[${name}]`);
+        text += hostValue(name);
+      }
+      continue;
+    }
+    if (!TIME_FIELDS.has(next)) throw invalid(`unknown escape %${next}`);
+    if (text) parts.push({ kind: 'text', text });
+    text = '';
+    parts.push({ kind: 'time', field: next });
+  }
+  if (text) parts.push({ kind: 'text', text });
+  return parts;
+}
