@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { agentCommand } from './commands/agent-command.js';
 import { docsCommand } from './commands/docs-command.js';
+import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
@@ -13,6 +14,7 @@ Commands:
   agent     -f FILE [-n NAME] [--log-level LEVEL]   run an agent from a topology file
   validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
   plugins                                          list built-in and installed plugin component types
+  new plugin NAME [--out DIR]                      scaffold a plugin package with a sample sink and its tests
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
 
 Options:
@@ -30,6 +32,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
+      tokens: true,
       options: {
         file: { type: 'string', short: 'f' },
         name: { type: 'string', short: 'n' },
@@ -55,6 +58,13 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 0;
   }
   if (command === 'plugins') return pluginsCommand(process.cwd(), out, err);
+  if (command === 'new') {
+    if (positionals[1] !== 'plugin') {
+      err.write(`sluice new: only 'sluice new plugin NAME' is supported\n`);
+      return 2;
+    }
+    return newPluginCommand(positionals[2], parsed.tokens?.some((t) => t.kind === 'option' && t.name === 'out') ? values.out : undefined, out, err);
+  }
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
   if (command !== 'agent' && command !== 'validate') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
