@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { DURATION_PATTERN, SIZE_PATTERN, defineComponent } from '@sluice/core';
+import { FileChannel, type FileChannelConfig } from './file-channel.js';
+
+/** Flume file-channel keys with no equivalent here: the LevelDB store checkpoints on every commit. */
+const FLUME_KEYS_WITHOUT_EFFECT = new Set([
+  'checkpointInterval', 'maxFileSize', 'useDualCheckpoints', 'backupCheckpointDir', 'checkpointOnClose',
+  'use-log-replay-v1', 'use-fast-replay', 'checkpointDir',
+]);
+
+/** The `file` channel: durable on local disk, on LevelDB. */
+export const fileChannel = defineComponent<'channel', FileChannelConfig>({
+  kind: 'channel',
+  type: 'file',
+  description: 'Durable channel on local disk (LevelDB): committed events survive a crash and are delivered after restart.',
+  guarantee: 'At-least-once across crashes. fsync: always (default): a put commit resolves only after its batch is fsynced, so nothing committed is lost even on power failure. fsync: interval: a committed put survives a process crash at once and an OS crash or power loss once fsyncInterval has passed. Taken events are removed only when the take commits; if the process dies first they are delivered again (duplicates bounded by the batches in flight). Damaged records found on disk are skipped, counted (CorruptEventCount) and logged; the channel still starts.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      dataDir: { type: 'string', default: '', description: 'Directory of this channel\'s store, used by one channel only (locked). Empty: <agent dataDir>/<channel name>. Relative paths resolve against the working directory.' },
+      capacity: { type: 'integer', minimum: 1, default: 1000000, description: 'Maximum events held (including taken but uncommitted events).' },
+      byteCapacity: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Maximum bytes of stored batches on disk; 0 for no byte limit.' },
+      transactionCapacity: { type: 'integer', minimum: 1, default: 10000, description: 'Maximum events one transaction may put or take; at least the batchSize of every source and sink using the channel.' },
+      fsync: { type: 'string', enum: ['always', 'interval'], default: 'always', description: 'always: every commit is fsynced before it resolves (concurrent commits share one fsync). interval: commits reach the OS at once and the disk every fsyncInterval; an OS crash or power loss can lose the commits of the last interval.' },
+      fsyncInterval: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'With fsync: interval, how often written commits are fsynced (the loss window on OS crash or power loss).' },
+      minFreeSpace: { type: 'string', pattern: SIZE_PATTERN, default: '500MiB', description: 'Puts fail with SLUICE_CHANNEL_FULL when free space on the dataDir filesystem would drop below this; 0 disables the check.' },
+      keepAlive: { type: 'string', pattern: DURATION_PATTERN, default: '3s', description: 'How long a put commit waits for room before failing with SLUICE_CHANNEL_FULL.' },
+    },
+    required: ['dataDir', 'capacity', 'byteCapacity', 'transactionCapacity', 'fsync', 'fsyncInterval', 'minFreeSpace', 'keepAlive'],
+  },
+  capabilities: { durable: true, bounded: true },
+  resources: (config) => (config.dataDir === '' ? [] : [{ id: `dir:${path.resolve(config.dataDir)}`, key: 'dataDir' }]),
+  fromFlume(properties) {
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(properties)) {
+      if (key === 'dataDirs') config.dataDir = value.split(',')[0]!.trim();
+      else if (key === 'keep-alive') config.keepAlive = `${value}s`;
+      else if (key === 'minimumRequiredSpace') config.minFreeSpace = `${value}B`;
+      else if (key === 'fsyncPerTransaction') config.fsync = value.trim() === 'false' ? 'interval' : 'always';
+      else if (key === 'fsyncInterval') config.fsyncInterval = `${value}s`;
+      else if (!FLUME_KEYS_WITHOUT_EFFECT.has(key)) config[key] = value;
+    }
+    // Flume splits its store into a checkpoint and data logs; here one directory holds both.
+    if (config.dataDir === undefined && properties.checkpointDir !== undefined) config.dataDir = properties.checkpointDir;
+    return config;
+  },
+  create: (config, ctx) => new FileChannel(config, ctx),
+});

@@ -1,0 +1,452 @@
+import { mkdir, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  BaseChannel, EventQueue, SluiceError, parseDuration, parseSize,
+  type BaseTransaction, type ComponentContext, type SluiceEvent,
+} from '@sluice/core';
+import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
+import { FileTransaction } from './file-transaction.js';
+import { GroupCommitter } from './group-committer.js';
+import { levelCode, openStore, repairStore, type Store } from './open-store.js';
+import {
+  ACK_PREFIX, BATCH_PREFIX, SYNC_KEY, ackKey, decodeAck, encodeAck, parseAckKey, parseBatchKey,
+} from './store-keys.js';
+import { StoredBatch, type Segment } from './stored-batch.js';
+
+/** Config of the `file` channel (see the component schema for each field's meaning). */
+export interface FileChannelConfig {
+  dataDir: string;
+  capacity: number;
+  byteCapacity: string;
+  transactionCapacity: number;
+  fsync: 'always' | 'interval';
+  fsyncInterval: string;
+  minFreeSpace: string;
+  keepAlive: string;
+}
+
+/** One transaction's share of a group write: the batch it puts (if any) and the segments it consumed. */
+export interface CommitEntry {
+  put?: { batch: StoredBatch; value: Buffer; events: SluiceEvent[]; bodyBytes: number };
+  takes: readonly Segment[];
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Decoded events kept in memory so a flowing channel never reads back what it just wrote. */
+const CACHE_BYTES = 64 * 1024 * 1024;
+const FREE_SPACE_REFRESH_MS = 1000;
+
+/**
+ * A durable channel on LevelDB (classic-level). Each committed put-batch is one checksummed value;
+ * a take reserves events in memory and its commit records consumption (deleting fully consumed
+ * batches), in the same synchronous group write as concurrent puts. Start-up scans keys only, so
+ * its cost does not depend on how much was ever consumed, and damaged records are skipped,
+ * counted (CorruptEventCount) and logged instead of stopping the channel.
+ *
+ * Guarantee: with `fsync: always`, an event is on disk before the commit that put it resolves;
+ * with `fsync: interval`, it is in the OS (surviving a process crash) and on disk within
+ * fsyncInterval. Taken events are removed only when the take commits; after a crash they are
+ * delivered again (at-least-once).
+ */
+export class FileChannel extends BaseChannel {
+  readonly dataDir: string;
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+  readonly txCapacity: number;
+  readonly keepAliveMs: number;
+  readonly minFree: number;
+  readonly syncEachCommit: boolean;
+  private readonly fsyncIntervalMs: number;
+
+  private db: Store | undefined;
+  private readonly queue = new EventQueue<Segment>();
+  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group));
+  /** Committed events not yet consumed, including those reserved by open takes. */
+  private held = 0;
+  /** Events and stored bytes of puts whose commit is in flight (counted against capacity). */
+  private reservedEvents = 0;
+  private reservedBytes = 0;
+  /** Stored bytes of live batches (the LevelDB values), for byteCapacity and the gauge. */
+  private storedBytes = 0;
+  private cachedBytes = 0;
+  private nextSeq = 1;
+  private freeBytes = Number.POSITIVE_INFINITY;
+  private writtenSinceStatfs = 0;
+  private unsynced = false;
+  private readonly drops = new Set<StoredBatch>();
+  private timers: NodeJS.Timeout[] = [];
+  private spaceWaiters: (() => void)[] = [];
+
+  constructor(config: FileChannelConfig, ctx: ComponentContext) {
+    super(ctx);
+    this.dataDir = config.dataDir === '' ? ctx.dataDir : path.resolve(config.dataDir);
+    this.maxEvents = config.capacity;
+    this.maxBytes = parseSize(config.byteCapacity);
+    this.txCapacity = config.transactionCapacity;
+    this.keepAliveMs = parseDuration(config.keepAlive);
+    this.minFree = parseSize(config.minFreeSpace);
+    this.syncEachCommit = config.fsync === 'always';
+    this.fsyncIntervalMs = parseDuration(config.fsyncInterval);
+    ctx.metrics.gauge('ChannelBytesOnDisk', () => this.storedBytes);
+    for (const counter of ['FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount']) ctx.metrics.inc(counter, 0);
+  }
+
+  get size(): number {
+    return this.held;
+  }
+
+  get capacity(): number {
+    return this.maxEvents;
+  }
+
+  protected _transaction(): BaseTransaction {
+    return new FileTransaction(this);
+  }
+
+  protected override async _start(): Promise<void> {
+    const started = Date.now();
+    try {
+      await mkdir(this.dataDir, { recursive: true });
+    } catch (cause) {
+      throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}' cannot create dataDir ${this.dataDir}; check the path and permissions`, { cause });
+    }
+    let { db, repaired } = await openStore(this.dataDir, this.name, this.ctx.logger);
+    let scan = await this.scan(db).catch(asError);
+    if (scan instanceof Error && levelCode(scan) === 'LEVEL_CORRUPTION' && !repaired) {
+      await db.close();
+      await repairStore(this.dataDir, this.name, this.ctx.logger);
+      ({ db, repaired } = await openStore(this.dataDir, this.name, this.ctx.logger));
+      repaired = true;
+      scan = await this.scan(db).catch(asError);
+    }
+    if (scan instanceof Error) {
+      await db.close();
+      throw new SluiceError('SLUICE_DATA_CORRUPT', `file channel '${this.name}': cannot read the store in ${this.dataDir} even after repair: ${scan.message}; move the directory aside to start empty`, { cause: scan });
+    }
+    if (repaired) this.ctx.metrics.inc('StoreRepairCount');
+    this.db = db;
+    if (scan.cleanup.length > 0) await db.batch(scan.cleanup.map((key) => ({ type: 'del' as const, key })), { sync: true });
+    await this.refreshFreeSpace();
+    if (this.minFree > 0) this.every(FREE_SPACE_REFRESH_MS, () => this.refreshFreeSpace());
+    if (!this.syncEachCommit) this.every(this.fsyncIntervalMs, () => this.syncNow());
+    this.ctx.logger.info(
+      { dataDir: this.dataDir, events: this.held, batches: scan.batches, bytes: this.storedBytes, repaired, ms: Date.now() - started, fsync: this.syncEachCommit ? 'always' : 'interval' },
+      'file channel started',
+    );
+  }
+
+  protected override async _stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.committer.idle();
+    const db = this.db;
+    this.db = undefined;
+    if (db) {
+      if (this.unsynced) await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true }).catch(() => undefined);
+      await db.close();
+    }
+    this.queue.clear();
+    this.held = 0;
+    this.cachedBytes = 0;
+    this.wakeSpaceWaiters();
+    this.ctx.logger.info({ dataDir: this.dataDir }, 'file channel stopped; committed events stay on disk');
+  }
+
+  /** Rebuilds the in-memory index from a keys-only scan plus the (small) ack records. */
+  private async scan(db: Store): Promise<{ batches: number; cleanup: Buffer[] }> {
+    this.queue.clear();
+    this.held = 0;
+    this.storedBytes = 0;
+    this.drops.clear();
+    const cleanup: Buffer[] = [];
+    const acks = new Map<number, Buffer>();
+    for await (const [key, value] of db.iterator({ gte: Buffer.from([ACK_PREFIX]), lt: Buffer.from([ACK_PREFIX + 1]) })) {
+      const seq = parseAckKey(key);
+      if (seq === undefined) cleanup.push(key);
+      else acks.set(seq, value);
+    }
+    let batches = 0;
+    let malformed = 0;
+    let maxSeq = 0;
+    for await (const key of db.keys({ gte: Buffer.from([BATCH_PREFIX]), lt: Buffer.from([BATCH_PREFIX + 1]) })) {
+      const info = parseBatchKey(key);
+      if (!info) {
+        malformed++;
+        cleanup.push(key);
+        continue;
+      }
+      const batch = new StoredBatch(info.seq, info.count, info.bytes, key);
+      maxSeq = Math.max(maxSeq, info.seq);
+      const ack = acks.get(info.seq);
+      if (ack) {
+        acks.delete(info.seq);
+        const bitmap = decodeAck(ack, info.count);
+        if (bitmap) batch.restoreConsumed(bitmap);
+        else this.reportCorrupt(batch, 0, 'consumption record failed its checksum; its events are delivered again');
+      }
+      if (batch.fullyConsumed) {
+        cleanup.push(key, ackKey(info.seq));
+        continue;
+      }
+      batches++;
+      this.storedBytes += info.bytes;
+      for (const [from, to] of batch.unconsumedRanges()) {
+        this.queue.pushAll([{ batch, from, to }]);
+        this.held += to - from;
+      }
+    }
+    for (const seq of acks.keys()) cleanup.push(ackKey(seq));
+    if (malformed > 0) {
+      this.ctx.metrics.inc('CorruptBatchCount', malformed);
+      this.ctx.logger.error({ dataDir: this.dataDir, records: malformed }, `file channel '${this.name}': skipped ${malformed} damaged keys (SLUICE_DATA_CORRUPT)`);
+    }
+    this.nextSeq = maxSeq + 1;
+    return { batches, cleanup };
+  }
+
+  // ---- used by FileTransaction -------------------------------------------------------------
+
+  /** Removes up to `max` events' worth of segments from the head of the queue. */
+  shiftSegment(max: number): Segment | undefined {
+    if (this.queue.length === 0) return undefined;
+    const segment = this.queue.shiftMany(1)[0]!;
+    if (segment.to - segment.from > max) {
+      this.queue.unshiftAll([{ batch: segment.batch, from: segment.from + max, to: segment.to }]);
+      return { batch: segment.batch, from: segment.from, to: segment.from + max };
+    }
+    return segment;
+  }
+
+  /** Returns reserved segments to the head of the queue, in order (rollback). */
+  returnSegments(segments: readonly Segment[]): void {
+    if (segments.length === 0) return;
+    this.queue.unshiftAll(segments);
+    this.notifyReadable();
+  }
+
+  /** The events of a batch, reading and verifying them when not cached; undefined when corrupt. */
+  async eventsOf(batch: StoredBatch): Promise<SluiceEvent[] | undefined> {
+    if (batch.events) return batch.events;
+    if (batch.corrupt) return undefined;
+    batch.loading ??= this.load(batch).finally(() => {
+      batch.loading = undefined;
+    });
+    return batch.loading;
+  }
+
+  private async load(batch: StoredBatch): Promise<SluiceEvent[] | undefined> {
+    const db = this.db;
+    if (!db) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped`);
+    let value: Buffer | undefined;
+    try {
+      value = await db.get(batch.key, { fillCache: false });
+    } catch (error) {
+      if (levelCode(error) !== 'LEVEL_CORRUPTION') throw error;
+    }
+    const decoded = value === undefined ? 'missing' : decodeBatch(value, batch.seq, batch.count);
+    if (typeof decoded === 'string') {
+      batch.corrupt = true;
+      this.reportCorrupt(batch, batch.count - batch.consumedCount, `stored batch ${batch.seq} is ${decoded === 'missing' ? 'missing' : `corrupt (${decoded})`}; its events are skipped`);
+      this.drops.add(batch);
+      this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.error({ err }, 'removing a corrupt batch failed'));
+      return undefined;
+    }
+    batch.events = decoded;
+    batch.cachedBytes = value!.length;
+    this.cachedBytes += batch.cachedBytes;
+    return decoded;
+  }
+
+  /** Forgets the events of a segment that turned out corrupt (they were counted when detected). */
+  dropSegment(segment: Segment): void {
+    this.held -= segment.to - segment.from;
+    this.wakeSpaceWaiters();
+  }
+
+  private reportCorrupt(batch: StoredBatch, events: number, what: string): void {
+    this.ctx.metrics.inc('CorruptBatchCount');
+    this.ctx.metrics.inc('CorruptEventCount', events);
+    this.ctx.logger.error({ dataDir: this.dataDir, batch: batch.seq, events }, `file channel '${this.name}': ${what} (SLUICE_DATA_CORRUPT)`);
+  }
+
+  /**
+   * Commits one transaction's puts and consumed takes through the group committer. Waits up to
+   * keepAlive for room, then fails with SLUICE_CHANNEL_FULL leaving the channel unchanged.
+   */
+  async commit(puts: SluiceEvent[], bodyBytes: number, takes: readonly Segment[]): Promise<void> {
+    if (puts.length === 0) {
+      if (takes.length > 0) await this.committer.submit({ takes });
+      return;
+    }
+    const size = encodedSize(puts);
+    await this.waitForRoom(puts.length, size);
+    // The sequence is taken after any wait, so queue order and on-disk order agree.
+    const seq = this.nextSeq++;
+    const value = encodeBatch(seq, puts, size);
+    const batch = new StoredBatch(seq, puts.length, value.length);
+    this.reservedEvents += puts.length;
+    this.reservedBytes += value.length;
+    try {
+      await this.committer.submit({ put: { batch, value, events: puts, bodyBytes }, takes });
+    } finally {
+      this.reservedEvents -= puts.length;
+      this.reservedBytes -= value.length;
+    }
+  }
+
+  private async waitForRoom(events: number, bytes: number): Promise<void> {
+    if (this.hasRoom(events, bytes)) return;
+    const started = Date.now();
+    const deadline = started + this.keepAliveMs;
+    while (!this.hasRoom(events, bytes)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.running) {
+        this.ctx.metrics.inc('ChannelBlockedMillis', Date.now() - started);
+        const disk = this.freeBytes - this.writtenSinceStatfs - bytes < this.minFree;
+        throw new SluiceError('SLUICE_CHANNEL_FULL', disk
+          ? `file channel '${this.name}': free space on ${this.dataDir} would drop below minFreeSpace (${this.minFree} bytes); free disk space or lower minFreeSpace`
+          : `file channel '${this.name}' is full (${this.held}/${this.maxEvents} events, ${this.storedBytes} bytes on disk); no room for ${events} events after waiting ${this.keepAliveMs} ms`);
+      }
+      await this.waitForSpace(left);
+    }
+    this.ctx.metrics.inc('ChannelBlockedMillis', Date.now() - started);
+  }
+
+  private hasRoom(events: number, bytes: number): boolean {
+    const heldEvents = this.held + this.reservedEvents;
+    if (heldEvents + events > this.maxEvents) return false;
+    if (this.minFree > 0 && this.freeBytes - this.writtenSinceStatfs - bytes < this.minFree) return false;
+    if (this.maxBytes === 0 || heldEvents === 0) return true;
+    return this.storedBytes + this.reservedBytes + bytes <= this.maxBytes;
+  }
+
+  /** Writes one group (puts, consumption records, deletions) with a single LevelDB batch. */
+  private async writeGroup(group: CommitEntry[]): Promise<void> {
+    const db = this.db;
+    if (!db) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped; the commit was not written`);
+    const ops: { type: 'put' | 'del'; key: Buffer; value?: Buffer }[] = [];
+    const touched = new Set<StoredBatch>();
+    for (const entry of group) {
+      if (entry.put) ops.push({ type: 'put', key: entry.put.batch.key, value: entry.put.value });
+      for (const segment of entry.takes) {
+        segment.batch.markConsumed(segment.from, segment.to);
+        touched.add(segment.batch);
+      }
+    }
+    const drops = [...this.drops];
+    this.drops.clear();
+    for (const batch of drops) touched.add(batch);
+    for (const batch of touched) {
+      if (batch.fullyConsumed || batch.corrupt) {
+        ops.push({ type: 'del', key: batch.key });
+        if (batch.ackStored) ops.push({ type: 'del', key: ackKey(batch.seq) });
+      } else {
+        ops.push({ type: 'put', key: ackKey(batch.seq), value: encodeAck(batch.count, batch.consumed!) });
+      }
+    }
+    const started = process.hrtime.bigint();
+    try {
+      await db.batch(ops as never, { sync: this.syncEachCommit });
+    } catch (error) {
+      for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
+      for (const batch of drops) this.drops.add(batch);
+      throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}': writing to ${this.dataDir} failed: ${(error as Error).message}`, { cause: error, retriable: true });
+    }
+    const millis = Number(process.hrtime.bigint() - started) / 1e6;
+    if (this.syncEachCommit) {
+      this.ctx.metrics.inc('FsyncCount');
+      this.ctx.metrics.inc('FsyncTimeMillis', millis);
+    } else {
+      this.unsynced = true;
+    }
+    this.apply(group, touched);
+  }
+
+  /** Makes a written group visible: new batches join the queue in sequence order, consumed ones go. */
+  private apply(group: CommitEntry[], touched: Set<StoredBatch>): void {
+    let added = false;
+    let freed = false;
+    for (const entry of group) {
+      const put = entry.put;
+      if (put) {
+        const batch = put.batch;
+        if (this.cachedBytes + put.bodyBytes <= CACHE_BYTES) {
+          batch.events = put.events;
+          batch.cachedBytes = put.bodyBytes;
+          this.cachedBytes += put.bodyBytes;
+        }
+        this.queue.pushAll([{ batch, from: 0, to: batch.count }]);
+        this.held += batch.count;
+        this.storedBytes += batch.bytes;
+        this.writtenSinceStatfs += batch.bytes;
+        added = true;
+      }
+      for (const segment of entry.takes) {
+        this.held -= segment.to - segment.from;
+        freed = true;
+      }
+    }
+    for (const batch of touched) {
+      if (batch.fullyConsumed || batch.corrupt) {
+        this.storedBytes -= batch.bytes;
+        this.cachedBytes -= batch.cachedBytes;
+        batch.cachedBytes = 0;
+        batch.events = undefined;
+        batch.ackStored = false;
+      } else {
+        batch.ackStored = true;
+      }
+    }
+    if (freed) this.wakeSpaceWaiters();
+    if (added) this.notifyReadable();
+  }
+
+  private async syncNow(): Promise<void> {
+    if (!this.unsynced || !this.db) return;
+    this.unsynced = false;
+    const started = process.hrtime.bigint();
+    await this.db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
+    this.ctx.metrics.inc('FsyncCount');
+    this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
+  }
+
+  private async refreshFreeSpace(): Promise<void> {
+    if (this.minFree === 0) return;
+    const stats = await statfs(this.dataDir);
+    this.freeBytes = stats.bavail * stats.bsize;
+    this.writtenSinceStatfs = 0;
+    this.wakeSpaceWaiters();
+  }
+
+  private every(ms: number, work: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      work().catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': background task failed`));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private waitForSpace(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.spaceWaiters;
+      const timer = setTimeout(done, Math.min(ms, FREE_SPACE_REFRESH_MS));
+      waiters.push(done);
+      function done(): void {
+        clearTimeout(timer);
+        const index = waiters.indexOf(done);
+        if (index >= 0) waiters.splice(index, 1);
+        resolve();
+      }
+    });
+  }
+
+  private wakeSpaceWaiters(): void {
+    if (this.spaceWaiters.length === 0) return;
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -1,0 +1,72 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * LevelDB key layout of the file channel. Keys sort by a one-byte prefix, then big-endian sequence:
+ *
+ * - `B` seq(u64) count(u32) bytes(u32): one committed put-batch; its value is a {@link encodeBatch}
+ *   record. Count and stored size live in the key so start-up learns the channel's size from a
+ *   keys-only scan without reading or decoding any event.
+ * - `A` seq(u64): the consumed-events bitmap of a batch that is partly taken-and-committed. A batch
+ *   that is fully consumed is deleted together with its `A` key, so nothing consumed is replayed.
+ * - `S`: a marker written with `sync` by `fsync: interval` to flush everything written before it.
+ */
+export const BATCH_PREFIX = 0x42;
+export const ACK_PREFIX = 0x41;
+export const SYNC_KEY = Buffer.from('S');
+const TWO_32 = 0x1_0000_0000;
+
+/** The identity of a stored batch as read back from its key. */
+export interface BatchKeyInfo {
+  seq: number;
+  count: number;
+  bytes: number;
+}
+
+export function batchKey(seq: number, count: number, bytes: number): Buffer {
+  const key = Buffer.allocUnsafe(17);
+  key[0] = BATCH_PREFIX;
+  key.writeUInt32BE(Math.floor(seq / TWO_32), 1);
+  key.writeUInt32BE(seq % TWO_32, 5);
+  key.writeUInt32BE(count, 9);
+  key.writeUInt32BE(bytes, 13);
+  return key;
+}
+
+/** Parses a `B` key; undefined when it is malformed (a damaged store). */
+export function parseBatchKey(key: Buffer): BatchKeyInfo | undefined {
+  if (key.length !== 17 || key[0] !== BATCH_PREFIX) return undefined;
+  const count = key.readUInt32BE(9);
+  if (count === 0) return undefined;
+  return { seq: key.readUInt32BE(1) * TWO_32 + key.readUInt32BE(5), count, bytes: key.readUInt32BE(13) };
+}
+
+export function ackKey(seq: number): Buffer {
+  const key = Buffer.allocUnsafe(9);
+  key[0] = ACK_PREFIX;
+  key.writeUInt32BE(Math.floor(seq / TWO_32), 1);
+  key.writeUInt32BE(seq % TWO_32, 5);
+  return key;
+}
+
+/** Parses an `A` key to its batch sequence; undefined when malformed. */
+export function parseAckKey(key: Buffer): number | undefined {
+  if (key.length !== 9 || key[0] !== ACK_PREFIX) return undefined;
+  return key.readUInt32BE(1) * TWO_32 + key.readUInt32BE(5);
+}
+
+/** Encodes a consumed-events bitmap with its checksum: crc32(u32) count(u32) bitmap. */
+export function encodeAck(count: number, bitmap: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(8 + bitmap.length);
+  out.writeUInt32LE(count, 4);
+  out.set(bitmap, 8);
+  out.writeUInt32LE(crc32(out.subarray(4)), 0);
+  return out;
+}
+
+/** Decodes an ack value for a batch of `count` events; undefined when it fails its checksum. */
+export function decodeAck(value: Buffer, count: number): Uint8Array | undefined {
+  const length = Math.ceil(count / 8);
+  if (value.length !== 8 + length || value.readUInt32LE(4) !== count) return undefined;
+  if (crc32(value.subarray(4)) !== value.readUInt32LE(0)) return undefined;
+  return new Uint8Array(value.subarray(8));
+}
