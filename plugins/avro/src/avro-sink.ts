@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import type tls from 'node:tls';
+import {
+  Backoff, BatchSink, defineComponent, DURATION_PATTERN, errorCode, parseDuration, SluiceError, type SinkContext, type SluiceEvent,
+} from '@sluice/core';
+import { AvroRpcClient, type AvroRpcClientOptions } from './avro-rpc-client.js';
+
+/** Config of the `avro` sink. */
+export interface AvroSinkConfig {
+  hostname: string;
+  port: number;
+  batchSize: number;
+  connectTimeout: string;
+  requestTimeout: string;
+  resetConnectionInterval: string;
+  reconnectBackoff: string;
+  maxReconnectBackoff: string;
+  compressionType: 'none' | 'deflate';
+  compressionLevel: number;
+  ssl: boolean;
+  trustAllCerts: boolean;
+  truststore: string;
+}
+
+/**
+ * Flume's avro sink: sends each batch as one `appendBatch` call to an avro source (Flume's or
+ * Sluice's) and commits the channel transaction only when the answer is OK. Anything else (FAILED,
+ * an error answer, a timeout, a broken connection) rolls the batch back with a retriable
+ * SLUICE_DELIVERY_FAILED. A failed connection is retried no sooner than a growing backoff allows;
+ * meanwhile `process` fails fast, so a load_balance or failover group moves on to another sink.
+ */
+export class AvroSink extends BatchSink {
+  private client: AvroRpcClient | undefined;
+  private connectedAt = 0;
+  private nextConnectAt = 0;
+  private readonly backoff: Backoff;
+  private readonly resetIntervalMs: number;
+  private readonly clientOptions: AvroRpcClientOptions;
+
+  constructor(private readonly config: AvroSinkConfig, ctx: SinkContext) {
+    super(ctx, config.batchSize);
+    this.backoff = new Backoff(parseDuration(config.reconnectBackoff), parseDuration(config.maxReconnectBackoff));
+    this.resetIntervalMs = parseDuration(config.resetConnectionInterval);
+    this.clientOptions = {
+      host: config.hostname,
+      port: config.port,
+      connectTimeoutMs: parseDuration(config.connectTimeout),
+      requestTimeoutMs: parseDuration(config.requestTimeout),
+      ...(config.compressionType === 'deflate' ? { compressionLevel: config.compressionLevel } : {}),
+    };
+  }
+
+  protected override async onStart(): Promise<void> {
+    if (this.config.ssl) this.clientOptions.tls = this.tlsOptions();
+    try {
+      await this.ensureClient();
+    } catch (error) {
+      // Like Flume: a collector that is down at start is not fatal; batches are retried.
+      this.ctx.logger.warn({ err: error, code: errorCode(error) }, 'avro sink could not connect at start; it will keep retrying');
+    }
+  }
+
+  protected override async onStop(): Promise<void> {
+    this.dropClient();
+  }
+
+  protected async write(events: SluiceEvent[]): Promise<void> {
+    const client = await this.ensureClient();
+    let status;
+    try {
+      status = await client.appendBatch(events);
+    } catch (error) {
+      this.dropClient();
+      if (errorCode(error) === 'SLUICE_DELIVERY_FAILED') throw error;
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}' -> ${this.where}: ${(error as Error).message}`, { cause: error });
+    }
+    if (status !== 'OK') {
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}': ${this.where} answered ${status} for a batch of ${events.length} events (its channel is full or failing); the batch stays in the channel and is retried`, { details: { status } });
+    }
+  }
+
+  private get where(): string {
+    return `${this.config.hostname}:${this.config.port}`;
+  }
+
+  private async ensureClient(): Promise<AvroRpcClient> {
+    const now = Date.now();
+    if (this.client && (!this.client.open || (this.resetIntervalMs > 0 && now - this.connectedAt >= this.resetIntervalMs))) {
+      this.dropClient();
+    }
+    if (this.client) return this.client;
+    if (now < this.nextConnectAt) {
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}': ${this.where} was unreachable; next connection attempt in ${this.nextConnectAt - now} ms`, { details: { backoff: true } });
+    }
+    try {
+      this.client = await AvroRpcClient.connect(this.clientOptions);
+    } catch (error) {
+      this.ctx.metrics.inc('ConnectionFailedCount');
+      this.nextConnectAt = Date.now() + this.backoff.next();
+      throw error;
+    }
+    this.backoff.reset();
+    this.connectedAt = Date.now();
+    this.ctx.metrics.inc('ConnectionCreatedCount');
+    this.ctx.logger.debug({ target: this.where }, 'avro sink connected');
+    return this.client;
+  }
+
+  private dropClient(): void {
+    if (!this.client) return;
+    this.client.close();
+    this.client = undefined;
+    this.ctx.metrics.inc('ConnectionClosedCount');
+  }
+
+  private tlsOptions(): tls.ConnectionOptions {
+    if (this.config.trustAllCerts) return { rejectUnauthorized: false };
+    if (this.config.truststore === '') return {};
+    try {
+      return { ca: readFileSync(this.config.truststore) };
+    } catch (cause) {
+      throw new SluiceError('SLUICE_COMPONENT_START', `avro sink '${this.name}' cannot read truststore ${this.config.truststore}; check the path (a PEM file of CA certificates)`, { cause });
+    }
+  }
+}
+
+const FLUME_KEYS: Record<string, string> = {
+  'batch-size': 'batchSize',
+  'connect-timeout': 'connectTimeout',
+  'request-timeout': 'requestTimeout',
+  'reset-connection-interval': 'resetConnectionInterval',
+  'compression-type': 'compressionType',
+  'compression-level': 'compressionLevel',
+  'trust-all-certs': 'trustAllCerts',
+};
+
+export const avroSink = defineComponent<'sink', AvroSinkConfig>({
+  kind: 'sink',
+  type: 'avro',
+  description: 'Avro RPC client wire-compatible with Flume\'s avro sink: sends batches to a Flume or Sluice avro source (tiers, fan-in).',
+  guarantee: 'At-least-once: the channel transaction commits only after the next hop answered OK (it has committed the batch); otherwise the batch is rolled back and resent, which may duplicate.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      hostname: { type: 'string', minLength: 1, description: 'Host of the avro source to send to.' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Port of the avro source.' },
+      batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Events taken per transaction and sent in one appendBatch call.' },
+      connectTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '20s', description: 'Limit for connecting, TLS and the Avro handshake.' },
+      requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '20s', description: 'Limit for the answer to one call; on timeout the connection is dropped and the batch retried.' },
+      resetConnectionInterval: { type: 'string', pattern: DURATION_PATTERN, default: '0', description: 'Reconnect after this long (so a load balancer in front of collectors rebalances); 0 keeps the connection.' },
+      reconnectBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '500ms', description: 'Wait after a failed connection attempt before the next one, doubled per failure.' },
+      maxReconnectBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Longest wait between connection attempts.' },
+      compressionType: { type: 'string', enum: ['none', 'deflate'], default: 'none', description: 'deflate zlib-compresses the whole stream both ways; the source must use the same setting.' },
+      compressionLevel: { type: 'integer', minimum: 0, maximum: 9, default: 6, description: 'zlib level (0-9) when compressionType is deflate.' },
+      ssl: { type: 'boolean', default: false, description: 'Connect with TLS.' },
+      trustAllCerts: { type: 'boolean', default: false, description: 'Accept any server certificate (testing only: no protection against impostors).' },
+      truststore: { type: 'string', default: '', description: 'PEM file of CA certificates to trust instead of the system CAs.' },
+    },
+    required: ['hostname', 'port', 'batchSize', 'connectTimeout', 'requestTimeout', 'resetConnectionInterval', 'reconnectBackoff', 'maxReconnectBackoff', 'compressionType', 'compressionLevel', 'ssl', 'trustAllCerts', 'truststore'],
+  },
+  fromFlume(properties) {
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(properties)) {
+      if (key === 'maxIoWorkers') continue; // Node has one event loop
+      const name = FLUME_KEYS[key] ?? key;
+      if (name === 'connectTimeout' || name === 'requestTimeout') config[name] = /^[0-9]+$/.test(value) ? `${value}ms` : value;
+      else if (name === 'resetConnectionInterval') config[name] = /^[0-9]+$/.test(value) ? `${value}s` : value;
+      else if (name === 'compressionType') config[name] = value.toLowerCase();
+      else config[name] = value;
+    }
+    return config;
+  },
+  create: (config, ctx) => new AvroSink(config, ctx),
+});

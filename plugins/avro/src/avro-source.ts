@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext,
+} from '@sluice/core';
+import { AvroWriter } from './avro-binary.js';
+import {
+  checkClientProtocol, PROTOCOL_HASH, PROTOCOL_JSON, writeHandshakeResponse, type HandshakeMatch, type HandshakeRequest, type Status,
+} from './avro-source-protocol.js';
+import { isAllowed, normalizeAddress, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
+import { RpcStream } from './rpc-stream.js';
+import { SourceConnection, type SourceConnectionHost } from './source-connection.js';
+
+/** Config of the `avro` source. */
+export interface AvroSourceConfig {
+  bind: string;
+  port: number;
+  compressionType: 'none' | 'deflate';
+  compressionLevel: number;
+  ssl: boolean;
+  keystore: string;
+  keystorePassword: string;
+  keystoreType: 'pkcs12' | 'pem';
+  ipFilter: boolean;
+  ipFilterRules: string;
+  maxFrameSize: string;
+  maxBatchEvents: number;
+}
+
+/** Client protocols remembered by hash; beyond this many, the oldest are forgotten. */
+const PROTOCOL_CACHE_SIZE = 256;
+
+/**
+ * Flume's Avro RPC server: `AvroSourceProtocol.append/appendBatch` over Netty framing with the
+ * Avro IPC handshake, so Flume's avro sink, the Flume SDK's RpcClient and Sluice's avro sink can
+ * all send to it. Each call is one batch, answered OK only after every required channel committed
+ * it, FAILED when a channel refused it (the sender retries). Optional zlib compression of the
+ * whole stream, TLS, Flume-syntax IP filtering, and limits on frame size and batch length.
+ */
+export class AvroSource implements EventDrivenSource, SourceConnectionHost {
+  readonly name: string;
+  readonly maxFrameBytes: number;
+  readonly maxBatchEvents: number;
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly connections = new Set<SourceConnection>();
+  private readonly protocols = new Map<string, string>();
+  private readonly rules: IpFilterRule[];
+
+  constructor(private readonly config: AvroSourceConfig, private readonly ctx: SourceContext) {
+    this.name = ctx.name;
+    this.maxFrameBytes = parseSize(config.maxFrameSize);
+    this.maxBatchEvents = config.maxBatchEvents;
+    this.rules = config.ipFilter ? parseIpFilterRules(config.ipFilterRules) : [];
+    if (config.ipFilter && this.rules.length === 0) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `avro source '${ctx.name}': ipFilter is true but ipFilterRules is empty; add rules like allow:ip:10.*,deny:ip:*`);
+    }
+    if (config.ssl && config.keystore === '') {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `avro source '${ctx.name}': ssl is true but no keystore is set; point keystore at a PKCS#12 file (or a PEM file with keystoreType: pem)`);
+    }
+    ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
+  }
+
+  get logger() {
+    return this.ctx.logger;
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = this.config.ssl
+      ? tls.createServer(this.tlsOptions()).on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket))
+      : net.createServer((socket) => this.accept(socket));
+    if (this.config.ssl) {
+      server.on('tlsClientError', (err) => this.ctx.logger.debug({ err }, 'avro source: a client failed the TLS handshake'));
+    }
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.port, this.config.bind, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((cause: unknown) => {
+      throw new SluiceError('SLUICE_COMPONENT_START', `avro source '${this.name}' cannot listen on ${this.config.bind}:${this.config.port} (${errorCode(cause) ?? (cause as Error).message}); pick a free port or another bind address`, { cause });
+    });
+    server.on('error', (err) => this.ctx.logger.error({ err }, 'avro server error'));
+    this.server = server;
+    this.ctx.metrics.startTime = Date.now();
+    this.ctx.logger.info({ bind: this.config.bind, port: this.port, ssl: this.config.ssl, compressionType: this.config.compressionType }, 'avro source listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Answer the calls being committed, then drop every connection.
+    await Promise.allSettled([...this.connections].map((c) => c.idle));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.ctx.metrics.stopTime = Date.now();
+  }
+
+  private tlsOptions(): tls.TlsOptions {
+    const { keystore, keystorePassword, keystoreType } = this.config;
+    let data: Buffer;
+    try {
+      data = readFileSync(keystore);
+    } catch (cause) {
+      throw new SluiceError('SLUICE_COMPONENT_START', `avro source '${this.name}' cannot read keystore ${keystore}; check the path and permissions`, { cause });
+    }
+    const passphrase = keystorePassword === '' ? undefined : keystorePassword;
+    return keystoreType === 'pem' ? { cert: data, key: data, ...(passphrase ? { passphrase } : {}) } : { pfx: data, ...(passphrase ? { passphrase } : {}) };
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (err) => this.ctx.logger.debug({ err }, 'avro client connection error'));
+    const peer = `${normalizeAddress(socket.remoteAddress ?? '?')}:${socket.remotePort ?? 0}`;
+    socket.setNoDelay(true);
+    if (this.rules.length === 0) {
+      this.open(socket, peer);
+      return;
+    }
+    socket.pause();
+    void isAllowed(this.rules, socket.remoteAddress ?? '').then((allowed) => {
+      if (allowed) {
+        this.open(socket, peer);
+        socket.resume();
+        return;
+      }
+      this.ctx.metrics.inc('ConnectionRejectedCount');
+      this.ctx.logger.warn({ peer }, 'avro source: connection refused by ipFilterRules');
+      socket.destroy();
+    });
+  }
+
+  private open(socket: net.Socket, peer: string): void {
+    if (socket.destroyed) return;
+    const stream = new RpcStream(socket, this.config.compressionType === 'deflate' ? this.config.compressionLevel : undefined);
+    const connection = new SourceConnection(stream, this, peer);
+    this.connections.add(connection);
+    socket.on('close', () => this.connections.delete(connection));
+  }
+
+  handshake(request: HandshakeRequest): { response: Buffer; established: boolean } {
+    const key = request.clientHash.toString('hex');
+    let known = this.protocols.has(key);
+    if (!known && request.clientProtocol !== null) {
+      checkClientProtocol(request.clientProtocol);
+      if (this.protocols.size >= PROTOCOL_CACHE_SIZE) this.protocols.delete(this.protocols.keys().next().value!);
+      this.protocols.set(key, request.clientProtocol);
+      known = true;
+    }
+    const match: HandshakeMatch = !known ? 'NONE' : request.serverHash.equals(PROTOCOL_HASH) ? 'BOTH' : 'CLIENT';
+    const response = writeHandshakeResponse(new AvroWriter(PROTOCOL_JSON.length + 64), {
+      match,
+      serverProtocol: match === 'BOTH' ? null : PROTOCOL_JSON,
+      serverHash: match === 'BOTH' ? null : PROTOCOL_HASH,
+      meta: null,
+    }).finish();
+    return { response, established: match !== 'NONE' };
+  }
+
+  async deliver(events: SluiceEvent[], single: boolean): Promise<Status> {
+    const { metrics } = this.ctx;
+    if (single) metrics.counters.AppendReceivedCount! += 1;
+    try {
+      await this.ctx.deliver(events);
+    } catch (error) {
+      const code = errorCode(error);
+      const level = code === 'SLUICE_CHANNEL_FULL' ? 'debug' : 'warn';
+      this.ctx.logger[level]({ err: error, code, events: events.length }, 'avro source could not commit a batch; answered FAILED so the sender retries');
+      return 'FAILED';
+    }
+    if (single) metrics.counters.AppendAcceptedCount! += 1;
+    return 'OK';
+  }
+
+  readFailed(): void {
+    this.ctx.metrics.counters.EventReadFail! += 1;
+  }
+}
+
+const FLUME_KEYS: Record<string, string> = {
+  'compression-type': 'compressionType',
+  'compression-level': 'compressionLevel',
+  'keystore-password': 'keystorePassword',
+  'keystore-type': 'keystoreType',
+};
+
+export const avroSource = defineComponent<'source', AvroSourceConfig>({
+  kind: 'source',
+  type: 'avro',
+  description: 'Avro RPC server wire-compatible with Flume\'s avro source (AvroSourceProtocol over Netty framing): receives from Flume or Sluice avro sinks.',
+  guarantee: 'At-least-once: a call is answered OK only after its whole batch was committed to every required channel; FAILED (channel full or any error) or a dropped connection makes the sender retry, which may duplicate.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      bind: { type: 'string', default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 for every interface).' },
+      port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on (0 picks a free port, logged at start).' },
+      compressionType: { type: 'string', enum: ['none', 'deflate'], default: 'none', description: 'deflate zlib-compresses the whole stream both ways; the sender must use the same setting.' },
+      compressionLevel: { type: 'integer', minimum: 0, maximum: 9, default: 6, description: 'zlib level of what the source sends when compressionType is deflate.' },
+      ssl: { type: 'boolean', default: false, description: 'Serve TLS (the keystore holds the certificate and key).' },
+      keystore: { type: 'string', default: '', description: 'Path of the server certificate and key: a PKCS#12 file, or with keystoreType pem a PEM file holding both.' },
+      keystorePassword: { type: 'string', default: '', description: 'Password of the PKCS#12 keystore or of the PEM private key.' },
+      keystoreType: { type: 'string', enum: ['pkcs12', 'pem'], default: 'pkcs12', description: 'Format of the keystore file (Java JKS is not supported; convert it with keytool -importkeystore to PKCS12).' },
+      ipFilter: { type: 'boolean', default: false, description: 'Apply ipFilterRules to every new connection.' },
+      ipFilterRules: { type: 'string', default: '', description: 'Flume syntax: comma-separated allow|deny:ip|name:pattern with * and ? wildcards, first match wins, no match allows (e.g. allow:ip:127.*,deny:ip:*).' },
+      maxFrameSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Largest call a client may send; a larger frame is answered with an error and the connection closed.' },
+      maxBatchEvents: { type: 'integer', minimum: 1, default: 100000, description: 'Most events in one appendBatch call; a larger batch is answered with an error.' },
+    },
+    required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxBatchEvents'],
+  },
+  resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
+  fromFlume(properties) {
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(properties)) {
+      if (key === 'threads') continue; // Node serves every connection on one event loop
+      const name = FLUME_KEYS[key] ?? key;
+      config[name] = name === 'keystoreType' || name === 'compressionType' ? value.toLowerCase() : value;
+    }
+    return config;
+  },
+  create: (config, ctx) => new AvroSource(config, ctx),
+});

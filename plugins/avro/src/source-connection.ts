@@ -1,0 +1,150 @@
+import { errorCode, type Logger, type SluiceEvent } from '@sluice/core';
+import { AvroReader } from './avro-binary.js';
+import {
+  encodeErrorResponse, readEvent, readEventArray, readHandshakeRequest, type HandshakeRequest, type Status,
+} from './avro-source-protocol.js';
+import { encodeNettyFrame, NettyFrameDecoder, type NettyFrame } from './netty-frame.js';
+import type { RpcStream } from './rpc-stream.js';
+
+/** What a connection needs from its source. */
+export interface SourceConnectionHost {
+  readonly logger: Logger;
+  readonly maxFrameBytes: number;
+  readonly maxBatchEvents: number;
+  /** Answers a handshake: the encoded response and whether the connection is now established. */
+  handshake(request: HandshakeRequest): { response: Buffer; established: boolean };
+  /** Commits one call's events; resolves OK after the commit, FAILED when the channels refused them. */
+  deliver(events: SluiceEvent[], single: boolean): Promise<Status>;
+  /** Counts a malformed call or frame (EventReadFail). */
+  readFailed(): void;
+}
+
+const STATUS_RESPONSE: Record<Status, Buffer> = {
+  OK: Buffer.from([0, 0, 0]),
+  FAILED: Buffer.from([0, 0, 2]),
+  UNKNOWN: Buffer.from([0, 0, 4]),
+};
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One client connection of the avro source. Frames are handled one at a time, in order; reading
+ * pauses while a call is being committed, so a slow channel pushes back on the client through TCP.
+ * Each call is answered after its events were committed (OK) or refused (FAILED). A frame the
+ * decoder rejects (garbage, oversized) closes the connection, after an error response when the
+ * serial is known; a call whose parameters are malformed gets an error response.
+ */
+export class SourceConnection {
+  private readonly decoder: NettyFrameDecoder;
+  private readonly queue: NettyFrame[] = [];
+  private established = false;
+  private busy = false;
+  private closed = false;
+  /** Settles when the frame being handled is answered (stop waits for it). */
+  idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly stream: RpcStream, private readonly host: SourceConnectionHost, private readonly peer: string) {
+    this.decoder = new NettyFrameDecoder({ maxFrameBytes: host.maxFrameBytes });
+    stream.input.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.input.on('end', () => {
+      if (this.decoder.midFrame) host.logger.debug({ peer }, 'avro client closed the connection in the middle of a frame; the partial call is dropped');
+      this.closeWhenIdle();
+    });
+    stream.socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: NettyFrame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    if (frames.length === 0) return;
+    for (const frame of frames) this.queue.push(frame);
+    if (!this.busy) {
+      this.stream.pause();
+      this.idle = this.drain();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) await this.handle(this.queue.shift()!);
+    } finally {
+      this.busy = false;
+      if (!this.closed) this.stream.resume();
+    }
+  }
+
+  private closeWhenIdle(): void {
+    void this.idle.then(() => {
+      this.closed = true;
+      this.stream.end();
+    });
+  }
+
+  /** A frame-level error: the stream cannot be resynchronised, so answer if possible and close. */
+  private reject(error: unknown): void {
+    this.host.readFailed();
+    this.closed = true;
+    const serial = (error as { details?: { serial?: number } }).details?.serial;
+    this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, 'avro client sent a bad frame; closing its connection');
+    if (this.established && serial !== undefined) this.send(serial, [encodeErrorResponse((error as Error).message)]);
+    this.stream.end();
+  }
+
+  private send(serial: number, buffers: Buffer[]): void {
+    this.stream.send(encodeNettyFrame(serial, buffers));
+  }
+
+  private async handle(frame: NettyFrame): Promise<void> {
+    const reader = new AvroReader(frame.payload);
+    let handshake: Buffer = EMPTY;
+    if (!this.established) {
+      let answer;
+      try {
+        answer = this.host.handshake(readHandshakeRequest(reader));
+      } catch (error) {
+        this.reject(error);
+        return;
+      }
+      handshake = answer.response;
+      if (!answer.established) {
+        this.send(frame.serial, [handshake]);
+        return;
+      }
+      this.established = true;
+    }
+    let events: SluiceEvent[];
+    let single = false;
+    try {
+      reader.bytesMap(); // call metadata, unused by Flume
+      const message = reader.string();
+      if (message === '') {
+        this.send(frame.serial, [handshake]); // a handshake ping
+        return;
+      }
+      if (message === 'appendBatch') {
+        events = readEventArray(reader, this.host.maxBatchEvents);
+      } else if (message === 'append') {
+        events = [readEvent(reader)];
+        single = true;
+      } else {
+        this.send(frame.serial, [handshake, encodeErrorResponse(`org.apache.avro.AvroRuntimeException: No such remote message: ${message}`)]);
+        return;
+      }
+    } catch (error) {
+      this.host.readFailed();
+      this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, 'avro client sent a malformed call; answered with an error');
+      this.send(frame.serial, [handshake, encodeErrorResponse((error as Error).message)]);
+      return;
+    }
+    const status = events.length === 0 ? 'OK' : await this.host.deliver(events, single);
+    this.send(frame.serial, handshake.length > 0 ? [handshake, STATUS_RESPONSE[status]] : [STATUS_RESPONSE[status]]);
+  }
+}
