@@ -131,7 +131,7 @@ export class FileChannel extends BaseChannel {
     if (scan.cleanup.length > 0) await db.batch(scan.cleanup.map((key) => ({ type: 'del' as const, key })), { sync: true });
     await this.refreshFreeSpace();
     if (this.minFree > 0) this.every(FREE_SPACE_REFRESH_MS, () => this.refreshFreeSpace());
-    if (!this.syncEachCommit) this.every(this.fsyncIntervalMs, () => this.syncNow());
+    this.every(this.fsyncIntervalMs, () => this.syncNow());
     this.ctx.logger.info(
       { dataDir: this.dataDir, events: this.held, batches: scan.batches, bytes: this.storedBytes, repaired, ms: Date.now() - started, fsync: this.syncEachCommit ? 'always' : 'interval' },
       'file channel started',
@@ -347,18 +347,21 @@ export class FileChannel extends BaseChannel {
         ops.push({ type: 'put', key: ackKey(batch.seq), value: encodeAck(batch.count, batch.consumed!) });
       }
     }
+    // Only puts need fsync before they resolve: a consumption record lost to power failure means
+    // redelivery, never loss, and the next synced put (or the interval sync) persists it anyway.
+    const sync = this.syncEachCommit && group.some((entry) => entry.put !== undefined);
     const started = process.hrtime.bigint();
     try {
-      await db.batch(ops as never, { sync: this.syncEachCommit });
+      await db.batch(ops as never, { sync });
     } catch (error) {
       for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
       for (const batch of drops) this.drops.add(batch);
       throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}': writing to ${this.dataDir} failed: ${(error as Error).message}`, { cause: error, retriable: true });
     }
-    const millis = Number(process.hrtime.bigint() - started) / 1e6;
-    if (this.syncEachCommit) {
+    if (sync) {
+      this.unsynced = false;
       this.ctx.metrics.inc('FsyncCount');
-      this.ctx.metrics.inc('FsyncTimeMillis', millis);
+      this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
     } else {
       this.unsynced = true;
     }
@@ -382,6 +385,7 @@ export class FileChannel extends BaseChannel {
         this.held += batch.count;
         this.storedBytes += batch.bytes;
         this.writtenSinceStatfs += batch.bytes;
+        this.ctx.logger.debug({ batch: batch.seq, events: batch.count }, 'put batch committed');
         added = true;
       }
       for (const segment of entry.takes) {

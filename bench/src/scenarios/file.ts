@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseTopology } from '@sluice/config';
+import { Agent, loadTopology } from '@sluice/agent';
+import { createComponentContext, type Channel, type SluiceEvent } from '@sluice/core';
+import { result, trackPeakRss, type BenchResult } from '../result.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
+const STORED = Number(process.env.BENCH_STORED ?? 1_000_000);
+const BODY = 256;
+const BATCH = 1000;
+
+/**
+ * seq -> file -> null, 256-byte events, batches of 1000, fsync on every commit, in one process.
+ * Extra fields: restartMs (start-up of a channel holding 1,000,000 stored events), firstTakeMs
+ * (first batch taken after that restart), and the channel's fsync count and mean fsync time.
+ */
+export async function run(): Promise<BenchResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-file-'));
+  try {
+    const raw = parseTopology(`
+agents:
+  bench:
+    drainTimeout: 60s
+    sources:
+      seq: { type: seq, count: ${EVENTS}, batchSize: ${BATCH}, bodySize: ${BODY}, channels: [disk] }
+    channels:
+      disk: { type: file, dataDir: '${path.join(dir, 'flow')}', capacity: 2000000, transactionCapacity: ${BATCH}, fsync: always, minFreeSpace: '0' }
+    sinks:
+      out: { type: 'null', channel: disk, batchSize: ${BATCH} }
+`);
+    const { model, catalog } = await loadTopology(raw);
+    const agent = new Agent(model.agents.bench!, catalog);
+    const rss = trackPeakRss();
+    const started = process.hrtime.bigint();
+    await agent.start();
+    const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
+    const channel = agent.metrics.find((m) => m.kind === 'CHANNEL' && m.name === 'disk')!;
+    while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+    const elapsed = process.hrtime.bigint() - started;
+    const peak = rss.stop();
+    const fsyncs = channel.get('FsyncCount');
+    const fsyncMeanMs = fsyncs > 0 ? Math.round((channel.get('FsyncTimeMillis') / fsyncs) * 100) / 100 : 0;
+    await agent.stop(1000);
+
+    const definition = catalog.find('channel', 'file')!;
+    const config = { dataDir: path.join(dir, 'stored'), capacity: STORED * 2, byteCapacity: '0', transactionCapacity: BATCH, fsync: 'always', fsyncInterval: '1s', minFreeSpace: '0', keepAlive: '3s' };
+    const create = (): Channel => definition.create(config, createComponentContext({ name: 'stored', kind: 'CHANNEL' })) as Channel;
+    const fill = create();
+    await fill.start();
+    const body = Buffer.alloc(BODY, 0x78);
+    for (let n = 0; n < STORED; n += BATCH) {
+      const batch: SluiceEvent[] = Array.from({ length: BATCH }, () => ({ headers: {}, body }));
+      const tx = fill.transaction();
+      tx.put(batch);
+      await tx.commit();
+    }
+    await fill.stop();
+    const reopened = create();
+    const restartStarted = process.hrtime.bigint();
+    await reopened.start();
+    const restartMs = Number(process.hrtime.bigint() - restartStarted) / 1e6;
+    const tx = reopened.transaction();
+    const first = await tx.take(BATCH);
+    await tx.commit();
+    const firstTakeMs = Number(process.hrtime.bigint() - restartStarted) / 1e6;
+    await reopened.stop();
+    if (first.length !== BATCH) throw new Error(`restart check: took ${first.length} events, expected ${BATCH}`);
+
+    return result('file', EVENTS, EVENTS * BODY, elapsed, peak, {
+      fsync: 'always', batch: BATCH, fsyncCount: fsyncs, fsyncMeanMs,
+      storedEvents: STORED, restartMs: Math.round(restartMs), firstTakeMs: Math.round(firstTakeMs),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
