@@ -15,6 +15,15 @@ export interface SeqSourceConfig {
 const SPACE = 0x20;
 const FILL = 0x78; // 'x'
 
+function decimalDigits(value: number): number {
+  let digits = 1;
+  while (value >= 10) {
+    value = Math.floor(value / 10);
+    digits++;
+  }
+  return digits;
+}
+
 /**
  * A load generator: event bodies are the decimal sequence numbers start, start+1, ..., padded
  * with a space and `x`s up to bodySize. Stops producing after `count` events (0 = forever).
@@ -50,14 +59,18 @@ export class SeqSource implements PollableSource {
 
   private makeBatch(first: number, n: number): SluiceEvent[] {
     const bodySize = this.config.bodySize;
-    const lastDigits = String(first + n - 1).length;
-    const slot = Math.max(bodySize, lastDigits);
+    const slot = Math.max(bodySize, decimalDigits(first + n - 1));
     const block = Buffer.allocUnsafe(slot * n);
     block.fill(FILL);
     const events = new Array<SluiceEvent>(n);
     for (let i = 0; i < n; i++) {
       const offset = i * slot;
-      const digits = block.write(String(first + i), offset, 'latin1');
+      let value = first + i;
+      const digits = decimalDigits(value);
+      for (let at = offset + digits - 1; at >= offset; at--) {
+        block[at] = 0x30 + (value % 10);
+        value = Math.floor(value / 10);
+      }
       const length = Math.max(bodySize, digits);
       if (digits < length) block[offset + digits] = SPACE;
       events[i] = { headers: {}, body: block.subarray(offset, offset + length) };
