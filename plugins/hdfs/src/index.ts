@@ -1,4 +1,8 @@
 import { definePlugin } from '@sluice/core';
+import { hdfsSink } from './hdfs-sink-definition.js';
 
-// Work in progress: components are added by the issue that builds this plugin.
-export default definePlugin({ name: '@sluice/plugin-hdfs', core: '^0.1.0', components: [] });
+export { HdfsSink, type HdfsSinkConfig } from './hdfs-sink.js';
+export { hdfsSink } from './hdfs-sink-definition.js';
+export { WebHdfsClient, type WebHdfsClientOptions, type FileStatus } from './webhdfs-client.js';
+
+export default definePlugin({ name: '@sluice/plugin-hdfs', core: '^0.1.0', components: [hdfsSink] });

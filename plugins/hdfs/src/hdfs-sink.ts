@@ -1,0 +1,239 @@
+import path from 'node:path';
+import {
+  BatchSink, BucketTemplate, createSerializer, OpenBuckets, RollPolicy, SluiceError,
+  type CompressionName, type EventSerializer, type OpenBucketStats, type RollConfig, type RoundUnit,
+  parseDuration, type SerializerName, type SinkContext, type SluiceEvent,
+} from '@sluice/core';
+import { OpenFileJournal } from './open-file-journal.js';
+import { WebHdfsClient } from './webhdfs-client.js';
+
+/** Config of the `hdfs` sink (see the schema in hdfs-sink-definition.ts for every default). */
+export interface HdfsSinkConfig {
+  url: string;
+  path: string;
+  filePrefix: string;
+  fileSuffix: string;
+  inUseSuffix: string;
+  user: string;
+  delegationToken: string;
+  serializer: SerializerName;
+  compression: CompressionName;
+  batchSize: number;
+  requestTimeout: string;
+  roll: RollConfig;
+  maxOpenFiles: number;
+  round: boolean;
+  roundValue: number;
+  roundUnit: RoundUnit;
+  useLocalTimeStamp: boolean;
+  timeZone: 'utc' | 'local';
+}
+
+interface OpenFile extends OpenBucketStats {
+  tmpPath: string;
+  finalPath: string;
+  serializer: EventSerializer;
+}
+
+/**
+ * Writes events into bucketed HDFS files over WebHDFS. Each open file is `<name><inUseSuffix>`
+ * while written and renamed to `<name>` when it rolls; a batch is committed only after every
+ * CREATE/APPEND carrying it was acknowledged by the datanode. At start, in-use files left by a
+ * crash (recorded in a journal in the sink's data directory) are renamed, so none is orphaned.
+ */
+export class HdfsSink extends BatchSink {
+  private readonly client: WebHdfsClient;
+  private readonly template: BucketTemplate;
+  private readonly policy: RollPolicy;
+  private readonly open: OpenBuckets<OpenFile>;
+  private readonly journal: OpenFileJournal;
+  private readonly suffix: string;
+  private readonly startMillis = Date.now();
+  private counter = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private io: Promise<unknown> = Promise.resolve();
+  /** Files whose close failed after their data was committed; retried by the timer and at stop. */
+  private readonly closing = new Set<OpenFile>();
+
+  constructor(private readonly config: HdfsSinkConfig, ctx: SinkContext) {
+    super(ctx, config.batchSize);
+    this.client = new WebHdfsClient({ url: config.url, user: config.user, delegationToken: config.delegationToken, timeoutMs: parseDuration(config.requestTimeout) });
+    this.template = new BucketTemplate(config.path, config);
+    this.policy = new RollPolicy(config.roll);
+    this.open = new OpenBuckets(config.maxOpenFiles);
+    this.journal = new OpenFileJournal(ctx.dataDir);
+    this.suffix = config.fileSuffix || `.${createSerializer(config.serializer, config.compression).extension}`;
+  }
+
+  protected override async onStart(): Promise<void> {
+    await this.recover();
+    const every = this.policy.checkEveryMs;
+    if (every > 0) {
+      this.timer = setInterval(() => {
+        this.serial(() => this.closeExpired(Date.now())).catch((err) => this.ctx.logger.warn({ err }, 'closing expired HDFS files failed; will retry'));
+      }, every);
+      this.timer.unref();
+    }
+  }
+
+  protected override async onStop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.serial(async () => {
+      for (const [key, file] of this.open.entries()) {
+        this.open.delete(key);
+        this.closing.add(file);
+      }
+      await this.retryClosing();
+    });
+    if (this.closing.size > 0) this.ctx.logger.warn({ files: [...this.closing].map((f) => f.tmpPath) }, 'some HDFS files could not be closed; they are renamed at the next start');
+  }
+
+  protected write(events: SluiceEvent[]): Promise<void> {
+    return this.serial(() => this.writeBatch(events));
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.io.then(work, work);
+    this.io = result.catch(() => undefined);
+    return result;
+  }
+
+  private async writeBatch(events: SluiceEvent[]): Promise<void> {
+    const now = Date.now();
+    const groups = new Map<string, SluiceEvent[]>();
+    for (const event of events) {
+      const dir = this.template.render(event, now);
+      let group = groups.get(dir);
+      if (!group) groups.set(dir, (group = []));
+      group.push(event);
+    }
+    const full: [string, OpenFile][] = [];
+    for (const [dir, group] of groups) {
+      let file = this.open.get(dir);
+      let data = file ? file.serializer.serialize(group) : undefined;
+      if (file && data && (this.policy.fullBefore(file, data.length) || this.policy.expired(file, now))) {
+        this.open.delete(dir);
+        await this.closeOrDefer(file);
+        file = undefined;
+      }
+      if (!file) {
+        file = await this.create(dir, group, now);
+      } else {
+        try {
+          await this.client.append(file.tmpPath, data!);
+        } catch (error) {
+          // The file may be gone or its lease lost: forget it so the retry starts a fresh file.
+          this.open.delete(dir);
+          this.closing.add(file);
+          this.ctx.metrics.inc('ConnectionFailedCount');
+          throw error;
+        }
+        file.bytes += data!.length;
+        file.events += group.length;
+        file.lastWriteAt = now;
+      }
+      this.open.touch(dir, file);
+      if (this.policy.full(file)) full.push([dir, file]);
+    }
+    // The batch is acknowledged; closes from here on must not fail it (they are retried).
+    for (const [dir, file] of [...full, ...this.open.overflow(new Set(groups.keys()))]) {
+      this.open.delete(dir);
+      await this.closeOrDefer(file);
+    }
+    if (this.closing.size > 0) await this.retryClosing();
+  }
+
+  private async create(dir: string, group: SluiceEvent[], now: number): Promise<OpenFile> {
+    const serializer = createSerializer(this.config.serializer, this.config.compression);
+    const header = serializer.header?.() ?? Buffer.alloc(0);
+    const data = serializer.serialize(group);
+    const finalPath = path.posix.join(dir, `${this.config.filePrefix}.${this.startMillis}-${++this.counter}${this.suffix}`);
+    const tmpPath = `${finalPath}${this.config.inUseSuffix}`;
+    await this.journal.opened(tmpPath);
+    try {
+      await this.client.create(tmpPath, header.length ? Buffer.concat([header, data]) : data);
+    } catch (error) {
+      this.ctx.metrics.inc('ConnectionFailedCount');
+      throw error;
+    }
+    this.ctx.metrics.inc('ConnectionCreatedCount');
+    return { tmpPath, finalPath, serializer, bytes: header.length + data.length, events: group.length, openedAt: now, lastWriteAt: now };
+  }
+
+  private async closeOrDefer(file: OpenFile): Promise<void> {
+    try {
+      await this.close(file);
+    } catch (err) {
+      this.closing.add(file);
+      this.ctx.logger.warn({ err, file: file.tmpPath }, 'closing HDFS file failed; will retry');
+    }
+  }
+
+  private async retryClosing(): Promise<void> {
+    for (const file of [...this.closing]) {
+      try {
+        await this.close(file);
+        this.closing.delete(file);
+      } catch (err) {
+        this.ctx.logger.warn({ err, file: file.tmpPath }, 'closing HDFS file failed; will retry');
+      }
+    }
+  }
+
+  private async closeExpired(now: number): Promise<void> {
+    for (const [dir, file] of this.open.entries()) {
+      if (!this.policy.expired(file, now)) continue;
+      this.open.delete(dir);
+      await this.closeOrDefer(file);
+    }
+    if (this.closing.size > 0) await this.retryClosing();
+  }
+
+  /** Writes the footer (if any) and renames the in-use file to its final name. */
+  private async close(file: OpenFile): Promise<void> {
+    const footer = file.serializer.footer?.();
+    if (footer && footer.length > 0) {
+      await this.client.append(file.tmpPath, footer);
+      file.serializer = createSerializer('text');
+    }
+    await this.finish(file.tmpPath, file.finalPath);
+    this.ctx.metrics.inc('ConnectionClosedCount');
+  }
+
+  /** Renames tmp to final, picking a fresh final name if one exists; a missing tmp means done. */
+  private async finish(tmpPath: string, finalPath: string): Promise<void> {
+    if (!(await this.client.rename(tmpPath, finalPath))) {
+      if (!(await this.client.status(tmpPath))) {
+        await this.journal.closed(tmpPath);
+        return;
+      }
+      const alternative = `${finalPath}.${Date.now()}`;
+      if (!(await this.client.rename(tmpPath, alternative))) {
+        throw new SluiceError('SLUICE_DELIVERY_FAILED', `hdfs sink '${this.name}' could not rename ${tmpPath} to ${finalPath} or ${alternative}; check the directory permissions`);
+      }
+    }
+    await this.journal.closed(tmpPath);
+  }
+
+  /** Renames in-use files a previous run left open. */
+  private async recover(): Promise<void> {
+    let leftovers: string[];
+    try {
+      leftovers = await this.journal.openFiles();
+    } catch (cause) {
+      throw new SluiceError('SLUICE_COMPONENT_START', `hdfs sink '${this.name}' cannot read its journal in ${this.ctx.dataDir}; check the permissions`, { cause });
+    }
+    const failed: string[] = [];
+    for (const tmpPath of leftovers) {
+      const finalPath = tmpPath.endsWith(this.config.inUseSuffix) && this.config.inUseSuffix ? tmpPath.slice(0, -this.config.inUseSuffix.length) : `${tmpPath}.closed`;
+      try {
+        await this.finish(tmpPath, finalPath);
+        this.ctx.logger.info({ file: finalPath }, 'recovered an in-use HDFS file left by a previous run');
+      } catch (err) {
+        failed.push(tmpPath);
+        this.ctx.logger.warn({ err, file: tmpPath }, 'could not recover an in-use HDFS file; will retry at the next start');
+      }
+    }
+    await this.journal.reset(failed);
+  }
+}

@@ -1,0 +1,51 @@
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * A small local journal of the in-use (`.tmp`) HDFS files a sink has open, kept in the sink's
+ * data directory. The sink records a file before creating it and after renaming it, so after a
+ * crash `openFiles()` names exactly the files that still need closing, wherever the bucket
+ * template put them. Each record is one line: `+<path>` or `-<path>`.
+ */
+export class OpenFileJournal {
+  private readonly file: string;
+
+  constructor(private readonly dir: string) {
+    this.file = path.join(dir, 'open-files.journal');
+  }
+
+  /** In-use paths recorded as opened and never as closed. */
+  async openFiles(): Promise<string[]> {
+    let text = '';
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const open = new Set<string>();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('+')) open.add(line.slice(1));
+      else if (line.startsWith('-')) open.delete(line.slice(1));
+    }
+    return [...open];
+  }
+
+  async opened(file: string): Promise<void> {
+    await this.append(`+${file}\n`);
+  }
+
+  async closed(file: string): Promise<void> {
+    await this.append(`-${file}\n`);
+  }
+
+  /** Rewrites the journal with just `stillOpen` (after recovery). */
+  async reset(stillOpen: readonly string[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(this.file, stillOpen.map((f) => `+${f}\n`).join(''));
+  }
+
+  private async append(line: string): Promise<void> {
+    await appendFile(this.file, line);
+  }
+}

@@ -1,0 +1,217 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import avro from 'avsc';
+import { expect } from 'chai';
+import {
+  createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type Channel, type SinkContext, type SluiceEvent,
+} from '@sluice/core';
+import { sinkSuite } from '@sluice/testkit';
+import { HdfsSink, hdfsSink, type HdfsSinkConfig } from '../src/index.js';
+import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
+
+function config(peer: HdfsPeer, overrides: Partial<HdfsSinkConfig> = {}): HdfsSinkConfig {
+  return {
+    url: peer.url, path: `${peer.root}/logs`, filePrefix: 'FlumeData', fileSuffix: '', inUseSuffix: '.tmp', user: peer.user,
+    delegationToken: '', serializer: 'text', compression: 'none', batchSize: 100, requestTimeout: '5s',
+    roll: { ...ROLL_DEFAULTS }, maxOpenFiles: 500, round: false, roundValue: 1, roundUnit: 'second', useLocalTimeStamp: true, timeZone: 'utc',
+    ...overrides,
+  };
+}
+
+describe('hdfs sink', function () {
+  this.timeout(30000);
+  let peer: HdfsPeer;
+  let dataDir: string;
+  before(async () => { peer = await startHdfsPeer(); });
+  after(async () => { await peer.close(); });
+  beforeEach(() => { dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hdfs-')); });
+  afterEach(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await peer.client.delete(peer.root, true).catch(() => undefined);
+  });
+
+  const readBodies = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const file of await peer.files()) out.push(...(await peer.client.read(file)).toString().split('\n').filter((l) => l !== ''));
+    return out;
+  };
+
+  describe('conformance', () => {
+    sinkSuite({
+      factory: (ctx) => new HdfsSink(config(peer, { roll: { ...ROLL_DEFAULTS, count: 5 } }), { ...ctx, dataDir }),
+      readBack: readBodies,
+      capabilities: { failureInjection: !process.env.WEBHDFS_URL },
+      breakDestination: async () => peer.server?.failWith(503),
+      healDestination: async () => peer.server?.failWith(null),
+      cleanup: () => peer.client.delete(peer.root, true).then(() => undefined, () => undefined),
+    });
+  });
+
+  async function harness(overrides: Partial<HdfsSinkConfig> = {}): Promise<{ sink: HdfsSink; channel: Channel; put(events: SluiceEvent[]): Promise<void> }> {
+    const channel = memoryChannel.create({ capacity: 100000, transactionCapacity: 10000, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'c', kind: 'CHANNEL' }));
+    await channel.start();
+    const ctx: SinkContext = { ...createComponentContext({ name: 'hdfs', kind: 'SINK', dataDir }), channel };
+    const sink = new HdfsSink(config(peer, overrides), ctx);
+    return {
+      sink, channel,
+      async put(events) {
+        const tx = channel.transaction();
+        tx.put(events);
+        await tx.commit();
+      },
+    };
+  }
+
+  const seq = (from: number, n: number, headers: Record<string, string> = {}): SluiceEvent[] =>
+    Array.from({ length: n }, (_, i) => createEvent(`event-${from + i}`, { seq: String(from + i), ...headers }));
+
+  it('writes in-use .tmp files and renames them when they roll on count', async () => {
+    const { sink, put } = await harness({ roll: { ...ROLL_DEFAULTS, count: 10 }, batchSize: 5 });
+    await sink.start();
+    await put(seq(0, 12));
+    for (let i = 0; i < 3; i++) await sink.process();
+    const during = await peer.files();
+    expect(during.filter((f) => f.endsWith('.log'))).to.have.length(1);
+    expect(during.filter((f) => f.endsWith('.log.tmp'))).to.have.length(1);
+    await sink.stop();
+    const after = await peer.files();
+    expect(after.every((f) => f.endsWith('.log') && path.posix.basename(f).startsWith('FlumeData.'))).to.equal(true);
+    expect((await readBodies()).sort()).to.deep.equal(seq(0, 12).map((e) => e.body.toString()).sort());
+  });
+
+  it('uses the two-step CREATE/APPEND redirect and renames with RENAME', async function () {
+    if (!peer.server) this.skip();
+    const { sink, put } = await harness();
+    await sink.start();
+    await put(seq(0, 3));
+    await sink.process();
+    await put(seq(3, 3));
+    await sink.process();
+    await sink.stop();
+    const ops = peer.server!.requests.map((r) => r.split(' ')[0]);
+    expect(ops).to.include.members(['CREATE', 'APPEND', 'RENAME']);
+  });
+
+  it('buckets by the path template and keeps a %{host} of ../../etc inside the prefix', async () => {
+    const { sink, put } = await harness({ path: `${peer.root}/logs/%Y/%{host}` });
+    await sink.start();
+    await put([...seq(0, 2, { host: '../../etc', timestamp: '0' }), ...seq(2, 2, { host: 'web1' })]);
+    await sink.process();
+    await sink.stop();
+    const files = await peer.files(peer.root);
+    expect(files).to.have.length(2);
+    for (const file of files) {
+      expect(file.startsWith(`${peer.root}/logs/`)).to.equal(true);
+      expect(file.split('/')).to.not.include('..');
+    }
+    expect(files.some((f) => f.includes('/%2E%2E%2F..%2Fetc/'))).to.equal(true);
+    expect(await peer.files('/etc')).to.deep.equal([]);
+  });
+
+  it('writes avro_event files that avsc createFileDecoder reads back', async () => {
+    const { sink, put } = await harness({ serializer: 'avro_event', batchSize: 4 });
+    await sink.start();
+    await put(seq(0, 10));
+    for (let i = 0; i < 3; i++) await sink.process();
+    await sink.stop();
+    const [file] = await peer.files();
+    expect(file).to.match(/\.avro$/);
+    const local = path.join(dataDir, 'out.avro');
+    writeFileSync(local, await peer.client.read(file!));
+    const records: { headers: Record<string, string>; body: Buffer }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      avro.createFileDecoder(local).on('data', (r: { headers: Record<string, string>; body: Buffer }) => records.push(r)).on('end', resolve).on('error', reject);
+    });
+    expect(records.map((r) => r.body.toString())).to.deep.equal(seq(0, 10).map((e) => e.body.toString()));
+    expect(records[3]!.headers.seq).to.equal('3');
+  });
+
+  it('writes gzip files that zcat reads whole', async () => {
+    const { sink, put } = await harness({ compression: 'gzip', batchSize: 3 });
+    await sink.start();
+    await put(seq(0, 7));
+    for (let i = 0; i < 3; i++) await sink.process();
+    await sink.stop();
+    const [file] = await peer.files();
+    expect(file).to.match(/\.log\.gz$/);
+    const local = path.join(dataDir, 'out.gz');
+    writeFileSync(local, await peer.client.read(file!));
+    expect(execFileSync('zcat', [local]).toString()).to.equal(seq(0, 7).map((e) => `${e.body}\n`).join(''));
+  });
+
+  it('closes files on the idle timeout', async () => {
+    const { sink, put } = await harness({ roll: { ...ROLL_DEFAULTS, idleTimeout: '200ms' } });
+    await sink.start();
+    await put(seq(0, 3));
+    await sink.process();
+    const deadline = Date.now() + 10000;
+    while ((await peer.files()).some((f) => f.endsWith('.tmp')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await peer.files()).to.have.length(1);
+    expect((await peer.files())[0]).to.match(/\.log$/);
+    await sink.stop();
+  });
+
+  it('closes the least recently used file beyond maxOpenFiles', async () => {
+    const { sink, put } = await harness({ path: `${peer.root}/logs/%{k}`, maxOpenFiles: 1 });
+    await sink.start();
+    await put(seq(0, 1, { k: 'a' }));
+    await sink.process();
+    await put(seq(1, 1, { k: 'b' }));
+    await sink.process();
+    const files = await peer.files();
+    expect(files.filter((f) => f.includes('/a/') && f.endsWith('.log'))).to.have.length(1);
+    expect(files.filter((f) => f.includes('/b/') && f.endsWith('.tmp'))).to.have.length(1);
+    await sink.stop();
+  });
+
+  it('renames in-use files left by a crashed run at start', async () => {
+    const first = await harness();
+    await first.sink.start();
+    await first.put(seq(0, 5));
+    await first.sink.process();
+    expect((await peer.files()).filter((f) => f.endsWith('.tmp'))).to.have.length(1);
+    // No stop(): the process "crashed" with the file open.
+    const second = await harness();
+    await second.sink.start();
+    const files = await peer.files();
+    expect(files.filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+    expect(files).to.have.length(1);
+    expect(await readBodies()).to.deep.equal(seq(0, 5).map((e) => e.body.toString()));
+    await second.sink.stop();
+  });
+
+  it('fails a batch with retriable SLUICE_DELIVERY_FAILED on 5xx and non-retriable SLUICE_EVENT_REJECTED on 4xx', async function () {
+    if (!peer.server) this.skip();
+    const { sink, put, channel } = await harness();
+    await sink.start();
+    await put(seq(0, 3));
+    for (const [status, code, retriable] of [[503, 'SLUICE_DELIVERY_FAILED', true], [403, 'SLUICE_EVENT_REJECTED', false]] as const) {
+      peer.server!.failWith(status);
+      const error = await sink.process().then(() => undefined, (e: unknown) => e);
+      expect(errorCode(error)).to.equal(code);
+      expect((error as { retriable: boolean }).retriable).to.equal(retriable);
+      expect((channel as unknown as { size: number }).size).to.equal(3);
+    }
+    peer.server!.failWith(null);
+    await sink.process();
+    await sink.stop();
+    expect(await readBodies()).to.have.length(3);
+  });
+
+  it('fails with retriable SLUICE_DELIVERY_FAILED when the namenode is unreachable', async () => {
+    const { sink, put } = await harness({ url: 'http://127.0.0.1:1' });
+    await sink.start();
+    await put(seq(0, 1));
+    const error = await sink.process().then(() => undefined, (e: unknown) => e);
+    expect(errorCode(error)).to.equal('SLUICE_DELIVERY_FAILED');
+    await sink.stop();
+  });
+
+  it('maps Flume hdfs.* keys', () => {
+    const config = hdfsSink.fromFlume!({ 'hdfs.path': '/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
+    expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });
+    expect(config.roll).to.deep.equal({ interval: '300s', count: 0 });
+  });
+});
