@@ -9,7 +9,8 @@ import { FileTransaction } from './file-transaction.js';
 import { GroupCommitter } from './group-committer.js';
 import { levelCode, openStore, repairStore, type Store } from './open-store.js';
 import {
-  ACK_PREFIX, BATCH_PREFIX, SYNC_KEY, ackKey, decodeAck, encodeAck, parseAckKey, parseBatchKey,
+  ACK_PREFIX, BATCH_PREFIX, SYNC_KEY, TOMBSTONE, WATERMARK_KEY, ackKey, decodeAck, decodeWatermark, encodeAck,
+  encodeWatermark, parseAckKey, parseBatchKey,
 } from './store-keys.js';
 import { StoredBatch, type Segment } from './stored-batch.js';
 
@@ -34,6 +35,9 @@ export interface CommitEntry {
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** One operation of a LevelDB write batch. */
+type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 /** Decoded events kept in memory so a flowing channel never reads back what it just wrote. */
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -77,6 +81,12 @@ export class FileChannel extends BaseChannel {
   private writtenSinceStatfs = 0;
   private unsynced = false;
   private readonly drops = new Set<StoredBatch>();
+  /** Live (not fully consumed) batches in sequence order. */
+  private readonly live = new Map<number, StoredBatch>();
+  /** The stored watermark: every batch below it is gone on purpose. */
+  private watermark = 0;
+  /** Sequences above the watermark with a tombstone on disk, ascending. */
+  private tombstones: number[] = [];
   private timers: NodeJS.Timeout[] = [];
   private spaceWaiters: (() => void)[] = [];
 
@@ -128,7 +138,7 @@ export class FileChannel extends BaseChannel {
     }
     if (repaired) this.ctx.metrics.inc('StoreRepairCount');
     this.db = db;
-    if (scan.cleanup.length > 0) await db.batch(scan.cleanup.map((key) => ({ type: 'del' as const, key })), { sync: true });
+    await db.batch(scan.cleanup as never, { sync: true });
     await this.refreshFreeSpace();
     if (this.minFree > 0) this.every(FREE_SPACE_REFRESH_MS, () => this.refreshFreeSpace());
     this.every(this.fsyncIntervalMs, () => this.syncNow());
@@ -155,31 +165,40 @@ export class FileChannel extends BaseChannel {
     this.ctx.logger.info({ dataDir: this.dataDir }, 'file channel stopped; committed events stay on disk');
   }
 
-  /** Rebuilds the in-memory index from a keys-only scan plus the (small) ack records. */
-  private async scan(db: Store): Promise<{ batches: number; cleanup: Buffer[] }> {
+  /**
+   * Rebuilds the in-memory index from a keys-only scan plus the (small) ack records, and counts
+   * batches lost to damage: sequences between the watermark and the highest known one that have
+   * neither a batch key nor a tombstone. Returns the writes that tidy the store.
+   */
+  private async scan(db: Store): Promise<{ batches: number; cleanup: BatchOp[] }> {
     this.queue.clear();
+    this.live.clear();
     this.held = 0;
     this.storedBytes = 0;
     this.drops.clear();
-    const cleanup: Buffer[] = [];
+    const cleanup: BatchOp[] = [];
+    const watermark = decodeWatermark(await db.get(WATERMARK_KEY));
     const acks = new Map<number, Buffer>();
     for await (const [key, value] of db.iterator({ gte: Buffer.from([ACK_PREFIX]), lt: Buffer.from([ACK_PREFIX + 1]) })) {
       const seq = parseAckKey(key);
-      if (seq === undefined) cleanup.push(key);
+      if (seq === undefined) cleanup.push({ type: 'del', key });
       else acks.set(seq, value);
     }
+    /** Every sequence at or above the watermark that is accounted for (stored or tombstoned). */
+    const known: number[] = [];
     let batches = 0;
     let malformed = 0;
-    let maxSeq = 0;
+    let maxSeq = watermark - 1;
     for await (const key of db.keys({ gte: Buffer.from([BATCH_PREFIX]), lt: Buffer.from([BATCH_PREFIX + 1]) })) {
       const info = parseBatchKey(key);
       if (!info) {
         malformed++;
-        cleanup.push(key);
+        cleanup.push({ type: 'del', key });
         continue;
       }
-      const batch = new StoredBatch(info.seq, info.count, info.bytes, key);
+      if (info.seq >= watermark) known.push(info.seq);
       maxSeq = Math.max(maxSeq, info.seq);
+      const batch = new StoredBatch(info.seq, info.count, info.bytes, key);
       const ack = acks.get(info.seq);
       if (ack) {
         acks.delete(info.seq);
@@ -188,22 +207,59 @@ export class FileChannel extends BaseChannel {
         else this.reportCorrupt(batch, 0, 'consumption record failed its checksum; its events are delivered again');
       }
       if (batch.fullyConsumed) {
-        cleanup.push(key, ackKey(info.seq));
+        cleanup.push({ type: 'del', key }, { type: 'del', key: ackKey(info.seq) });
         continue;
       }
       batches++;
+      this.live.set(info.seq, batch);
       this.storedBytes += info.bytes;
       for (const [from, to] of batch.unconsumedRanges()) {
         this.queue.pushAll([{ batch, from, to }]);
         this.held += to - from;
       }
     }
-    for (const seq of acks.keys()) cleanup.push(ackKey(seq));
-    if (malformed > 0) {
-      this.ctx.metrics.inc('CorruptBatchCount', malformed);
-      this.ctx.logger.error({ dataDir: this.dataDir, records: malformed }, `file channel '${this.name}': skipped ${malformed} damaged keys (SLUICE_DATA_CORRUPT)`);
+    let orphans = 0;
+    for (const [seq, value] of acks) {
+      if (decodeAck(value, 0) && seq >= watermark) {
+        known.push(seq);
+        maxSeq = Math.max(maxSeq, seq);
+      } else {
+        // A consumption record whose batch is gone: the batch was lost to damage.
+        if (!decodeAck(value, 0)) orphans++;
+        cleanup.push({ type: 'del', key: ackKey(seq) });
+      }
     }
-    this.nextSeq = maxSeq + 1;
+    known.sort((a, b) => a - b);
+    const lost: number[] = [];
+    for (let seq = watermark, i = 0; seq <= maxSeq && watermark > 0; seq++) {
+      if (known[i] === seq) i++;
+      else lost.push(seq);
+    }
+    if (malformed > 0) {
+      this.ctx.logger.error({ dataDir: this.dataDir, keys: malformed }, `file channel '${this.name}': skipped ${malformed} damaged keys (SLUICE_DATA_CORRUPT)`);
+    }
+    if (lost.length + orphans > 0) {
+      this.ctx.metrics.inc('CorruptBatchCount', lost.length + orphans);
+      this.ctx.logger.error(
+        { dataDir: this.dataDir, batches: lost.length + orphans, first: lost[0] },
+        `file channel '${this.name}': ${lost.length + orphans} committed batches were lost to damage in the store and are skipped (SLUICE_DATA_CORRUPT)`,
+      );
+    }
+    this.nextSeq = Math.max(maxSeq + 1, watermark, 1);
+    // From here on the watermark is the first live batch; tombstones (old and new) above it stay.
+    const first = this.live.keys().next();
+    this.watermark = first.done ? this.nextSeq : first.value;
+    cleanup.push({ type: 'put', key: WATERMARK_KEY, value: encodeWatermark(this.watermark) });
+    this.tombstones = [];
+    for (const seq of [...known.filter((s) => !this.live.has(s)), ...lost]) {
+      if (seq > this.watermark) {
+        this.tombstones.push(seq);
+        cleanup.push({ type: 'put', key: ackKey(seq), value: TOMBSTONE });
+      } else {
+        cleanup.push({ type: 'del', key: ackKey(seq) });
+      }
+    }
+    this.tombstones.sort((a, b) => a - b);
     return { batches, cleanup };
   }
 
@@ -327,10 +383,14 @@ export class FileChannel extends BaseChannel {
   private async writeGroup(group: CommitEntry[]): Promise<void> {
     const db = this.db;
     if (!db) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped; the commit was not written`);
-    const ops: { type: 'put' | 'del'; key: Buffer; value?: Buffer }[] = [];
+    const ops: BatchOp[] = [];
     const touched = new Set<StoredBatch>();
+    let firstPut: number | undefined;
     for (const entry of group) {
-      if (entry.put) ops.push({ type: 'put', key: entry.put.batch.key, value: entry.put.value });
+      if (entry.put) {
+        ops.push({ type: 'put', key: entry.put.batch.key, value: entry.put.value });
+        firstPut ??= entry.put.batch.seq;
+      }
       for (const segment of entry.takes) {
         segment.batch.markConsumed(segment.from, segment.to);
         touched.add(segment.batch);
@@ -339,24 +399,53 @@ export class FileChannel extends BaseChannel {
     const drops = [...this.drops];
     this.drops.clear();
     for (const batch of drops) touched.add(batch);
+
+    const gone: StoredBatch[] = [];
     for (const batch of touched) {
-      if (batch.fullyConsumed || batch.corrupt) {
-        ops.push({ type: 'del', key: batch.key });
-        if (batch.ackStored) ops.push({ type: 'del', key: ackKey(batch.seq) });
-      } else {
-        ops.push({ type: 'put', key: ackKey(batch.seq), value: encodeAck(batch.count, batch.consumed!) });
-      }
+      if (batch.fullyConsumed || batch.corrupt) gone.push(batch);
+      else ops.push({ type: 'put', key: ackKey(batch.seq), value: encodeAck(batch.count, batch.consumed!) });
     }
+    let watermark = this.watermark;
+    let tombstones = this.tombstones;
+    if (gone.length > 0) {
+      watermark = firstPut ?? this.nextSeq;
+      for (const [seq, batch] of this.live) {
+        if (!batch.fullyConsumed && !batch.corrupt) {
+          watermark = seq;
+          break;
+        }
+      }
+      tombstones = [];
+      for (const seq of this.tombstones) {
+        if (seq > watermark) tombstones.push(seq);
+        else ops.push({ type: 'del', key: ackKey(seq) });
+      }
+      for (const batch of gone) {
+        ops.push({ type: 'del', key: batch.key });
+        if (batch.seq > watermark) {
+          // Gone out of order: a tombstone tells start-up it was not lost.
+          ops.push({ type: 'put', key: ackKey(batch.seq), value: TOMBSTONE });
+          tombstones.push(batch.seq);
+        } else if (batch.ackStored) {
+          ops.push({ type: 'del', key: ackKey(batch.seq) });
+        }
+      }
+      if (watermark !== this.watermark) ops.push({ type: 'put', key: WATERMARK_KEY, value: encodeWatermark(watermark) });
+    }
+
     // Only puts need fsync before they resolve: a consumption record lost to power failure means
     // redelivery, never loss, and the next synced put (or the interval sync) persists it anyway.
-    const sync = this.syncEachCommit && group.some((entry) => entry.put !== undefined);
+    const sync = this.syncEachCommit && firstPut !== undefined;
     const started = process.hrtime.bigint();
     try {
       await db.batch(ops as never, { sync });
     } catch (error) {
       for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
       for (const batch of drops) this.drops.add(batch);
-      throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}': writing to ${this.dataDir} failed: ${(error as Error).message}`, { cause: error, retriable: true });
+      if (/no space/i.test(String((error as Error).message))) {
+        throw new SluiceError('SLUICE_CHANNEL_FULL', `file channel '${this.name}': the disk of ${this.dataDir} is full; free space (minFreeSpace keeps a floor)`, { cause: error });
+      }
+      throw error;
     }
     if (sync) {
       this.unsynced = false;
@@ -365,6 +454,8 @@ export class FileChannel extends BaseChannel {
     } else {
       this.unsynced = true;
     }
+    this.watermark = watermark;
+    this.tombstones = tombstones;
     this.apply(group, touched);
   }
 
@@ -381,6 +472,7 @@ export class FileChannel extends BaseChannel {
           batch.cachedBytes = put.bodyBytes;
           this.cachedBytes += put.bodyBytes;
         }
+        this.live.set(batch.seq, batch);
         this.queue.pushAll([{ batch, from: 0, to: batch.count }]);
         this.held += batch.count;
         this.storedBytes += batch.bytes;
@@ -395,6 +487,7 @@ export class FileChannel extends BaseChannel {
     }
     for (const batch of touched) {
       if (batch.fullyConsumed || batch.corrupt) {
+        this.live.delete(batch.seq);
         this.storedBytes -= batch.bytes;
         this.cachedBytes -= batch.cachedBytes;
         batch.cachedBytes = 0;

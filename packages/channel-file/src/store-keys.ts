@@ -8,11 +8,17 @@ import { crc32 } from 'node:zlib';
  *   keys-only scan without reading or decoding any event.
  * - `A` seq(u64): the consumed-events bitmap of a batch that is partly taken-and-committed. A batch
  *   that is fully consumed is deleted together with its `A` key, so nothing consumed is replayed.
+ * - `A` seq with count 0 (a tombstone): the batch is gone on purpose (consumed out of order, or
+ *   removed as corrupt) although its sequence is at or above the watermark.
+ * - `W`: the watermark, u64: every batch below it is gone on purpose. A sequence between the
+ *   watermark and the highest one stored that has neither a `B` key nor a tombstone was lost to
+ *   damage (for example a write-ahead log record LevelDB dropped), and start-up counts it.
  * - `S`: a marker written with `sync` by `fsync: interval` to flush everything written before it.
  */
 export const BATCH_PREFIX = 0x42;
 export const ACK_PREFIX = 0x41;
 export const SYNC_KEY = Buffer.from('S');
+export const WATERMARK_KEY = Buffer.from('W');
 const TWO_32 = 0x1_0000_0000;
 
 /** The identity of a stored batch as read back from its key. */
@@ -69,4 +75,20 @@ export function decodeAck(value: Buffer, count: number): Uint8Array | undefined 
   if (value.length !== 8 + length || value.readUInt32LE(4) !== count) return undefined;
   if (crc32(value.subarray(4)) !== value.readUInt32LE(0)) return undefined;
   return new Uint8Array(value.subarray(8));
+}
+
+/** The value of a tombstone `A` record. */
+export const TOMBSTONE = encodeAck(0, new Uint8Array(0));
+
+export function encodeWatermark(seq: number): Buffer {
+  const value = Buffer.allocUnsafe(8);
+  value.writeUInt32BE(Math.floor(seq / TWO_32), 0);
+  value.writeUInt32BE(seq % TWO_32, 4);
+  return value;
+}
+
+/** The stored watermark, 0 when absent or malformed. */
+export function decodeWatermark(value: Buffer | undefined): number {
+  if (!value || value.length !== 8) return 0;
+  return value.readUInt32BE(0) * TWO_32 + value.readUInt32BE(4);
 }
