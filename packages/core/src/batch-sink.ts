@@ -1,5 +1,6 @@
 import type { Status } from './component.js';
 import type { SinkContext } from './context.js';
+import { errorCode, isRetriable } from './errors.js';
 import { batchBytes, type SluiceEvent } from './event.js';
 import type { Sink } from './sink.js';
 
@@ -9,6 +10,13 @@ import type { Sink } from './sink.js';
  * and `process` rejects so the runner backs off. Subclasses implement `write` (and optionally
  * `onStart`/`onStop`) and get Flume's sink counters and telemetry for free.
  *
+ * Dead letters: when the context has a `deadLetter` target and `write` rejects with a
+ * non-retriable error (`retriable: false`, e.g. SLUICE_EVENT_REJECTED) `after` times in a row, the
+ * batch is committed to the dead-letter channel (headers `sluice.deadletter.sink`,
+ * `sluice.deadletter.code`, `sluice.deadletter.reason` added to copies of the events) and then
+ * removed from the drained channel, counted as EventDeadLetterCount. If the dead-letter commit
+ * fails, the batch rolls back as usual. Retriable failures never dead-letter and reset the count.
+ *
  * Guarantee given to subclasses: `write` is never called concurrently, and events are removed
  * from the channel only after `write` resolved. A subclass must resolve `write` only once the
  * destination holds the events as durably as it documents.
@@ -16,6 +24,7 @@ import type { Sink } from './sink.js';
 export abstract class BatchSink implements Sink {
   readonly name: string;
   private started = false;
+  private rejectedInARow = 0;
 
   constructor(protected readonly ctx: SinkContext, protected readonly batchSize: number) {
     this.name = ctx.name;
@@ -66,13 +75,46 @@ export abstract class BatchSink implements Sink {
       await this.write(events);
     } catch (error) {
       metrics.counters.EventWriteFail! += 1;
+      if (await this.deadLetter(events, error)) {
+        await tx.commit();
+        return 'ready';
+      }
       await tx.rollback();
       throw error;
     }
+    this.rejectedInARow = 0;
     await tx.commit();
     metrics.counters.EventDrainSuccessCount! += events.length;
     const { telemetry } = this.ctx;
     if (telemetry.observed) telemetry.emit('sink.events_sent', this.name, events.length, batchBytes(events));
     return 'ready';
+  }
+
+  /** Moves `events` to the dead-letter channel when the policy says so; true when it did. */
+  private async deadLetter(events: SluiceEvent[], error: unknown): Promise<boolean> {
+    const target = this.ctx.deadLetter;
+    if (!target) return false;
+    if (isRetriable(error)) {
+      this.rejectedInARow = 0;
+      return false;
+    }
+    this.rejectedInARow++;
+    if (this.rejectedInARow < target.after) return false;
+    const reason = error instanceof Error ? error.message : String(error);
+    const code = errorCode(error) ?? 'unknown';
+    const copies = events.map((e) => ({ headers: { ...e.headers, 'sluice.deadletter.sink': this.name, 'sluice.deadletter.code': code, 'sluice.deadletter.reason': reason }, body: e.body }));
+    const dlTx = target.channel.transaction();
+    try {
+      dlTx.put(copies);
+      await dlTx.commit();
+    } catch (dlError) {
+      await dlTx.rollback().catch(() => undefined);
+      this.ctx.logger.error({ err: dlError, deadLetterChannel: target.name }, 'could not move rejected events to the dead-letter channel; they stay in the channel');
+      return false;
+    }
+    this.rejectedInARow = 0;
+    this.ctx.metrics.counters.EventDeadLetterCount! += events.length;
+    this.ctx.logger.warn({ count: events.length, deadLetterChannel: target.name, code, err: error }, 'moved rejected events to the dead-letter channel');
+    return true;
   }
 }

@@ -33,9 +33,21 @@ export interface SourceContext extends ComponentContext {
   deliver(events: SluiceEvent[]): Promise<void>;
 }
 
-/** Context of a sink: the channel it drains. */
+/** Context of a sink: the channel it drains, and where rejected events go (`deadLetter`). */
 export interface SinkContext extends ComponentContext {
   readonly channel: Channel;
+  /** Set by the agent when the sink's topology entry has `deadLetter: { channel, after }`. */
+  readonly deadLetter?: DeadLetterTarget;
+}
+
+/**
+ * Where a sink moves events that failed `after` consecutive deliveries for non-retriable reasons
+ * (errors whose `retriable` is false, e.g. an HTTP 400). BatchSink reads it; the agent sets it.
+ */
+export interface DeadLetterTarget {
+  readonly name: string;
+  readonly channel: Channel;
+  readonly after: number;
 }
 
 /** Context of a channel selector: the source's channels by name, in topology order. */

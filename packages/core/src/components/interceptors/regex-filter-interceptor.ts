@@ -1,0 +1,53 @@
+import { defineComponent } from '../../define.js';
+import type { ComponentContext } from '../../context.js';
+import type { SluiceEvent } from '../../event.js';
+import type { Interceptor } from '../../interceptor.js';
+import type { MetricGroup } from '../../metrics.js';
+import { compileRegex } from './compile-regex.js';
+import { renameFlumeKeys } from './flume-keys.js';
+
+/** Config of the `regex_filter` interceptor (Flume's RegexFilteringInterceptor). */
+export interface RegexFilterInterceptorConfig {
+  regex: string;
+  excludeEvents: boolean;
+}
+
+/**
+ * Keeps the events whose UTF-8 body contains a match of `regex` (or, with `excludeEvents`, drops
+ * them). Dropped events are counted as `EventDroppedCount` on the interceptor.
+ */
+export class RegexFilterInterceptor implements Interceptor {
+  private readonly regex: RegExp;
+
+  constructor(private readonly config: RegexFilterInterceptorConfig, private readonly metrics?: MetricGroup, component = 'regex_filter') {
+    this.regex = compileRegex(config.regex, '', component, 'regex');
+  }
+
+  intercept(events: SluiceEvent[]): SluiceEvent[] {
+    const keepMatching = !this.config.excludeEvents;
+    const kept: SluiceEvent[] = [];
+    for (const event of events) {
+      if (this.regex.test(event.body.toString('utf8')) === keepMatching) kept.push(event);
+    }
+    if (kept.length !== events.length) this.metrics?.inc('EventDroppedCount', events.length - kept.length);
+    return kept;
+  }
+}
+
+export const regexFilterInterceptor = defineComponent<'interceptor', RegexFilterInterceptorConfig>({
+  kind: 'interceptor',
+  type: 'regex_filter',
+  description: 'Keeps (or, with excludeEvents, drops) events whose body matches a regular expression.',
+  guarantee: 'Drops the events the filter rejects, on purpose; they are counted as EventDroppedCount.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      regex: { type: 'string', default: '.*', description: 'Regular expression searched for in the UTF-8 body (JavaScript syntax).' },
+      excludeEvents: { type: 'boolean', default: false, description: 'Drop matching events instead of keeping only them.' },
+    },
+    required: ['regex', 'excludeEvents'],
+  },
+  fromFlume: (properties) => renameFlumeKeys(properties, {}),
+  create: (config, ctx: ComponentContext) => new RegexFilterInterceptor(config, ctx.metrics, ctx.name),
+});

@@ -1,0 +1,60 @@
+import { defineComponent } from '../../define.js';
+import type { ComponentContext } from '../../context.js';
+import type { SluiceEvent } from '../../event.js';
+import type { Interceptor } from '../../interceptor.js';
+import { compileRegex } from './compile-regex.js';
+import { renameFlumeKeys } from './flume-keys.js';
+
+/** Config of the `remove_header` interceptor (Flume's RemoveHeaderInterceptor). */
+export interface RemoveHeaderInterceptorConfig {
+  withName: string;
+  fromList: string;
+  fromListSeparator: string;
+  matching: string;
+}
+
+/** Removes headers by exact name, by a separated list of names, and/or by a name pattern. */
+export class RemoveHeaderInterceptor implements Interceptor {
+  private readonly names: Set<string>;
+  private readonly matching: RegExp | undefined;
+
+  constructor(config: RemoveHeaderInterceptorConfig, component = 'remove_header') {
+    this.names = new Set<string>();
+    if (config.withName !== '') this.names.add(config.withName);
+    if (config.fromList !== '') {
+      const separator = compileRegex(config.fromListSeparator, '', component, 'fromListSeparator');
+      for (const name of config.fromList.split(separator)) if (name !== '') this.names.add(name);
+    }
+    // Flume uses Matcher.matches(): the whole name must match.
+    this.matching = config.matching === '' ? undefined : compileRegex(`^(?:${config.matching})$`, '', component, 'matching');
+  }
+
+  intercept(events: SluiceEvent[]): SluiceEvent[] {
+    for (const event of events) {
+      const headers = event.headers;
+      for (const name of this.names) delete headers[name];
+      if (this.matching) for (const name of Object.keys(headers)) if (this.matching.test(name)) delete headers[name];
+    }
+    return events;
+  }
+}
+
+export const removeHeaderInterceptor = defineComponent<'interceptor', RemoveHeaderInterceptorConfig>({
+  kind: 'interceptor',
+  type: 'remove_header',
+  description: 'Removes headers by name, by a list of names, or by a regular expression on the name.',
+  guarantee: 'Never drops events.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      withName: { type: 'string', default: '', description: 'Exact name of a header to remove (empty: none).' },
+      fromList: { type: 'string', default: '', description: 'Names of headers to remove, separated by fromListSeparator (empty: none).' },
+      fromListSeparator: { type: 'string', minLength: 1, default: '\\s*,\\s*', description: 'Regular expression separating the names in fromList.' },
+      matching: { type: 'string', default: '', description: 'Remove every header whose whole name matches this regular expression (empty: none).' },
+    },
+    required: ['withName', 'fromList', 'fromListSeparator', 'matching'],
+  },
+  fromFlume: (properties) => renameFlumeKeys(properties, {}),
+  create: (config, ctx: ComponentContext) => new RemoveHeaderInterceptor(config, ctx.name),
+});

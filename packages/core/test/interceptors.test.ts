@@ -1,0 +1,146 @@
+import os from 'node:os';
+import { expect } from 'chai';
+import {
+  createComponentContext, createEvent, hostInterceptor, regexExtractorInterceptor, regexFilterInterceptor, removeHeaderInterceptor,
+  searchReplaceInterceptor, staticInterceptor, timestampInterceptor, TimestampInterceptor, uuidInterceptor,
+  type AnyComponentDefinition, type Interceptor, type MetricGroup, type SluiceEvent,
+} from '../src/index.js';
+
+function make(definition: AnyComponentDefinition, config: Record<string, unknown>): { interceptor: Interceptor; metrics: MetricGroup } {
+  const ctx = createComponentContext({ name: 'i1', kind: 'INTERCEPTOR' });
+  return { interceptor: definition.create(config, ctx) as Interceptor, metrics: ctx.metrics };
+}
+
+const bodies = (events: SluiceEvent[]): string[] => events.map((e) => e.body.toString());
+
+describe('timestamp interceptor', () => {
+  it('sets the timestamp header to epoch milliseconds on every event of the batch', () => {
+    const interceptor = new TimestampInterceptor({ headerName: 'timestamp', preserveExisting: false }, () => 1700000000123);
+    const out = interceptor.intercept([createEvent('a'), createEvent('b', { timestamp: '5' })]);
+    expect(out.map((e) => e.headers.timestamp)).to.deep.equal(['1700000000123', '1700000000123']);
+  });
+
+  it('uses headerName and keeps an existing value with preserveExisting', () => {
+    const { interceptor } = make(timestampInterceptor, { headerName: 'ts', preserveExisting: true });
+    const before = Date.now();
+    const out = interceptor.intercept([createEvent('a'), createEvent('b', { ts: '5' })]);
+    expect(Number(out[0]!.headers.ts)).to.be.at.least(before);
+    expect(out[1]!.headers.ts).to.equal('5');
+  });
+});
+
+describe('host interceptor', () => {
+  it('sets the host name when useIP is false', () => {
+    const { interceptor } = make(hostInterceptor, { hostHeader: 'host', useIP: false, preserveExisting: false });
+    expect(interceptor.intercept([createEvent('a', { host: 'old' })])[0]!.headers.host).to.equal(os.hostname());
+  });
+
+  it('sets an IPv4 address in hostHeader when useIP is true and honours preserveExisting', () => {
+    const { interceptor } = make(hostInterceptor, { hostHeader: 'ip', useIP: true, preserveExisting: true });
+    const out = interceptor.intercept([createEvent('a'), createEvent('b', { ip: 'kept' })]);
+    expect(out[0]!.headers.ip).to.match(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(out[1]!.headers.ip).to.equal('kept');
+  });
+});
+
+describe('static interceptor', () => {
+  it('adds key=value and by default keeps an existing value (preserveExisting true)', () => {
+    const { interceptor } = make(staticInterceptor, { key: 'dc', value: 'eu1', preserveExisting: true });
+    const out = interceptor.intercept([createEvent('a'), createEvent('b', { dc: 'us' })]);
+    expect(out.map((e) => e.headers.dc)).to.deep.equal(['eu1', 'us']);
+  });
+
+  it('overwrites with preserveExisting false', () => {
+    const { interceptor } = make(staticInterceptor, { key: 'dc', value: 'eu1', preserveExisting: false });
+    expect(interceptor.intercept([createEvent('b', { dc: 'us' })])[0]!.headers.dc).to.equal('eu1');
+  });
+});
+
+describe('remove_header interceptor', () => {
+  const headers = (): Record<string, string> => ({ a: '1', b: '2', c: '3', 'x-1': '4', 'x-2': '5', keep: '6' });
+
+  it('removes withName, every name of fromList, and names matching the whole regex', () => {
+    const { interceptor } = make(removeHeaderInterceptor, { withName: 'a', fromList: 'b , c', fromListSeparator: '\\s*,\\s*', matching: 'x-\\d' });
+    expect(interceptor.intercept([createEvent('e', headers())])[0]!.headers).to.deep.equal({ keep: '6' });
+  });
+
+  it('uses fromListSeparator and requires matching to match the whole name', () => {
+    const { interceptor } = make(removeHeaderInterceptor, { withName: '', fromList: 'a|b', fromListSeparator: '\\|', matching: 'x' });
+    expect(interceptor.intercept([createEvent('e', headers())])[0]!.headers).to.deep.equal({ c: '3', 'x-1': '4', 'x-2': '5', keep: '6' });
+  });
+
+  it('rejects a bad regex at creation with SLUICE_CONFIG_INVALID', () => {
+    expect(() => make(removeHeaderInterceptor, { withName: '', fromList: '', fromListSeparator: ',', matching: '(' })).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
+});
+
+describe('uuid interceptor', () => {
+  it('gives each event its own UUID with prefix, keeping existing ids by default', () => {
+    const { interceptor } = make(uuidInterceptor, { headerName: 'id', preserveExisting: true, prefix: 'p-' });
+    const out = interceptor.intercept([createEvent('a'), createEvent('b'), createEvent('c', { id: 'mine' })]);
+    expect(out[0]!.headers.id).to.match(/^p-[0-9a-f-]{36}$/);
+    expect(out[1]!.headers.id).to.not.equal(out[0]!.headers.id);
+    expect(out[2]!.headers.id).to.equal('mine');
+  });
+
+  it('replaces existing ids with preserveExisting false', () => {
+    const { interceptor } = make(uuidInterceptor, { headerName: 'uid', preserveExisting: false, prefix: '' });
+    expect(interceptor.intercept([createEvent('c', { uid: 'mine' })])[0]!.headers.uid).to.match(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('regex_filter interceptor', () => {
+  const batch = (): SluiceEvent[] => ['ERROR disk', 'INFO ok', 'ERROR net', 'DEBUG x'].map((b) => createEvent(b));
+
+  it('keeps only events whose body contains a match (excludeEvents false) and counts the dropped ones', () => {
+    const { interceptor, metrics } = make(regexFilterInterceptor, { regex: '^ERROR', excludeEvents: false });
+    expect(bodies(interceptor.intercept(batch()))).to.deep.equal(['ERROR disk', 'ERROR net']);
+    expect(metrics.get('EventDroppedCount')).to.equal(2);
+  });
+
+  it('drops matching events with excludeEvents true', () => {
+    const { interceptor } = make(regexFilterInterceptor, { regex: 'DEBUG|INFO', excludeEvents: true });
+    expect(bodies(interceptor.intercept(batch()))).to.deep.equal(['ERROR disk', 'ERROR net']);
+  });
+
+  it('keeps everything with the default regex .*', () => {
+    const { interceptor } = make(regexFilterInterceptor, { regex: '.*', excludeEvents: false });
+    expect(interceptor.intercept(batch())).to.have.length(4);
+  });
+});
+
+describe('regex_extractor interceptor', () => {
+  it('copies capture groups into the headers named by serializers, in order', () => {
+    const { interceptor } = make(regexExtractorInterceptor, { regex: '(\\d):(\\d):(\\d)', serializers: [{ name: 'one' }, { name: 'two' }, { name: 'three' }] });
+    const out = interceptor.intercept([createEvent('at 1:2:3 here'), createEvent('no digits')]);
+    expect(out[0]!.headers).to.deep.equal({ one: '1', two: '2', three: '3' });
+    expect(out[1]!.headers).to.deep.equal({});
+  });
+
+  it('ignores groups beyond the serializers and groups that did not participate', () => {
+    const { interceptor } = make(regexExtractorInterceptor, { regex: '(a)(x)?(c)', serializers: [{ name: 'first' }, { name: 'second' }] });
+    expect(interceptor.intercept([createEvent('ac')])[0]!.headers).to.deep.equal({ first: 'a' });
+  });
+
+  it('maps Flume serializers.<s>.name keys in fromFlume', () => {
+    const config = regexExtractorInterceptor.fromFlume!({ regex: '(\\w+)', serializers: 's1 s2', 'serializers.s1.name': 'one', 'serializers.s2.name': 'two' });
+    expect(config).to.deep.equal({ regex: '(\\w+)', serializers: [{ name: 'one' }, { name: 'two' }] });
+  });
+});
+
+describe('search_replace interceptor', () => {
+  it('replaces every match in the body, with $n group references', () => {
+    const { interceptor } = make(searchReplaceInterceptor, { searchPattern: '(\\w+)@example\\.com', replaceString: '$1@***', charset: 'utf8' });
+    expect(bodies(interceptor.intercept([createEvent('a@example.com, b@example.com'), createEvent('none')]))).to.deep.equal(['a@***, b@***', 'none']);
+  });
+
+  it('deletes matches with the default empty replaceString and decodes with charset', () => {
+    const { interceptor } = make(searchReplaceInterceptor, { searchPattern: '\u00e9', replaceString: '', charset: 'latin1' });
+    const out = interceptor.intercept([{ headers: {}, body: Buffer.from('caf\u00e9!', 'latin1') }]);
+    expect(out[0]!.body.toString('latin1')).to.equal('caf!');
+  });
+
+  it('maps Flume charset names in fromFlume', () => {
+    expect(searchReplaceInterceptor.fromFlume!({ searchPattern: 'x', charset: 'UTF-8' })).to.deep.equal({ searchPattern: 'x', charset: 'utf8' });
+  });
+});
