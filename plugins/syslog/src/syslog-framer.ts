@@ -1,0 +1,128 @@
+/** Receives each complete frame; `incomplete` when it was cut at eventSize. */
+export type FrameHandler = (frame: Buffer, incomplete: boolean) => void;
+
+/** How a TCP connection delimits its messages (RFC 6587). */
+export type Framing = 'unknown' | 'octet-counting' | 'newline';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+/** Longest `MSG-LEN` prefix accepted: 9 digits is far beyond any eventSize. */
+const MAX_LENGTH_DIGITS = 9;
+
+/** Thrown by {@link SyslogFramer.push} when an octet-counted stream has a bad length prefix. */
+export class FramingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FramingError';
+  }
+}
+
+/**
+ * Splits one TCP connection's byte stream into syslog frames, without copying complete frames:
+ * each frame is a view of the chunk it arrived in. The framing is detected from the first byte
+ * of the connection (RFC 6587): a digit means octet counting (`LEN SP MSG`), anything else means
+ * one message per line (`\n`, an optional `\r` before it is removed). Frames longer than
+ * `eventSize` are cut there and reported incomplete; the rest of such a frame is discarded.
+ * A partial frame at the end of a chunk waits (copied once) for the next chunk.
+ */
+export class SyslogFramer {
+  private mode: Framing = 'unknown';
+  private pending: Buffer | undefined;
+  /** Bytes of an over-long octet-counted frame still to skip. */
+  private skip = 0;
+  /** Discarding the rest of an over-long line, up to its newline. */
+  private discardLine = false;
+
+  constructor(private readonly eventSize: number) {}
+
+  get framing(): Framing {
+    return this.mode;
+  }
+
+  /** Feeds one chunk; calls `onFrame` for every frame it completes, in order. */
+  push(chunk: Buffer, onFrame: FrameHandler): void {
+    let data = chunk;
+    if (this.pending) {
+      data = Buffer.concat([this.pending, chunk]);
+      this.pending = undefined;
+    }
+    let p = 0;
+    const n = data.length;
+    while (p < n) {
+      if (this.skip > 0) {
+        const skipped = Math.min(this.skip, n - p);
+        this.skip -= skipped;
+        p += skipped;
+        continue;
+      }
+      if (this.mode === 'unknown') this.mode = data[p]! >= 0x30 && data[p]! <= 0x39 ? 'octet-counting' : 'newline';
+      const next = this.mode === 'octet-counting' ? this.octetFrame(data, p, onFrame) : this.lineFrame(data, p, onFrame);
+      if (next < 0) break;
+      p = next;
+    }
+  }
+
+  /** Ends the stream: an unterminated last line is a frame of its own. */
+  end(onFrame: FrameHandler): void {
+    const rest = this.pending;
+    this.pending = undefined;
+    if (rest && rest.length > 0 && this.mode === 'newline' && !this.discardLine) onFrame(trimCR(rest), false);
+  }
+
+  /** Reads one `LEN SP MSG` frame at p; returns where the next starts, or -1 to wait for more. */
+  private octetFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
+    const n = data.length;
+    // Tolerate line breaks some senders put between octet-counted frames.
+    if (data[p] === LF || data[p] === CR) return p + 1;
+    let length = 0;
+    let i = p;
+    while (i < n && data[i]! >= 0x30 && data[i]! <= 0x39) {
+      length = length * 10 + data[i]! - 0x30;
+      if (++i - p > MAX_LENGTH_DIGITS) throw new FramingError(`octet-counted frame length has more than ${MAX_LENGTH_DIGITS} digits`);
+    }
+    if (i === n) return this.wait(data, p);
+    if (i === p || data[i] !== SP) throw new FramingError(`expected 'LENGTH SP' at the start of an octet-counted frame, got byte 0x${data[i]!.toString(16)}`);
+    const start = i + 1;
+    if (length > this.eventSize) {
+      if (n - start < this.eventSize) return this.wait(data, p);
+      onFrame(data.subarray(start, start + this.eventSize), true);
+      this.skip = length - this.eventSize;
+      return start + this.eventSize;
+    }
+    if (n - start < length) return this.wait(data, p);
+    if (length > 0) onFrame(data.subarray(start, start + length), false);
+    return start + length;
+  }
+
+  /** Reads one newline-terminated frame at p; returns where the next starts, or -1 to wait for more. */
+  private lineFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
+    const newline = data.indexOf(LF, p);
+    if (this.discardLine) {
+      if (newline < 0) return -1;
+      this.discardLine = false;
+      return newline + 1;
+    }
+    if (newline < 0) {
+      if (data.length - p > this.eventSize) {
+        onFrame(data.subarray(p, p + this.eventSize), true);
+        this.discardLine = true;
+        return -1;
+      }
+      return this.wait(data, p);
+    }
+    const frame = trimCR(data.subarray(p, newline));
+    if (frame.length > this.eventSize) onFrame(frame.subarray(0, this.eventSize), true);
+    else if (frame.length > 0) onFrame(frame, false);
+    return newline + 1;
+  }
+
+  private wait(data: Buffer, p: number): number {
+    this.pending = Buffer.from(data.subarray(p));
+    return -1;
+  }
+}
+
+function trimCR(frame: Buffer): Buffer {
+  return frame.length > 0 && frame[frame.length - 1] === CR ? frame.subarray(0, frame.length - 1) : frame;
+}

@@ -1,0 +1,34 @@
+import type { KeepFields } from './syslog-parser.js';
+
+/** Config keys shared by `syslog_tcp` and `syslog_udp`. */
+export interface SyslogCommonConfig {
+  host: string;
+  port: number;
+  eventSize: number;
+  keepFields: KeepFields;
+  clientIPHeader: string;
+  batchSize: number;
+}
+
+/** JSON Schema properties of {@link SyslogCommonConfig}; every one but `port` has a default. */
+export const SYSLOG_COMMON_PROPERTIES = {
+  host: { type: 'string', default: '0.0.0.0', description: 'Address to listen on (Flume `host`).' },
+  port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0 picks a free port, logged at start).' },
+  eventSize: { type: 'integer', minimum: 16, default: 2500, description: 'Longest message in bytes; longer ones are cut here and get `flume.syslog.status: Incomplete`.' },
+  keepFields: { type: 'string', enum: ['none', 'all'], default: 'none', description: '`none`: the body is the message only; `all`: the body is the whole raw syslog line (Flume `keepFields` true/false map to all/none).' },
+  clientIPHeader: { type: 'string', default: '', description: 'Header that receives the sender\'s IP address; empty for none.' },
+  batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events committed in one channel transaction (keep it <= the channel transactionCapacity).' },
+} as const;
+
+/** Names of {@link SYSLOG_COMMON_PROPERTIES} that have defaults, for `required`. */
+export const SYSLOG_COMMON_REQUIRED = ['host', 'port', 'eventSize', 'keepFields', 'clientIPHeader', 'batchSize'] as const;
+
+/** Flume's syslog keys: `keepFields` true/false become all/none; other values pass through to validation. */
+export function syslogFromFlume(properties: Record<string, string>): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (key === 'keepFields') config.keepFields = value === 'true' ? 'all' : value === 'false' ? 'none' : value;
+    else config[key.replace(/[-.]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
+  return config;
+}

@@ -1,0 +1,161 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { defineComponent, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { RetryingDelivery } from './retrying-delivery.js';
+import { SyslogFramer, FramingError } from './syslog-framer.js';
+import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
+import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type SyslogCommonConfig } from './syslog-schema.js';
+import { loadServerTls, SERVER_TLS_SCHEMA, type ServerTlsConfig } from './tls-config.js';
+
+/** Config of the `syslog_tcp` source. */
+export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
+  tls: ServerTlsConfig;
+}
+
+/**
+ * A syslog server over TCP (optionally TLS, RFC 5425), like Flume's syslogtcp source. Each
+ * connection's framing (newline or RFC 6587 octet counting) is detected from its first byte;
+ * RFC 3164 and RFC 5424 are detected per message.
+ *
+ * Backpressure: the messages of one read are delivered as one batch (sliced to `batchSize`)
+ * while that socket is paused; reading resumes only after the commit. When the channel is full
+ * the batch is retried with backoff and the socket stays paused, so the sender is slowed by TCP
+ * itself and nothing is buffered beyond one read per connection.
+ */
+export class SyslogTcpSource implements EventDrivenSource {
+  readonly name: string;
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly delivery: RetryingDelivery;
+
+  constructor(private readonly config: SyslogTcpSourceConfig, private readonly ctx: SourceContext) {
+    this.name = ctx.name;
+    this.delivery = new RetryingDelivery(ctx, config.batchSize);
+    ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    this.delivery.restart();
+    const { config } = this;
+    let server: net.Server;
+    if (config.tls.enabled) {
+      const options = await loadServerTls(config.tls, `syslog_tcp source '${this.name}'`);
+      server = tls.createServer(options, (socket) => this.accept(socket));
+      server.on('tlsClientError', (err) => {
+        this.ctx.metrics.inc('TlsHandshakeFailCount');
+        this.ctx.logger.warn({ err: err.message }, 'syslog TLS client refused (handshake failed or no valid client certificate)');
+      });
+    } else {
+      server = net.createServer((socket) => this.accept(socket));
+    }
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `syslog_tcp source '${this.name}' cannot listen on ${config.host}:${config.port}: ${err.message}`, { cause: err })));
+      server.listen(config.port, config.host, () => {
+        server.removeAllListeners('error');
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.ctx.logger.error({ err }, 'syslog server error'));
+    this.server = server;
+    this.ctx.metrics.startTime = Date.now();
+    this.ctx.logger.info({ host: config.host, port: this.port, tls: config.tls.enabled }, 'syslog_tcp source listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Give batches in flight a chance to commit, then stop retrying refused ones.
+    const settle = Promise.allSettled([...this.inFlight]);
+    const timer = setTimeout(() => this.delivery.stop(), 2000);
+    await settle;
+    clearTimeout(timer);
+    this.delivery.stop();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.ctx.metrics.stopTime = Date.now();
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    this.ctx.metrics.inc('ConnectionAcceptedCount');
+    const framer = new SyslogFramer(this.config.eventSize);
+    const parser = new SyslogParser(this.config);
+    const clientIP = this.config.clientIPHeader === '' ? '' : socket.remoteAddress ?? '';
+    let chain = Promise.resolve();
+    let invalid = 0;
+    let incompleteCount = 0;
+    let batch: SluiceEvent[] = [];
+    const onFrame = (frame: Buffer, incomplete: boolean): void => {
+      const event = parser.parse(frame, incomplete, clientIP);
+      const status = event.headers[SYSLOG_HEADERS.status];
+      if (status === 'Invalid') invalid++;
+      else if (status === 'Incomplete') incompleteCount++;
+      batch.push(event);
+    };
+    const handOff = (): void => {
+      this.countStatuses(invalid, incompleteCount);
+      invalid = 0;
+      incompleteCount = 0;
+      if (batch.length === 0) return;
+      const events = batch;
+      batch = [];
+      socket.pause();
+      const work = chain.then(() => this.delivery.deliver(events)).finally(() => {
+        this.inFlight.delete(work);
+        if (!socket.destroyed && this.server) socket.resume();
+      });
+      this.inFlight.add(work);
+      chain = work;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        framer.push(chunk, onFrame);
+      } catch (error) {
+        if (!(error instanceof FramingError)) throw error;
+        this.ctx.metrics.inc('EventReadFail');
+        this.ctx.logger.warn({ err: error.message, remote: socket.remoteAddress }, 'syslog client broke octet-counting framing; closing its connection after delivering what it sent before');
+        handOff();
+        void chain.finally(() => socket.destroy());
+        return;
+      }
+      handOff();
+    });
+    socket.on('end', () => {
+      framer.end(onFrame);
+      handOff();
+      void chain.finally(() => socket.end());
+    });
+    socket.on('error', (err) => this.ctx.logger.debug({ err }, 'syslog client connection error'));
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private countStatuses(invalid: number, incomplete: number): void {
+    if (invalid > 0) this.ctx.metrics.inc('EventInvalidCount', invalid);
+    if (incomplete > 0) this.ctx.metrics.inc('EventIncompleteCount', incomplete);
+  }
+}
+
+export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>({
+  kind: 'source',
+  type: 'syslog_tcp',
+  description: 'Syslog server over TCP or TLS: RFC 3164 and RFC 5424, newline or octet-counted framing (RFC 6587), like Flume\'s syslogtcp source.',
+  guarantee: 'No acknowledgement exists in syslog, so the guarantee ends at TCP: a message read from the socket is committed before the next read, and a full channel pauses the socket instead of dropping. Messages in flight when the sender or agent dies may be lost.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...SYSLOG_COMMON_PROPERTIES, tls: SERVER_TLS_SCHEMA },
+    required: [...SYSLOG_COMMON_REQUIRED, 'tls'],
+  },
+  resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
+  fromFlume: syslogFromFlume,
+  create: (config, ctx) => new SyslogTcpSource(config, ctx),
+});

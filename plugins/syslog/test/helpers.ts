@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { SluiceEvent } from '@sluice/core';
+import { createHarness, eventually, type SuiteHarness } from '@sluice/testkit';
+import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogTcpSourceConfig, type SyslogUdpSource, type SyslogUdpSourceConfig } from '../src/index.js';
+
+export const run = promisify(execFile);
+
+/** Runs util-linux `logger` with the given arguments and waits for it to exit. */
+export async function logger(args: string[], input?: string): Promise<void> {
+  if (input === undefined) {
+    await run('logger', args, { timeout: 15000 });
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('logger', args, { timeout: 60000 }, (error) => (error ? reject(error) : resolve()));
+    child.stdin!.end(input);
+  });
+}
+
+export const TCP_DEFAULTS: Omit<SyslogTcpSourceConfig, 'port'> = {
+  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', batchSize: 100,
+  tls: { enabled: false, cert: '', key: '', ca: '', requireClientCert: false },
+};
+
+export const UDP_DEFAULTS: Omit<SyslogUdpSourceConfig, 'port'> = {
+  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', batchSize: 100, maxPending: 10000,
+};
+
+/** A started syslog source delivering into a fresh memory channel. */
+export interface Running<S> {
+  source: S;
+  harness: SuiteHarness;
+  close(): Promise<void>;
+}
+
+export async function startTcp(config: Partial<SyslogTcpSourceConfig> = {}, capacity?: number): Promise<Running<SyslogTcpSource>> {
+  const harness = await createHarness(capacity === undefined ? {} : { capacity });
+  const source = syslogTcpSource.create({ ...TCP_DEFAULTS, port: 0, ...config }, harness.sourceContext('syslog-in')) as SyslogTcpSource;
+  await source.start();
+  return { source, harness, close: async () => { await source.stop(); await harness.close(); } };
+}
+
+export async function startUdp(config: Partial<SyslogUdpSourceConfig> = {}): Promise<Running<SyslogUdpSource>> {
+  const harness = await createHarness();
+  const source = syslogUdpSource.create({ ...UDP_DEFAULTS, port: 0, ...config }, harness.sourceContext('syslog-in')) as SyslogUdpSource;
+  await source.start();
+  return { source, harness, close: async () => { await source.stop(); await harness.close(); } };
+}
+
+/** Takes (and commits) everything in the channel. */
+export async function takeAll(harness: SuiteHarness): Promise<SluiceEvent[]> {
+  const tx = harness.channel.transaction();
+  const events = await tx.take(10000);
+  await tx.commit();
+  return events;
+}
+
+/** Collects events from the channel until `count` arrived (or times out). */
+export async function collect(harness: SuiteHarness, count: number, timeoutMs = 10000): Promise<SluiceEvent[]> {
+  const got: SluiceEvent[] = [];
+  await eventually(async () => {
+    got.push(...(await takeAll(harness)));
+    return got.length >= count;
+  }, `${count} events in the channel (have ${got.length})`, timeoutMs);
+  return got;
+}

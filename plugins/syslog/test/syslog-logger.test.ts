@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { SluiceEvent, Source } from '@sluice/core';
+import { sourceSuite } from '@sluice/testkit';
+import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogUdpSource } from '../src/index.js';
+import { collect, logger, startTcp, startUdp, TCP_DEFAULTS, UDP_DEFAULTS, type Running } from './helpers.js';
+
+const HOST = os.hostname();
+
+function expectHeaders(event: SluiceEvent, rfc: '3164' | '5424'): void {
+  // user.notice (logger's default priority) is facility 1, severity 5.
+  expect(event.headers).to.include({ Facility: '1', Severity: '5', appName: 'sluicetest' });
+  expect(event.headers).to.not.have.property('flume.syslog.status');
+  expect(Math.abs(Number(event.headers.timestamp) - Date.now()), 'timestamp close to now').to.be.below(120000);
+  if (rfc === '5424') {
+    expect(event.headers.host).to.equal(HOST);
+    expect(event.headers.procId).to.match(/^\d+$/);
+    expect(event.headers.msgId).to.equal('M42');
+    expect(event.headers.structuredData).to.include('[origin@32473 sw="sluice"]');
+  } else {
+    expect(event.headers.host).to.equal(HOST.split('.')[0]);
+  }
+}
+
+describe('syslog sources with util-linux logger', () => {
+  let running: Running<SyslogTcpSource | SyslogUdpSource> | undefined;
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+  });
+
+  const rfc5424 = ['--rfc5424', '--msgid', 'M42', '--sd-id', 'origin@32473', '--sd-param', 'sw="sluice"'];
+  const cases: { name: string; transport: 'tcp' | 'udp'; rfc: '3164' | '5424'; args: string[] }[] = [
+    { name: 'RFC 3164 over UDP', transport: 'udp', rfc: '3164', args: ['-d', '--rfc3164'] },
+    { name: 'RFC 5424 over UDP', transport: 'udp', rfc: '5424', args: ['-d', ...rfc5424] },
+    { name: 'RFC 3164 over TCP (newline framing)', transport: 'tcp', rfc: '3164', args: ['-T', '--rfc3164'] },
+    { name: 'RFC 5424 over TCP (newline framing)', transport: 'tcp', rfc: '5424', args: ['-T', ...rfc5424] },
+    { name: 'RFC 3164 over TCP with --octet-count', transport: 'tcp', rfc: '3164', args: ['-T', '--octet-count', '--rfc3164'] },
+    { name: 'RFC 5424 over TCP with --octet-count', transport: 'tcp', rfc: '5424', args: ['-T', '--octet-count', ...rfc5424] },
+  ];
+  for (const c of cases) {
+    it(`receives ${c.name} with the right headers and body`, async () => {
+      running = c.transport === 'tcp' ? await startTcp() : await startUdp();
+      const port = running.source.port;
+      const lines = Array.from({ length: 20 }, (_, i) => `message ${i} über ${c.name}`);
+      await logger(['-n', '127.0.0.1', '-P', String(port), '-t', 'sluicetest', '-i', ...c.args], `${lines.join('\n')}\n`);
+      const events = await collect(running.harness, lines.length);
+      expect(events.map((e) => e.body.toString('utf8').replace(/^sluicetest\[\d+\]: /, ''))).to.have.members(lines);
+      for (const event of events) expectHeaders(event, c.rfc);
+    });
+  }
+
+  it('sets clientIPHeader and keeps the raw line with keepFields all', async () => {
+    running = await startTcp({ clientIPHeader: 'clientIP', keepFields: 'all' });
+    await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--rfc3164', '-t', 'sluicetest', 'raw line']);
+    const [event] = await collect(running.harness, 1);
+    expect(event!.headers.clientIP).to.equal('127.0.0.1');
+    expect(event!.body.toString()).to.match(/^<13>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ sluicetest: raw line$/);
+  });
+
+  it('cuts a message over eventSize and marks it Incomplete, then reads the next one', async () => {
+    running = await startTcp({ eventSize: 64 });
+    const long = 'x'.repeat(500);
+    await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--octet-count', '--rfc3164', '-t', 'sluicetest', '--size', '1024'], `${long}\nshort\n`);
+    const events = await collect(running.harness, 2);
+    expect(events[0]!.headers['flume.syslog.status']).to.equal('Incomplete');
+    expect(events[1]!.body.toString()).to.equal('sluicetest: short');
+    expect(running.harness.channel.size).to.equal(0);
+  });
+
+  it('keeps a line that is not syslog with status Invalid', async () => {
+    running = await startUdp();
+    await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-d', '--rfc3164', '-t', 'sluicetest', 'fine']);
+    const { createSocket } = await import('node:dgram');
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => socket.send('not syslog at all', running!.source.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    socket.close();
+    const events = await collect(running.harness, 2);
+    const invalid = events.find((e) => e.headers['flume.syslog.status'] === 'Invalid');
+    expect(invalid?.body.toString()).to.equal('not syslog at all');
+  });
+});
+
+describe('syslog_tcp conformance (logger as the client)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-suite-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  sourceSuite({
+    // batchSize 5 fits the capacity-5 channel of the backpressure case.
+    factory: (ctx) => syslogTcpSource.create({ ...TCP_DEFAULTS, port: 0, batchSize: 5 }, ctx),
+    produce: async (source: Source, bodies) => {
+      const file = path.join(dir, 'lines.txt');
+      writeFileSync(file, `${bodies.join('\n')}\n`);
+      await logger(['-n', '127.0.0.1', '-P', String((source as SyslogTcpSource).port), '-T', '--octet-count', '-t', 'suite', '-f', file]);
+    },
+    capabilities: { backpressure: true },
+  });
+});
+
+describe('syslog_udp conformance (logger as the client)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-suite-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  sourceSuite({
+    factory: (ctx) => syslogUdpSource.create({ ...UDP_DEFAULTS, port: 0 }, ctx),
+    produce: async (source: Source, bodies) => {
+      const file = path.join(dir, 'lines.txt');
+      writeFileSync(file, `${bodies.join('\n')}\n`);
+      await logger(['-n', '127.0.0.1', '-P', String((source as SyslogUdpSource).port), '-d', '-t', 'suite', '-f', file]);
+    },
+  });
+});
