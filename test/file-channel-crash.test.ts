@@ -47,6 +47,36 @@ function delivered(outDir: string): number[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+describe('file channel dataDir lock between agent processes', function () {
+  this.timeout(60000);
+  const dir = new TempDir();
+  const agents: AgentProcess[] = [];
+  after(async () => {
+    for (const agent of agents) await agent.kill();
+    dir.cleanup();
+  });
+
+  it('a second agent opening the same dataDir fails to start (the channel is locked) and the first keeps running', async () => {
+    const file = dir.write('topology.yaml', topology(dir.path, 1, 0));
+    const first = AgentProcess.start(file, 'crash');
+    agents.push(first);
+    await first.started();
+    const second = AgentProcess.start(file, 'crash');
+    agents.push(second);
+    const status = await second.exited;
+    expect(status.code, 'second agent exit code').to.not.equal(0);
+    // The agent wraps the channel's SLUICE_LOCKED in SLUICE_COMPONENT_START naming the channel;
+    // the in-process test in packages/channel-file asserts SLUICE_LOCKED itself.
+    const fatal = second.logs.find((l) => l.level === 60) as { code?: string; err?: { details?: { component?: string }; stack?: string } } | undefined;
+    expect(fatal?.code, JSON.stringify(fatal)).to.equal('SLUICE_COMPONENT_START');
+    expect(fatal?.err?.details?.component).to.equal('disk');
+    expect(fatal?.err?.stack).to.contain(path.join(dir.path, 'disk', 'LOCK'));
+    expect(first.child.exitCode, 'first agent still running').to.equal(null);
+    const stopped = await first.stop();
+    expect(stopped.code).to.equal(0);
+  });
+});
+
 describe('file channel survives SIGKILL of a real agent @slow', function () {
   this.timeout(150000);
   const dir = new TempDir();

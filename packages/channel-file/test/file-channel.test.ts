@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { ClassicLevel } from 'classic-level';
+import { parseTopology } from '@sluice/config';
+import { loadTopology } from '@sluice/agent';
+import { createEvent, errorCode, type Channel } from '@sluice/core';
+import type { FileChannel } from '@sluice/channel-file';
+import { drain, fill, verifiedNumbers } from './fill.js';
+import { makeChannel, TempRoot } from './make-channel.js';
+import type { FileChannelConfig } from '@sluice/channel-file';
+
+async function expectCode(work: () => Promise<unknown>, code: string): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    expect(errorCode(error), String(error)).to.equal(code);
+    return;
+  }
+  expect.fail(`expected ${code}`);
+}
+
+/** Keys in the store by prefix letter (the channel must be stopped). */
+async function storedKeys(dir: string): Promise<Record<string, number>> {
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const counts: Record<string, number> = {};
+  for await (const key of db.keys()) {
+    const prefix = String.fromCharCode(key[0]!);
+    counts[prefix] = (counts[prefix] ?? 0) + 1;
+  }
+  await db.close();
+  return counts;
+}
+
+describe('file channel', () => {
+  const root = new TempRoot();
+  const open: Channel[] = [];
+  let dirs = 0;
+  afterEach(async () => {
+    for (const channel of open.splice(0)) await channel.stop();
+  });
+  after(() => root.cleanup());
+
+  async function started(dir = root.dir(`c${++dirs}`), overrides: Partial<FileChannelConfig> = {}): Promise<FileChannel> {
+    const channel = makeChannel(dir, overrides);
+    open.push(channel);
+    await channel.start();
+    return channel;
+  }
+
+  it('a second channel opening the same dataDir fails with SLUICE_LOCKED', async () => {
+    const first = await started();
+    await expectCode(() => started(first.dataDir), 'SLUICE_LOCKED');
+  });
+
+  it('consumed batches are deleted, so a restart reads only what is left (no replay of consumed data)', async () => {
+    const first = await started();
+    await fill(first, 20, 100, 64);
+    const tx = first.transaction();
+    expect(await tx.take(1950)).to.have.length(1950);
+    await tx.commit();
+    await first.stop();
+    // 19 batches fully consumed are gone; the 20th stays with its consumption record.
+    expect(await storedKeys(first.dataDir)).to.deep.include({ B: 1, A: 1 });
+
+    const second = await started(first.dataDir);
+    expect(second.size).to.equal(50);
+    expect(verifiedNumbers(await drain(second), 64)).to.deep.equal(Array.from({ length: 50 }, (_, i) => 1950 + i));
+  });
+
+  it('batches consumed out of order are neither redelivered nor counted as lost after a restart', async () => {
+    const first = await started();
+    await fill(first, 3, 10, 16);
+    const slow = first.transaction();
+    expect(await slow.take(10)).to.have.length(10);
+    const fast = first.transaction();
+    expect(verifiedNumbers(await fast.take(10), 16)).to.deep.equal(Array.from({ length: 10 }, (_, i) => 10 + i));
+    await fast.commit();
+    await first.stop();
+
+    const second = await started(first.dataDir);
+    expect(second.metrics.get('CorruptBatchCount')).to.equal(0);
+    const numbers = verifiedNumbers(await drain(second), 16);
+    expect(numbers).to.deep.equal([...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+    await second.stop();
+
+    const third = await started(first.dataDir);
+    expect(third.size).to.equal(0);
+    expect(third.metrics.get('CorruptBatchCount')).to.equal(0);
+  });
+
+  it('concurrent commits share one fsync (group commit)', async () => {
+    const channel = await started();
+    await Promise.all(Array.from({ length: 20 }, (_, w) => {
+      const tx = channel.transaction();
+      tx.put([createEvent(`w${w}`)]);
+      return tx.commit();
+    }));
+    expect(channel.size).to.equal(20);
+    expect(channel.metrics.get('FsyncCount')).to.be.within(1, 2);
+    expect((await drain(channel)).map((e) => e.body.toString()).sort()).to.deep.equal(Array.from({ length: 20 }, (_, w) => `w${w}`).sort());
+  });
+
+  it('byteCapacity refuses a commit with SLUICE_CHANNEL_FULL and keeps what was committed', async () => {
+    const channel = await started(undefined, { byteCapacity: '4KiB' });
+    await fill(channel, 1, 10, 300);
+    const tx = channel.transaction();
+    tx.put(Array.from({ length: 5 }, () => createEvent(Buffer.alloc(300))));
+    await expectCode(() => tx.commit(), 'SLUICE_CHANNEL_FULL');
+    await tx.rollback();
+    expect(channel.size).to.equal(10);
+    expect(channel.metrics.get('ChannelBytesOnDisk')).to.be.greaterThan(3000);
+  });
+
+  it('minFreeSpace refuses puts with SLUICE_CHANNEL_FULL before the disk fills', async () => {
+    const channel = await started(undefined, { minFreeSpace: '1000000TiB' });
+    const tx = channel.transaction();
+    tx.put([createEvent('x')]);
+    await expectCode(() => tx.commit(), 'SLUICE_CHANNEL_FULL');
+    await tx.rollback();
+    expect(channel.size).to.equal(0);
+  });
+
+  it('fsync: interval commits without fsync and syncs within fsyncInterval', async () => {
+    const channel = await started(undefined, { fsync: 'interval', fsyncInterval: '50ms' });
+    await fill(channel, 5, 10, 16);
+    expect(channel.metrics.get('FsyncCount')).to.equal(0);
+    for (let i = 0; i < 100 && channel.metrics.get('FsyncCount') === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(channel.metrics.get('FsyncCount')).to.be.at.least(1);
+    await channel.stop();
+    const again = await started(channel.dataDir);
+    expect(again.size).to.equal(50);
+  });
+
+  it('a Flume .properties file channel maps dataDirs (or checkpointDir) onto dataDir', async () => {
+    const properties = [
+      'a1.sources = s1', 'a1.channels = c1 c2', 'a1.sinks = k1',
+      'a1.sources.s1.type = seq', 'a1.sources.s1.channels = c1 c2',
+      'a1.channels.c1.type = file', 'a1.channels.c1.checkpointDir = /var/lib/flume/ckpt',
+      'a1.channels.c1.dataDirs = /var/lib/flume/data1,/var/lib/flume/data2', 'a1.channels.c1.capacity = 5000',
+      'a1.channels.c1.keep-alive = 5', 'a1.channels.c1.minimumRequiredSpace = 1048576', 'a1.channels.c1.checkpointInterval = 30000',
+      'a1.channels.c2.type = file', 'a1.channels.c2.checkpointDir = /var/lib/flume/only-ckpt', 'a1.channels.c2.fsyncPerTransaction = false',
+      'a1.sinks.k1.type = logger', 'a1.sinks.k1.channel = c1',
+    ].join('\n');
+    const { model } = await loadTopology(parseTopology(properties, 'flume.properties'));
+    const c1 = model.agents.a1!.channels.c1!.config;
+    expect(c1).to.include({ dataDir: '/var/lib/flume/data1', capacity: 5000, keepAlive: '5s', minFreeSpace: '1048576B' });
+    expect(model.agents.a1!.channels.c2!.config).to.include({ dataDir: '/var/lib/flume/only-ckpt', fsync: 'interval' });
+  });
+});
