@@ -24,6 +24,7 @@ export class FramingError extends Error {
  * of the connection (RFC 6587): a digit means octet counting (`LEN SP MSG`), anything else means
  * one message per line (`\n`, an optional `\r` before it is removed). Frames longer than
  * `eventSize` are cut there and reported incomplete; the rest of such a frame is discarded.
+ * A line break ending an octet-counted frame is removed too.
  * A partial frame at the end of a chunk waits (copied once) for the next chunk.
  */
 export class SyslogFramer {
@@ -91,7 +92,12 @@ export class SyslogFramer {
       return start + this.eventSize;
     }
     if (n - start < length) return this.wait(data, p);
-    if (length > 0) onFrame(data.subarray(start, start + length), false);
+    // A trailing line break inside the frame is a sender's template artefact (rsyslog's
+    // RSYSLOG_SyslogProtocol23Format ends in \n), not part of the message.
+    let end = start + length;
+    if (end > start && data[end - 1] === LF) end--;
+    if (end > start && data[end - 1] === CR) end--;
+    if (end > start) onFrame(data.subarray(start, end), false);
     return start + length;
   }
 
