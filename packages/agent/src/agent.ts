@@ -2,11 +2,12 @@ import path from 'node:path';
 import {
   ChannelProcessor, DefaultSinkProcessor, isPollable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
   Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ComponentContext, type ComponentKind,
-  type Interceptor, type Logger, type MetricKind, type NamedSink, type SinkProcessor, type Source, type SluiceEvent,
+  type Interceptor, type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
   type ChannelSelector,
 } from '@sluice/core';
 import type { AgentModel, ComponentModel } from '@sluice/config';
 import type { ComponentCatalog } from './component-catalog.js';
+import { isEmptyPlan, planReload, sinkUnits, type ReloadPlan } from './reload-plan.js';
 
 /** Options for {@link Agent}. */
 export interface AgentOptions {
@@ -18,10 +19,18 @@ export interface AgentOptions {
 
 /** A running source with its runner, if pollable. */
 interface SourceEntry { name: string; source: Source; runner?: PollableSourceRunner }
-/** A sink processor and its runner. */
-interface SinkEntry { name: string; processor: SinkProcessor; runner: SinkRunner }
+/** A sink processor (a group, or a lone sink's default processor) and its runner. */
+interface SinkEntry { name: string; processor: SinkProcessor; runner: SinkRunner; members: string[] }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** What {@link Agent.reload} did. */
+export interface ReloadResult {
+  /** Components restarted (stopped and started again), added or removed, by kind. */
+  plan: ReloadPlan;
+  /** Components that failed to start again; the agent reports them at /health until the next reload. */
+  failed: { name: string; error: string }[];
+}
 
 /**
  * One agent built from its validated model. `start` creates and starts channels, then sink
@@ -31,6 +40,9 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
  * `stop` is the graceful drain: sources stop first (no new events), sinks keep draining their
  * channels for up to `drainTimeout`, then sinks and channels stop. Durable channels keep what was
  * not drained; the memory channel logs what it loses.
+ *
+ * `reload` swaps in a new model of the same agent and restarts only what changed (see
+ * {@link planReload}); unchanged channels keep their events, unchanged sources keep their sockets.
  */
 export class Agent {
   readonly name: string;
@@ -40,33 +52,50 @@ export class Agent {
   readonly sources = new Map<string, SourceEntry>();
   readonly sinkProcessors = new Map<string, SinkEntry>();
   readonly sinks = new Map<string, NamedSink>();
-  private readonly metricGroups: MetricGroup[] = [];
+  private readonly metricGroups = new Map<string, MetricGroup>();
+  private readonly componentFailures = new Map<string, string>();
+  private current: AgentModel;
   private state: State = 'new';
   private failure: string | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly model: AgentModel, private readonly catalog: ComponentCatalog, private readonly options: AgentOptions = {}) {
+  constructor(model: AgentModel, private catalog: ComponentCatalog, private readonly options: AgentOptions = {}) {
+    this.current = model;
     this.name = model.name;
     this.logger = (options.logger ?? silentLogger).child({ agent: model.name });
     this.telemetry = options.telemetry ?? new Telemetry();
   }
 
-  /** Every component's counters, for /metrics. */
-  get metrics(): readonly MetricGroup[] {
-    return this.metricGroups;
+  /** The model the agent runs now (replaced by a successful reload). */
+  get model(): AgentModel {
+    return this.current;
   }
 
-  /** `running`, or why not. */
-  get status(): { state: State; reason?: string } {
-    return this.failure ? { state: this.state, reason: this.failure } : { state: this.state };
+  /** Every source, channel and sink's counters, for /metrics. */
+  get metrics(): readonly MetricGroup[] {
+    return [...this.metricGroups.values()];
+  }
+
+  /** `running`, or why not; `components` lists components that failed to restart on a reload. */
+  get status(): { state: State; reason?: string; components?: Record<string, string> } {
+    const out: { state: State; reason?: string; components?: Record<string, string> } = { state: this.state };
+    if (this.failure) out.reason = this.failure;
+    if (this.componentFailures.size > 0) out.components = Object.fromEntries(this.componentFailures);
+    return out;
+  }
+
+  /** True when the agent runs and every component started. */
+  get healthy(): boolean {
+    return this.state === 'running' && this.componentFailures.size === 0;
   }
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TypeError(`Agent '${this.name}' was already started (state ${this.state})`);
     this.state = 'starting';
     try {
-      await this.startChannels();
-      await this.startSinks();
-      await this.startSources();
+      for (const name of Object.keys(this.current.channels)) await this.startChannel(name);
+      for (const unit of sinkUnits(this.current).keys()) await this.startSinkUnit(unit);
+      for (const name of Object.keys(this.current.sources)) await this.startSource(name);
     } catch (error) {
       this.state = 'failed';
       this.failure = (error as Error).message;
@@ -78,22 +107,125 @@ export class Agent {
   }
 
   /** Graceful stop: sources, then a bounded sink drain, then channels. Idempotent. */
-  async stop(drainTimeoutMs = this.model.drainTimeoutMs): Promise<void> {
+  async stop(drainTimeoutMs = this.current.drainTimeoutMs): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'new') return;
+    await this.reloading;
     this.state = 'stopping';
     await this.stopAll(drainTimeoutMs);
     this.state = 'stopped';
     this.logger.info('agent stopped');
   }
 
-  private async stopAll(drainTimeoutMs: number): Promise<void> {
-    for (const entry of this.sources.values()) {
-      await entry.runner?.stop();
-      await this.guard('source', entry.name, () => entry.source.stop());
+  /**
+   * Replaces the running model with `next` (already validated, same agent name) and restarts only
+   * the components that changed and those that depend on them: sources that changed or write to a
+   * changed channel stop first; sink units that changed or drain a changed channel stop next (a
+   * sink whose channel is being replaced first drains it for up to drainTimeout); changed channels
+   * stop; then changed channels, sink units and sources start, in that order. Unchanged channels
+   * keep their events and open transactions; unchanged sources keep their ports open.
+   *
+   * Reloads are serialized. A component that fails to start is logged and reported by `status`
+   * and `healthy` until a later reload starts it; the rest of the agent keeps running.
+   */
+  reload(next: AgentModel, catalog: ComponentCatalog = this.catalog): Promise<ReloadResult> {
+    const run = this.reloading.then(() => this.applyReload(next, catalog));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyReload(next: AgentModel, catalog: ComponentCatalog): Promise<ReloadResult> {
+    if (this.state !== 'running') throw new TypeError(`Agent '${this.name}' can only reload while running (state ${this.state})`);
+    if (next.name !== this.name) throw new TypeError(`reload of agent '${this.name}' got a model for '${next.name}'`);
+    const plan = planReload(this.current, next);
+    this.retryFailed(plan, next);
+    const failed: ReloadResult['failed'] = [];
+    if (isEmptyPlan(plan)) {
+      this.current = next;
+      this.logger.info('reload: nothing changed');
+      return { plan, failed };
     }
-    await Promise.all([...this.sinkProcessors.values()].map((entry) => entry.runner.stop(drainTimeoutMs)));
-    for (const entry of this.sinkProcessors.values()) await this.guard('sink', entry.name, () => entry.processor.stop());
-    for (const [name, channel] of this.channels) await this.guard('channel', name, () => channel.stop());
+    this.logger.info({ plan }, 'reload: restarting what changed');
+    const channelsToStop = new Set(plan.stopChannels);
+    for (const name of plan.stopSources) await this.stopSource(name);
+    for (const name of plan.stopSinkUnits) {
+      const entry = this.sinkProcessors.get(name);
+      const drains = entry?.members.some((m) => channelsToStop.has(this.current.sinks[m]?.channel ?? '')) ?? false;
+      await this.stopSinkUnit(name, drains ? this.current.drainTimeoutMs : 0);
+    }
+    for (const name of plan.stopChannels) await this.stopChannel(name);
+    this.current = next;
+    this.catalog = catalog;
+    const attempt = async (name: string, start: () => Promise<void>): Promise<void> => {
+      this.componentFailures.delete(name);
+      try {
+        await start();
+      } catch (error) {
+        const message = (error as Error).message;
+        this.componentFailures.set(name, message);
+        failed.push({ name, error: message });
+        this.logger.error({ err: error, component: name }, 'reload: component failed to start; fix the file and reload again');
+      }
+    };
+    for (const name of plan.startChannels) await attempt(name, () => this.startChannel(name));
+    for (const name of plan.startSinkUnits) await attempt(name, () => this.startSinkUnit(name));
+    for (const name of plan.startSources) await attempt(name, () => this.startSource(name));
+    for (const name of [...this.componentFailures.keys()]) if (!this.existsIn(next, name)) this.componentFailures.delete(name);
+    this.logger.info({ restarted: { sources: plan.startSources, sinks: plan.startSinkUnits, channels: plan.startChannels }, failed: failed.length }, 'reload finished');
+    return { plan, failed };
+  }
+
+  /** Components that failed to start on an earlier reload are retried even when unchanged. */
+  private retryFailed(plan: ReloadPlan, next: AgentModel): void {
+    const units = sinkUnits(next);
+    for (const name of this.componentFailures.keys()) {
+      const [stop, start] = name in next.sources ? [plan.stopSources, plan.startSources]
+        : units.has(name) ? [plan.stopSinkUnits, plan.startSinkUnits]
+          : name in next.channels ? [plan.stopChannels, plan.startChannels] : [undefined, undefined];
+      if (!stop || !start || start.includes(name)) continue;
+      stop.push(name);
+      start.push(name);
+    }
+  }
+
+  private existsIn(model: AgentModel, name: string): boolean {
+    return name in model.sources || name in model.channels || sinkUnits(model).has(name);
+  }
+
+  private async stopAll(drainTimeoutMs: number): Promise<void> {
+    for (const name of [...this.sources.keys()]) await this.stopSource(name);
+    const entries = [...this.sinkProcessors.values()];
+    await Promise.all(entries.map((entry) => entry.runner.stop(drainTimeoutMs)));
+    for (const entry of entries) await this.stopSinkUnit(entry.name, 0);
+    for (const name of [...this.channels.keys()]) await this.stopChannel(name);
+  }
+
+  private async stopSource(name: string): Promise<void> {
+    const entry = this.sources.get(name);
+    if (!entry) return;
+    await entry.runner?.stop();
+    await this.guard('source', name, () => entry.source.stop());
+    this.sources.delete(name);
+    this.metricGroups.delete(`SOURCE.${name}`);
+  }
+
+  private async stopSinkUnit(name: string, drainMs: number): Promise<void> {
+    const entry = this.sinkProcessors.get(name);
+    if (!entry) return;
+    await entry.runner.stop(drainMs);
+    await this.guard('sink', name, () => entry.processor.stop());
+    this.sinkProcessors.delete(name);
+    for (const member of entry.members) {
+      this.sinks.delete(member);
+      this.metricGroups.delete(`SINK.${member}`);
+    }
+  }
+
+  private async stopChannel(name: string): Promise<void> {
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    await this.guard('channel', name, () => channel.stop());
+    this.channels.delete(name);
+    this.metricGroups.delete(`CHANNEL.${name}`);
   }
 
   private async guard(kind: string, name: string, work: () => Promise<void>): Promise<void> {
@@ -106,14 +238,14 @@ export class Agent {
 
   private context(kind: MetricKind, name: string, type: string): ComponentContext {
     const metrics = new MetricGroup(kind, name, type);
-    if (kind === 'SOURCE' || kind === 'CHANNEL' || kind === 'SINK') this.metricGroups.push(metrics);
+    if (kind === 'SOURCE' || kind === 'CHANNEL' || kind === 'SINK') this.metricGroups.set(`${kind}.${name}`, metrics);
     return {
       agent: this.name,
       name,
       logger: this.logger.child({ component: name, type }),
       metrics,
       telemetry: this.telemetry,
-      dataDir: path.resolve(this.model.dataDir, name),
+      dataDir: path.resolve(this.current.dataDir, name),
       configDir: this.options.configDir ?? process.cwd(),
     };
   }
@@ -132,64 +264,67 @@ export class Agent {
     }
   }
 
-  private async startChannels(): Promise<void> {
-    for (const model of Object.values(this.model.channels)) {
-      const channel = this.definition('channel', model).create(model.config, this.context('CHANNEL', model.name, model.type)) as Channel;
-      this.channels.set(model.name, channel);
-      await this.startComponent('channel', model.name, () => channel.start());
-    }
+  private async startChannel(name: string): Promise<void> {
+    const model = this.current.channels[name]!;
+    const channel = this.definition('channel', model).create(model.config, this.context('CHANNEL', model.name, model.type)) as Channel;
+    this.channels.set(model.name, channel);
+    await this.startComponent('channel', model.name, () => channel.start());
   }
 
-  private async startSinks(): Promise<void> {
-    for (const model of Object.values(this.model.sinks)) {
-      const channel = this.channels.get(model.channel)!;
-      const ctx = { ...this.context('SINK', model.name, model.type), channel };
-      const sink = this.definition('sink', model).create(model.config, ctx) as NamedSink['sink'];
-      this.sinks.set(model.name, { name: model.name, sink });
-    }
-    const grouped = new Set<string>();
-    for (const group of Object.values(this.model.sinkGroups)) {
-      const members = group.sinks.map((name) => this.sinks.get(name)!);
-      group.sinks.forEach((name) => grouped.add(name));
+  private createSink(name: string): NamedSink {
+    const model = this.current.sinks[name]!;
+    const channel = this.requireChannel(model.channel, name);
+    const base = { ...this.context('SINK', model.name, model.type), channel };
+    const ctx: SinkContext = model.deadLetter
+      ? { ...base, deadLetter: { name: model.deadLetter.channel, channel: this.requireChannel(model.deadLetter.channel, name), after: model.deadLetter.after } }
+      : base;
+    const sink = this.definition('sink', model).create(model.config, ctx) as NamedSink['sink'];
+    const named = { name: model.name, sink };
+    this.sinks.set(model.name, named);
+    return named;
+  }
+
+  private requireChannel(name: string, user: string): Channel {
+    const channel = this.channels.get(name);
+    if (!channel) throw new SluiceError('SLUICE_COMPONENT_START', `'${user}' needs channel '${name}', which is not running`);
+    return channel;
+  }
+
+  private async startSinkUnit(name: string): Promise<void> {
+    const unit = sinkUnits(this.current).get(name)!;
+    const members = unit.sinks.map((s) => this.createSink(s));
+    let processor: SinkProcessor;
+    if (unit.group === null) {
+      processor = new DefaultSinkProcessor(members);
+    } else {
+      const group = this.current.sinkGroups[unit.group]!;
       const ctx = { ...this.context('SINK_PROCESSOR', group.name, group.processor.type), sinks: members };
-      const processor = this.definition('processor', group.processor).create(group.processor.config, ctx) as SinkProcessor;
-      await this.runProcessor(group.name, processor, members.map((m) => this.model.sinks[m.name]!.channel));
+      processor = this.definition('processor', group.processor).create(group.processor.config, ctx) as SinkProcessor;
     }
-    for (const [name, member] of this.sinks) {
-      if (grouped.has(name)) continue;
-      await this.runProcessor(name, new DefaultSinkProcessor([member]), [this.model.sinks[name]!.channel]);
-    }
-  }
-
-  private async runProcessor(name: string, processor: SinkProcessor, channelNames: string[]): Promise<void> {
-    const runner = new SinkRunner(processor, {
-      logger: this.logger.child({ component: name }),
-      telemetry: this.telemetry,
-      channels: channelNames.map((c) => this.channels.get(c)!),
-    });
-    this.sinkProcessors.set(name, { name, processor, runner });
+    const channels = [...new Set(unit.sinks.map((s) => this.current.sinks[s]!.channel))].map((c) => this.channels.get(c)!);
+    const runner = new SinkRunner(processor, { logger: this.logger.child({ component: name }), telemetry: this.telemetry, channels });
+    this.sinkProcessors.set(name, { name, processor, runner, members: unit.sinks });
     await this.startComponent('sink', name, () => processor.start());
     runner.start();
   }
 
-  private async startSources(): Promise<void> {
-    for (const model of Object.values(this.model.sources)) {
-      const channels = new Map(model.channels.map((name) => [name, this.channels.get(name)!] as const));
-      const selectorCtx = { ...this.context('SELECTOR', model.selector.name, model.selector.type), channels };
-      const selector = this.definition('selector', model.selector).create(model.selector.config, selectorCtx) as ChannelSelector;
-      const interceptors = model.interceptors.map((i) =>
-        this.definition('interceptor', i).create(i.config, this.context('INTERCEPTOR', i.name, i.type)) as Interceptor);
-      const base = this.context('SOURCE', model.name, model.type);
-      const processor = new ChannelProcessor({ source: model.name, interceptors, selector, metrics: base.metrics, telemetry: this.telemetry, logger: base.logger });
-      const ctx = { ...base, deliver: (events: SluiceEvent[]) => processor.deliver(events) };
-      const source = this.definition('source', model).create(model.config, ctx) as Source;
-      const entry: SourceEntry = { name: model.name, source };
-      this.sources.set(model.name, entry);
-      await this.startComponent('source', model.name, () => source.start());
-      if (isPollable(source)) {
-        entry.runner = new PollableSourceRunner(source, { logger: base.logger, telemetry: this.telemetry });
-        entry.runner.start();
-      }
+  private async startSource(name: string): Promise<void> {
+    const model = this.current.sources[name]!;
+    const channels = new Map(model.channels.map((c) => [c, this.requireChannel(c, name)] as const));
+    const selectorCtx = { ...this.context('SELECTOR', model.selector.name, model.selector.type), channels };
+    const selector = this.definition('selector', model.selector).create(model.selector.config, selectorCtx) as ChannelSelector;
+    const interceptors = model.interceptors.map((i) =>
+      this.definition('interceptor', i).create(i.config, this.context('INTERCEPTOR', i.name, i.type)) as Interceptor);
+    const base = this.context('SOURCE', model.name, model.type);
+    const processor = new ChannelProcessor({ source: model.name, interceptors, selector, metrics: base.metrics, telemetry: this.telemetry, logger: base.logger });
+    const ctx = { ...base, deliver: (events: SluiceEvent[]) => processor.deliver(events) };
+    const source = this.definition('source', model).create(model.config, ctx) as Source;
+    const entry: SourceEntry = { name: model.name, source };
+    this.sources.set(model.name, entry);
+    await this.startComponent('source', model.name, () => source.start());
+    if (isPollable(source)) {
+      entry.runner = new PollableSourceRunner(source, { logger: base.logger, telemetry: this.telemetry });
+      entry.runner.start();
     }
   }
 }

@@ -3,3 +3,7 @@ export * from './component-catalog.js';
 export * from './first-party.js';
 export * from './plugin-loader.js';
 export * from './load-agent.js';
+export * from './reload-plan.js';
+export * from './monitoring-server.js';
+export * from './flume-json.js';
+export * from './prometheus-text.js';

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { agentCommand } from './commands/agent-command.js';
 import { docsCommand } from './commands/docs-command.js';
+import { graphCommand } from './commands/graph-command.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
+import { topCommand } from './commands/top-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -11,8 +13,11 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export const USAGE = `Usage: sluice <command> [options]
 
 Commands:
-  agent     -f FILE [-n NAME] [--log-level LEVEL]   run an agent from a topology file
+  agent     -f FILE [-n NAME] [--log-level LEVEL] [--watch]
+                                                   run an agent; SIGHUP (or a file change with --watch) reloads what changed
   validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
+  graph     -f FILE [-n NAME] [--format mermaid|dot]  print the agent's flow as a Mermaid (default) or DOT graph
+  top       [URL|PORT] [-f FILE]                    live view of a running agent via its monitoring port
   plugins                                          list built-in and installed plugin component types
   new plugin NAME [--out DIR]                      scaffold a plugin package with a sample sink and its tests
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
@@ -41,6 +46,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         version: { type: 'boolean', short: 'v' },
         out: { type: 'string', default: 'docs' },
         check: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
+        format: { type: 'string', default: 'mermaid' },
       },
     });
   } catch (error) {
@@ -65,8 +72,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     }
     return newPluginCommand(positionals[2], parsed.tokens?.some((t) => t.kind === 'option' && t.name === 'out') ? values.out : undefined, out, err);
   }
+  if (command === 'top') return topCommand({ target: positionals[1], file: values.file, out, err });
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
-  if (command !== 'agent' && command !== 'validate') {
+  if (command !== 'agent' && command !== 'validate' && command !== 'graph') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
@@ -75,5 +83,6 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 2;
   }
   if (command === 'validate') return validateCommand(values.file, values.name, out, err);
-  return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err });
+  if (command === 'graph') return graphCommand(values.file, values.name, values.format ?? 'mermaid', out, err);
+  return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err, watch: values.watch === true });
 }

@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { readTopology, ConfigError, formatProblem } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { Agent, loadTopology, MonitoringServer } from '@sluice/agent';
 import { createLogger, SluiceError, type Logger } from '@sluice/core';
 
 /** Options of `sluice agent`. */
@@ -8,29 +12,49 @@ export interface AgentCommandOptions {
   name: string | undefined;
   logLevel: string;
   err: NodeJS.WritableStream;
+  /** Reload when the topology file changes (besides SIGHUP). */
+  watch?: boolean;
 }
 
 /**
- * `sluice agent -f FILE -n NAME`: validates, starts the agent, and on SIGTERM/SIGINT stops it
- * gracefully (sources, bounded drain, channels) and resolves 0. A second signal exits at once.
+ * `sluice agent -f FILE -n NAME [--watch]`: validates, starts the agent and its monitoring server
+ * (when `monitoring.http` is set), and on SIGTERM/SIGINT stops it gracefully (sources, bounded
+ * drain, channels) and resolves 0. A second signal exits at once. SIGHUP (and, with `--watch`, a
+ * change of the file's content) reloads: the new file is validated first and an invalid file
+ * changes nothing; then only changed components and their dependents restart.
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel });
   let agent: Agent;
+  let monitoring: MonitoringServer | undefined;
+  let name: string;
   try {
     const raw = await readTopology(options.file);
     const names = Object.keys(((raw.data as { agents?: object } | undefined)?.agents) ?? {});
-    const name = options.name ?? (names.length === 1 ? names[0] : undefined);
-    if (name === undefined) {
+    const chosen = options.name ?? (names.length === 1 ? names[0] : undefined);
+    if (chosen === undefined) {
       options.err.write(`${options.file} defines ${names.length} agents (${names.join(', ')}); choose one with -n NAME\n`);
       return 1;
     }
+    name = chosen;
     const { model, catalog } = await loadTopology(raw, { agent: name });
     agent = new Agent(model.agents[name]!, catalog, { logger, configDir: model.baseDir });
     await agent.start();
+    if (model.monitoring.http) {
+      monitoring = new MonitoringServer(agent, { ...model.monitoring.http, logger });
+      await monitoring.start().catch(async (cause: unknown) => {
+        await agent.stop(0);
+        throw new SluiceError('SLUICE_COMPONENT_START', `monitoring server could not listen on ${model.monitoring.http!.host}:${model.monitoring.http!.port}: ${(cause as Error).message}`, { cause });
+      });
+    }
   } catch (error) {
     return reportStartFailure(error, options, logger);
   }
+  const reloader = new Reloader(options.file, name, agent, logger);
+  await reloader.init();
+  const onHangup = (): void => void reloader.reload('SIGHUP');
+  process.on('SIGHUP', onHangup);
+  if (options.watch) reloader.watch();
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -39,8 +63,10 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
         process.exit(1);
       }
       stopping = true;
+      reloader.close();
+      process.off('SIGHUP', onHangup);
       logger.info({ signal, drainTimeoutMs: agent.model.drainTimeoutMs }, 'stopping: sources first, then draining sinks');
-      agent.stop().then(() => resolve(0), (err: unknown) => {
+      Promise.all([agent.stop(), monitoring?.stop()]).then(() => resolve(0), (err: unknown) => {
         logger.error({ err }, 'stop failed');
         resolve(1);
       });
@@ -48,6 +74,68 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** Reloads the agent from its file on demand; skips reloads when the file's content is unchanged. */
+class Reloader {
+  private digest = '';
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger) {}
+
+  async init(): Promise<void> {
+    this.digest = await this.contentDigest().catch(() => '');
+  }
+
+  /** Watches the file's directory (editors often replace the file) and reloads 200 ms after a change. */
+  watch(): void {
+    const base = path.basename(this.file);
+    this.watcher = watch(path.dirname(path.resolve(this.file)), (_event, changed) => {
+      if (changed !== null && changed !== base) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.reload('watch', true), 200);
+    });
+    this.logger.info({ file: this.file }, 'watching the topology file for changes');
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+  }
+
+  reload(trigger: string, onlyIfChanged = false): Promise<void> {
+    this.running = this.running.then(() => this.apply(trigger, onlyIfChanged));
+    return this.running;
+  }
+
+  private async apply(trigger: string, onlyIfChanged: boolean): Promise<void> {
+    let digest: string;
+    try {
+      digest = await this.contentDigest();
+    } catch (err) {
+      this.logger.error({ err, trigger, file: this.file }, 'reload: cannot read the topology file; nothing changed');
+      return;
+    }
+    if (onlyIfChanged && digest === this.digest) return;
+    this.digest = digest;
+    this.logger.info({ trigger, file: this.file }, 'reload: validating the topology file');
+    try {
+      const { model, catalog } = await loadTopology(await readTopology(this.file), { agent: this.name });
+      const next = model.agents[this.name];
+      if (!next) throw new SluiceError('SLUICE_CONFIG_INVALID', `the file no longer defines agent '${this.name}'`);
+      const result = await this.agent.reload(next, catalog);
+      this.logger.info({ trigger, restarted: result.plan, failed: result.failed }, 'reload applied');
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems.map(formatProblem) : undefined;
+      this.logger.error({ trigger, err: error, code: (error as { code?: string }).code, problems }, 'reload rejected: the file is invalid; the agent keeps running unchanged');
+    }
+  }
+
+  private async contentDigest(): Promise<string> {
+    return createHash('sha256').update(await readFile(this.file)).digest('hex');
+  }
 }
 
 function reportStartFailure(error: unknown, options: AgentCommandOptions, logger: Logger): number {

@@ -1,0 +1,78 @@
+import { readTopology } from '@sluice/config';
+import { renderTop, type FlumeMetrics } from './render-top.js';
+
+/** Options of `sluice top`. */
+export interface TopCommandOptions {
+  /** `http://host:port`, `host:port` or a port; otherwise taken from the file's monitoring.http.port. */
+  target: string | undefined;
+  file: string | undefined;
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream;
+  intervalMs?: number;
+  /** Stop after this many screens (default: until Ctrl-C). */
+  iterations?: number;
+}
+
+/**
+ * `sluice top [URL|PORT] [-f FILE]`: a live view of a running agent through its monitoring
+ * server's `/metrics`, redrawn every second (events/s in and out, channel fill, errors).
+ * Resolves 0 on Ctrl-C or after `iterations`; 1 when the agent cannot be reached at the start.
+ */
+export async function topCommand(options: TopCommandOptions): Promise<number> {
+  const base = await resolveBase(options);
+  if (!base) {
+    options.err.write('sluice top: give the monitoring address (sluice top 41414, sluice top http://host:41414) or -f FILE with monitoring.http.port\n');
+    return 2;
+  }
+  const interval = options.intervalMs ?? 1000;
+  let previous: FlumeMetrics | undefined;
+  let previousAt = 0;
+  let stop = false;
+  const onInt = (): void => { stop = true; };
+  process.once('SIGINT', onInt);
+  try {
+    for (let i = 0; !stop && (options.iterations === undefined || i < options.iterations); i++) {
+      let current: FlumeMetrics;
+      try {
+        const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+        current = (await response.json()) as FlumeMetrics;
+      } catch (error) {
+        if (previous === undefined) {
+          options.err.write(`sluice top: cannot read ${base}/metrics: ${(error as Error).message}; is the agent running with monitoring.http set?\n`);
+          return 1;
+        }
+        options.out.write(`${options.out.isTTY ? '\x1b[H\x1b[2J' : ''}sluice top ${base}: agent unreachable (${(error as Error).message}); retrying\n`);
+        await sleep(interval);
+        continue;
+      }
+      const now = Date.now();
+      const screen = renderTop(previous, current, now - previousAt, `sluice top ${base}  ${new Date(now).toISOString()}  (Ctrl-C to quit)`);
+      options.out.write(`${options.out.isTTY ? '\x1b[H\x1b[2J' : ''}${screen}`);
+      previous = current;
+      previousAt = now;
+      if (options.iterations === undefined || i + 1 < options.iterations) await sleep(interval);
+    }
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+  return 0;
+}
+
+async function resolveBase(options: TopCommandOptions): Promise<string | undefined> {
+  const target = options.target;
+  if (target !== undefined) {
+    if (/^\d+$/.test(target)) return `http://127.0.0.1:${target}`;
+    if (/^https?:\/\//.test(target)) return target.replace(/\/+$/, '');
+    return `http://${target}`;
+  }
+  if (options.file === undefined) return undefined;
+  const raw = await readTopology(options.file);
+  const http = ((raw.data as { monitoring?: { http?: { port?: unknown; host?: unknown } } })?.monitoring)?.http;
+  if (typeof http?.port !== 'number' || http.port === 0) return undefined;
+  const host = typeof http.host === 'string' && http.host !== '0.0.0.0' ? http.host : '127.0.0.1';
+  return `http://${host}:${http.port}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
