@@ -7,6 +7,7 @@
 export const ERROR_CODES = {
   SLUICE_CHANNEL_FULL: { retriable: true, description: 'The channel has no room for the events of a commit (capacity or byteCapacity reached, or the disk floor hit). Slow down or add sink capacity; sources turn this into backpressure.' },
   SLUICE_CHANNEL_CLOSED: { retriable: true, description: 'A transaction was requested from a channel that is not running (not started yet, or stopping).' },
+  SLUICE_CHANNEL_UNAVAILABLE: { retriable: true, description: 'The store behind a channel could not be reached or did not acknowledge a commit in time (for example the Kafka cluster is down). Retry later: the events may already have been stored, so a retry can duplicate them but never loses them. Sources turn it into backpressure like SLUICE_CHANNEL_FULL.' },
   SLUICE_TX_CAPACITY: { retriable: false, description: 'One transaction put or took more events than the channel\'s transactionCapacity. Lower the batchSize of the source or sink, or raise transactionCapacity.' },
   SLUICE_TX_STATE: { retriable: false, description: 'A transaction method was called in a state that does not allow it (for example commit() after rollback()). A programming error in a component.' },
   SLUICE_CONFIG_INVALID: { retriable: false, description: 'The topology file has problems; the error lists every one with its path and a hint.' },

@@ -1,4 +1,8 @@
 import { definePlugin } from '@sluice/core';
+import { kafkaChannel } from './kafka-channel.js';
 
-// Work in progress: components are added by the issue that builds this plugin.
-export default definePlugin({ name: '@sluice/plugin-kafka', core: '^0.1.0', components: [] });
+export { kafkaChannel, KafkaChannel, type KafkaChannelConfig } from './kafka-channel.js';
+export { CONNECTION_SCHEMA_PROPERTIES, CONNECTION_REQUIRED, kafkaClientConfig, type KafkaConnectionConfig, type SaslMechanism } from './connection.js';
+
+/** The Kafka plugin: a `kafka` channel, source and sink on kafkajs. */
+export default definePlugin({ name: '@sluice/plugin-kafka', core: '^0.1.0', components: [kafkaChannel] });

@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { DURATION_PATTERN, SluiceError, parseDuration, type ComponentContext, type Logger } from '@sluice/core';
+
+/** SASL mechanisms the components accept (`none` disables SASL). */
+export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/**
+ * How the kafka channel, source and sink reach the cluster. The same keys, defaults and meaning
+ * in all three components: they share {@link CONNECTION_SCHEMA_PROPERTIES}.
+ */
+export interface KafkaConnectionConfig {
+  brokers: string[];
+  clientId: string;
+  ssl: {
+    enabled: boolean;
+    ca: string;
+    cert: string;
+    key: string;
+    passphrase: string;
+    rejectUnauthorized: boolean;
+    servername: string;
+  };
+  sasl: {
+    mechanism: SaslMechanism;
+    username: string;
+    password: string;
+  };
+  connectionTimeout: string;
+  requestTimeout: string;
+  retry: {
+    retries: number;
+    initialDelay: string;
+    maxDelay: string;
+  };
+}
+
+/** A `host:port` broker address. */
+export const BROKER_PATTERN = '^[^\\s:,]+:[0-9]{1,5}$';
+
+/**
+ * The JSON Schema properties of {@link KafkaConnectionConfig}; each component spreads them into
+ * its own schema and adds {@link CONNECTION_REQUIRED} to its `required` list.
+ */
+export const CONNECTION_SCHEMA_PROPERTIES = {
+  brokers: {
+    type: 'array', minItems: 1, items: { type: 'string', pattern: BROKER_PATTERN }, default: ['localhost:9092'],
+    description: 'Bootstrap brokers as host:port (Flume: kafka.bootstrap.servers). The client discovers the rest of the cluster from them.',
+  },
+  clientId: { type: 'string', minLength: 1, default: 'sluice', description: 'Client id sent to the brokers (shows in broker logs and quotas).' },
+  ssl: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'TLS to the brokers.',
+    properties: {
+      enabled: { type: 'boolean', default: false, description: 'Connect with TLS (Flume: security.protocol SSL or SASL_SSL).' },
+      ca: { type: 'string', default: '', description: 'PEM file of the CA certificates to trust; empty uses the system CAs.' },
+      cert: { type: 'string', default: '', description: 'PEM client certificate file for mutual TLS; empty for none.' },
+      key: { type: 'string', default: '', description: 'PEM private key file of the client certificate; empty for none.' },
+      passphrase: { type: 'string', default: '', description: 'Passphrase of the private key; empty for none.' },
+      rejectUnauthorized: { type: 'boolean', default: true, description: 'Refuse brokers whose certificate does not verify. Only turn off for testing.' },
+      servername: { type: 'string', default: '', description: 'TLS SNI server name; empty uses the broker host.' },
+    },
+    required: ['enabled', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername'],
+  },
+  sasl: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'SASL authentication.',
+    properties: {
+      mechanism: { type: 'string', enum: ['none', 'plain', 'scram-sha-256', 'scram-sha-512'], default: 'none', description: 'SASL mechanism; none disables SASL.' },
+      username: { type: 'string', default: '', description: 'SASL user name.' },
+      password: { type: 'string', default: '', description: 'SASL password; use ${ENV} substitution rather than writing it in the file.' },
+    },
+    required: ['mechanism', 'username', 'password'],
+  },
+  connectionTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How long to wait for a TCP (and TLS) connection to a broker.' },
+  requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long to wait for a broker to answer a request.' },
+  retry: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'Retry policy of the Kafka client for retriable errors (broker down, leader moved), before the component itself backs off and tries again.',
+    properties: {
+      retries: { type: 'integer', minimum: 0, default: 5, description: 'Retries of one request by the client.' },
+      initialDelay: { type: 'string', pattern: DURATION_PATTERN, default: '300ms', description: 'First retry delay; it grows exponentially.' },
+      maxDelay: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Largest retry delay.' },
+    },
+    required: ['retries', 'initialDelay', 'maxDelay'],
+  },
+} as const;
+
+/** The connection keys every kafka component lists in `required` (all have defaults). */
+export const CONNECTION_REQUIRED = ['brokers', 'clientId', 'ssl', 'sasl', 'connectionTimeout', 'requestTimeout', 'retry'] as const;
+
+function readPem(path: string, what: string, ctx: ComponentContext): string | undefined {
+  if (path === '') return undefined;
+  const file = resolve(ctx.configDir, path);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SluiceError('SLUICE_COMPONENT_START', `Kafka component '${ctx.name}': cannot read ssl.${what} file ${file}; fix the path or leave it empty`, { cause: error });
+  }
+}
+
+/** Maps kafkajs log entries onto the component logger: kafkajs errors are logged as warnings because the component retries them itself. */
+function logCreator(logger: Logger) {
+  return () => ({ level, log }: { namespace: string; level: logLevel; label: string; log: { message: string; [key: string]: unknown } }) => {
+    const { message, timestamp: _t, logger: _l, ...fields } = log;
+    if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafkajs: fields }, `kafka client: ${message}`);
+    else if (level === logLevel.INFO) logger.debug({ kafkajs: fields }, `kafka client: ${message}`);
+    else logger.trace({ kafkajs: fields }, `kafka client: ${message}`);
+  };
+}
+
+/** The kafkajs client options for a validated connection config (files are read relative to the config directory). */
+export function kafkaClientConfig(config: KafkaConnectionConfig, ctx: ComponentContext): KafkaConfig {
+  const options: KafkaConfig = {
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: parseDuration(config.connectionTimeout),
+    requestTimeout: parseDuration(config.requestTimeout),
+    retry: {
+      retries: config.retry.retries,
+      initialRetryTime: parseDuration(config.retry.initialDelay),
+      maxRetryTime: parseDuration(config.retry.maxDelay),
+    },
+    logLevel: logLevel.INFO,
+    logCreator: logCreator(ctx.logger),
+  };
+  if (config.ssl.enabled) {
+    const ca = readPem(config.ssl.ca, 'ca', ctx);
+    const cert = readPem(config.ssl.cert, 'cert', ctx);
+    const key = readPem(config.ssl.key, 'key', ctx);
+    options.ssl = {
+      rejectUnauthorized: config.ssl.rejectUnauthorized,
+      ...(ca === undefined ? {} : { ca: [ca] }),
+      ...(cert === undefined ? {} : { cert }),
+      ...(key === undefined ? {} : { key }),
+      ...(config.ssl.passphrase === '' ? {} : { passphrase: config.ssl.passphrase }),
+      ...(config.ssl.servername === '' ? {} : { servername: config.ssl.servername }),
+    };
+  }
+  if (config.sasl.mechanism !== 'none') {
+    options.sasl = { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } as SASLOptions;
+  }
+  return options;
+}
+
+/** Creates the kafkajs client of one component. */
+export function createKafkaClient(config: KafkaConnectionConfig, ctx: ComponentContext): Kafka {
+  return new Kafka(kafkaClientConfig(config, ctx));
+}
+
+/** The connection-related Flume properties (`kafka.bootstrap.servers`, ...) translated into config keys; returns the keys it consumed. */
+export function connectionFromFlume(properties: Record<string, string>, config: Record<string, unknown>): Set<string> {
+  const used = new Set<string>();
+  const take = (key: string): string | undefined => {
+    if (!(key in properties)) return undefined;
+    used.add(key);
+    return properties[key];
+  };
+  const servers = take('kafka.bootstrap.servers');
+  if (servers !== undefined) config.brokers = servers.split(/[\s,]+/).filter(Boolean);
+  const clientId = take('kafka.client.id') ?? take('kafka.producer.client.id') ?? take('kafka.consumer.client.id');
+  if (clientId !== undefined) config.clientId = clientId;
+  const protocol = take('kafka.producer.security.protocol') ?? take('kafka.consumer.security.protocol') ?? take('kafka.security.protocol');
+  if (protocol !== undefined && /SSL/i.test(protocol)) config.ssl = { enabled: true };
+  const mechanism = take('kafka.producer.sasl.mechanism') ?? take('kafka.consumer.sasl.mechanism') ?? take('kafka.sasl.mechanism');
+  if (mechanism !== undefined) config.sasl = { mechanism: mechanism.toLowerCase() };
+  return used;
+}
