@@ -236,13 +236,14 @@ export class FileChannel extends BaseChannel {
       else lost.push(seq);
     }
     if (malformed > 0) {
-      this.ctx.logger.error({ dataDir: this.dataDir, keys: malformed }, `file channel '${this.name}': skipped ${malformed} damaged keys (SLUICE_DATA_CORRUPT)`);
+      this.reportDamage(`file channel '${this.name}': skipped ${malformed} damaged keys`, { keys: malformed }, 0);
     }
     if (lost.length + orphans > 0) {
       this.ctx.metrics.inc('CorruptBatchCount', lost.length + orphans);
-      this.ctx.logger.error(
-        { dataDir: this.dataDir, batches: lost.length + orphans, first: lost[0] },
-        `file channel '${this.name}': ${lost.length + orphans} committed batches were lost to damage in the store and are skipped (SLUICE_DATA_CORRUPT)`,
+      this.reportDamage(
+        `file channel '${this.name}': ${lost.length + orphans} committed batches were lost to damage in the store (their event count is unknown) and are skipped`,
+        { batches: lost.length + orphans, first: lost[0] },
+        0,
       );
     }
     this.nextSeq = Math.max(maxSeq + 1, watermark, 1);
@@ -325,7 +326,14 @@ export class FileChannel extends BaseChannel {
   private reportCorrupt(batch: StoredBatch, events: number, what: string): void {
     this.ctx.metrics.inc('CorruptBatchCount');
     this.ctx.metrics.inc('CorruptEventCount', events);
-    this.ctx.logger.error({ dataDir: this.dataDir, batch: batch.seq, events }, `file channel '${this.name}': ${what} (SLUICE_DATA_CORRUPT)`);
+    this.reportDamage(`file channel '${this.name}': ${what}`, { batch: batch.seq, events }, events);
+  }
+
+  /** Logs and emits (component.error) damage found in the store; the channel carries on. */
+  private reportDamage(message: string, details: Record<string, unknown>, events: number): void {
+    const error = new SluiceError('SLUICE_DATA_CORRUPT', message, { details: { dataDir: this.dataDir, ...details } });
+    this.ctx.logger.error({ dataDir: this.dataDir, code: error.code, ...details }, message);
+    this.ctx.telemetry.emit('component.error', this.name, events, 0, error);
   }
 
   /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { ClassicLevel } from 'classic-level';
 import type { FileChannel } from '@sluice/channel-file';
+import { createComponentContext, errorCode, Telemetry, type ComponentContext, type TelemetryEvent } from '@sluice/core';
 import { drain, fill, verifiedNumbers } from './fill.js';
 import { makeChannel, TempRoot } from './make-channel.js';
 
@@ -32,8 +33,8 @@ describe('file channel with a damaged store', () => {
   });
   after(() => root.cleanup());
 
-  async function started(dir: string): Promise<FileChannel> {
-    const channel = makeChannel(dir);
+  async function started(dir: string, ctx?: ComponentContext): Promise<FileChannel> {
+    const channel = makeChannel(dir, {}, ctx);
     open.push(channel);
     await channel.start();
     return channel;
@@ -54,13 +55,18 @@ describe('file channel with a damaged store', () => {
     await db.put(keys[3]!, value, { sync: true });
     await db.close();
 
-    const second = await started(dir);
+    const telemetry = new Telemetry();
+    const errors: TelemetryEvent[] = [];
+    const subscription = telemetry.events$.subscribe((event) => event.type === 'component.error' && errors.push(event));
+    const second = await started(dir, createComponentContext({ name: 'c1', kind: 'CHANNEL', telemetry }));
     expect(second.size).to.equal(500);
     const numbers = verifiedNumbers(await drain(second, 70), SIZE);
     const expected = Array.from({ length: 500 }, (_, n) => n).filter((n) => n < 150 || n >= 200);
     expect(numbers).to.deep.equal(expected);
     expect(second.metrics.get('CorruptBatchCount')).to.equal(1);
     expect(second.metrics.get('CorruptEventCount')).to.equal(50);
+    subscription.unsubscribe();
+    expect(errors.map((e) => [e.component, e.count, errorCode(e.error)])).to.deep.equal([['c1', 50, 'SLUICE_DATA_CORRUPT']]);
     expect(second.size).to.equal(0);
     await second.stop();
 
