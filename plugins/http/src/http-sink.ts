@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import {
+  BatchSink, defineComponent, parseDuration, DURATION_PATTERN, SluiceError, type SinkContext, type SluiceEvent,
+} from '@sluice/core';
+import { encodeBatch, type BatchFormat } from './batch-encoder.js';
+
+/** Config of the `http` sink. */
+export interface HttpSinkConfig {
+  endpoint: string;
+  format: BatchFormat;
+  headers: Record<string, string>;
+  authToken: string;
+  ca: string;
+  connectTimeout: string;
+  requestTimeout: string;
+  batchSize: number;
+}
+
+/** Statuses that say "try again later" rather than "this batch is wrong". */
+const RETRIABLE_4XX = new Set([401, 403, 407, 408, 425, 429]);
+
+/**
+ * POSTs each batch taken from the channel as one request, in Flume's JSON shape (an array of
+ * `{headers, body}`) or as ndjson, so a Sluice (or Flume) HTTP source can receive it. Connections
+ * are kept alive between batches.
+ *
+ * Outcome per batch: 2xx commits it. 5xx, 408, 429, 401/403/407 (credentials can be fixed),
+ * connection errors and timeouts reject with retriable SLUICE_DELIVERY_FAILED: the batch rolls
+ * back and the runner backs off. Any other status (400, 404, 413, ...) rejects with non-retriable
+ * SLUICE_EVENT_REJECTED, which goes to the dead-letter channel when one is configured.
+ */
+export class HttpSink extends BatchSink {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly connectMs: number;
+  private readonly requestMs: number;
+  private readonly baseHeaders: Record<string, string>;
+
+  constructor(private readonly config: HttpSinkConfig, ctx: SinkContext) {
+    super(ctx, config.batchSize);
+    this.url = new URL(config.endpoint);
+    const secure = this.url.protocol === 'https:';
+    const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 1 };
+    if (secure && config.ca !== '') agentOptions.ca = readFileSync(path.resolve(config.ca));
+    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.connectMs = parseDuration(config.connectTimeout);
+    this.requestMs = parseDuration(config.requestTimeout);
+    this.baseHeaders = { ...config.headers, 'Content-Type': config.format === 'json' ? 'application/json; charset=utf-8' : 'application/x-ndjson; charset=utf-8' };
+    if (config.authToken !== '') this.baseHeaders.Authorization = `Bearer ${config.authToken}`;
+  }
+
+  protected override async onStop(): Promise<void> {
+    this.agent.destroy();
+  }
+
+  protected async write(events: SluiceEvent[]): Promise<void> {
+    const body = encodeBatch(events, this.config.format);
+    const { status, text } = await this.post(body);
+    if (status >= 200 && status < 300) return;
+    const what = `${this.url.origin}${this.url.pathname} answered ${status} to a batch of ${events.length} events: ${text.slice(0, 300)}`;
+    if (status >= 500 || RETRIABLE_4XX.has(status)) {
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `http sink '${this.name}': ${what}; the batch was rolled back and will be retried`, { details: { status } });
+    }
+    throw new SluiceError('SLUICE_EVENT_REJECTED', `http sink '${this.name}': ${what}; retrying the same batch will not help (configure deadLetter to set it aside)`, { details: { status } });
+  }
+
+  private post(body: Buffer): Promise<{ status: number; text: string }> {
+    const { metrics } = this.ctx;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (reason: string, cause?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(requestTimer);
+        req.destroy();
+        reject(new SluiceError('SLUICE_DELIVERY_FAILED', `http sink '${this.name}': POST ${this.url.origin}${this.url.pathname} failed: ${reason}; the batch was rolled back and will be retried`, { cause }));
+      };
+      const req = (this.url.protocol === 'https:' ? https : http).request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { ...this.baseHeaders, 'Content-Length': String(body.length) },
+      });
+      const requestTimer = setTimeout(() => fail(`no complete response within requestTimeout ${this.config.requestTimeout}`), this.requestMs);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        metrics.counters.ConnectionCreatedCount! += 1;
+        const connectTimer = setTimeout(() => fail(`not connected within connectTimeout ${this.config.connectTimeout}`), this.connectMs);
+        socket.once(this.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => {
+          clearTimeout(connectTimer);
+          metrics.counters.ConnectionClosedCount! += 1;
+        });
+      });
+      req.on('error', (error) => {
+        if (!settled) metrics.counters.ConnectionFailedCount! += 1;
+        fail(error.message, error);
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < 4096) chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('error', (error) => fail(error.message, error));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(requestTimer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.end(body);
+    });
+  }
+}
+
+export const httpSink = defineComponent<'sink', HttpSinkConfig>({
+  kind: 'sink',
+  type: 'http',
+  description: 'POSTs batches to an HTTP(S) endpoint as Flume JSON arrays or ndjson; chains to another agent\'s http source.',
+  guarantee: 'At-least-once: a batch leaves the channel only after a 2xx answer. A timeout after the server committed causes a duplicate on retry. Non-2xx answers other than retriable ones reject the batch (SLUICE_EVENT_REJECTED), for the dead-letter path.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      endpoint: { type: 'string', pattern: '^https?://', description: 'URL to POST to, e.g. http://collector:8080/ (Flume `endpoint`).' },
+      format: { type: 'string', enum: ['json', 'ndjson'], default: 'json', description: '`json`: one Flume JSON array of {headers, body} per batch; `ndjson`: one such object per line. Bodies are sent as UTF-8 text.' },
+      headers: { type: 'object', additionalProperties: { type: 'string' }, required: [], default: {}, description: 'Extra HTTP request headers, e.g. { X-Tenant: a }.' },
+      authToken: { type: 'string', default: '', description: 'When set, sends `Authorization: Bearer <authToken>`.' },
+      ca: { type: 'string', default: '', description: 'PEM file of CA certificates to trust for an https endpoint (default: the system CAs).' },
+      connectTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'How long to wait for the connection (Flume connectTimeout).' },
+      requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How long to wait for the complete answer to one batch (Flume requestTimeout).' },
+      batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events per request.' },
+    },
+    required: ['endpoint', 'format', 'headers', 'authToken', 'ca', 'connectTimeout', 'requestTimeout', 'batchSize'],
+  },
+  fromFlume(properties) {
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(properties)) {
+      if (key === 'connectTimeout' || key === 'requestTimeout') config[key] = `${value}ms`;
+      else config[key.replace(/[-.]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
+    }
+    return config;
+  },
+  create: (config, ctx) => new HttpSink(config, ctx),
+});
