@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import { WebHdfsTestServer } from '@sluice/testkit';
+import { AgentProcess, TempDir } from './helpers/agent-process.js';
+
+const ROUNDS = 3;
+const BATCH = 100;
+const PER_ROUND = 20_000;
+const BODY = 16;
+const STRIDE = 10_000_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('hdfs sink survives SIGKILL of a real agent @slow', function () {
+  this.timeout(120000);
+  const dir = new TempDir();
+  let server: WebHdfsTestServer;
+  let agent: AgentProcess | undefined;
+  const root = `/tmp/sluice-crash-${process.pid}-${Date.now()}`;
+
+  before(async () => { server = await WebHdfsTestServer.start({ requireUser: true }); });
+  after(async () => {
+    await agent?.kill();
+    await server?.close();
+    dir.cleanup();
+  });
+
+  const topology = (start: number, count: number): string => `
+agents:
+  crash:
+    drainTimeout: 20s
+    sources:
+      seq: { type: seq, start: ${start}, count: ${count}, batchSize: ${BATCH}, bodySize: ${BODY}, channels: [disk] }
+    channels:
+      disk: { type: file, dataDir: '${path.join(dir.path, 'disk')}', minFreeSpace: '0', transactionCapacity: ${BATCH} }
+    sinks:
+      out:
+        type: hdfs
+        channel: disk
+        url: '${server.url}'
+        path: '${root}/%Y'
+        useLocalTimeStamp: true
+        user: sluice
+        batchSize: ${BATCH}
+        roll: { count: 3000, interval: 5s, idleTimeout: 1s, size: '0' }
+`;
+
+  const files = (): string[] => server.listFiles(root);
+  const delivered = (): number[] => {
+    const numbers: number[] = [];
+    for (const file of files()) {
+      for (const line of server.readFile(file)!.toString('latin1').split('\n')) if (line.length === BODY) numbers.push(Number(line.slice(0, line.indexOf(' '))));
+    }
+    return numbers;
+  };
+
+  it('seq -> file channel -> hdfs killed mid-stream ends with every sequence number present and no .tmp file left', async () => {
+    const committed: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      agent = AgentProcess.start(dir.write('topology.yaml', topology((round + 1) * STRIDE, PER_ROUND)), 'crash', { logLevel: 'debug' });
+      await agent.started();
+      // Kill while a file of this round is open (.tmp) and others were already renamed.
+      const before = files().filter((f) => !f.endsWith('.tmp')).length;
+      for (let waited = 0; waited < 20000 && files().filter((f) => !f.endsWith('.tmp')).length <= before; waited += 20) await sleep(20);
+      await sleep(Math.floor(Math.random() * 300));
+      await agent.kill();
+      committed.push(agent.logs.filter((l) => l.msg === 'put batch committed').length * BATCH);
+      agent = undefined;
+    }
+    expect(committed.every((n) => n > 0), `every round committed events: ${committed}`).to.equal(true);
+    expect(files().some((f) => f.endsWith('.tmp')), 'the last kill left an in-use file').to.equal(true);
+
+    const finalStart = (ROUNDS + 1) * STRIDE;
+    const finalCount = 10 * BATCH;
+    agent = AgentProcess.start(dir.write('topology.yaml', topology(finalStart, finalCount)), 'crash');
+    await agent.started();
+    expect(agent.logs.some((l) => l.msg === 'recovered an in-use HDFS file left by a previous run'), 'recovery renamed the leftover').to.equal(true);
+    const expected: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < committed[round]!; i++) expected.push((round + 1) * STRIDE + i);
+    for (let i = 0; i < finalCount; i++) expected.push(finalStart + i);
+    let seen = new Set<number>();
+    for (let waited = 0; waited < 60000; waited += 200) {
+      seen = new Set(delivered());
+      if (expected.every((n) => seen.has(n))) break;
+      await sleep(200);
+    }
+    const status = await agent.stop();
+    agent = undefined;
+    expect(status.code, 'graceful exit').to.equal(0);
+    const missing = expected.filter((n) => !seen.has(n));
+    expect(missing.length, `missing sequence numbers, first: ${missing.slice(0, 5).join(', ')}`).to.equal(0);
+    expect(files().filter((f) => f.endsWith('.tmp')), 'in-use files after recovery and stop').to.deep.equal([]);
+    for (const file of files()) expect(file).to.match(/\/FlumeData\.\d+-\d+\.log$/);
+  });
+});
