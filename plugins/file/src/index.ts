@@ -1,4 +1,9 @@
 import { definePlugin } from '@sluice/core';
+import { taildirSource } from './taildir-definition.js';
 
-// Work in progress: components are added by the issue that builds this plugin.
-export default definePlugin({ name: '@sluice/plugin-file', core: '^0.1.0', components: [] });
+export { TaildirSource, type TaildirSourceConfig } from './taildir-source.js';
+export { taildirSource } from './taildir-definition.js';
+export { RecordReader, type ReadyRecord, type RecordReaderOptions, type OverflowPolicy } from './record-reader.js';
+
+/** The file plugin: taildir and spooldir sources and the Kinesis-agent record conversions. */
+export default definePlugin({ name: '@sluice/plugin-file', core: '^0.1.0', components: [taildirSource] });

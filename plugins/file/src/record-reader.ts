@@ -1,0 +1,177 @@
+/** A record ready for delivery and the file offset just past it (the position to commit). */
+export interface ReadyRecord {
+  body: Buffer;
+  end: number;
+}
+
+/** What to do with a line longer than maxLineLength. */
+export type OverflowPolicy = 'split' | 'drop';
+
+/** Options of a {@link RecordReader}. */
+export interface RecordReaderOptions {
+  /** Longest record body in bytes. */
+  maxLineLength: number;
+  /** `split`: emit the line in maxLineLength pieces; `drop`: discard the whole line. */
+  overflow: OverflowPolicy;
+  /** When set, a record starts at a line matching it; other lines join the open record with `\n`. */
+  multilineStart?: RegExp | undefined;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Turns the bytes of one file, pushed in order as they are read, into records with the file
+ * offset just past each one, without decoding to strings (except to test a multi-line pattern).
+ * A line is complete at `\n` (a trailing `\r` is removed); an unterminated last line waits for
+ * more bytes. Bodies are slices of the pushed chunks, so a chunk must not be reused after push.
+ */
+export class RecordReader {
+  /** File offset of the next byte to push. */
+  readPos: number;
+  /** Lines cut into pieces (split) so far. */
+  splitCount = 0;
+  /** Lines discarded (drop) so far. */
+  droppedCount = 0;
+  private partial: Buffer | undefined;
+  private partialStart = 0;
+  private discarding = false;
+  private record: Buffer[] = [];
+  private recordBytes = 0;
+  private recordEnd = 0;
+  private ready: ReadyRecord[] = [];
+  private head = 0;
+
+  constructor(start: number, private readonly options: RecordReaderOptions) {
+    this.readPos = start;
+  }
+
+  /** Records waiting to be taken. */
+  get pending(): number {
+    return this.ready.length - this.head;
+  }
+
+  /** True while a multi-line record is open (waiting for its next start line or a flush). */
+  get hasOpenRecord(): boolean {
+    return this.record.length > 0;
+  }
+
+  /** Forgets everything buffered and continues from `position` (after truncation). */
+  reset(position: number): void {
+    this.readPos = position;
+    this.partial = undefined;
+    this.discarding = false;
+    this.record = [];
+    this.recordBytes = 0;
+    this.ready = [];
+    this.head = 0;
+  }
+
+  /** Removes and returns up to `max` ready records, oldest first. */
+  take(max: number): ReadyRecord[] {
+    const end = Math.min(this.ready.length, this.head + max);
+    const out = this.ready.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.ready.length) {
+      this.ready = [];
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Ends the open multi-line record (its file has been quiet for the multi-line timeout). */
+  flushRecord(): void {
+    if (this.record.length === 0) return;
+    const body = this.record.length === 1 ? this.record[0]! : joinLines(this.record, this.recordBytes);
+    this.ready.push({ body, end: this.recordEnd });
+    this.record = [];
+    this.recordBytes = 0;
+  }
+
+  /** Consumes the next bytes of the file (read at `readPos`). */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const { maxLineLength: max, overflow } = this.options;
+    let data = chunk;
+    let base = this.readPos;
+    this.readPos += chunk.length;
+    if (this.partial) {
+      data = Buffer.concat([this.partial, chunk]);
+      base = this.partialStart;
+      this.partial = undefined;
+    }
+    let start = 0;
+    for (;;) {
+      const newline = data.indexOf(LF, start);
+      if (newline < 0) break;
+      if (this.discarding) {
+        this.discarding = false;
+        start = newline + 1;
+        continue;
+      }
+      let end = newline;
+      if (end > start && data[end - 1] === CR) end--;
+      if (end - start <= max) {
+        this.emit(data.subarray(start, end), base + newline + 1);
+      } else if (overflow === 'drop') {
+        this.droppedCount++;
+      } else {
+        this.splitCount++;
+        for (let s = start; s < end; s += max) {
+          const e = Math.min(s + max, end);
+          this.emit(data.subarray(s, e), e === end ? base + newline + 1 : base + e);
+        }
+      }
+      start = newline + 1;
+    }
+    if (start >= data.length || this.discarding) return;
+    let rest = data.subarray(start);
+    let restStart = base + start;
+    if (rest.length > max) {
+      if (overflow === 'drop') {
+        this.droppedCount++;
+        this.discarding = true;
+        return;
+      }
+      this.splitCount++;
+      while (rest.length > max) {
+        this.emit(rest.subarray(0, max), restStart + max);
+        rest = rest.subarray(max);
+        restStart += max;
+      }
+    }
+    if (rest.length > 0) {
+      this.partial = rest;
+      this.partialStart = restStart;
+    }
+  }
+
+  private emit(body: Buffer, end: number): void {
+    const pattern = this.options.multilineStart;
+    if (!pattern) {
+      this.ready.push({ body, end });
+      return;
+    }
+    if (this.record.length > 0) {
+      const isStart = pattern.test(body.toString('utf8'));
+      const tooLong = this.recordBytes + 1 + body.length > this.options.maxLineLength;
+      if (isStart || tooLong) {
+        if (!isStart) this.splitCount++;
+        this.flushRecord();
+      }
+    }
+    this.recordBytes += (this.record.length > 0 ? 1 : 0) + body.length;
+    this.record.push(body);
+    this.recordEnd = end;
+  }
+}
+
+function joinLines(lines: Buffer[], total: number): Buffer {
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) out[offset++] = LF;
+    offset += lines[i]!.copy(out, offset);
+  }
+  return out;
+}

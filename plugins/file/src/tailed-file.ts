@@ -1,0 +1,107 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { fingerprintOf, prefixMatches, readPrefix, type Fingerprint } from './fingerprint.js';
+import { RecordReader, type RecordReaderOptions } from './record-reader.js';
+
+/** Result of {@link TailedFile.check}. */
+export type CheckResult = 'ok' | 'truncated' | 'gone';
+
+/**
+ * One file a taildir source follows, known by device + inode (its `key`), not by path: the path
+ * is only where it was last seen, so a rename keeps the same TailedFile and its position.
+ * `commitPos` is the offset just past the last record committed to the channels; the reader may
+ * be ahead of it with records read but not yet delivered.
+ */
+export class TailedFile {
+  handle: FileHandle | undefined;
+  commitPos: number;
+  /** Time of the last read that returned bytes (ms). */
+  lastDataAt = Date.now();
+  /** Still matched by its group's glob at the last scan (rotated-away files are drained, then forgotten). */
+  matched = true;
+  /** A copy of this file was found (copytruncate): do not read until truncated or this time passes. */
+  frozenUntil = 0;
+  readonly reader: RecordReader;
+
+  constructor(
+    readonly key: string,
+    readonly dev: number,
+    readonly ino: number,
+    public path: string,
+    readonly group: string,
+    start: number,
+    public fingerprint: Fingerprint,
+    handle: FileHandle | undefined,
+    readerOptions: RecordReaderOptions,
+  ) {
+    this.commitPos = start;
+    this.handle = handle;
+    this.reader = new RecordReader(start, readerOptions);
+  }
+
+  /** Opens the file by its last path; false when that path no longer holds this inode. */
+  async reopen(): Promise<boolean> {
+    if (this.handle) return true;
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path, 'r');
+    } catch {
+      return false;
+    }
+    const st = await handle.stat();
+    if (st.ino !== this.ino || st.dev !== this.dev) {
+      await handle.close();
+      return false;
+    }
+    this.handle = handle;
+    this.lastDataAt = Date.now();
+    return true;
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /**
+   * Detects truncation: the file is shorter than what was read, or its first bytes no longer
+   * match the fingerprint (truncated and written again). Extends a short fingerprint as the
+   * file grows.
+   */
+  async check(): Promise<CheckResult> {
+    const handle = this.handle;
+    if (!handle) return 'gone';
+    const { size } = await handle.stat();
+    if (size < this.reader.readPos) return 'truncated';
+    if (size > 0) {
+      const prefix = await readPrefix(handle, size);
+      if (!prefixMatches(this.fingerprint, prefix)) return 'truncated';
+      if (prefix.length > this.fingerprint.length) this.fingerprint = fingerprintOf(prefix);
+    }
+    return 'ok';
+  }
+
+  /** Starts over at offset 0 after truncation. */
+  restart(): void {
+    this.reader.reset(0);
+    this.commitPos = 0;
+    this.fingerprint = { length: 0, hash: '' };
+    this.frozenUntil = 0;
+  }
+
+  /** Reads what was appended since the last read, up to `max` bytes, into the reader. */
+  async readMore(max: number): Promise<number> {
+    const handle = this.handle;
+    if (!handle) return 0;
+    const { size } = await handle.stat();
+    const available = Math.min(size - this.reader.readPos, max);
+    if (available <= 0) return 0;
+    const buffer = Buffer.allocUnsafe(available);
+    const { bytesRead } = await handle.read(buffer, 0, available, this.reader.readPos);
+    if (bytesRead > 0) {
+      this.reader.push(bytesRead === available ? buffer : buffer.subarray(0, bytesRead));
+      this.lastDataAt = Date.now();
+    }
+    return bytesRead;
+  }
+}
