@@ -1,0 +1,77 @@
+import http from 'node:http';
+import { parseTopology } from '@sluice/config';
+import { Agent, loadTopology } from '@sluice/agent';
+import { result, trackPeakRss, type BenchResult } from '../result.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
+const BATCH = 100;
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const BODY = 200;
+
+/** One Flume JSONHandler request body: 100 events of 200 bytes with two headers. */
+function batchBody(): Buffer {
+  const events = Array.from({ length: BATCH }, (_, i) => ({ headers: { host: 'web1', seq: String(i) }, body: `event ${i} `.padEnd(BODY, 'x') }));
+  return Buffer.from(JSON.stringify(events));
+}
+
+/** POSTs `requests` batches one after another on a keep-alive connection; resends on 503. */
+async function client(port: number, requests: number, body: Buffer, latencies: number[]): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < requests; i++) {
+      for (;;) {
+        const started = process.hrtime.bigint();
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': body.length } }, (res) => {
+            res.resume();
+            res.once('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.once('error', reject);
+          req.end(body);
+        });
+        if (status === 200) {
+          latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          break;
+        }
+        if (status !== 503) throw new Error(`http bench: unexpected status ${status}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** http source -> memory -> null, Flume-format batches of 100 events from several concurrent keep-alive clients. */
+export async function run(): Promise<BenchResult> {
+  const raw = parseTopology(`
+agents:
+  bench:
+    drainTimeout: 60s
+    sources:
+      in: { type: http, bind: 127.0.0.1, port: 0, channels: [mem] }
+    channels:
+      mem: { type: memory, capacity: 100000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
+    sinks:
+      out: { type: 'null', channel: mem, batchSize: 1000 }
+`);
+  const { model, catalog } = await loadTopology(raw);
+  const agent = new Agent(model.agents.bench!, catalog);
+  await agent.start();
+  const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
+  const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
+  const body = batchBody();
+  const requests = Math.ceil(EVENTS / BATCH);
+  const events = requests * BATCH;
+  const latencies: number[] = [];
+  const rss = trackPeakRss();
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(port, Math.floor(requests / CLIENTS) + (c < requests % CLIENTS ? 1 : 0), body, latencies)));
+  while (sink.get('EventDrainSuccessCount') < events) await new Promise((resolve) => setTimeout(resolve, 5));
+  const elapsed = process.hrtime.bigint() - started;
+  const peak = rss.stop();
+  await agent.stop(1000);
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+  return result('http', events, events * BODY, elapsed, peak, { p99LatencyMs: Math.round(p99 * 100) / 100, clients: CLIENTS, batchSize: BATCH, note: 'clients run in the agent process' });
+}
