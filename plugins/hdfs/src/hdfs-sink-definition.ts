@@ -39,7 +39,8 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       else if (key === 'codeC') config.compression = 'gzip';
       else if (key === 'proxyUser' || key === 'kerberosPrincipal') config.user = value;
       else if (key === 'callTimeout') config.requestTimeout = `${value}ms`;
-      else if (key === 'batchSize' || key === 'path' || key === 'filePrefix' || key === 'fileSuffix' || key === 'inUseSuffix' || key === 'url') config[key] = value;
+      else if (key === 'path') config.path = value.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
+      else if (key === 'batchSize' || key === 'filePrefix' || key === 'fileSuffix' || key === 'inUseSuffix' || key === 'url') config[key] = value;
       else if (key === 'timeZone') config.timeZone = value.toLowerCase() === 'utc' ? 'utc' : 'local';
       else config[key] = value;
     }

@@ -209,8 +209,20 @@ describe('hdfs sink', function () {
     await sink.stop();
   });
 
+  it('rejects a batch with an event lacking the timestamp header with non-retriable SLUICE_EVENT_REJECTED', async () => {
+    const { sink, put, channel } = await harness({ path: `${peer.root}/logs/%Y`, useLocalTimeStamp: false });
+    await sink.start();
+    await put([createEvent('no-time')]);
+    const error = await sink.process().then(() => undefined, (e: unknown) => e);
+    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
+    expect((error as { retriable: boolean }).retriable).to.equal(false);
+    expect((channel as unknown as { size: number }).size).to.equal(1);
+    await sink.stop();
+    expect(await peer.files()).to.deep.equal([]);
+  });
+
   it('maps Flume hdfs.* keys', () => {
-    const config = hdfsSink.fromFlume!({ 'hdfs.path': '/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
+    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
     expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });
     expect(config.roll).to.deep.equal({ interval: '300s', count: 0 });
   });

@@ -180,11 +180,21 @@ export class S3Sink implements Sink {
     if (events.length < this.config.batchSize) metrics.counters.BatchUnderflowCount! += 1;
     else metrics.counters.BatchCompleteCount! += 1;
     metrics.counters.EventDrainAttemptCount! += events.length;
+    const now = Date.now();
+    let groups: Map<string, SluiceEvent[]>;
+    try {
+      groups = this.group(events, now);
+    } catch (error) {
+      // Only this batch is at fault (e.g. no timestamp header): the waiting ones stay staged.
+      metrics.counters.EventWriteFail! += 1;
+      await tx.rollback();
+      throw error;
+    }
     const pendingTx: PendingTx = { tx, events: events.length, bytes: batchBytes(events), refs: 0 };
     this.pending.push(pendingTx);
     this.pendingEvents += events.length;
     try {
-      await this.stage(events, pendingTx);
+      await this.stage(groups, pendingTx, now);
       if (this.pendingEvents >= this.pendingLimit) await this.uploadWhere(() => true);
     } catch (error) {
       await this.failAll();
@@ -193,9 +203,8 @@ export class S3Sink implements Sink {
     return 'ready';
   }
 
-  /** Appends the batch to the staged objects of its buckets; uploads those that are full. */
-  private async stage(events: SluiceEvent[], pendingTx: PendingTx): Promise<void> {
-    const now = Date.now();
+  /** Splits a batch by rendered key prefix; throws SLUICE_EVENT_REJECTED for an unusable event. */
+  private group(events: SluiceEvent[], now: number): Map<string, SluiceEvent[]> {
     const groups = new Map<string, SluiceEvent[]>();
     for (const event of events) {
       const prefix = this.template.render(event, now);
@@ -203,6 +212,11 @@ export class S3Sink implements Sink {
       if (!group) groups.set(prefix, (group = []));
       group.push(event);
     }
+    return groups;
+  }
+
+  /** Appends the batch to the staged objects of its buckets; uploads those that are full. */
+  private async stage(groups: Map<string, SluiceEvent[]>, pendingTx: PendingTx, now: number): Promise<void> {
     const ready: StagedObject[] = [];
     for (const [prefix, group] of groups) {
       let object = this.open.get(prefix);

@@ -215,6 +215,22 @@ describe('s3 sink', function () {
     await sink.stop();
   });
 
+  it('rejects a batch with an event lacking the timestamp header with SLUICE_EVENT_REJECTED and keeps the staged ones', async () => {
+    const { sink, put, channel } = await harness({ key: `${peer.root}logs/%Y/`, useLocalTimeStamp: false, batchSize: 2 });
+    await sink.start();
+    await put(seq(0, 2, { timestamp: '0' }));
+    await sink.process();
+    await put([createEvent('no-time')]);
+    const error = await sink.process().then(() => undefined, (e: unknown) => e);
+    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
+    expect(channel.size).to.equal(3);
+    const tx = channel.transaction();
+    expect((await tx.take(1)).map((e) => e.body.toString())).to.deep.equal(['no-time']);
+    await tx.commit();
+    await sink.stop();
+    expect(await readBodies()).to.deep.equal(['event-0', 'event-1']);
+  });
+
   it('maps Flume-style keys', () => {
     const c = s3Sink.fromFlume!({ bucket: 'b', rollInterval: '60', forcePathStyle: 'true' });
     expect(c).to.deep.include({ bucket: 'b', forcePathStyle: true });
