@@ -105,7 +105,7 @@ export class AvroReader {
     for (let n = this.blockCount(2); n !== 0; n = this.blockCount(2)) {
       for (let i = 0; i < n; i++) {
         const key = this.string();
-        map[key] = this.string();
+        setEntry(map, key, this.string());
       }
     }
     return map;
@@ -117,11 +117,17 @@ export class AvroReader {
     for (let n = this.blockCount(2); n !== 0; n = this.blockCount(2)) {
       for (let i = 0; i < n; i++) {
         const key = this.string();
-        map[key] = this.bytes();
+        setEntry(map, key, this.bytes());
       }
     }
     return map;
   }
+}
+
+/** Sets a map entry; a key named `__proto__` becomes a plain own property instead of changing the prototype. */
+function setEntry<T>(map: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  else map[key] = value;
 }
 
 function truncated(pos: number): SluiceError {

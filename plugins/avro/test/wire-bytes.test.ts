@@ -62,6 +62,17 @@ describe('Avro RPC wire bytes (reference/flume.md section 5)', () => {
     expect(ours.equals(Buffer.concat([prefix, avscArray]))).to.equal(true);
   });
 
+  it('keeps a header named __proto__ as an ordinary header', () => {
+    const payload = encodeAppendBatchCall([{ headers: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>, body: Buffer.from('p') }]);
+    const r = new AvroReader(payload);
+    r.bytesMap();
+    r.string();
+    const [event] = readEventArray(r, 1);
+    expect(Object.getPrototypeOf(event!.headers)).to.equal(Object.prototype);
+    expect(Object.keys(event!.headers)).to.deep.equal(['__proto__', 'a']);
+    expect(event!.headers['__proto__']).to.equal('x');
+  });
+
   it('parses the response 00 00 00 split into buffers of length 0, 1 and 2 as OK', () => {
     const frame = hex('0000002a 00000003 00000000 00000001 00 00000002 0000');
     const decoder = new NettyFrameDecoder({ maxFrameBytes: 1024 });
