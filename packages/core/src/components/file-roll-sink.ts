@@ -5,7 +5,7 @@ import type { SinkContext } from '../context.js';
 import { defineComponent } from '../define.js';
 import { SluiceError } from '../errors.js';
 import type { SluiceEvent } from '../event.js';
-import { createSerializer, SERIALIZER_NAMES, type SerializerName } from '../serializers/create-serializer.js';
+import { COMPRESSION_NAMES, createSerializer, SERIALIZER_NAMES, type CompressionName, type SerializerName } from '../serializers/create-serializer.js';
 import type { EventSerializer } from '../serializers/event-serializer.js';
 import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from '../units.js';
 
@@ -15,6 +15,8 @@ export interface FileRollSinkConfig {
   rollInterval: string;
   rollSize: string;
   serializer: SerializerName;
+  /** Optional for callers that build the config by hand; the schema defaults it to none. */
+  compression?: CompressionName;
   batchSize: number;
   filePrefix: string;
   fileSuffix: string;
@@ -41,7 +43,7 @@ export class FileRollSink extends BatchSink {
 
   constructor(private readonly config: FileRollSinkConfig, ctx: SinkContext) {
     super(ctx, config.batchSize);
-    this.serializer = createSerializer(config.serializer);
+    this.serializer = createSerializer(config.serializer, config.compression);
     this.directory = path.resolve(config.directory);
     this.rollIntervalMs = parseDuration(config.rollInterval);
     this.rollSizeBytes = parseSize(config.rollSize);
@@ -131,7 +133,8 @@ export const fileRollSink = defineComponent<'sink', FileRollSinkConfig>({
       directory: { type: 'string', minLength: 1, description: 'Directory for the files (created if missing); relative paths resolve against the working directory.' },
       rollInterval: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Start a new file after this long; 0 never rolls on time.' },
       rollSize: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Start a new file before it would exceed this size; 0 never rolls on size.' },
-      serializer: { type: 'string', enum: [...SERIALIZER_NAMES], default: 'text', description: 'Output format: text (body per line) or header_and_text ({k=v} body per line).' },
+      serializer: { type: 'string', enum: [...SERIALIZER_NAMES], default: 'text', description: 'Output format: text (body per line), header_and_text ({k=v} body per line), json (one object per line) or avro_event (Avro container of AvroFlumeEvent).' },
+      compression: { type: 'string', nullable: true, enum: [...COMPRESSION_NAMES], default: 'none', description: 'gzip compresses each batch as one gzip member (zcat reads the file whole).' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events taken and written per transaction.' },
       filePrefix: { type: 'string', default: '', description: 'Prefix of every file name.' },
       fileSuffix: { type: 'string', default: '', description: 'Suffix of every file name (e.g. .log).' },

@@ -11,18 +11,18 @@ const longType = avro.Type.forSchema('long');
 /**
  * Flume's `avro_event` serializer: an Avro object container file whose records are
  * AvroFlumeEvent (`headers` map, `body` bytes), readable by any Avro reader (avro-tools,
- * Spark, avsc's createFileDecoder). `header()` writes the file header with a fresh sync
- * marker, and each `serialize` call writes one uncompressed data block, so an open file is
- * valid after every batch (appends need no footer).
+ * Spark, avsc's createFileDecoder). `header()` writes the file header, and each `serialize`
+ * call writes one uncompressed data block, so an open file is valid after every batch (appends
+ * need no footer).
  *
- * One instance serializes one file at a time: call `header()` whenever a new file starts.
+ * The random sync marker is fixed per instance, so blocks serialized before `header()` is called
+ * for the next file (file_roll serializes, then rolls) still match it.
  */
 export class AvroEventSerializer implements EventSerializer {
   readonly extension = 'avro';
-  private sync: Buffer = randomBytes(16);
+  private readonly sync: Buffer = randomBytes(16);
 
   header(): Buffer {
-    this.sync = randomBytes(16);
     const meta = metadataType.toBuffer({
       'avro.schema': Buffer.from(JSON.stringify(AVRO_FLUME_EVENT_SCHEMA)),
       'avro.codec': Buffer.from('null'),
