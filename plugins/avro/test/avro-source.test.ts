@@ -124,9 +124,11 @@ describe('avro source', () => {
     const gate = new Promise<void>((resolve) => (open = resolve));
     const inner = harness.sourceContext();
     const committed: number[] = [];
+    let waiting = false;
     const ctx: SourceContext = {
       ...createComponentContext({ name: 'gated', kind: 'SOURCE' }),
       deliver: async (events) => {
+        waiting = true;
         await gate;
         await inner.deliver(events);
         committed.push(events.length);
@@ -139,8 +141,8 @@ describe('avro source', () => {
       answered = true;
       return status;
     });
-    await eventually(() => s['connections'].size === 1, 'the connection to be open');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => waiting, 'the call to reach the channel');
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(answered, 'no answer while the commit is pending').to.equal(false);
     open();
     expect(await reply).to.equal('OK');
@@ -212,6 +214,44 @@ describe('avro source', () => {
     const bodies = (await takeAll(harness)).map((e) => e.body.toString());
     expect(bodies).to.deep.equal(['good-0', 'good-1', 'good-2', 'good-3', 'good-4', 'after-garbage-0', 'last-0', 'last-1']);
     expect(s['ctx'].metrics.get('EventReadFail')).to.be.at.least(4);
+  });
+
+  it('serves many concurrent clients, committing every batch exactly once', async () => {
+    const s = await start();
+    const senders = await Promise.all(Array.from({ length: 12 }, () => avsc(s.port)));
+    const statuses = await Promise.all(senders.map(async (client, c) => {
+      const answers: string[] = [];
+      for (let b = 0; b < 10; b++) answers.push(await client.appendBatch(batch(`c${c}b${b}`, 50)));
+      return answers;
+    }));
+    expect(statuses.flat().every((status) => status === 'OK')).to.equal(true);
+    const bodies = (await takeAll(harness)).map((e) => e.body.toString());
+    expect(bodies).to.have.length(12 * 10 * 50);
+    expect(new Set(bodies).size).to.equal(bodies.length);
+  });
+
+  it('stop() answers the call being committed before it closes the connection', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const inner = harness.sourceContext();
+    let entered = false;
+    const ctx: SourceContext = {
+      ...inner,
+      deliver: async (events) => {
+        entered = true;
+        await gate;
+        await inner.deliver(events);
+      },
+    };
+    const s = await start({}, ctx);
+    const client = await avsc(s.port);
+    const reply = client.appendBatch(batch('inflight', 3));
+    await eventually(() => entered, 'the call to reach the channel');
+    const stopping = s.stop();
+    open();
+    expect(await reply).to.equal('OK');
+    await stopping;
+    expect(harness.channel.size).to.equal(3);
   });
 
   it('applies ipFilterRules in Flume syntax: first match wins', async () => {
