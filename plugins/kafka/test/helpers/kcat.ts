@@ -47,3 +47,9 @@ export function kcatProduce(bootstrap: string, topic: string, lines: readonly st
 export async function kcatProduceFile(bootstrap: string, topic: string, file: string): Promise<void> {
   await run('kcat', ['-P', '-b', bootstrap, '-t', topic, '-q', file], { timeout: 20000 });
 }
+
+/** The raw value bytes of the single record at `offset` of partition 0 (binary-safe). */
+export async function kcatValueAt(bootstrap: string, topic: string, offset: number): Promise<Buffer> {
+  const { stdout } = await run('kcat', ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', String(offset), '-c', '1', '-e', '-q', '-f', '%s'], { encoding: 'buffer', timeout: 20000 });
+  return stdout;
+}
