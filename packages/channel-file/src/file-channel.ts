@@ -137,11 +137,17 @@ export class FileChannel extends BaseChannel {
       throw new SluiceError('SLUICE_DATA_CORRUPT', `file channel '${this.name}': cannot read the store in ${this.dataDir} even after repair: ${scan.message}; move the directory aside to start empty`, { cause: scan });
     }
     if (repaired) this.ctx.metrics.inc('StoreRepairCount');
+    try {
+      await db.batch(scan.cleanup as never, { sync: true });
+      await this.refreshFreeSpace();
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
     this.db = db;
-    await db.batch(scan.cleanup as never, { sync: true });
-    await this.refreshFreeSpace();
     if (this.minFree > 0) this.every(FREE_SPACE_REFRESH_MS, () => this.refreshFreeSpace());
-    this.every(this.fsyncIntervalMs, () => this.syncNow());
+    // Also in `always` mode: take commits are written unsynced and get synced here at the latest.
+    if (this.fsyncIntervalMs > 0) this.every(this.fsyncIntervalMs, () => this.syncNow());
     this.ctx.logger.info(
       { dataDir: this.dataDir, events: this.held, batches: scan.batches, bytes: this.storedBytes, repaired, ms: Date.now() - started, fsync: this.syncEachCommit ? 'always' : 'interval' },
       'file channel started',
@@ -392,11 +398,12 @@ export class FileChannel extends BaseChannel {
     const db = this.db;
     if (!db) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped; the commit was not written`);
     const ops: BatchOp[] = [];
+    const puts: BatchOp[] = [];
     const touched = new Set<StoredBatch>();
     let firstPut: number | undefined;
     for (const entry of group) {
       if (entry.put) {
-        ops.push({ type: 'put', key: entry.put.batch.key, value: entry.put.value });
+        puts.push({ type: 'put', key: entry.put.batch.key, value: entry.put.value });
         firstPut ??= entry.put.batch.seq;
       }
       for (const segment of entry.takes) {
@@ -446,7 +453,16 @@ export class FileChannel extends BaseChannel {
     const sync = this.syncEachCommit && firstPut !== undefined;
     const started = process.hrtime.bigint();
     try {
-      await db.batch(ops as never, { sync });
+      if (puts.length === 1) {
+        // The common case, one source: a single put goes through db.put, which hands the value
+        // to LevelDB's thread without the main-thread copy an array batch makes. Consumption
+        // records need not be atomic with it (losing them means redelivery), so they go in a
+        // concurrent unsynced write.
+        const put = puts[0] as { key: Buffer; value: Buffer };
+        await Promise.all([db.put(put.key, put.value, { sync }), ops.length > 0 ? db.batch(ops as never, { sync: false }) : undefined]);
+      } else {
+        await db.batch((puts.length > 0 ? [...puts, ...ops] : ops) as never, { sync });
+      }
     } catch (error) {
       for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
       for (const batch of drops) this.drops.add(batch);

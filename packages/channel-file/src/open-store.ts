@@ -11,7 +11,7 @@ const STORE_OPTIONS = {
   writeBufferSize: 64 * 1024 * 1024,
   maxFileSize: 64 * 1024 * 1024,
   cacheSize: 8 * 1024 * 1024,
-  compression: false,
+  compression: true,
 } as const;
 
 /** The LevelDB error code of an error or of its cause chain. */
