@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { SluiceEvent } from '@sluice/core';
+import type { SluiceEvent, SourceContext } from '@sluice/core';
 import { createHarness, eventually, type SuiteHarness } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogTcpSourceConfig, type SyslogUdpSource, type SyslogUdpSourceConfig } from '../src/index.js';
 
@@ -31,21 +31,30 @@ export const UDP_DEFAULTS: Omit<SyslogUdpSourceConfig, 'port'> = {
 export interface Running<S> {
   source: S;
   harness: SuiteHarness;
+  /** The source's context (its counters are `ctx.metrics`). */
+  ctx: SourceContext;
   close(): Promise<void>;
 }
 
 export async function startTcp(config: Partial<SyslogTcpSourceConfig> = {}, capacity?: number): Promise<Running<SyslogTcpSource>> {
   const harness = await createHarness(capacity === undefined ? {} : { capacity });
-  const source = syslogTcpSource.create({ ...TCP_DEFAULTS, port: 0, ...config }, harness.sourceContext('syslog-in')) as SyslogTcpSource;
-  await source.start();
-  return { source, harness, close: async () => { await source.stop(); await harness.close(); } };
+  const ctx = harness.sourceContext('syslog-in');
+  const source = syslogTcpSource.create({ ...TCP_DEFAULTS, port: 0, ...config }, ctx) as SyslogTcpSource;
+  try {
+    await source.start();
+  } catch (error) {
+    await harness.close();
+    throw error;
+  }
+  return { source, harness, ctx, close: async () => { await source.stop(); await harness.close(); } };
 }
 
-export async function startUdp(config: Partial<SyslogUdpSourceConfig> = {}): Promise<Running<SyslogUdpSource>> {
-  const harness = await createHarness();
-  const source = syslogUdpSource.create({ ...UDP_DEFAULTS, port: 0, ...config }, harness.sourceContext('syslog-in')) as SyslogUdpSource;
+export async function startUdp(config: Partial<SyslogUdpSourceConfig> = {}, capacity?: number): Promise<Running<SyslogUdpSource>> {
+  const harness = await createHarness(capacity === undefined ? {} : { capacity });
+  const ctx = harness.sourceContext('syslog-in');
+  const source = syslogUdpSource.create({ ...UDP_DEFAULTS, port: 0, ...config }, ctx) as SyslogUdpSource;
   await source.start();
-  return { source, harness, close: async () => { await source.stop(); await harness.close(); } };
+  return { source, harness, ctx, close: async () => { await source.stop(); await harness.close(); } };
 }
 
 /** Takes (and commits) everything in the channel. */

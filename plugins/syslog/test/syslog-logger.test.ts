@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SluiceEvent, Source } from '@sluice/core';
-import { sourceSuite } from '@sluice/testkit';
+import { eventually, sourceSuite } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogUdpSource } from '../src/index.js';
-import { collect, logger, startTcp, startUdp, TCP_DEFAULTS, UDP_DEFAULTS, type Running } from './helpers.js';
+import { collect, logger, startTcp, startUdp, takeAll, TCP_DEFAULTS, UDP_DEFAULTS, type Running } from './helpers.js';
 
 const HOST = os.hostname();
 
@@ -80,6 +80,31 @@ describe('syslog sources with util-linux logger', () => {
     const events = await collect(running.harness, 2);
     const invalid = events.find((e) => e.headers['flume.syslog.status'] === 'Invalid');
     expect(invalid?.body.toString()).to.equal('not syslog at all');
+  });
+});
+
+describe('syslog_udp with a full channel', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-udp-'));
+  let running: Running<SyslogUdpSource> | undefined;
+  after(async () => {
+    await running?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds up to maxPending events, drops and counts the rest, and delivers what it held once drained', async () => {
+    running = await startUdp({ batchSize: 5, maxPending: 20 }, 5);
+    const file = path.join(dir, 'lines.txt');
+    writeFileSync(file, `${Array.from({ length: 100 }, (_, i) => `udp-${i}`).join('\n')}\n`);
+    await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-d', '-t', 'udp', '-f', file]);
+    const metrics = running.ctx.metrics;
+    const got: SluiceEvent[] = [];
+    await eventually(async () => {
+      got.push(...(await takeAll(running!.harness)));
+      return got.length + metrics.get('EventDroppedCount') >= 100;
+    }, 'every datagram delivered or counted as dropped');
+    expect(metrics.get('EventDroppedCount')).to.be.above(0);
+    expect(got.length).to.be.at.least(5);
+    expect(new Set(got.map((e) => e.body.toString())).size).to.equal(got.length);
   });
 });
 

@@ -80,7 +80,7 @@ describe('syslog_tcp over TLS (RFC 5425)', function () {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await takeAll(running.harness)).to.deep.equal([]);
     expect(running.harness.channel.size).to.equal(0);
-    expect(running.source['ctx'].metrics.get('TlsHandshakeFailCount')).to.be.at.least(2);
+    expect(running.ctx.metrics.get('TlsHandshakeFailCount')).to.be.at.least(2);
   });
 
   it('fails to start with SLUICE_COMPONENT_START when a PEM file is missing', async () => {
