@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   SLUICE_LOCKED: { retriable: false, description: 'Another process holds the lock on a data directory (for example a second agent using the same file channel dataDir).' },
   SLUICE_TIMEOUT: { retriable: true, description: 'An operation did not finish within its configured timeout.' },
   SLUICE_PROTOCOL: { retriable: false, description: 'A peer sent bytes that do not follow the protocol (bad frame, oversized frame, bad handshake).' },
+  SLUICE_FILE_CHANGED: { retriable: false, description: 'A file in a spooling directory changed (grew, shrank or was rewritten) while the spooldir source was reading it. Spooled files must be complete and never written again: move them in with a rename. The file is set aside with the .FAILED suffix; the lines read before the change were delivered.' },
 } as const satisfies Record<string, { retriable: boolean; description: string }>;
 
 /** A stable Sluice error code, e.g. `SLUICE_CHANNEL_FULL`. */
