@@ -69,7 +69,7 @@ agents:
     if (first.length !== BATCH) throw new Error(`restart check: took ${first.length} events, expected ${BATCH}`);
 
     return result('file', EVENTS, EVENTS * BODY, elapsed, peak, {
-      fsync: 'always', batch: BATCH, fsyncCount: fsyncs, fsyncMeanMs,
+      fsync: 'always', batch: BATCH, storeWrites: channel.get('StoreWriteCount'), fsyncCount: fsyncs, fsyncMeanMs,
       storedEvents: STORED, restartMs: Math.round(restartMs), firstTakeMs: Math.round(firstTakeMs),
     });
   } finally {

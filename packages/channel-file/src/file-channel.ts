@@ -67,7 +67,7 @@ export class FileChannel extends BaseChannel {
 
   private db: Store | undefined;
   private readonly queue = new EventQueue<Segment>();
-  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group));
+  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group), (entry) => entry.put === undefined && this.syncEachCommit);
   /** Committed events not yet consumed, including those reserved by open takes. */
   private held = 0;
   /** Events and stored bytes of puts whose commit is in flight (counted against capacity). */
@@ -101,7 +101,7 @@ export class FileChannel extends BaseChannel {
     this.syncEachCommit = config.fsync === 'always';
     this.fsyncIntervalMs = parseDuration(config.fsyncInterval);
     ctx.metrics.gauge('ChannelBytesOnDisk', () => this.storedBytes);
-    for (const counter of ['FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount']) ctx.metrics.inc(counter, 0);
+    for (const counter of ['StoreWriteCount', 'FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount']) ctx.metrics.inc(counter, 0);
   }
 
   get size(): number {
@@ -471,6 +471,7 @@ export class FileChannel extends BaseChannel {
       }
       throw error;
     }
+    this.ctx.metrics.inc('StoreWriteCount');
     if (sync) {
       this.unsynced = false;
       this.ctx.metrics.inc('FsyncCount');
