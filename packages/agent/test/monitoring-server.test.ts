@@ -19,13 +19,11 @@ describe('monitoring server', () => {
   const gate = new Gate();
 
   before(async () => {
+    gate.open = true;
     agent = await startAgent(TOPOLOGY, gate);
     server = new MonitoringServer(agent, { port: 0, host: '127.0.0.1' });
     await server.start();
     base = `http://127.0.0.1:${server.port}`;
-    await until(() => (agent.channels.get('mem') as unknown as { size: number }).size === 500, 'the seq source to fill the channel');
-    gate.open = true;
-    await until(() => gate.written.length === 300, 'the sink to drain part of it').catch(() => undefined);
   });
 
   after(async () => {
@@ -85,5 +83,36 @@ describe('monitoring server', () => {
     const response = await fetch(`${base}/health`);
     expect(response.status).to.equal(503);
     expect(await response.json()).to.deep.include({ status: 'failing', state: 'stopped', reason: 'agent is stopped' });
+  });
+});
+
+describe('monitoring server under backpressure', () => {
+  let agent: Agent | undefined;
+  let server: MonitoringServer | undefined;
+  after(async () => {
+    await server?.stop();
+    await agent?.stop(0);
+  });
+
+  it('shows a full channel: fill 100.0, ChannelBlockedMillis growing, the source\'s ChannelWriteFail', async () => {
+    const gate = new Gate();
+    agent = await startAgent(`
+agents:
+  a1:
+    sources: { gen: { type: seq, count: 1000, batchSize: 100, channels: [mem] } }
+    channels: { mem: { type: memory, capacity: 100, keepAlive: 50ms } }
+    sinks: { out: { type: gate, channel: mem, batchSize: 100 } }
+`, gate);
+    server = new MonitoringServer(agent, { port: 0, host: '127.0.0.1' });
+    await server.start();
+    const metrics = async (): Promise<Record<string, Record<string, string>>> => (await fetch(`http://127.0.0.1:${server!.port}/metrics`)).json() as Promise<Record<string, Record<string, string>>>;
+    let body = await metrics();
+    for (let i = 0; i < 100 && Number(body['SOURCE.gen']!.ChannelWriteFail) < 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      body = await metrics();
+    }
+    expect(body['CHANNEL.mem']).to.include({ ChannelFillPercentage: '100.0', ChannelSize: '100' });
+    expect(Number(body['CHANNEL.mem']!.ChannelBlockedMillis)).to.be.at.least(40);
+    expect(Number(body['SOURCE.gen']!.ChannelWriteFail)).to.be.at.least(1);
   });
 });
