@@ -51,9 +51,14 @@ export class AvroRpcClient {
     stream.socket.on('error', (err) => this.fail(this.error(`connection error: ${err.message}`, err)));
   }
 
-  /** Connects and handshakes within `connectTimeoutMs`. Rejects with SLUICE_DELIVERY_FAILED. */
-  static async connect(options: AvroRpcClientOptions): Promise<AvroRpcClient> {
+  /**
+   * Connects and handshakes within `connectTimeoutMs`. Rejects with SLUICE_DELIVERY_FAILED, also
+   * when `signal` aborts the attempt (the sink is stopping).
+   */
+  static async connect(options: AvroRpcClientOptions, signal?: AbortSignal): Promise<AvroRpcClient> {
     const where = `${options.host}:${options.port}`;
+    const aborted = () => new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink: connecting to ${where} was abandoned because the sink is stopping`);
+    if (signal?.aborted) throw aborted();
     const socket = options.tls
       ? tls.connect({ host: options.host, port: options.port, ...(net.isIP(options.host) ? {} : { servername: options.host }), ...options.tls })
       : net.connect({ host: options.host, port: options.port });
@@ -71,17 +76,25 @@ export class AvroRpcClient {
           clearTimeout(timer);
           reject(new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink cannot connect to ${where}: ${err.message}; check that the collector is up and reachable`, { cause: err }));
         });
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(aborted());
+        }, { once: true });
       });
     } catch (error) {
       socket.destroy();
       throw error;
     }
     const client = new AvroRpcClient(new RpcStream(socket, options.compressionLevel), options);
+    const abort = () => client.close();
+    signal?.addEventListener('abort', abort, { once: true });
     try {
       await client.handshake(Math.max(1, deadline - Date.now()));
     } catch (error) {
       client.close();
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     return client;
   }

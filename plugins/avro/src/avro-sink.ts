@@ -32,6 +32,10 @@ export interface AvroSinkConfig {
 export class AvroSink extends BatchSink {
   private client: AvroRpcClient | undefined;
   private connectedAt = 0;
+  /** The eager connection attempt made at start, awaited by the first batch. */
+  private connecting: Promise<void> | undefined;
+  /** Aborted by stop, so a connection attempt in progress does not outlive the sink. */
+  private abort = new AbortController();
   private nextConnectAt = 0;
   private readonly backoff: Backoff;
   private readonly resetIntervalMs: number;
@@ -51,16 +55,18 @@ export class AvroSink extends BatchSink {
   }
 
   protected override async onStart(): Promise<void> {
+    this.abort = new AbortController();
     if (this.config.ssl) this.clientOptions.tls = this.tlsOptions();
-    try {
-      await this.ensureClient();
-    } catch (error) {
-      // Like Flume: a collector that is down at start is not fatal; batches are retried.
-      this.ctx.logger.warn({ err: error, code: errorCode(error) }, 'avro sink could not connect at start; it will keep retrying');
-    }
+    // Connect eagerly but do not hold up the agent's start on a slow or unreachable collector;
+    // like Flume, a collector that is down at start is not fatal and batches are retried.
+    this.connecting = this.ensureClient().then(() => undefined, (error: unknown) => {
+      this.ctx.logger.warn({ err: error, code: errorCode(error), target: this.where }, 'avro sink could not connect at start; it will keep retrying');
+    });
   }
 
   protected override async onStop(): Promise<void> {
+    this.abort.abort();
+    await this.connecting;
     this.dropClient();
   }
 
@@ -84,6 +90,11 @@ export class AvroSink extends BatchSink {
   }
 
   private async ensureClient(): Promise<AvroRpcClient> {
+    if (this.connecting) {
+      const pending = this.connecting;
+      this.connecting = undefined;
+      await pending;
+    }
     const now = Date.now();
     if (this.client && (!this.client.open || (this.resetIntervalMs > 0 && now - this.connectedAt >= this.resetIntervalMs))) {
       this.dropClient();
@@ -93,7 +104,7 @@ export class AvroSink extends BatchSink {
       throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}': ${this.where} was unreachable; next connection attempt in ${this.nextConnectAt - now} ms`, { details: { backoff: true } });
     }
     try {
-      this.client = await AvroRpcClient.connect(this.clientOptions);
+      this.client = await AvroRpcClient.connect(this.clientOptions, this.abort.signal);
     } catch (error) {
       this.ctx.metrics.inc('ConnectionFailedCount');
       this.nextConnectAt = Date.now() + this.backoff.next();
