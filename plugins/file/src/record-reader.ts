@@ -88,6 +88,14 @@ export class RecordReader {
     this.recordBytes = 0;
   }
 
+  /** End of input (a complete spooled file): the unterminated last line and the open record become records. */
+  finish(): void {
+    if (this.partial && !this.discarding) this.emit(this.partial, this.readPos);
+    this.partial = undefined;
+    this.discarding = false;
+    this.flushRecord();
+  }
+
   /** Consumes the next bytes of the file (read at `readPos`). */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
