@@ -26,6 +26,7 @@ export interface AvroSourceConfig {
   ipFilterRules: string;
   maxFrameSize: string;
   maxBatchEvents: number;
+  maxConnections: number;
 }
 
 /** Client protocols remembered by hash; beyond this many, the oldest are forgotten. */
@@ -89,6 +90,13 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
       throw new SluiceError('SLUICE_COMPONENT_START', `avro source '${this.name}' cannot listen on ${this.config.bind}:${this.config.port} (${errorCode(cause) ?? (cause as Error).message}); pick a free port or another bind address`, { cause });
     });
     server.on('error', (err) => this.ctx.logger.error({ err }, 'avro server error'));
+    if (this.config.maxConnections > 0) {
+      server.maxConnections = this.config.maxConnections;
+      server.on('drop', (peer) => {
+        this.ctx.metrics.inc('ConnectionRejectedCount');
+        this.ctx.logger.warn({ peer: peer?.remoteAddress, maxConnections: this.config.maxConnections }, 'avro source: connection refused, maxConnections reached');
+      });
+    }
     this.server = server;
     this.ctx.metrics.startTime = Date.now();
     this.ctx.logger.info({ bind: this.config.bind, port: this.port, ssl: this.config.ssl, compressionType: this.config.compressionType }, 'avro source listening');
@@ -216,8 +224,9 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
       ipFilterRules: { type: 'string', default: '', description: 'Flume syntax: comma-separated allow|deny:ip|name:pattern with * and ? wildcards, first match wins, no match allows (e.g. allow:ip:127.*,deny:ip:*).' },
       maxFrameSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Largest call a client may send; a larger frame is answered with an error and the connection closed.' },
       maxBatchEvents: { type: 'integer', minimum: 1, default: 100000, description: 'Most events in one appendBatch call; a larger batch is answered with an error.' },
+      maxConnections: { type: 'integer', minimum: 0, default: 1000, description: 'Most client connections served at once (with maxFrameSize, this bounds the memory clients can hold); further connections are closed at once. 0: no limit.' },
     },
-    required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxBatchEvents'],
+    required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxBatchEvents', 'maxConnections'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   fromFlume(properties) {

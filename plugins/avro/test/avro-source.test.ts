@@ -11,7 +11,7 @@ import { makeCertificate, RawClient, type TestCertificate } from './raw-client.j
 
 const BASE: AvroSourceConfig = {
   bind: '127.0.0.1', port: 0, compressionType: 'none', compressionLevel: 6, ssl: false, keystore: '', keystorePassword: '',
-  keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxBatchEvents: 100000,
+  keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxBatchEvents: 100000, maxConnections: 1000,
 };
 
 const batch = (prefix: string, n: number): SluiceEvent[] =>
@@ -251,6 +251,19 @@ describe('avro source', () => {
     open();
     expect(await reply).to.equal('OK');
     await stopping;
+    expect(harness.channel.size).to.equal(3);
+  });
+
+  it('closes connections beyond maxConnections and keeps serving the others', async () => {
+    const s = await start({ maxConnections: 2 });
+    const first = await avsc(s.port);
+    const second = await avsc(s.port);
+    expect(await first.appendBatch(batch('one', 1))).to.equal('OK');
+    expect(await second.appendBatch(batch('two', 1))).to.equal('OK');
+    const third = await raw(s.port);
+    await third.closed;
+    expect(s['ctx'].metrics.get('ConnectionRejectedCount')).to.equal(1);
+    expect(await first.appendBatch(batch('again', 1))).to.equal('OK');
     expect(harness.channel.size).to.equal(3);
   });
 
