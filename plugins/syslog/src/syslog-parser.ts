@@ -45,6 +45,7 @@ export class SyslogParser {
   private readonly hosts = new TokenCache(utf8Field);
   private readonly apps = new TokenCache(utf8Field);
   private readonly msgIds = new TokenCache(utf8Field);
+  private readonly procIds = new TokenCache(latin1);
   private readonly bsdTimes = new TokenCache((buf, start) => String(parseBsdTimestamp(buf, start)));
   private readonly isoTimes = new TokenCache((buf, start, end) => String(parseRfc3339(buf, start, end)));
 
@@ -98,7 +99,7 @@ export class SyslogParser {
     }
     if (!isNil(frame, host)) headers[SYSLOG_HEADERS.host] = this.hosts.get(frame, host[0], host[1]);
     if (!isNil(frame, app)) headers[SYSLOG_HEADERS.appName] = this.apps.get(frame, app[0], app[1]);
-    if (!isNil(frame, proc)) headers[SYSLOG_HEADERS.procId] = latin1(frame, proc[0], proc[1]);
+    if (!isNil(frame, proc)) headers[SYSLOG_HEADERS.procId] = this.procIds.get(frame, proc[0], proc[1]);
     if (!isNil(frame, msgId)) headers[SYSLOG_HEADERS.msgId] = this.msgIds.get(frame, msgId[0], msgId[1]);
     if (p >= n) return undefined;
     if (frame[p] === 0x2d) {
@@ -165,7 +166,7 @@ export class SyslogParser {
         const close = frame.indexOf(0x5d, i);
         if (close < 0 || close > limit || i === start) return;
         headers[SYSLOG_HEADERS.appName] = this.apps.get(frame, start, i);
-        headers[SYSLOG_HEADERS.procId] = latin1(frame, i + 1, close);
+        headers[SYSLOG_HEADERS.procId] = this.procIds.get(frame, i + 1, close);
         return;
       }
       if (b === SP) return;

@@ -11,13 +11,19 @@ export class TokenCache<T = string> {
 
   get(buf: Buffer, start: number, end: number): T {
     const length = end - start;
-    if (this.value !== undefined && length === this.bytes.length && buf.compare(this.bytes, 0, length, start, end) === 0) {
-      return this.value;
-    }
+    if (this.value !== undefined && length === this.bytes.length && this.same(buf, start, length)) return this.value;
     const value = this.decode(buf, start, end);
     this.bytes = Buffer.from(buf.subarray(start, end));
     this.value = value;
     return value;
+  }
+
+  /** Byte comparison in JS: for tokens this short it beats a native Buffer.compare call. */
+  private same(buf: Buffer, start: number, length: number): boolean {
+    const bytes = this.bytes;
+    if (length > 64) return buf.compare(bytes, 0, length, start, start + length) === 0;
+    for (let i = 0; i < length; i++) if (buf[start + i] !== bytes[i]) return false;
+    return true;
   }
 }
 
