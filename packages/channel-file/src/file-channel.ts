@@ -46,9 +46,10 @@ const FREE_SPACE_REFRESH_MS = 1000;
 /**
  * A durable channel on LevelDB (classic-level). Each committed put-batch is one checksummed value;
  * a take reserves events in memory and its commit records consumption (deleting fully consumed
- * batches), in the same synchronous group write as concurrent puts. Start-up scans keys only, so
- * its cost does not depend on how much was ever consumed, and damaged records are skipped,
- * counted (CorruptEventCount) and logged instead of stopping the channel.
+ * batches). Commits are written in groups: every commit that arrives while a write is in flight
+ * shares the next write and its fsync. Start-up scans keys only, so its cost does not depend on
+ * how much was ever consumed, and damaged records are skipped, counted (CorruptBatchCount,
+ * CorruptEventCount) and logged instead of stopping the channel.
  *
  * Guarantee: with `fsync: always`, an event is on disk before the commit that put it resolves;
  * with `fsync: interval`, it is in the OS (surviving a process crash) and on disk within
