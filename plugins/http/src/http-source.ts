@@ -159,7 +159,7 @@ export class HttpSource implements EventDrivenSource {
     } else if (errorCode(error) === 'SLUICE_TX_CAPACITY') {
       status = 413;
       code = 'SLUICE_TX_CAPACITY';
-    } else if (isRetriable(error)) {
+    } else if (errorCode(error) !== undefined && isRetriable(error)) {
       status = 503;
       code = errorCode(error) ?? 'UNAVAILABLE';
       res.setHeader('Retry-After', '1');

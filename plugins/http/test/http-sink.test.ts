@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createComponentContext, createEvent, errorCode, isRetriable, MemoryChannel, memoryChannel, type SinkContext } from '@sluice/core';
 import { eventually, runAgent, sinkSuite, type RunningAgent } from '@sluice/testkit';
 import { httpSink, type HttpSink, type HttpSinkConfig, type HttpSource } from '../src/index.js';
+import { startSource, takeAll } from './helpers.js';
 
 /**
  * A destination built on Node's own HTTP server: it records every request and answers with
@@ -145,6 +148,40 @@ describe('http sink outcomes', () => {
     const error = await failure();
     expect(errorCode(error)).to.equal('SLUICE_DELIVERY_FAILED');
     expect(channel.size).to.equal(2);
+  });
+});
+
+describe('http sink to an HTTPS endpoint', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-http-sink-tls-'));
+  const file = (name: string): string => path.join(dir, name);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('delivers to an https http source it trusts through `ca`, and fails retriably without it', async () => {
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-keyout', file('server.key'), '-out', file('server.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const source = await startSource({ tls: { enabled: true, cert: file('server.pem'), key: file('server.key'), ca: '', requireClientCert: false }, authToken: 'tls-token' });
+    const channel = memoryChannel.create({ capacity: 100, transactionCapacity: 100, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'c', kind: 'CHANNEL' })) as MemoryChannel;
+    await channel.start();
+    const trusting = httpSink.create({ ...SINK_DEFAULTS, endpoint: source.url, ca: file('server.pem'), authToken: 'tls-token' }, { ...createComponentContext({ name: 'k', kind: 'SINK' }), channel }) as HttpSink;
+    const untrusting = httpSink.create({ ...SINK_DEFAULTS, endpoint: source.url, authToken: 'tls-token' }, { ...createComponentContext({ name: 'k2', kind: 'SINK' }), channel }) as HttpSink;
+    try {
+      await trusting.start();
+      await untrusting.start();
+      const tx = channel.transaction();
+      tx.put([createEvent('secure one'), createEvent('secure two')]);
+      await tx.commit();
+      let failure: unknown;
+      await untrusting.process().catch((error: unknown) => (failure = error));
+      expect(errorCode(failure)).to.equal('SLUICE_DELIVERY_FAILED');
+      expect(channel.size).to.equal(2);
+      expect(await trusting.process()).to.equal('ready');
+      expect(channel.size).to.equal(0);
+      expect((await takeAll(source.harness)).map((e) => e.body.toString())).to.deep.equal(['secure one', 'secure two']);
+    } finally {
+      await trusting.stop();
+      await untrusting.stop();
+      await channel.stop();
+      await source.close();
+    }
   });
 });
 
