@@ -221,6 +221,31 @@ describe('hdfs sink', function () {
     expect(await peer.files()).to.deep.equal([]);
   });
 
+  it('moves a batch HDFS refuses with 403 to the dead-letter channel', async function () {
+    if (!peer.server) this.skip();
+    const dead = memoryChannel.create({ capacity: 100, transactionCapacity: 100, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'dlq', kind: 'CHANNEL' }));
+    await dead.start();
+    const channel = memoryChannel.create({ capacity: 100, transactionCapacity: 100, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'c', kind: 'CHANNEL' }));
+    await channel.start();
+    const ctx = { ...createComponentContext({ name: 'hdfs', kind: 'SINK', dataDir }), channel, deadLetter: { name: 'dlq', channel: dead, after: 1 } };
+    const sink = new HdfsSink(config(peer), ctx);
+    await sink.start();
+    const tx = channel.transaction();
+    tx.put(seq(0, 2));
+    await tx.commit();
+    peer.server!.failWith(403);
+    try {
+      expect(await sink.process()).to.equal('ready');
+    } finally {
+      peer.server!.failWith(null);
+    }
+    const dtx = dead.transaction();
+    const moved = await dtx.take(10);
+    await dtx.commit();
+    expect(moved.map((e) => e.headers['sluice.deadletter.code'])).to.deep.equal(['SLUICE_EVENT_REJECTED', 'SLUICE_EVENT_REJECTED']);
+    await sink.stop();
+  });
+
   it('maps Flume hdfs.* keys', () => {
     const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
     expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });

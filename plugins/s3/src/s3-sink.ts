@@ -2,10 +2,11 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  batchBytes, BucketTemplate, createSerializer, OpenBuckets, parseDuration, parseSize, RollPolicy, SluiceError,
+  batchBytes, BucketTemplate, isRetriable, createSerializer, OpenBuckets, parseDuration, parseSize, RollPolicy, SluiceError,
   type CompressionName, type EventSerializer, type OpenBucketStats, type RollConfig, type RoundUnit, type SerializerName,
   type Sink, type SinkContext, type SluiceEvent, type Status, type Transaction,
 } from '@sluice/core';
+import { moveToDeadLetter } from './dead-letter.js';
 import { uploadStagedObject } from './object-uploader.js';
 
 /** Config of the `s3` sink (see s3-sink-definition.ts for every default). */
@@ -38,6 +39,8 @@ export interface S3SinkConfig {
 /** A channel transaction whose events wait in staged objects; committed when all are uploaded. */
 interface PendingTx {
   tx: Transaction;
+  /** The taken events (the channel holds them anyway until commit), for the dead-letter path. */
+  batch: SluiceEvent[];
   events: number;
   bytes: number;
   /** Staged objects holding some of its events and not yet uploaded. */
@@ -85,6 +88,8 @@ export class S3Sink implements Sink {
   /** Objects taken out of the open map whose upload failed; deleted by failAll. */
   private readonly discardLater: StagedObject[] = [];
   private started = false;
+  /** Consecutive non-retriable failures, for the dead-letter policy's `after`. */
+  private rejectedInARow = 0;
   private timer: NodeJS.Timeout | undefined;
   private io: Promise<unknown> = Promise.resolve();
 
@@ -187,17 +192,17 @@ export class S3Sink implements Sink {
     } catch (error) {
       // Only this batch is at fault (e.g. no timestamp header): the waiting ones stay staged.
       metrics.counters.EventWriteFail! += 1;
-      await tx.rollback();
+      if (await this.settleFailed([{ tx, batch: events, events: events.length, bytes: 0, refs: 0 }], error)) return 'ready';
       throw error;
     }
-    const pendingTx: PendingTx = { tx, events: events.length, bytes: batchBytes(events), refs: 0 };
+    const pendingTx: PendingTx = { tx, batch: events, events: events.length, bytes: batchBytes(events), refs: 0 };
     this.pending.push(pendingTx);
     this.pendingEvents += events.length;
     try {
       await this.stage(groups, pendingTx, now);
       if (this.pendingEvents >= this.pendingLimit) await this.uploadWhere(() => true);
     } catch (error) {
-      await this.failAll();
+      if (await this.failAll(error)) return 'ready';
       throw error;
     }
     return 'ready';
@@ -277,7 +282,7 @@ export class S3Sink implements Sink {
         await this.upload(object);
       }
     } catch (error) {
-      await this.failAll();
+      if (await this.failAll(error)) return;
       throw error;
     }
   }
@@ -302,6 +307,7 @@ export class S3Sink implements Sink {
       throw error;
     }
     this.ctx.metrics.inc('ConnectionClosedCount');
+    this.rejectedInARow = 0;
     await rm(object.file, { force: true });
     for (const pendingTx of object.txs) {
       if (--pendingTx.refs === 0) await this.commit(pendingTx);
@@ -317,8 +323,11 @@ export class S3Sink implements Sink {
     if (telemetry.observed) telemetry.emit('sink.events_sent', this.name, pendingTx.events, pendingTx.bytes);
   }
 
-  /** Discards every staged object and rolls back every open transaction, newest first. */
-  private async failAll(): Promise<void> {
+  /**
+   * Discards every staged object and settles every waiting transaction (see {@link settleFailed}).
+   * True when they all went to the dead-letter channel, so the failure needs no backoff.
+   */
+  private async failAll(error: unknown): Promise<boolean> {
     this.ctx.metrics.counters.EventWriteFail! += 1;
     const objects = [...this.open.entries().map(([, o]) => o), ...this.discardLater.splice(0)];
     for (const [prefix] of this.open.entries()) this.open.delete(prefix);
@@ -326,9 +335,38 @@ export class S3Sink implements Sink {
       await object.handle.close().catch(() => undefined);
       await rm(object.file, { force: true }).catch(() => undefined);
     }
-    const txs = this.pending.splice(0).reverse();
+    const txs = this.pending.splice(0);
     this.pendingEvents = 0;
-    for (const pendingTx of txs) await pendingTx.tx.rollback().catch((err) => this.ctx.logger.error({ err }, 'rollback failed'));
+    return this.settleFailed(txs, error);
+  }
+
+  /**
+   * After a failure: moves the transactions' events to the dead-letter channel (oldest first, then
+   * commits each) when the error is not retriable and happened `after` times in a row; otherwise,
+   * or for any transaction the dead-letter channel refused, rolls back newest first so the events
+   * return to the head of the channel in their order. True when every one was dead-lettered.
+   */
+  private async settleFailed(txs: PendingTx[], error: unknown): Promise<boolean> {
+    const target = this.ctx.deadLetter;
+    let deadLettered = 0;
+    if (target && !isRetriable(error) && ++this.rejectedInARow >= target.after) {
+      for (const pendingTx of txs) {
+        if (!(await moveToDeadLetter(target, this.name, pendingTx.batch, error, this.ctx.logger))) break;
+        await pendingTx.tx.commit();
+        this.ctx.metrics.counters.EventDeadLetterCount! += pendingTx.events;
+        deadLettered++;
+      }
+      if (deadLettered > 0) {
+        this.rejectedInARow = 0;
+        this.ctx.logger.warn({ count: txs.slice(0, deadLettered).reduce((n, t) => n + t.events, 0), deadLetterChannel: target.name, code: (error as { code?: string }).code, err: error }, 'moved rejected events to the dead-letter channel');
+      }
+    } else if (isRetriable(error)) {
+      this.rejectedInARow = 0;
+    }
+    for (const pendingTx of txs.slice(deadLettered).reverse()) {
+      await pendingTx.tx.rollback().catch((err) => this.ctx.logger.error({ err }, 'rollback failed'));
+    }
+    return deadLettered === txs.length;
   }
 }
 

@@ -231,6 +231,31 @@ describe('s3 sink', function () {
     expect(await readBodies()).to.deep.equal(['event-0', 'event-1']);
   });
 
+  it('moves events to the dead-letter channel after `after` consecutive 4xx rejections', async () => {
+    const dead = memoryChannel.create({ capacity: 100, transactionCapacity: 100, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'dlq', kind: 'CHANNEL' })) as MemoryChannel;
+    await dead.start();
+    const channel = memoryChannel.create({ capacity: 100, transactionCapacity: 100, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'c', kind: 'CHANNEL' })) as MemoryChannel;
+    await channel.start();
+    const ctx = { ...createComponentContext({ name: 's3', kind: 'SINK', dataDir }), channel, deadLetter: { name: 'dlq', channel: dead, after: 2 } };
+    const sink = new S3Sink(config(peer, { bucket: 'no-such-bucket-sluice', batchSize: 3, roll: { ...ROLL_DEFAULTS, count: 3 } }), ctx);
+    await sink.start();
+    const tx = channel.transaction();
+    tx.put(seq(0, 3));
+    await tx.commit();
+    const first = await sink.process().then(() => undefined, (e: unknown) => e);
+    expect(errorCode(first)).to.equal('SLUICE_EVENT_REJECTED');
+    expect(channel.size).to.equal(3);
+    expect(await sink.process()).to.equal('ready');
+    expect(channel.size).to.equal(0);
+    const dtx = dead.transaction();
+    const moved = await dtx.take(10);
+    await dtx.commit();
+    expect(moved.map((e) => e.body.toString())).to.deep.equal(['event-0', 'event-1', 'event-2']);
+    expect(moved[0]!.headers).to.include({ 'sluice.deadletter.sink': 's3', 'sluice.deadletter.code': 'SLUICE_EVENT_REJECTED', seq: '0' });
+    expect(ctx.metrics.get('EventDeadLetterCount')).to.equal(3);
+    await sink.stop();
+  });
+
   it('maps Flume-style keys', () => {
     const c = s3Sink.fromFlume!({ bucket: 'b', rollInterval: '60', forcePathStyle: 'true' });
     expect(c).to.deep.include({ bucket: 'b', forcePathStyle: true });
