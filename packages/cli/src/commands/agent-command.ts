@@ -26,8 +26,8 @@ export interface AgentCommandOptions {
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel });
   let agent: Agent;
-  let monitoring: MonitoringServer | undefined;
   let name: string;
+  let monitoringHttp: { port: number; host: string } | undefined;
   try {
     const raw = await readTopology(options.file);
     const names = Object.keys(((raw.data as { agents?: object } | undefined)?.agents) ?? {});
@@ -38,24 +38,18 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     }
     name = chosen;
     const { model, catalog } = await loadTopology(raw, { agent: name });
+    monitoringHttp = model.monitoring.http;
     agent = new Agent(model.agents[name]!, catalog, { logger, configDir: model.baseDir });
     await agent.start();
-    if (model.monitoring.http) {
-      monitoring = new MonitoringServer(agent, { ...model.monitoring.http, logger });
-      await monitoring.start().catch(async (cause: unknown) => {
-        await agent.stop(0);
-        throw new SluiceError('SLUICE_COMPONENT_START', `monitoring server could not listen on ${model.monitoring.http!.host}:${model.monitoring.http!.port}: ${(cause as Error).message}`, { cause });
-      });
-    }
   } catch (error) {
     return reportStartFailure(error, options, logger);
   }
+  // Signal handlers go in before any further await: a signal right after 'agent started' must drain.
   const reloader = new Reloader(options.file, name, agent, logger);
-  await reloader.init();
+  let monitoring: MonitoringServer | undefined;
   const onHangup = (): void => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
-  if (options.watch) reloader.watch();
-  return new Promise<number>((resolve) => {
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
@@ -74,6 +68,22 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  void reloader.init().then(() => {
+    if (options.watch) reloader.watch();
+  });
+  if (monitoringHttp) {
+    monitoring = new MonitoringServer(agent, { ...monitoringHttp, logger });
+    try {
+      await monitoring.start();
+    } catch (cause) {
+      reloader.close();
+      process.off('SIGHUP', onHangup);
+      await agent.stop(0);
+      const error = new SluiceError('SLUICE_COMPONENT_START', `monitoring server could not listen on ${monitoringHttp.host}:${monitoringHttp.port}: ${(cause as Error).message}; choose another monitoring.http.port`, { cause });
+      return reportStartFailure(error, options, logger);
+    }
+  }
+  return stopped;
 }
 
 /** Reloads the agent from its file on demand; skips reloads when the file's content is unchanged. */
@@ -82,6 +92,7 @@ class Reloader {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger) {}
 
@@ -91,6 +102,7 @@ class Reloader {
 
   /** Watches the file's directory (editors often replace the file) and reloads 200 ms after a change. */
   watch(): void {
+    if (this.closed) return;
     const base = path.basename(this.file);
     this.watcher = watch(path.dirname(path.resolve(this.file)), (_event, changed) => {
       if (changed !== null && changed !== base) return;
@@ -101,6 +113,7 @@ class Reloader {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.watcher?.close();
   }
