@@ -283,6 +283,16 @@ describe('avro source', () => {
     expect(() => avroSource.create({ ...BASE, ssl: true }, harness.sourceContext())).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
   });
 
+  it('maps Flume avro source keys (compression-type, keystore-password, keystore-type; threads is ignored)', () => {
+    expect(avroSource.fromFlume!({
+      bind: '0.0.0.0', port: '4141', threads: '8', 'compression-type': 'DEFLATE', ssl: 'true', keystore: '/etc/ks.p12',
+      'keystore-password': 'pw', 'keystore-type': 'PKCS12', ipFilter: 'true', ipFilterRules: 'allow:ip:10.*,deny:ip:*',
+    })).to.deep.equal({
+      bind: '0.0.0.0', port: '4141', compressionType: 'deflate', ssl: 'true', keystore: '/etc/ks.p12',
+      keystorePassword: 'pw', keystoreType: 'pkcs12', ipFilter: 'true', ipFilterRules: 'allow:ip:10.*,deny:ip:*',
+    });
+  });
+
   it('fails to start with SLUICE_COMPONENT_START when the port is taken', async () => {
     const s = await start();
     const second = avroSource.create({ ...BASE, port: s.port }, harness.sourceContext());
