@@ -66,7 +66,10 @@ export class HttpSource implements EventDrivenSource {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    server.on('tlsClientError', (err) => this.ctx.logger.warn({ err: err.message }, 'HTTPS client refused during the TLS handshake'));
+    server.on('tlsClientError', (err) => {
+      this.ctx.logger.warn({ err: err.message }, 'HTTPS client refused during the TLS handshake');
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `http source '${this.name}': TLS client refused: ${err.message}`, { cause: err }));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `http source '${this.name}' cannot listen on ${config.bind}:${config.port}: ${err.message}`, { cause: err })));
       server.listen(config.port, config.bind, () => {
@@ -155,7 +158,10 @@ export class HttpSource implements EventDrivenSource {
     if (error instanceof HttpStatusError) {
       status = error.status;
       code = error.code;
-      if (status === 400 || status === 413 || status === 415) this.ctx.metrics.inc('EventReadFail');
+      if (status === 400 || status === 413 || status === 415) {
+        this.ctx.metrics.inc('EventReadFail');
+        this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `http source '${this.name}': ${status} ${error.code}: ${error.message}`, { cause: error }));
+      }
     } else if (errorCode(error) === 'SLUICE_TX_CAPACITY') {
       status = 413;
       code = 'SLUICE_TX_CAPACITY';
@@ -167,6 +173,8 @@ export class HttpSource implements EventDrivenSource {
       status = 500;
       code = errorCode(error) ?? 'INTERNAL';
       this.ctx.logger.error({ err: error }, 'http source could not handle a request');
+      const reported = errorCode(error) === undefined ? new SluiceError('SLUICE_DELIVERY_FAILED', `http source '${this.name}': ${(error as Error).message}`, { cause: error, retriable: false }) : error;
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, reported);
     }
     this.ctx.logger.debug({ status, code, url: req.url, remote: req.socket.remoteAddress }, 'http request refused');
     this.reply(res, status, { error: code, message: (error as Error).message });

@@ -44,6 +44,8 @@ describe('http source with curl', () => {
       expect(JSON.parse(res.body).error).to.equal('BAD_REQUEST');
     }
     expect(running.harness.channel.size).to.equal(0);
+    const errors = running.harness.events.filter((e) => e.type === 'component.error');
+    expect(errors.map((e) => [e.component, (e.error as { code?: string }).code])).to.deep.equal(Array(4).fill(['http-in', 'SLUICE_PROTOCOL']));
   });
 
   it('answers 413 to a body over maxBodySize, with and without Expect: 100-continue', async () => {

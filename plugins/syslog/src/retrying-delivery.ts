@@ -1,4 +1,4 @@
-import { Backoff, errorCode, isRetriable, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { Backoff, batchBytes, errorCode, isRetriable, type SluiceEvent, type SourceContext } from '@sluice/core';
 
 /**
  * Delivers a source's events in slices of `batchSize`, retrying a slice while the channel
@@ -6,7 +6,7 @@ import { Backoff, errorCode, isRetriable, type SluiceEvent, type SourceContext }
  * Syslog has no acknowledgement, so retrying while the socket is paused is how a full channel
  * turns into TCP backpressure instead of loss. Used by every connection of one source.
  *
- * Events are dropped (counted as `EventDroppedCount` and logged) only when the error is not
+ * Events are dropped (counted as `EventDroppedCount`, logged and reported as `component.error`) only when the error is not
  * retriable (a configuration problem such as SLUICE_TX_CAPACITY) or the source is stopping.
  */
 export class RetryingDelivery {
@@ -43,6 +43,7 @@ export class RetryingDelivery {
       } catch (error) {
         if (!isRetriable(error) || this.stopping) {
           this.ctx.metrics.inc('EventDroppedCount', slice.length);
+          this.ctx.telemetry.emit('component.error', this.ctx.name, slice.length, batchBytes(slice), error);
           this.ctx.logger.error({ err: error, code: errorCode(error), events: slice.length, stopping: this.stopping }, 'syslog events dropped: the channel refused them and retrying cannot help');
           return;
         }

@@ -50,6 +50,7 @@ export class SyslogTcpSource implements EventDrivenSource {
       server = tls.createServer(options, (socket) => this.accept(socket));
       server.on('tlsClientError', (err) => {
         this.ctx.metrics.inc('TlsHandshakeFailCount');
+        this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': TLS client refused: ${err.message}`, { cause: err }));
         this.ctx.logger.warn({ err: err.message }, 'syslog TLS client refused (handshake failed or no valid client certificate)');
       });
     } else {
@@ -122,6 +123,8 @@ export class SyslogTcpSource implements EventDrivenSource {
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
         this.ctx.metrics.inc('EventReadFail');
+        this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': ${error.message} from ${socket.remoteAddress}; the connection was closed`, { cause: error }));
+        socket.pause();
         this.ctx.logger.warn({ err: error.message, remote: socket.remoteAddress }, 'syslog client broke octet-counting framing; closing its connection after delivering what it sent before');
         handOff();
         void chain.finally(() => socket.destroy());
@@ -134,7 +137,10 @@ export class SyslogTcpSource implements EventDrivenSource {
       handOff();
       void chain.finally(() => socket.end());
     });
-    socket.on('error', (err) => this.ctx.logger.debug({ err }, 'syslog client connection error'));
+    socket.on('error', (err) => {
+      this.ctx.logger.debug({ err }, 'syslog client connection error');
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': connection from ${socket.remoteAddress} failed: ${err.message}`, { cause: err, retriable: true }));
+    });
     socket.on('close', () => this.sockets.delete(socket));
   }
 

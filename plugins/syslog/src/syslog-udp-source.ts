@@ -112,6 +112,9 @@ export class SyslogUdpSource implements EventDrivenSource {
 
   private drop(count: number): void {
     this.ctx.metrics.inc('EventDroppedCount', count);
+    if (this.ctx.telemetry.observed) {
+      this.ctx.telemetry.emit('component.error', this.name, count, 0, new SluiceError('SLUICE_CHANNEL_FULL', `syslog_udp source '${this.name}': datagram dropped, ${this.config.maxPending} events already wait for the channel`));
+    }
     this.droppedSinceLog += count;
     const now = Date.now();
     if (now - this.lastDropLog >= 1000) {

@@ -83,6 +83,26 @@ describe('syslog sources with util-linux logger', () => {
   });
 });
 
+describe('syslog_tcp with a client that breaks octet counting', () => {
+  let running: Running<SyslogTcpSource> | undefined;
+  after(() => running?.close());
+
+  it('delivers the frames before the break, closes the connection and reports SLUICE_PROTOCOL', async () => {
+    running = await startTcp();
+    const { connect } = await import('node:net');
+    const socket = connect(running.source.port, '127.0.0.1');
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write('9 <13>first12x<13>broken');
+    await closed;
+    const events = await collect(running.harness, 1);
+    expect(events.map((e) => e.body.toString())).to.deep.equal(['first']);
+    expect(running.ctx.metrics.get('EventReadFail')).to.equal(1);
+    const errors = running.harness.events.filter((e) => e.type === 'component.error');
+    expect(errors.map((e) => (e.error as { code?: string }).code)).to.include('SLUICE_PROTOCOL');
+  });
+});
+
 describe('syslog_udp with a full channel', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-udp-'));
   let running: Running<SyslogUdpSource> | undefined;
