@@ -45,7 +45,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     return reportStartFailure(error, options, logger);
   }
   // Signal handlers go in before any further await: a signal right after 'agent started' must drain.
-  const reloader = new Reloader(options.file, name, agent, logger);
+  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringHttp ? { http: monitoringHttp } : {}) });
   let monitoring: MonitoringServer | undefined;
   const onHangup = (): void => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
@@ -94,7 +94,7 @@ class Reloader {
   private running: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger) {}
+  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown) {}
 
   async init(): Promise<void> {
     this.digest = await this.contentDigest().catch(() => '');
@@ -138,6 +138,9 @@ class Reloader {
       const { model, catalog } = await loadTopology(await readTopology(this.file), { agent: this.name });
       const next = model.agents[this.name];
       if (!next) throw new SluiceError('SLUICE_CONFIG_INVALID', `the file no longer defines agent '${this.name}'`);
+      if (JSON.stringify(model.monitoring) !== JSON.stringify(this.monitoring)) {
+        this.logger.warn({ monitoring: model.monitoring }, 'reload: monitoring settings changed; they take effect when the agent restarts');
+      }
       const result = await this.agent.reload(next, catalog);
       this.logger.info({ trigger, restarted: result.plan, failed: result.failed }, 'reload applied');
     } catch (error) {

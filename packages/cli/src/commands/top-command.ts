@@ -45,8 +45,9 @@ export async function topCommand(options: TopCommandOptions): Promise<number> {
         await sleep(interval);
         continue;
       }
+      const health = await readHealth(base);
       const now = Date.now();
-      const screen = renderTop(previous, current, now - previousAt, `sluice top ${base}  ${new Date(now).toISOString()}  (Ctrl-C to quit)`);
+      const screen = renderTop(previous, current, now - previousAt, `sluice top ${base}  ${new Date(now).toISOString()}  health: ${health}  (Ctrl-C to quit)`);
       options.out.write(`${options.out.isTTY ? '\x1b[H\x1b[2J' : ''}${screen}`);
       previous = current;
       previousAt = now;
@@ -71,6 +72,16 @@ async function resolveBase(options: TopCommandOptions): Promise<string | undefin
   if (typeof http?.port !== 'number' || http.port === 0) return undefined;
   const host = typeof http.host === 'string' && http.host !== '0.0.0.0' ? http.host : '127.0.0.1';
   return `http://${host}:${http.port}`;
+}
+
+/** `ok`, or `failing (reason)` from the agent's /health. */
+async function readHealth(base: string): Promise<string> {
+  try {
+    const body = (await (await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) })).json()) as { status?: string; reason?: string };
+    return body.status === 'ok' ? 'ok' : `${body.status ?? 'unknown'} (${body.reason ?? 'no reason given'})`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function sleep(ms: number): Promise<void> {
