@@ -70,7 +70,11 @@ export class HdfsSink extends BatchSink {
     const every = this.policy.checkEveryMs;
     if (every > 0) {
       this.timer = setInterval(() => {
-        this.serial(() => this.closeExpired(Date.now())).catch((err) => this.ctx.logger.warn({ err }, 'closing expired HDFS files failed; will retry'));
+        this.serial(() => this.closeExpired(Date.now())).catch((err: unknown) => {
+          // Outside process(), so the runner does not see it: report it here.
+          this.ctx.telemetry.emit('component.error', this.name, 0, 0, err);
+          this.ctx.logger.warn({ err }, 'closing expired HDFS files failed; will retry');
+        });
       }, every);
       this.timer.unref();
     }
@@ -165,6 +169,7 @@ export class HdfsSink extends BatchSink {
       await this.close(file);
     } catch (err) {
       this.closing.add(file);
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, err);
       this.ctx.logger.warn({ err, file: file.tmpPath }, 'closing HDFS file failed; will retry');
     }
   }

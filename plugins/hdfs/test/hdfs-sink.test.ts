@@ -246,6 +246,27 @@ describe('hdfs sink', function () {
     await sink.stop();
   });
 
+  it('keeps a batch committed when only the rename on close fails, and renames the file later', async function () {
+    if (!peer.server) this.skip();
+    const { sink, put, channel } = await harness({ roll: { ...ROLL_DEFAULTS, count: 2 } });
+    await sink.start();
+    await put(seq(0, 2));
+    peer.server!.failWith(503, { ops: ['RENAME'] });
+    try {
+      expect(await sink.process()).to.equal('ready');
+    } finally {
+      peer.server!.failWith(null);
+    }
+    expect((channel as unknown as { size: number }).size, 'the acknowledged batch is committed').to.equal(0);
+    expect((await peer.files()).filter((f) => f.endsWith('.tmp'))).to.have.length(1);
+    await put(seq(2, 1));
+    await sink.process();
+    await sink.stop();
+    const files = await peer.files();
+    expect(files.filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+    expect((await readBodies()).sort()).to.deep.equal(seq(0, 3).map((e) => e.body.toString()).sort());
+  });
+
   it('maps Flume hdfs.* keys', () => {
     const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
     expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });

@@ -132,7 +132,9 @@ export class S3Sink implements Sink {
     const every = this.policy.checkEveryMs;
     if (every > 0) {
       this.timer = setInterval(() => {
-        this.serial(() => this.uploadWhere((o) => this.policy.expired(o, Date.now()))).catch((err) => {
+        this.serial(() => this.uploadWhere((o) => this.policy.expired(o, Date.now()))).catch((err: unknown) => {
+          // Outside process(), so the runner does not see it: report it here.
+          this.ctx.telemetry.emit('component.error', this.name, 0, 0, err);
           this.ctx.logger.warn({ err }, 'uploading rolled S3 objects failed; their events were rolled back and will be retried');
         });
       }, every);

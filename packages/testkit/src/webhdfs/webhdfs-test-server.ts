@@ -50,7 +50,7 @@ class RemoteError extends Error {
 export class WebHdfsTestServer {
   private readonly nodes = new Map<string, Node>([['/', { type: 'DIRECTORY', mtime: Date.now(), owner: 'hdfs', id: 16385 }]]);
   private nextId = 16386;
-  private failure: { status: number; exception: string } | undefined;
+  private failure: { status: number; exception: string; ops: Set<string> | undefined } | undefined;
   /** Every namenode request seen, as `OP path` (for assertions about the protocol used). */
   readonly requests: string[] = [];
 
@@ -75,9 +75,18 @@ export class WebHdfsTestServer {
     return `http://127.0.0.1:${(this.datanode.address() as AddressInfo).port}`;
   }
 
-  /** Makes every namenode request answer `status` with a RemoteException until `failWith(null)`. */
-  failWith(status: number | null, exception = status !== null && status >= 500 ? 'RetriableException' : 'AccessControlException'): void {
-    this.failure = status === null ? undefined : { status, exception };
+  /**
+   * Makes namenode requests answer `status` with a RemoteException until `failWith(null)`: every
+   * operation, or only those listed in `ops` (e.g. `['RENAME']`). The exception defaults to
+   * RetriableException for 5xx and AccessControlException otherwise.
+   */
+  failWith(status: number | null, options: { exception?: string; ops?: readonly string[] } = {}): void {
+    if (status === null) {
+      this.failure = undefined;
+      return;
+    }
+    const exception = options.exception ?? (status >= 500 ? 'RetriableException' : 'AccessControlException');
+    this.failure = { status, exception, ops: options.ops ? new Set(options.ops.map((op) => op.toUpperCase())) : undefined };
   }
 
   /** The content of a file, or undefined when there is none at `path`. */
@@ -129,7 +138,7 @@ export class WebHdfsTestServer {
     const method = req.method ?? 'GET';
     if (role === 'namenode') {
       this.requests.push(`${op} ${path}`);
-      if (this.failure) throw new RemoteError(this.failure.status, this.failure.exception, `injected failure for ${op} ${path}`);
+      if (this.failure && (!this.failure.ops || this.failure.ops.has(op))) throw new RemoteError(this.failure.status, this.failure.exception, `injected failure for ${op} ${path}`);
     }
     const expectMethod = (m: string): void => {
       if (method !== m) throw new RemoteError(400, 'IllegalArgumentException', `Invalid HTTP method ${method} for op=${op}; use ${m}`);
