@@ -14,7 +14,8 @@ const BATCH = 1000;
 /**
  * seq -> file -> null, 256-byte events, batches of 1000, fsync on every commit, in one process.
  * Extra fields: restartMs (start-up of a channel holding 1,000,000 stored events), firstTakeMs
- * (first batch taken after that restart), and the channel's fsync count and mean fsync time.
+ * (first batch taken after that restart), restartAfterConsumedMs (start-up of the drained channel
+ * after all its events were consumed), and the channel's write and fsync counts and mean fsync time.
  */
 export async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-file-'));
@@ -45,8 +46,16 @@ agents:
     await agent.stop(1000);
 
     const definition = catalog.find('channel', 'file')!;
-    const config = { dataDir: path.join(dir, 'stored'), capacity: STORED * 2, byteCapacity: '0', transactionCapacity: BATCH, fsync: 'always', fsyncInterval: '1s', minFreeSpace: '0', keepAlive: '3s' };
-    const create = (): Channel => definition.create(config, createComponentContext({ name: 'stored', kind: 'CHANNEL' })) as Channel;
+    const configFor = (name: string) => ({ dataDir: path.join(dir, name), capacity: STORED * 2, byteCapacity: '0', transactionCapacity: BATCH, fsync: 'always', fsyncInterval: '1s', minFreeSpace: '0', keepAlive: '3s' });
+    const channelOn = (name: string): Channel => definition.create(configFor(name), createComponentContext({ name, kind: 'CHANNEL' })) as Channel;
+    const create = (): Channel => channelOn('stored');
+
+    // Restart of the drained channel above: everything it ever held was consumed.
+    const drained = channelOn('flow');
+    const drainedStarted = process.hrtime.bigint();
+    await drained.start();
+    const restartAfterConsumedMs = Number(process.hrtime.bigint() - drainedStarted) / 1e6;
+    await drained.stop();
     const fill = create();
     await fill.start();
     const body = Buffer.alloc(BODY, 0x78);
@@ -71,6 +80,7 @@ agents:
     return result('file', EVENTS, EVENTS * BODY, elapsed, peak, {
       fsync: 'always', batch: BATCH, storeWrites: channel.get('StoreWriteCount'), fsyncCount: fsyncs, fsyncMeanMs,
       storedEvents: STORED, restartMs: Math.round(restartMs), firstTakeMs: Math.round(firstTakeMs),
+      consumedEvents: EVENTS, restartAfterConsumedMs: Math.round(restartAfterConsumedMs),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
