@@ -103,9 +103,16 @@ describe('regex_filter interceptor', () => {
     expect(bodies(interceptor.intercept(batch()))).to.deep.equal(['ERROR disk', 'ERROR net']);
   });
 
-  it('keeps everything with the default regex .*', () => {
-    const { interceptor } = make(regexFilterInterceptor, { regex: '.*', excludeEvents: false });
-    expect(interceptor.intercept(batch())).to.have.length(4);
+  it('keeps everything with the default regex .*, returning the same batch', () => {
+    const { interceptor, metrics } = make(regexFilterInterceptor, { regex: '.*', excludeEvents: false });
+    const events = batch();
+    expect(interceptor.intercept(events)).to.equal(events);
+    expect(metrics.get('EventDroppedCount')).to.equal(0);
+  });
+
+  it('drops a leading event too (contains, not whole-body match)', () => {
+    const { interceptor } = make(regexFilterInterceptor, { regex: 'ok|net', excludeEvents: false });
+    expect(bodies(interceptor.intercept(batch()))).to.deep.equal(['INFO ok', 'ERROR net']);
   });
 });
 

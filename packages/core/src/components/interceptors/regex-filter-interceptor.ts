@@ -25,11 +25,19 @@ export class RegexFilterInterceptor implements Interceptor {
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
     const keepMatching = !this.config.excludeEvents;
-    const kept: SluiceEvent[] = [];
-    for (const event of events) {
-      if (this.regex.test(event.body.toString('utf8')) === keepMatching) kept.push(event);
+    // The kept list is only built from the first dropped event on: a batch that passes whole is returned as is.
+    let kept: SluiceEvent[] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const keep = this.regex.test(event.body.toString('utf8')) === keepMatching;
+      if (kept) {
+        if (keep) kept.push(event);
+      } else if (!keep) {
+        kept = events.slice(0, i);
+      }
     }
-    if (kept.length !== events.length) this.metrics?.inc('EventDroppedCount', events.length - kept.length);
+    if (!kept) return events;
+    this.metrics?.inc('EventDroppedCount', events.length - kept.length);
     return kept;
   }
 }
