@@ -10,7 +10,8 @@ import { encodeBatch, type BatchFormat } from './batch-encoder.js';
 /** Config of the `http` sink. */
 export interface HttpSinkConfig {
   endpoint: string;
-  format: BatchFormat;
+  format: BatchFormat | 'body';
+  contentType: string;
   headers: Record<string, string>;
   authToken: string;
   ca: string;
@@ -24,8 +25,9 @@ const RETRIABLE_4XX = new Set([401, 403, 407, 408, 425, 429]);
 
 /**
  * POSTs each batch taken from the channel as one request, in Flume's JSON shape (an array of
- * `{headers, body}`) or as ndjson, so a Sluice (or Flume) HTTP source can receive it. Connections
- * are kept alive between batches.
+ * `{headers, body}`) or as ndjson, so a Sluice (or Flume) HTTP source can receive it; or, with
+ * format `body`, each event's raw body as its own request like Flume's HttpSink (a failure then
+ * rolls the whole batch back, so earlier events of it are sent again). Connections are kept alive.
  *
  * Outcome per batch: 2xx commits it. 5xx, 408, 429, 401/403/407 (credentials can be fixed),
  * connection errors and timeouts reject with retriable SLUICE_DELIVERY_FAILED: the batch rolls
@@ -48,7 +50,9 @@ export class HttpSink extends BatchSink {
     this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.connectMs = parseDuration(config.connectTimeout);
     this.requestMs = parseDuration(config.requestTimeout);
-    this.baseHeaders = { ...config.headers, 'Content-Type': config.format === 'json' ? 'application/json; charset=utf-8' : 'application/x-ndjson; charset=utf-8' };
+    const contentType = config.contentType !== '' ? config.contentType
+      : config.format === 'json' ? 'application/json; charset=utf-8' : config.format === 'ndjson' ? 'application/x-ndjson; charset=utf-8' : 'text/plain';
+    this.baseHeaders = { ...config.headers, 'Content-Type': contentType };
     if (config.authToken !== '') this.baseHeaders.Authorization = `Bearer ${config.authToken}`;
   }
 
@@ -57,10 +61,20 @@ export class HttpSink extends BatchSink {
   }
 
   protected async write(events: SluiceEvent[]): Promise<void> {
-    const body = encodeBatch(events, this.config.format);
+    const { format } = this.config;
+    if (format !== 'body') {
+      await this.send(encodeBatch(events, format), events.length);
+      return;
+    }
+    // Flume's HttpSink: each body as it is, one request per event, in order.
+    for (let i = 0; i < events.length; i++) await this.send(events[i]!.body, 1);
+  }
+
+  /** POSTs one request and turns a non-2xx answer into the documented error. */
+  private async send(body: Buffer, count: number): Promise<void> {
     const { status, text } = await this.post(body);
     if (status >= 200 && status < 300) return;
-    const what = `${this.url.origin}${this.url.pathname} answered ${status} to a batch of ${events.length} events: ${text.slice(0, 300)}`;
+    const what = `${this.url.origin}${this.url.pathname} answered ${status} to a request of ${count} event(s): ${text.slice(0, 300)}`;
     if (status >= 500 || RETRIABLE_4XX.has(status)) {
       throw new SluiceError('SLUICE_DELIVERY_FAILED', `http sink '${this.name}': ${what}; the batch was rolled back and will be retried`, { details: { status } });
     }
@@ -128,7 +142,8 @@ export const httpSink = defineComponent<'sink', HttpSinkConfig>({
     additionalProperties: false,
     properties: {
       endpoint: { type: 'string', pattern: '^https?://', description: 'URL to POST to, e.g. http://collector:8080/ (Flume `endpoint`).' },
-      format: { type: 'string', enum: ['json', 'ndjson'], default: 'json', description: '`json`: one Flume JSON array of {headers, body} per batch; `ndjson`: one such object per line. Bodies are sent as UTF-8 text.' },
+      format: { type: 'string', enum: ['json', 'ndjson', 'body'], default: 'json', description: '`json`: one Flume JSON array of {headers, body} per batch; `ndjson`: one such object per line (bodies sent as UTF-8 text); `body`: each event body as is, one request per event, like Flume\'s HttpSink (the default for Flume .properties files).' },
+      contentType: { type: 'string', default: '', description: 'Content-Type of the requests; empty picks application/json, application/x-ndjson or text/plain by format (Flume contentTypeHeader).' },
       headers: { type: 'object', additionalProperties: { type: 'string' }, required: [], default: {}, description: 'Extra HTTP request headers, e.g. { X-Tenant: a }.' },
       authToken: { type: 'string', default: '', description: 'When set, sends `Authorization: Bearer <authToken>`.' },
       ca: { type: 'string', default: '', description: 'PEM file of CA certificates to trust for an https endpoint (default: the system CAs).' },
@@ -136,12 +151,15 @@ export const httpSink = defineComponent<'sink', HttpSinkConfig>({
       requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How long to wait for the complete answer to one batch (Flume requestTimeout).' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events per request.' },
     },
-    required: ['endpoint', 'format', 'headers', 'authToken', 'ca', 'connectTimeout', 'requestTimeout', 'batchSize'],
+    required: ['endpoint', 'format', 'contentType', 'headers', 'authToken', 'ca', 'connectTimeout', 'requestTimeout', 'batchSize'],
   },
   fromFlume(properties) {
-    const config: Record<string, unknown> = {};
+    // Flume's HttpSink posts one raw body per transaction of one event.
+    const config: Record<string, unknown> = { format: 'body', batchSize: 1 };
     for (const [key, value] of Object.entries(properties)) {
       if (key === 'connectTimeout' || key === 'requestTimeout') config[key] = `${value}ms`;
+      else if (key === 'contentTypeHeader') config.contentType = value;
+      else if (key === 'acceptHeader') config.headers = { ...(config.headers as object | undefined), Accept: value };
       else config[key.replace(/[-.]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
     }
     return config;

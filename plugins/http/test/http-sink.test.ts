@@ -46,7 +46,7 @@ class Destination {
 }
 
 const SINK_DEFAULTS: Omit<HttpSinkConfig, 'endpoint'> = {
-  format: 'json', headers: {}, authToken: '', ca: '', connectTimeout: '2s', requestTimeout: '2s', batchSize: 100,
+  format: 'json', contentType: '', headers: {}, authToken: '', ca: '', connectTimeout: '2s', requestTimeout: '2s', batchSize: 100,
 };
 
 describe('http sink conformance (Node http server as the destination)', () => {
@@ -112,6 +112,19 @@ describe('http sink outcomes', () => {
     await setUp({ format: 'ndjson' });
     await sink.process();
     expect(destination.requests[0]!.body.split('\n').filter(Boolean).map((l) => JSON.parse(l))).to.deep.equal([{ headers: { h: '1' }, body: 'one' }, { headers: {}, body: 'two' }]);
+  });
+
+  it('posts each raw body as its own request with format body, as Flume\'s HttpSink does', async () => {
+    await setUp({ format: 'body', contentType: 'text/x-log' });
+    await sink.process();
+    expect(destination.requests.map((r) => [r.headers['content-type'], r.body])).to.deep.equal([['text/x-log', 'one'], ['text/x-log', 'two']]);
+    expect(channel.size).to.equal(0);
+  });
+
+  it('translates a Flume HttpSink configuration (raw bodies, one event per transaction, millisecond timeouts)', () => {
+    expect(httpSink.fromFlume!({ endpoint: 'http://h:80/', contentTypeHeader: 'text/plain', acceptHeader: 'text/plain', requestTimeout: '2000', connectTimeout: '500' })).to.deep.equal({
+      format: 'body', batchSize: 1, endpoint: 'http://h:80/', contentType: 'text/plain', headers: { Accept: 'text/plain' }, requestTimeout: '2000ms', connectTimeout: '500ms',
+    });
   });
 
   it('rolls back with retriable SLUICE_DELIVERY_FAILED on 5xx and 429', async () => {
