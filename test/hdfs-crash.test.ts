@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { WebHdfsTestServer } from '@sluice/testkit';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
+import { openHdfsView, type HdfsView } from './helpers/hdfs-view.js';
 
 const ROUNDS = 3;
 const BATCH = 100;
@@ -14,14 +14,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('hdfs sink survives SIGKILL of a real agent @slow', function () {
   this.timeout(120000);
   const dir = new TempDir();
-  let server: WebHdfsTestServer;
+  let hdfs: HdfsView;
   let agent: AgentProcess | undefined;
   const root = `/tmp/sluice-crash-${process.pid}-${Date.now()}`;
 
-  before(async () => { server = await WebHdfsTestServer.start({ requireUser: true }); });
+  before(async () => { hdfs = await openHdfsView(); });
   after(async () => {
     await agent?.kill();
-    await server?.close();
+    await hdfs?.close();
     dir.cleanup();
   });
 
@@ -37,19 +37,19 @@ agents:
       out:
         type: hdfs
         channel: disk
-        url: '${server.url}'
+        url: '${hdfs.url}'
         path: '${root}/%Y'
         useLocalTimeStamp: true
-        user: sluice
+        user: '${hdfs.user}'
         batchSize: ${BATCH}
         roll: { count: 3000, interval: 10s, idleTimeout: 5s, size: '0' }
 `;
 
-  const files = (): string[] => server.listFiles(root);
-  const delivered = (): number[] => {
+  const files = (): Promise<string[]> => hdfs.listFiles(root);
+  const delivered = async (): Promise<number[]> => {
     const numbers: number[] = [];
-    for (const file of files()) {
-      for (const line of server.readFile(file)!.toString('latin1').split('\n')) if (line.length === BODY) numbers.push(Number(line.slice(0, line.indexOf(' '))));
+    for (const file of await files()) {
+      for (const line of (await hdfs.read(file)).toString('latin1').split('\n')) if (line.length === BODY) numbers.push(Number(line.slice(0, line.indexOf(' '))));
     }
     return numbers;
   };
@@ -65,11 +65,11 @@ agents:
       await agent.started();
       if (round > 0) restarts.push({ leftover, recovered: recoveredLog(agent) });
       // Kill while a file of this round is open (.tmp) and others were already renamed.
-      const before = files().filter((f) => !f.endsWith('.tmp')).length;
-      for (let waited = 0; waited < 20000 && files().filter((f) => !f.endsWith('.tmp')).length <= before; waited += 20) await sleep(20);
-      for (let waited = 0; waited < 5000 && !files().some((f) => f.endsWith('.tmp')); waited += 10) await sleep(10);
+      const before = (await files()).filter((f) => !f.endsWith('.tmp')).length;
+      for (let waited = 0; waited < 20000 && (await files()).filter((f) => !f.endsWith('.tmp')).length <= before; waited += 20) await sleep(20);
+      for (let waited = 0; waited < 5000 && !(await files()).some((f) => f.endsWith('.tmp')); waited += 10) await sleep(10);
       await agent.kill();
-      leftover = files().some((f) => f.endsWith('.tmp'));
+      leftover = (await files()).some((f) => f.endsWith('.tmp'));
       committed.push(agent.logs.filter((l) => l.msg === 'put batch committed').length * BATCH);
       agent = undefined;
     }
@@ -87,7 +87,7 @@ agents:
     for (let i = 0; i < finalCount; i++) expected.push(finalStart + i);
     let seen = new Set<number>();
     for (let waited = 0; waited < 60000; waited += 200) {
-      seen = new Set(delivered());
+      seen = new Set(await delivered());
       if (expected.every((n) => seen.has(n))) break;
       await sleep(200);
     }
@@ -96,7 +96,7 @@ agents:
     expect(status.code, 'graceful exit').to.equal(0);
     const missing = expected.filter((n) => !seen.has(n));
     expect(missing.length, `missing sequence numbers, first: ${missing.slice(0, 5).join(', ')}`).to.equal(0);
-    expect(files().filter((f) => f.endsWith('.tmp')), 'in-use files after recovery and stop').to.deep.equal([]);
-    for (const file of files()) expect(file).to.match(/\/FlumeData\.\d+-\d+\.log$/);
+    expect((await files()).filter((f) => f.endsWith('.tmp')), 'in-use files after recovery and stop').to.deep.equal([]);
+    for (const file of await files()) expect(file).to.match(/\/FlumeData\.\d+-\d+\.log$/);
   });
 });
