@@ -129,9 +129,31 @@ describe('regex_extractor interceptor', () => {
     expect(interceptor.intercept([createEvent('ac')])[0]!.headers).to.deep.equal({ first: 'a' });
   });
 
+  it('turns a group into epoch millis with a millis serializer and its date pattern (local time, as Flume)', () => {
+    const { interceptor } = make(regexExtractorInterceptor, {
+      regex: '^(\\d\\d\\d\\d-\\d\\d-\\d\\d\\s\\d\\d:\\d\\d)',
+      serializers: [{ name: 'timestamp', type: 'millis', pattern: 'yyyy-MM-dd HH:mm' }],
+    });
+    const out = interceptor.intercept([createEvent('2012-10-18 18:47:57,614 some log line'), createEvent('no date')]);
+    expect(out[0]!.headers.timestamp).to.equal(String(new Date(2012, 9, 18, 18, 47).getTime()));
+    expect(out[1]!.headers).to.deep.equal({});
+  });
+
+  it('rejects a millis serializer without pattern, or with an unsupported letter, with SLUICE_CONFIG_INVALID', () => {
+    expect(() => make(regexExtractorInterceptor, { regex: '(x)', serializers: [{ name: 't', type: 'millis' }] })).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+    expect(() => make(regexExtractorInterceptor, { regex: '(x)', serializers: [{ name: 't', type: 'millis', pattern: 'EEE yyyy' }] })).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
+
   it('maps Flume serializers.<s>.name keys in fromFlume', () => {
     const config = regexExtractorInterceptor.fromFlume!({ regex: '(\\w+)', serializers: 's1 s2', 'serializers.s1.name': 'one', 'serializers.s2.name': 'two' });
     expect(config).to.deep.equal({ regex: '(\\w+)', serializers: [{ name: 'one' }, { name: 'two' }] });
+  });
+
+  it('maps Flume\'s millis serializer class and pattern in fromFlume', () => {
+    const config = regexExtractorInterceptor.fromFlume!({
+      regex: '(.*)', serializers: 's1', 'serializers.s1.name': 'ts', 'serializers.s1.type': 'org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer', 'serializers.s1.pattern': 'yyyy-MM-dd',
+    });
+    expect(config).to.deep.equal({ regex: '(.*)', serializers: [{ name: 'ts', type: 'millis', pattern: 'yyyy-MM-dd' }] });
   });
 });
 

@@ -1,28 +1,51 @@
 import { defineComponent } from '../../define.js';
+import { SluiceError } from '../../errors.js';
 import type { ComponentContext } from '../../context.js';
 import type { SluiceEvent } from '../../event.js';
 import type { Interceptor } from '../../interceptor.js';
 import { compileRegex } from './compile-regex.js';
 import { splitFlumeList } from './flume-keys.js';
+import { MillisPattern } from './millis-pattern.js';
 
 /** Config of the `regex_extractor` interceptor (Flume's RegexExtractorInterceptor). */
 export interface RegexExtractorInterceptorConfig {
   regex: string;
   /** One entry per capture group, in order: group 1 goes to serializers[0].name. */
-  serializers: { name: string }[];
+  serializers: RegexExtractorSerializer[];
 }
+
+/** How one capture group becomes a header: as is (`default`) or as epoch millis (`millis`). */
+export interface RegexExtractorSerializer {
+  name: string;
+  type?: 'default' | 'millis';
+  /** For `millis`: the date pattern of the group, e.g. `yyyy-MM-dd HH:mm`. */
+  pattern?: string;
+}
+
+/** Flume's serializer class names for `serializers.<s>.type`. */
+const FLUME_SERIALIZERS: Record<string, 'default' | 'millis'> = {
+  'org.apache.flume.interceptor.regexextractorinterceptormillisserializer': 'millis',
+  'org.apache.flume.interceptor.regexextractorinterceptorpassthroughserializer': 'default',
+};
 
 /**
  * Searches the UTF-8 body for `regex` and copies capture group i into header `serializers[i-1].name`.
- * Events without a match pass through unchanged; groups that did not participate are skipped.
+ * Events without a match pass through unchanged; groups that did not participate are skipped, and
+ * so are `millis` groups whose text does not fit the pattern.
  */
 export class RegexExtractorInterceptor implements Interceptor {
   private readonly regex: RegExp;
   private readonly names: string[];
+  private readonly dates: (MillisPattern | undefined)[];
 
   constructor(config: RegexExtractorInterceptorConfig, component = 'regex_extractor') {
     this.regex = compileRegex(config.regex, '', component, 'regex');
     this.names = config.serializers.map((s) => s.name);
+    this.dates = config.serializers.map((s, i) => {
+      if (s.type !== 'millis') return undefined;
+      if (!s.pattern) throw new SluiceError('SLUICE_CONFIG_INVALID', `interceptor '${component}': serializers[${i}] has type millis but no pattern; add pattern: 'yyyy-MM-dd HH:mm'`);
+      return new MillisPattern(s.pattern);
+    });
   }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
@@ -33,7 +56,14 @@ export class RegexExtractorInterceptor implements Interceptor {
       const groups = Math.min(match.length - 1, names.length);
       for (let i = 0; i < groups; i++) {
         const value = match[i + 1];
-        if (value !== undefined) event.headers[names[i]!] = value;
+        if (value === undefined) continue;
+        const date = this.dates[i];
+        if (!date) {
+          event.headers[names[i]!] = value;
+          continue;
+        }
+        const millis = date.parse(value);
+        if (millis !== undefined) event.headers[names[i]!] = String(millis);
       }
     }
     return events;
@@ -57,7 +87,11 @@ export const regexExtractorInterceptor = defineComponent<'interceptor', RegexExt
         items: {
           type: 'object',
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1, description: 'Header that receives the group.' } },
+          properties: {
+            name: { type: 'string', minLength: 1, description: 'Header that receives the group.' },
+            type: { type: 'string', enum: ['default', 'millis'], nullable: true, description: 'default copies the text; millis parses it with pattern into epoch milliseconds (local time zone).' },
+            pattern: { type: 'string', nullable: true, description: 'For millis: the date pattern (yyyy yy MM dd HH mm ss SSS, quoted literals).' },
+          },
           required: ['name'],
         },
       },
@@ -65,8 +99,9 @@ export const regexExtractorInterceptor = defineComponent<'interceptor', RegexExt
     required: ['regex', 'serializers'],
   },
   /**
-   * Flume: `serializers = s1 s2`, `serializers.s1.name = one`. Only the default (pass-through)
-   * serializer exists here; a `serializers.s1.type` is kept so the schema reports it.
+   * Flume: `serializers = s1 s2`, `serializers.s1.name = one`, `serializers.s2.type =
+   * org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer`, `serializers.s2.pattern`.
+   * Other serializer classes are kept as written so the schema reports them.
    */
   fromFlume(properties) {
     const out: Record<string, unknown> = {};
@@ -74,7 +109,9 @@ export const regexExtractorInterceptor = defineComponent<'interceptor', RegexExt
     const serializers = ids.map((id) => {
       const entry: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(properties)) {
-        if (key.startsWith(`serializers.${id}.`)) entry[key.slice(`serializers.${id}.`.length)] = value;
+        if (!key.startsWith(`serializers.${id}.`)) continue;
+        const field = key.slice(`serializers.${id}.`.length);
+        entry[field] = field === 'type' ? FLUME_SERIALIZERS[value.trim().toLowerCase()] ?? value : value;
       }
       return entry;
     });
