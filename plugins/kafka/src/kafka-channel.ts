@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, PartitionerArgs, Producer } from 'kafkajs';
 import {
   BaseChannel, BaseTransaction, DURATION_PATTERN, EventQueue, SluiceError, decodeAvroFlumeEvent, defineComponent,
   encodeAvroFlumeEvent, parseDuration, type ComponentContext, type SluiceEvent,
@@ -60,6 +60,7 @@ export class KafkaChannel extends BaseChannel {
   private spaceWaiters: (() => void)[] = [];
   private commitChain: Promise<void> = Promise.resolve();
   private stopping = false;
+  private commitCounter = 0;
 
   constructor(config: KafkaChannelConfig, ctx: ComponentContext) {
     super(ctx);
@@ -136,22 +137,33 @@ export class KafkaChannel extends BaseChannel {
    */
   private async connectProducer(): Promise<Producer> {
     if (this.config.idempotent) {
-      const idempotent = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      const idempotent = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: this.partitioner });
       try {
         await idempotent.connect();
         return idempotent;
       } catch (error) {
         await idempotent.disconnect().catch(() => undefined);
-        const plain = this.kafka.producer({ allowAutoTopicCreation: true });
+        const plain = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: this.partitioner });
         await plain.connect();
         this.ctx.logger.warn({ err: error }, 'kafka channel: the cluster refused an idempotent producer; using a plain one (a retried produce may duplicate events)');
         return plain;
       }
     }
-    const plain = this.kafka.producer({ allowAutoTopicCreation: true });
+    const plain = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: this.partitioner });
     await plain.connect();
     return plain;
   }
+
+  /**
+   * Sends all records of one put commit to one partition, moving to the next partition with each
+   * commit: a transaction's events stay together and in order, and each produce request carries a
+   * single record batch instead of one per partition.
+   */
+  private readonly partitioner = () => ({ partitionMetadata }: PartitionerArgs): number => {
+    const withLeader = partitionMetadata.filter((p) => p.leader >= 0);
+    const choices = withLeader.length > 0 ? withLeader : partitionMetadata;
+    return choices[this.commitCounter % choices.length]!.partitionId;
+  };
 
   protected override async _stop(): Promise<void> {
     this.stopping = true;
@@ -335,6 +347,7 @@ export class KafkaChannel extends BaseChannel {
         messages[i] = headers === undefined ? { value: event.body } : { value: event.body, headers };
       }
     }
+    this.commitCounter++;
     const started = Date.now();
     try {
       await this.producerClient.send({ topic: this.config.topic, messages, acks: -1 });
