@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
-const ROUNDS = 22;
+const ROUNDS = 20;
 const BATCH = 100;
 /** The sink's batch: the most one kill can leave written but not yet committed. */
 const SINK_BATCH = 100;

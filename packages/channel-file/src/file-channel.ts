@@ -8,10 +8,8 @@ import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
 import { FileTransaction } from './file-transaction.js';
 import { GroupCommitter } from './group-committer.js';
 import { levelCode, openStore, repairStore, type Store } from './open-store.js';
-import {
-  ACK_PREFIX, BATCH_PREFIX, SYNC_KEY, TOMBSTONE, WATERMARK_KEY, ackKey, decodeAck, decodeWatermark, encodeAck,
-  encodeWatermark, parseAckKey, parseBatchKey,
-} from './store-keys.js';
+import { scanStore, type BatchOp } from './scan-store.js';
+import { SYNC_KEY, TOMBSTONE, WATERMARK_KEY, ackKey, encodeAck, encodeWatermark } from './store-keys.js';
 import { StoredBatch, type Segment } from './stored-batch.js';
 
 /** Config of the `file` channel (see the component schema for each field's meaning). */
@@ -35,9 +33,6 @@ export interface CommitEntry {
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
-
-/** One operation of a LevelDB write batch. */
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 /** Decoded events kept in memory so a flowing channel never reads back what it just wrote. */
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -172,103 +167,38 @@ export class FileChannel extends BaseChannel {
     this.ctx.logger.info({ dataDir: this.dataDir }, 'file channel stopped; committed events stay on disk');
   }
 
-  /**
-   * Rebuilds the in-memory index from a keys-only scan plus the (small) ack records, and counts
-   * batches lost to damage: sequences between the watermark and the highest known one that have
-   * neither a batch key nor a tombstone. Returns the writes that tidy the store.
-   */
+  /** Rebuilds the in-memory index from {@link scanStore} and reports any damage it found. */
   private async scan(db: Store): Promise<{ batches: number; cleanup: BatchOp[] }> {
+    const scan = await scanStore(db);
     this.queue.clear();
     this.live.clear();
+    this.drops.clear();
     this.held = 0;
     this.storedBytes = 0;
-    this.drops.clear();
-    const cleanup: BatchOp[] = [];
-    const watermark = decodeWatermark(await db.get(WATERMARK_KEY));
-    const acks = new Map<number, Buffer>();
-    for await (const [key, value] of db.iterator({ gte: Buffer.from([ACK_PREFIX]), lt: Buffer.from([ACK_PREFIX + 1]) })) {
-      const seq = parseAckKey(key);
-      if (seq === undefined) cleanup.push({ type: 'del', key });
-      else acks.set(seq, value);
-    }
-    /** Every sequence at or above the watermark that is accounted for (stored or tombstoned). */
-    const known: number[] = [];
-    let batches = 0;
-    let malformed = 0;
-    let maxSeq = watermark - 1;
-    for await (const key of db.keys({ gte: Buffer.from([BATCH_PREFIX]), lt: Buffer.from([BATCH_PREFIX + 1]) })) {
-      const info = parseBatchKey(key);
-      if (!info) {
-        malformed++;
-        cleanup.push({ type: 'del', key });
-        continue;
-      }
-      if (info.seq >= watermark) known.push(info.seq);
-      maxSeq = Math.max(maxSeq, info.seq);
-      const batch = new StoredBatch(info.seq, info.count, info.bytes, key);
-      const ack = acks.get(info.seq);
-      if (ack) {
-        acks.delete(info.seq);
-        const bitmap = decodeAck(ack, info.count);
-        if (bitmap) batch.restoreConsumed(bitmap);
-        else this.reportCorrupt(batch, 0, 'consumption record failed its checksum; its events are delivered again');
-      }
-      if (batch.fullyConsumed) {
-        cleanup.push({ type: 'del', key }, { type: 'del', key: ackKey(info.seq) });
-        continue;
-      }
-      batches++;
-      this.live.set(info.seq, batch);
-      this.storedBytes += info.bytes;
+    for (const batch of scan.live) {
+      this.live.set(batch.seq, batch);
+      this.storedBytes += batch.bytes;
       for (const [from, to] of batch.unconsumedRanges()) {
         this.queue.pushAll([{ batch, from, to }]);
         this.held += to - from;
       }
     }
-    let orphans = 0;
-    for (const [seq, value] of acks) {
-      if (decodeAck(value, 0) && seq >= watermark) {
-        known.push(seq);
-        maxSeq = Math.max(maxSeq, seq);
-      } else {
-        // A consumption record whose batch is gone: the batch was lost to damage.
-        if (!decodeAck(value, 0)) orphans++;
-        cleanup.push({ type: 'del', key: ackKey(seq) });
-      }
+    this.nextSeq = scan.nextSeq;
+    this.watermark = scan.watermark;
+    this.tombstones = scan.tombstones;
+    for (const batch of scan.badAcks) this.reportCorrupt(batch, 0, 'consumption record failed its checksum; its events are delivered again');
+    if (scan.malformedKeys > 0) {
+      this.reportDamage(`file channel '${this.name}': skipped ${scan.malformedKeys} damaged keys`, { keys: scan.malformedKeys }, 0);
     }
-    known.sort((a, b) => a - b);
-    const lost: number[] = [];
-    for (let seq = watermark, i = 0; seq <= maxSeq && watermark > 0; seq++) {
-      if (known[i] === seq) i++;
-      else lost.push(seq);
-    }
-    if (malformed > 0) {
-      this.reportDamage(`file channel '${this.name}': skipped ${malformed} damaged keys`, { keys: malformed }, 0);
-    }
-    if (lost.length + orphans > 0) {
-      this.ctx.metrics.inc('CorruptBatchCount', lost.length + orphans);
+    if (scan.lostBatches > 0) {
+      this.ctx.metrics.inc('CorruptBatchCount', scan.lostBatches);
       this.reportDamage(
-        `file channel '${this.name}': ${lost.length + orphans} committed batches were lost to damage in the store (their event count is unknown) and are skipped`,
-        { batches: lost.length + orphans, first: lost[0] },
+        `file channel '${this.name}': ${scan.lostBatches} committed batches were lost to damage in the store (their event count is unknown) and are skipped`,
+        { batches: scan.lostBatches, first: scan.firstLost },
         0,
       );
     }
-    this.nextSeq = Math.max(maxSeq + 1, watermark, 1);
-    // From here on the watermark is the first live batch; tombstones (old and new) above it stay.
-    const first = this.live.keys().next();
-    this.watermark = first.done ? this.nextSeq : first.value;
-    cleanup.push({ type: 'put', key: WATERMARK_KEY, value: encodeWatermark(this.watermark) });
-    this.tombstones = [];
-    for (const seq of [...known.filter((s) => !this.live.has(s)), ...lost]) {
-      if (seq > this.watermark) {
-        this.tombstones.push(seq);
-        cleanup.push({ type: 'put', key: ackKey(seq), value: TOMBSTONE });
-      } else {
-        cleanup.push({ type: 'del', key: ackKey(seq) });
-      }
-    }
-    this.tombstones.sort((a, b) => a - b);
-    return { batches, cleanup };
+    return { batches: scan.live.length, cleanup: scan.cleanup };
   }
 
   // ---- used by FileTransaction -------------------------------------------------------------
