@@ -68,6 +68,52 @@ agents:
     expect(written.find((l) => l.endsWith('over http'))).to.match(/src=curl/);
   });
 
+  it('chains two agent processes over HTTP: logger -> syslog_tcp -> http sink -> http source -> file_roll', async () => {
+    dir = new TempDir();
+    const collectorFile = dir.write('collector.yaml', `
+agents:
+  collector:
+    sources:
+      web-in: { type: http, bind: 127.0.0.1, port: 0, authToken: tier-token, channels: [mem] }
+    channels:
+      mem: { type: memory }
+    sinks:
+      out: { type: file_roll, channel: mem, directory: ./tier-out, rollInterval: '0', serializer: header_and_text }
+`);
+    const collector = AgentProcess.start(collectorFile, 'collector');
+    try {
+      await collector.started();
+      const port = await collector.portOf('web-in');
+      const edgeFile = dir.write('edge.yaml', `
+agents:
+  edge:
+    sources:
+      syslog-in: { type: syslog_tcp, host: 127.0.0.1, port: 0, channels: [mem] }
+    channels:
+      mem: { type: memory }
+    sinks:
+      forward: { type: http, channel: mem, endpoint: "http://127.0.0.1:${port}/", authToken: tier-token, batchSize: 50 }
+`);
+      agent = AgentProcess.start(edgeFile, 'edge');
+      await agent.started();
+      const syslogPort = await agent.portOf('syslog-in');
+      const input = Array.from({ length: 300 }, (_, i) => `tier line ${i}`).join('\n');
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile('logger', ['-n', '127.0.0.1', '-P', String(syslogPort), '-T', '--octet-count', '--rfc5424', '-t', 'tier'], (error) => (error ? reject(error) : resolve()));
+        child.stdin!.end(`${input}\n`);
+      });
+      await waitForLines('tier-out', 300);
+      expect((await agent.stop()).code).to.equal(0);
+      agent = undefined;
+      expect((await collector.stop()).code).to.equal(0);
+      const written = lines('tier-out');
+      expect(written.map((l) => l.slice(l.indexOf('tier line'))).sort()).to.deep.equal(input.split('\n').sort());
+      expect(written.every((l) => /appName=tier/.test(l))).to.equal(true);
+    } finally {
+      await collector.stop();
+    }
+  });
+
   it('runs a Flume .properties topology with syslogtcp', async () => {
     dir = new TempDir();
     const file = dir.write('flume.properties', `
