@@ -51,8 +51,14 @@ function corrupt(file: string, cause?: unknown): SluiceError {
     { cause, details: { file } });
 }
 
-/** Writes the position file atomically (temp file + rename), creating its directory. */
+/** Writes the position file atomically (temp file + rename), creating its directory when missing. */
 export async function writePositionFile(file: string, entries: readonly PositionEntry[]): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify(entries));
+  const content = JSON.stringify(entries);
+  try {
+    await writeFileAtomic(file, content);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, content);
+  }
 }

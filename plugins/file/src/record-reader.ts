@@ -75,6 +75,10 @@ export class RecordReader {
     if (this.head === this.ready.length) {
       this.ready = [];
       this.head = 0;
+    } else if (this.head >= 1024) {
+      // Taken records must not stay reachable from the queue.
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
     }
     return out;
   }

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { RecordReader, type ReadyRecord } from '../src/index.js';
+
+const bodies = (records: ReadyRecord[]): string[] => records.map((r) => r.body.toString());
+
+describe('RecordReader', () => {
+  it('joins lines split across chunks, strips \\r, and reports the offset after each line', () => {
+    const reader = new RecordReader(100, { maxLineLength: 100, overflow: 'split' });
+    reader.push(Buffer.from('ab'));
+    reader.push(Buffer.from('c\r\nde'));
+    reader.push(Buffer.from('f\n'));
+    const records = reader.take(10);
+    expect(bodies(records)).to.deep.equal(['abc', 'def']);
+    expect(records.map((r) => r.end)).to.deep.equal([105, 109]);
+  });
+
+  it('splits an overlong unterminated line as it arrives, resuming offsets mid-line', () => {
+    const reader = new RecordReader(0, { maxLineLength: 4, overflow: 'split' });
+    reader.push(Buffer.from('abcdefghij'));
+    reader.push(Buffer.from('k\n'));
+    const records = reader.take(10);
+    expect(bodies(records)).to.deep.equal(['abcd', 'efgh', 'ijk']);
+    expect(records.map((r) => r.end)).to.deep.equal([4, 8, 12]);
+    expect(reader.splitCount).to.equal(1);
+  });
+
+  it('drops an overlong line spanning chunks as one dropped line', () => {
+    const reader = new RecordReader(0, { maxLineLength: 4, overflow: 'drop' });
+    reader.push(Buffer.from('ok\nabcdef'));
+    reader.push(Buffer.from('ghij'));
+    reader.push(Buffer.from('kl\nfine\n'));
+    expect(bodies(reader.take(10))).to.deep.equal(['ok', 'fine']);
+    expect(reader.droppedCount).to.equal(1);
+  });
+
+  it('finish() emits the unterminated last line and the open multi-line record', () => {
+    const reader = new RecordReader(0, { maxLineLength: 100, overflow: 'split', multilineStart: /^\S/ });
+    reader.push(Buffer.from('first\n  more\nsecond\n  tail'));
+    expect(bodies(reader.take(10))).to.deep.equal(['first\n  more']);
+    reader.finish();
+    const last = reader.take(10);
+    expect(bodies(last)).to.deep.equal(['second\n  tail']);
+    expect(last[0]!.end).to.equal(26);
+  });
+
+  it('does not keep taken records reachable while reading ahead', () => {
+    const reader = new RecordReader(0, { maxLineLength: 100, overflow: 'split' });
+    const chunk = Buffer.from('x\n'.repeat(2600));
+    for (let i = 0; i < 200; i++) {
+      if (reader.pending < 1000) reader.push(Buffer.from(chunk));
+      reader.take(1000);
+    }
+    expect((reader as unknown as { ready: unknown[] }).ready.length).to.be.below(10000);
+  });
+});
