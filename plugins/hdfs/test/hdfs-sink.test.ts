@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import {
   createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type Channel, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
-import { sinkSuite } from '@sluice/testkit';
+import { sinkSuite, WebHdfsTestServer } from '@sluice/testkit';
 import { HdfsSink, hdfsSink, type HdfsSinkConfig } from '../src/index.js';
 import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
 
@@ -265,6 +265,24 @@ describe('hdfs sink', function () {
     const files = await peer.files();
     expect(files.filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
     expect((await readBodies()).sort()).to.deep.equal(seq(0, 3).map((e) => e.body.toString()).sort());
+  });
+
+  it('authenticates with a delegation token instead of user.name', async function () {
+    if (!peer.server) this.skip();
+    const secured = await WebHdfsTestServer.start({ requireUser: true, delegationToken: 'token-1' });
+    try {
+      for (const [token, code] of [['wrong', 'SLUICE_EVENT_REJECTED'], ['token-1', undefined]] as const) {
+        const { sink, put } = await harness({ url: secured.url, user: '', delegationToken: token });
+        await sink.start();
+        await put(seq(0, 1));
+        const error = await sink.process().then(() => undefined, (e: unknown) => e);
+        expect(errorCode(error)).to.equal(code);
+        await sink.stop();
+      }
+      expect(secured.listFiles(peer.root)).to.have.length(1);
+    } finally {
+      await secured.close();
+    }
   });
 
   it('maps Flume hdfs.* keys', () => {

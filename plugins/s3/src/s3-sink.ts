@@ -68,6 +68,10 @@ interface StagedObject extends OpenBucketStats {
  *
  * Because waiting events still occupy the channel, objects are also uploaded early when the
  * events waiting for upload reach half of the channel's capacity.
+ *
+ * Non-retriable failures (4xx, an event the key template cannot place) follow the dead-letter
+ * policy of the context (`deadLetter: { channel, after }`), as BatchSink does: the `after`-th
+ * in a row moves the waiting transactions' events to the dead-letter channel and commits them.
  */
 export class S3Sink implements Sink {
   readonly name: string;
