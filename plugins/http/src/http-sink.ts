@@ -2,16 +2,21 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import {
   BatchSink, defineComponent, parseDuration, DURATION_PATTERN, SluiceError, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { encodeBatch, type BatchFormat } from './batch-encoder.js';
+
+const gzip = promisify(zlib.gzip);
 
 /** Config of the `http` sink. */
 export interface HttpSinkConfig {
   endpoint: string;
   format: BatchFormat | 'body';
   contentType: string;
+  compression: 'none' | 'gzip';
   headers: Record<string, string>;
   authToken: string;
   ca: string;
@@ -53,6 +58,7 @@ export class HttpSink extends BatchSink {
     const contentType = config.contentType !== '' ? config.contentType
       : config.format === 'json' ? 'application/json; charset=utf-8' : config.format === 'ndjson' ? 'application/x-ndjson; charset=utf-8' : 'text/plain';
     this.baseHeaders = { ...config.headers, 'Content-Type': contentType };
+    if (config.compression === 'gzip') this.baseHeaders['Content-Encoding'] = 'gzip';
     if (config.authToken !== '') this.baseHeaders.Authorization = `Bearer ${config.authToken}`;
   }
 
@@ -72,7 +78,7 @@ export class HttpSink extends BatchSink {
 
   /** POSTs one request and turns a non-2xx answer into the documented error. */
   private async send(body: Buffer, count: number): Promise<void> {
-    const { status, text } = await this.post(body);
+    const { status, text } = await this.post(this.config.compression === 'gzip' ? await gzip(body, { level: 6 }) : body);
     if (status >= 200 && status < 300) return;
     const what = `${this.url.origin}${this.url.pathname} answered ${status} to a request of ${count} event(s): ${text.slice(0, 300)}`;
     if (status >= 500 || RETRIABLE_4XX.has(status)) {
@@ -144,6 +150,7 @@ export const httpSink = defineComponent<'sink', HttpSinkConfig>({
       endpoint: { type: 'string', pattern: '^https?://', description: 'URL to POST to, e.g. http://collector:8080/ (Flume `endpoint`).' },
       format: { type: 'string', enum: ['json', 'ndjson', 'body'], default: 'json', description: '`json`: one Flume JSON array of {headers, body} per batch; `ndjson`: one such object per line (bodies sent as UTF-8 text); `body`: each event body as is, one request per event, like Flume\'s HttpSink (the default for Flume .properties files).' },
       contentType: { type: 'string', default: '', description: 'Content-Type of the requests; empty picks application/json, application/x-ndjson or text/plain by format (Flume contentTypeHeader).' },
+      compression: { type: 'string', enum: ['none', 'gzip'], default: 'none', description: '`gzip` compresses each request body (Content-Encoding: gzip); the http source inflates it.' },
       headers: { type: 'object', additionalProperties: { type: 'string' }, required: [], default: {}, description: 'Extra HTTP request headers, e.g. { X-Tenant: a }.' },
       authToken: { type: 'string', default: '', description: 'When set, sends `Authorization: Bearer <authToken>`.' },
       ca: { type: 'string', default: '', description: 'PEM file of CA certificates to trust for an https endpoint (default: the system CAs).' },
@@ -151,7 +158,7 @@ export const httpSink = defineComponent<'sink', HttpSinkConfig>({
       requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How long to wait for the complete answer to one batch (Flume requestTimeout).' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events per request.' },
     },
-    required: ['endpoint', 'format', 'contentType', 'headers', 'authToken', 'ca', 'connectTimeout', 'requestTimeout', 'batchSize'],
+    required: ['endpoint', 'format', 'contentType', 'compression', 'headers', 'authToken', 'ca', 'connectTimeout', 'requestTimeout', 'batchSize'],
   },
   fromFlume(properties) {
     // Flume's HttpSink posts one raw body per transaction of one event.

@@ -6,6 +6,7 @@ import {
   defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
   type EventDrivenSource, type SourceContext,
 } from '@sluice/core';
+import { decodeContent } from './content-encoding.js';
 import { HttpStatusError } from './http-status-error.js';
 import { HANDLERS, type HandlerName, type RequestHandler } from './request-handlers.js';
 import { loadServerTls, SERVER_TLS_SCHEMA, type ServerTlsConfig } from './tls-config.js';
@@ -30,6 +31,8 @@ const DISCARD_FACTOR = 4;
  * all its events, 503 (with Retry-After) when a channel is full and nothing of it was kept, 400
  * for a body the handler cannot read, 413 for a body over maxBodySize (or more events than the
  * channel's transactionCapacity), 401 without the configured bearer token, 405 for non-POST.
+ * Bodies may be gzip- or deflate-compressed (`Content-Encoding`); maxBodySize bounds both the
+ * compressed and the inflated size.
  */
 export class HttpSource implements EventDrivenSource {
   readonly name: string;
@@ -116,7 +119,7 @@ export class HttpSource implements EventDrivenSource {
         throw new HttpStatusError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit (maxBodySize) is ${this.maxBody}`);
       }
       if (expectsContinue) res.writeContinue();
-      const body = await this.readBody(req);
+      const body = await decodeContent(await this.readBody(req), req.headers['content-encoding'], this.maxBody);
       const events = this.handler({ body, contentType: req.headers['content-type'], query: new URL(req.url ?? '/', 'http://x').searchParams });
       if (events.length > 0) await this.ctx.deliver(events);
       this.reply(res, 200, { accepted: events.length });

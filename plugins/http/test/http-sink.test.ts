@@ -46,7 +46,7 @@ class Destination {
 }
 
 const SINK_DEFAULTS: Omit<HttpSinkConfig, 'endpoint'> = {
-  format: 'json', contentType: '', headers: {}, authToken: '', ca: '', connectTimeout: '2s', requestTimeout: '2s', batchSize: 100,
+  format: 'json', contentType: '', compression: 'none', headers: {}, authToken: '', ca: '', connectTimeout: '2s', requestTimeout: '2s', batchSize: 100,
 };
 
 describe('http sink conformance (Node http server as the destination)', () => {
@@ -211,7 +211,7 @@ describe('agents chained over HTTP (http sink -> http source)', function () {
 
   const linesIn = (sub: string): string[] => readdirSync(path.join(dir, sub)).flatMap((f) => readFileSync(path.join(dir, sub, f), 'utf8').split('\n').filter(Boolean));
 
-  it('moves every event from one agent to the next, in both wire formats', async () => {
+  it('moves every event from one agent to the next, in both wire formats, plain and gzip-compressed', async () => {
     const collector = await runAgent(`
 agents:
   collector:
@@ -237,7 +237,7 @@ agents:
       mem2: { type: memory, capacity: 10000 }
     sinks:
       fwd: { type: http, channel: mem, endpoint: "http://127.0.0.1:${port}/", authToken: chain-token, batchSize: 100 }
-      fwd2: { type: http, channel: mem2, endpoint: "http://127.0.0.1:${port2}/", format: ndjson, batchSize: 30 }
+      fwd2: { type: http, channel: mem2, endpoint: "http://127.0.0.1:${port2}/", format: ndjson, compression: gzip, batchSize: 30 }
 `);
     agents.push(edge);
     await eventually(() => collector.metrics('out').get('EventDrainSuccessCount') >= 1500, '1500 events written by the collector', 20000);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { Source } from '@sluice/core';
 import { sourceSuite } from '@sluice/testkit';
@@ -106,6 +107,20 @@ describe('http source with curl', () => {
     const [event] = await takeAll(running.harness);
     expect(event!.headers).to.deep.equal({ host: 'web2', kind: 'bin' });
     expect(event!.body.equals(blob)).to.equal(true);
+  });
+
+  it('inflates gzip bodies from curl, bounding the inflated size by maxBodySize', async () => {
+    running = await startSource({ maxBodySize: '64KiB' });
+    const small = gzipSync(flumeBatch(['compressed event']));
+    const ok = await curl([...JSON_TYPE, '-H', 'Content-Encoding: gzip', '--data-binary', '@-', running.url], small);
+    expect(ok.status).to.equal(200);
+    expect((await takeAll(running.harness)).map((e) => e.body.toString())).to.deep.equal(['compressed event']);
+    const bomb = gzipSync(flumeBatch(['z'.repeat(1 << 20)]));
+    expect(bomb.length).to.be.below(64 * 1024);
+    expect((await curl([...JSON_TYPE, '-H', 'Content-Encoding: gzip', '--data-binary', '@-', running.url], bomb)).status).to.equal(413);
+    expect((await curl([...JSON_TYPE, '-H', 'Content-Encoding: gzip', '--data-binary', '@-', running.url], 'not gzip')).status).to.equal(400);
+    expect((await curl([...JSON_TYPE, '-H', 'Content-Encoding: br', '--data-binary', '@-', running.url], 'x')).status).to.equal(415);
+    expect(running.harness.channel.size).to.equal(0);
   });
 
   it('requires the bearer token when authToken is set (401 without it or with a wrong one)', async () => {
