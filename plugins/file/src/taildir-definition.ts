@@ -46,7 +46,7 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
       'filegroups', 'headers', 'positionFile', 'skipToEnd', 'fileHeader', 'fileHeaderKey', 'batchSize', 'maxLineLength', 'lineOverflow',
       'multilineStartPattern', 'multilineTimeout', 'idleTimeout', 'pollInterval', 'writePosInterval', 'readBufferSize',
     ],
-  } as never,
+  },
   resources: (config) => [{ id: `file:${config.positionFile || 'default'}`, key: 'positionFile' }].filter((r) => r.id !== 'file:default'),
   fromFlume(properties) {
     const config: Record<string, unknown> = {};

@@ -181,11 +181,7 @@ export class TaildirSource implements EventDrivenSource {
   }
 
   private countOverflow(file: TailedFile): void {
-    const reader = file.reader as TailedFile['reader'] & { reportedSplit?: number; reportedDropped?: number };
-    const split = reader.splitCount - (reader.reportedSplit ?? 0);
-    const dropped = reader.droppedCount - (reader.reportedDropped ?? 0);
-    reader.reportedSplit = reader.splitCount;
-    reader.reportedDropped = reader.droppedCount;
+    const { split, dropped } = file.takeOverflowCounts();
     if (split > 0) this.ctx.metrics.inc('LineSplitCount', split);
     if (dropped > 0) this.ctx.metrics.inc('LineDroppedCount', dropped);
     this.ctx.logger.warn({ file: file.path, split, dropped, maxLineLength: this.config.maxLineLength, lineOverflow: this.config.lineOverflow },

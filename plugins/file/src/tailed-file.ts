@@ -21,6 +21,8 @@ export class TailedFile {
   /** A copy of this file was found (copytruncate): do not read until truncated or this time passes. */
   frozenUntil = 0;
   readonly reader: RecordReader;
+  private reportedSplit = 0;
+  private reportedDropped = 0;
 
   constructor(
     readonly key: string,
@@ -36,6 +38,15 @@ export class TailedFile {
     this.commitPos = start;
     this.handle = handle;
     this.reader = new RecordReader(start, readerOptions);
+  }
+
+  /** Overlong lines split or dropped since the last call (for the source's counters). */
+  takeOverflowCounts(): { split: number; dropped: number } {
+    const split = this.reader.splitCount - this.reportedSplit;
+    const dropped = this.reader.droppedCount - this.reportedDropped;
+    this.reportedSplit = this.reader.splitCount;
+    this.reportedDropped = this.reader.droppedCount;
+    return { split, dropped };
   }
 
   /** Opens the file by its last path; false when that path no longer holds this inode. */
