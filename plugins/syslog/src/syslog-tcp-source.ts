@@ -95,6 +95,7 @@ export class SyslogTcpSource implements EventDrivenSource {
     let invalid = 0;
     let incompleteCount = 0;
     let batch: SluiceEvent[] = [];
+    let broken = false;
     const onFrame = (frame: Buffer, incomplete: boolean): void => {
       const event = parser.parse(frame, incomplete, clientIP);
       const status = event.headers[SYSLOG_HEADERS.status];
@@ -118,10 +119,12 @@ export class SyslogTcpSource implements EventDrivenSource {
       chain = work;
     };
     socket.on('data', (chunk: Buffer) => {
+      if (broken) return;
       try {
         framer.push(chunk, onFrame);
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
+        broken = true;
         this.ctx.metrics.inc('EventReadFail');
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': ${error.message} from ${socket.remoteAddress}; the connection was closed`, { cause: error }));
         socket.pause();
@@ -133,7 +136,7 @@ export class SyslogTcpSource implements EventDrivenSource {
       handOff();
     });
     socket.on('end', () => {
-      framer.end(onFrame);
+      if (!broken) framer.end(onFrame);
       handOff();
       void chain.finally(() => socket.end());
     });
