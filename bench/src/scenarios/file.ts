@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
+import { ClassicLevel } from 'classic-level';
 import { createComponentContext, type Channel, type SluiceEvent } from '@sluice/core';
 import { result, trackPeakRss, type BenchResult } from '../result.js';
 
@@ -15,7 +16,9 @@ const BATCH = 1000;
  * seq -> file -> null, 256-byte events, batches of 1000, fsync on every commit, in one process.
  * Extra fields: restartMs (start-up of a channel holding 1,000,000 stored events), firstTakeMs
  * (first batch taken after that restart), restartAfterConsumedMs (start-up of the drained channel
- * after all its events were consumed), and the channel's write and fsync counts and mean fsync time.
+ * after all its events were consumed), the channel's write and fsync counts and mean fsync time,
+ * and levelDbCeilingMbPerSec: what classic-level alone sustains for the same work, measured in
+ * the same run.
  */
 export async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-file-'));
@@ -77,12 +80,36 @@ agents:
     await reopened.stop();
     if (first.length !== BATCH) throw new Error(`restart check: took ${first.length} events, expected ${BATCH}`);
 
+    const ceiling = await levelDbCeiling(path.join(dir, 'ceiling'), 500);
+
     return result('file', EVENTS, EVENTS * BODY, elapsed, peak, {
       fsync: 'always', batch: BATCH, storeWrites: channel.get('StoreWriteCount'), fsyncCount: fsyncs, fsyncMeanMs,
       storedEvents: STORED, restartMs: Math.round(restartMs), firstTakeMs: Math.round(firstTakeMs),
       consumedEvents: EVENTS, restartAfterConsumedMs: Math.round(restartAfterConsumedMs),
+      levelDbCeilingMbPerSec: ceiling,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The store's own ceiling on this machine right now: classic-level alone, one synced put of a
+ * batch-sized value then its deletion, the channel's minimum work per batch. Printed beside the
+ * channel's figure so a slow or busy machine is visible as such.
+ */
+async function levelDbCeiling(dir: string, batches: number): Promise<number> {
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 * 1024 * 1024 });
+  await db.open();
+  const value = Buffer.alloc(BATCH * BODY, 0x78);
+  const started = process.hrtime.bigint();
+  for (let b = 0; b < batches; b++) {
+    const key = Buffer.alloc(9);
+    key.writeUInt32BE(b, 5);
+    await db.put(key, value, { sync: true });
+    await db.del(key);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await db.close();
+  return Math.round(((batches * value.length) / 1e6 / seconds) * 10) / 10;
 }
