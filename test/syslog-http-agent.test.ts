@@ -114,10 +114,10 @@ agents:
     }
   });
 
-  it('runs a Flume .properties topology with syslogtcp', async () => {
+  it('runs a Flume .properties topology with syslogtcp and multiport_syslogtcp', async () => {
     dir = new TempDir();
     const file = dir.write('flume.properties', `
-a1.sources = r1
+a1.sources = r1 r2
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = syslogtcp
@@ -125,6 +125,11 @@ a1.sources.r1.host = 127.0.0.1
 a1.sources.r1.port = 0
 a1.sources.r1.keepFields = true
 a1.sources.r1.channels = c1
+a1.sources.r2.type = multiport_syslogtcp
+a1.sources.r2.host = 127.0.0.1
+a1.sources.r2.ports = 0 0
+a1.sources.r2.portHeader = port
+a1.sources.r2.channels = c1
 a1.channels.c1.type = memory
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.sink.directory = ./flume-out
@@ -134,11 +139,16 @@ a1.sinks.k1.channel = c1
     agent = AgentProcess.start(file, 'a1');
     await agent.started();
     const port = await agent.portOf('r1');
+    const multiport = (await agent.waitForLog((l) => l.component === 'r2' && Array.isArray(l.ports))).ports as number[];
+    expect(multiport).to.have.length(2);
     await run('logger', ['-n', '127.0.0.1', '-P', String(port), '-T', '--rfc3164', '-t', 'flumecfg', 'kept whole']);
-    await waitForLines('flume-out', 1);
+    await run('logger', ['-n', '127.0.0.1', '-P', String(multiport[1]), '-T', '--rfc3164', '-t', 'flumecfg', 'second port']);
+    await waitForLines('flume-out', 2);
     expect((await agent.stop()).code).to.equal(0);
     agent = undefined;
-    expect(lines('flume-out')).to.have.length(1);
-    expect(lines('flume-out')[0]).to.match(/^<13>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ flumecfg: kept whole$/);
+    const written = lines('flume-out');
+    expect(written).to.have.length(2);
+    expect(written.find((l) => l.includes('kept whole'))).to.match(/^<13>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ flumecfg: kept whole$/);
+    expect(written.find((l) => l.includes('second port'))).to.equal('flumecfg: second port');
   });
 });

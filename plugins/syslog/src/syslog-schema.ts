@@ -23,11 +23,21 @@ export const SYSLOG_COMMON_PROPERTIES = {
 /** Names of {@link SYSLOG_COMMON_PROPERTIES} that have defaults, for `required`. */
 export const SYSLOG_COMMON_REQUIRED = ['host', 'port', 'eventSize', 'keepFields', 'clientIPHeader', 'batchSize'] as const;
 
-/** Flume's syslog keys: `keepFields` true/false become all/none; other values pass through to validation. */
+/**
+ * Flume's syslog keys: `keepFields` true/false become all/none, multiport's space-separated
+ * `ports` become `port` plus `ports`; other keys are camelCased and left to validation.
+ */
 export function syslogFromFlume(properties: Record<string, string>): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(properties)) {
-    if (key === 'keepFields') config.keepFields = value === 'true' ? 'all' : value === 'false' ? 'none' : value;
+    if (key === 'keepFields') {
+      config.keepFields = value === 'true' ? 'all' : value === 'false' ? 'none' : value;
+    } else if (key === 'ports') {
+      // multiport_syslogtcp: the first port is `port`, the others `ports`.
+      const [first, ...rest] = value.trim().split(/[\s,]+/).map(Number);
+      config.port = first;
+      config.ports = rest;
+    }
     else config[key.replace(/[-.]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
   }
   return config;

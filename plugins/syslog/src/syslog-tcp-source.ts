@@ -9,13 +9,16 @@ import { loadServerTls, SERVER_TLS_SCHEMA, type ServerTlsConfig } from './tls-co
 
 /** Config of the `syslog_tcp` source. */
 export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
+  ports: number[];
+  portHeader: string;
   tls: ServerTlsConfig;
 }
 
 /**
  * A syslog server over TCP (optionally TLS, RFC 5425), like Flume's syslogtcp source. Each
  * connection's framing (newline or RFC 6587 octet counting) is detected from its first byte;
- * RFC 3164 and RFC 5424 are detected per message.
+ * RFC 3164 and RFC 5424 are detected per message. It can listen on several ports at once
+ * (`ports`, Flume's multiport_syslogtcp), naming the port in `portHeader`.
  *
  * Backpressure: the messages of one read are delivered as one batch (sliced to `batchSize`)
  * while that socket is paused; reading resumes only after the commit. When the channel is full
@@ -24,7 +27,7 @@ export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
  */
 export class SyslogTcpSource implements EventDrivenSource {
   readonly name: string;
-  private server: net.Server | undefined;
+  private servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly delivery: RetryingDelivery;
@@ -35,19 +38,38 @@ export class SyslogTcpSource implements EventDrivenSource {
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
 
-  /** The bound port (useful with port 0). */
+  /** The bound port of `port` (useful with port 0). */
   get port(): number {
-    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+    return this.boundPorts[0] ?? 0;
+  }
+
+  /** Every bound port: `port`, then `ports`. */
+  get boundPorts(): number[] {
+    return this.servers.map((server) => (server.address() as net.AddressInfo | null)?.port ?? 0);
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
+    if (this.servers.length > 0) return;
     this.delivery.restart();
     const { config } = this;
+    const tlsOptions = config.tls.enabled ? await loadServerTls(config.tls, `syslog_tcp source '${this.name}'`) : undefined;
+    const servers: net.Server[] = [];
+    try {
+      for (const port of [config.port, ...config.ports]) servers.push(await this.listen(port, tlsOptions));
+    } catch (error) {
+      for (const server of servers) server.close();
+      throw error;
+    }
+    this.servers = servers;
+    this.ctx.metrics.startTime = Date.now();
+    this.ctx.logger.info({ host: config.host, port: this.port, ports: this.boundPorts, tls: config.tls.enabled }, 'syslog_tcp source listening');
+  }
+
+  private async listen(port: number, tlsOptions: tls.TlsOptions | undefined): Promise<net.Server> {
+    const { config } = this;
     let server: net.Server;
-    if (config.tls.enabled) {
-      const options = await loadServerTls(config.tls, `syslog_tcp source '${this.name}'`);
-      server = tls.createServer(options, (socket) => this.accept(socket));
+    if (tlsOptions) {
+      server = tls.createServer(tlsOptions, (socket) => this.accept(socket));
       server.on('tlsClientError', (err) => {
         this.ctx.metrics.inc('TlsHandshakeFailCount');
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': TLS client refused: ${err.message}`, { cause: err }));
@@ -57,23 +79,21 @@ export class SyslogTcpSource implements EventDrivenSource {
       server = net.createServer((socket) => this.accept(socket));
     }
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `syslog_tcp source '${this.name}' cannot listen on ${config.host}:${config.port}: ${err.message}`, { cause: err })));
-      server.listen(config.port, config.host, () => {
+      server.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `syslog_tcp source '${this.name}' cannot listen on ${config.host}:${port}: ${err.message}`, { cause: err })));
+      server.listen(port, config.host, () => {
         server.removeAllListeners('error');
         resolve();
       });
     });
     server.on('error', (err) => this.ctx.logger.error({ err }, 'syslog server error'));
-    this.server = server;
-    this.ctx.metrics.startTime = Date.now();
-    this.ctx.logger.info({ host: config.host, port: this.port, tls: config.tls.enabled }, 'syslog_tcp source listening');
+    return server;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const servers = this.servers;
+    if (servers.length === 0) return;
+    this.servers = [];
+    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     // Give batches in flight a chance to commit, then stop retrying refused ones.
     const settle = Promise.allSettled([...this.inFlight]);
     const timer = setTimeout(() => this.delivery.stop(), 2000);
@@ -91,6 +111,8 @@ export class SyslogTcpSource implements EventDrivenSource {
     const framer = new SyslogFramer(this.config.eventSize);
     const parser = new SyslogParser(this.config);
     const clientIP = this.config.clientIPHeader === '' ? '' : socket.remoteAddress ?? '';
+    const { portHeader } = this.config;
+    const localPort = String(socket.localPort ?? '');
     let chain = Promise.resolve();
     let invalid = 0;
     let incompleteCount = 0;
@@ -101,6 +123,7 @@ export class SyslogTcpSource implements EventDrivenSource {
       const status = event.headers[SYSLOG_HEADERS.status];
       if (status === 'Invalid') invalid++;
       else if (status === 'Incomplete') incompleteCount++;
+      if (portHeader !== '') event.headers[portHeader] = localPort;
       batch.push(event);
     };
     const handOff = (): void => {
@@ -113,7 +136,7 @@ export class SyslogTcpSource implements EventDrivenSource {
       socket.pause();
       const work = chain.then(() => this.delivery.deliver(events)).finally(() => {
         this.inFlight.delete(work);
-        if (!socket.destroyed && this.server) socket.resume();
+        if (!socket.destroyed && this.servers.length > 0) socket.resume();
       });
       this.inFlight.add(work);
       chain = work;
@@ -161,10 +184,15 @@ export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>(
   schema: {
     type: 'object',
     additionalProperties: false,
-    properties: { ...SYSLOG_COMMON_PROPERTIES, tls: SERVER_TLS_SCHEMA },
-    required: [...SYSLOG_COMMON_REQUIRED, 'tls'],
+    properties: {
+      ...SYSLOG_COMMON_PROPERTIES,
+      ports: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 }, default: [], description: 'More ports to listen on besides `port` (Flume multiport_syslogtcp `ports`).' },
+      portHeader: { type: 'string', default: '', description: 'Header that receives the local port a message arrived on; empty for none (Flume portHeader).' },
+      tls: SERVER_TLS_SCHEMA,
+    },
+    required: [...SYSLOG_COMMON_REQUIRED, 'ports', 'portHeader', 'tls'],
   },
-  resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
+  resources: (config) => [config.port, ...config.ports].filter((port) => port !== 0).map((port) => ({ id: `tcp:${port}`, key: 'port' })),
   fromFlume: syslogFromFlume,
   create: (config, ctx) => new SyslogTcpSource(config, ctx),
 });

@@ -52,6 +52,22 @@ describe('syslog sources with util-linux logger', () => {
     });
   }
 
+  it('listens on several ports and names the port in portHeader (Flume multiport_syslogtcp)', async () => {
+    running = await startTcp({ ports: [0], portHeader: 'port' });
+    const [first, second] = (running.source as SyslogTcpSource).boundPorts;
+    expect(second).to.be.a('number').and.not.equal(first);
+    await logger(['-n', '127.0.0.1', '-P', String(first), '-T', '--rfc3164', '-t', 'sluicetest', 'to first']);
+    await logger(['-n', '127.0.0.1', '-P', String(second), '-T', '--rfc3164', '-t', 'sluicetest', 'to second']);
+    const events = await collect(running.harness, 2);
+    expect(events.map((e) => [e.headers.port, e.body.toString()])).to.have.deep.members([[String(first), 'sluicetest: to first'], [String(second), 'sluicetest: to second']]);
+  });
+
+  it('translates Flume syslog keys: keepFields true/false and multiport ports', () => {
+    expect(syslogTcpSource.fromFlume!({ ports: '10001 10002 10003', portHeader: 'p', keepFields: 'true', 'clientIPHeader': 'ip' }))
+      .to.deep.equal({ port: 10001, ports: [10002, 10003], portHeader: 'p', keepFields: 'all', clientIPHeader: 'ip' });
+    expect(syslogTcpSource.fromFlume!({ port: '5140', keepFields: 'false' })).to.deep.equal({ port: '5140', keepFields: 'none' });
+  });
+
   it('sets clientIPHeader and keeps the raw line with keepFields all', async () => {
     running = await startTcp({ clientIPHeader: 'clientIP', keepFields: 'all' });
     await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--rfc3164', '-t', 'sluicetest', 'raw line']);
