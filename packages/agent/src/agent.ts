@@ -17,8 +17,8 @@ export interface AgentOptions {
   configDir?: string;
 }
 
-/** A running source with its runner, if pollable. */
-interface SourceEntry { name: string; source: Source; runner?: PollableSourceRunner }
+/** A running source with its runner, if pollable, and the ChannelProcessor its `deliver` uses. */
+interface SourceEntry { name: string; source: Source; runner?: PollableSourceRunner; processor: ChannelProcessor; metrics: MetricGroup }
 /** A sink processor (a group, or a lone sink's default processor) and its runner. */
 interface SinkEntry { name: string; processor: SinkProcessor; runner: SinkRunner; members: string[] }
 
@@ -169,8 +169,9 @@ export class Agent {
     for (const name of plan.startChannels) await attempt(name, () => this.startChannel(name));
     for (const name of plan.startSinkUnits) await attempt(name, () => this.startSinkUnit(name));
     for (const name of plan.startSources) await attempt(name, () => this.startSource(name));
+    for (const name of plan.rewireSources) await attempt(name, async () => this.rewireSource(name));
     for (const name of [...this.componentFailures.keys()]) if (!this.existsIn(next, name)) this.componentFailures.delete(name);
-    this.logger.info({ restarted: { sources: plan.startSources, sinks: plan.startSinkUnits, channels: plan.startChannels }, failed: failed.length }, 'reload finished');
+    this.logger.info({ restarted: { sources: plan.startSources, sinks: plan.startSinkUnits, channels: plan.startChannels }, rewired: plan.rewireSources, failed: failed.length }, 'reload finished');
     return { plan, failed };
   }
 
@@ -308,18 +309,32 @@ export class Agent {
     runner.start();
   }
 
-  private async startSource(name: string): Promise<void> {
+  /** The interceptors -> selector -> channels path of one source, built from the current model. */
+  private channelProcessor(name: string, metrics: MetricGroup, logger: Logger): ChannelProcessor {
     const model = this.current.sources[name]!;
     const channels = new Map(model.channels.map((c) => [c, this.requireChannel(c, name)] as const));
     const selectorCtx = { ...this.context('SELECTOR', model.selector.name, model.selector.type), channels };
     const selector = this.definition('selector', model.selector).create(model.selector.config, selectorCtx) as ChannelSelector;
     const interceptors = model.interceptors.map((i) =>
       this.definition('interceptor', i).create(i.config, this.context('INTERCEPTOR', i.name, i.type)) as Interceptor);
+    return new ChannelProcessor({ source: model.name, interceptors, selector, metrics, telemetry: this.telemetry, logger });
+  }
+
+  /** Swaps a running source's interceptors and selector; batches already in `deliver` finish on the old ones. */
+  private rewireSource(name: string): void {
+    const entry = this.sources.get(name);
+    if (!entry) throw new SluiceError('SLUICE_COMPONENT_START', `source '${name}' is not running, so it cannot be rewired`);
+    entry.processor = this.channelProcessor(name, entry.metrics, this.logger.child({ component: name }));
+  }
+
+  private async startSource(name: string): Promise<void> {
+    const model = this.current.sources[name]!;
     const base = this.context('SOURCE', model.name, model.type);
-    const processor = new ChannelProcessor({ source: model.name, interceptors, selector, metrics: base.metrics, telemetry: this.telemetry, logger: base.logger });
-    const ctx = { ...base, deliver: (events: SluiceEvent[]) => processor.deliver(events) };
+    const processor = this.channelProcessor(name, base.metrics, base.logger);
+    // `deliver` reads entry.processor on every batch, so a rewire takes effect on the next batch.
+    const ctx = { ...base, deliver: (events: SluiceEvent[]) => entry.processor.deliver(events) };
     const source = this.definition('source', model).create(model.config, ctx) as Source;
-    const entry: SourceEntry = { name: model.name, source };
+    const entry: SourceEntry = { name: model.name, source, processor, metrics: base.metrics };
     this.sources.set(model.name, entry);
     await this.startComponent('source', model.name, () => source.start());
     if (isPollable(source)) {

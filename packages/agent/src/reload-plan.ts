@@ -12,6 +12,11 @@ export interface ReloadPlan {
   startSinkUnits: string[];
   stopSources: string[];
   startSources: string[];
+  /**
+   * Sources whose only change is their interceptors or selector: they keep running (and keep
+   * their sockets) and get a new interceptor chain and selector for the next batch.
+   */
+  rewireSources: string[];
 }
 
 /** One sink processor unit: a sink group, or a sink outside any group. */
@@ -39,7 +44,8 @@ export function sinkUnits(model: AgentModel): Map<string, SinkUnit> {
  * Compares two validated models of one agent and lists what must restart: a component whose own
  * model changed, and everything that depends on a restarted channel (the sources writing to it,
  * the sink units draining it or using it for dead letters). A source whose model and channels are
- * unchanged is not touched, so its listening socket stays open.
+ * unchanged is not touched, so its listening socket stays open; one whose only change is its
+ * interceptors or selector is rewired in place (`rewireSources`) and keeps its socket too.
  */
 export function planReload(current: AgentModel, next: AgentModel): ReloadPlan {
   const changedChannels = new Set<string>();
@@ -49,7 +55,7 @@ export function planReload(current: AgentModel, next: AgentModel): ReloadPlan {
   const plan: ReloadPlan = {
     stopChannels: [...changedChannels].filter((n) => n in current.channels),
     startChannels: [...changedChannels].filter((n) => n in next.channels),
-    stopSinkUnits: [], startSinkUnits: [], stopSources: [], startSources: [],
+    stopSinkUnits: [], startSinkUnits: [], stopSources: [], startSources: [], rewireSources: [],
   };
   const oldUnits = sinkUnits(current);
   const newUnits = sinkUnits(next);
@@ -73,10 +79,19 @@ export function planReload(current: AgentModel, next: AgentModel): ReloadPlan {
     const after = next.sources[name];
     const touchesChanged = [...(before?.channels ?? []), ...(after?.channels ?? [])].some((c) => changedChannels.has(c));
     if (signature(before) === signature(after) && !touchesChanged) continue;
+    if (before && after && !touchesChanged && signature(sourceCore(before)) === signature(sourceCore(after))) {
+      plan.rewireSources.push(name);
+      continue;
+    }
     if (before) plan.stopSources.push(name);
     if (after) plan.startSources.push(name);
   }
   return plan;
+}
+
+/** What a source itself is made of, without its interceptors and selector. */
+function sourceCore(source: AgentModel['sources'][string]): unknown {
+  return { name: source.name, type: source.type, config: source.config, channels: source.channels };
 }
 
 /** True when the plan restarts nothing. */

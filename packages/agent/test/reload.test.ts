@@ -22,7 +22,7 @@ describe('reload plan', () => {
   const plan = async (before: string, after: string) => planReload((await modelOf(before, gate)).model, (await modelOf(after, gate)).model);
 
   it('restarts only a sink whose batchSize changed', async () => {
-    expect(await plan(base(10), base(20))).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: [], startSources: [] });
+    expect(await plan(base(10), base(20))).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: [], startSources: [], rewireSources: [] });
   });
 
   it('restarts nothing when only key order or formatting changed', async () => {
@@ -33,17 +33,22 @@ describe('reload plan', () => {
 
   it('restarts a changed channel with every source and sink unit that uses it', async () => {
     const p = await plan(base(10), base(10).replace('mem: { type: memory, capacity: 1000 }', 'mem: { type: memory, capacity: 2000 }'));
-    expect(p).to.deep.equal({ stopChannels: ['mem'], startChannels: ['mem'], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: ['gen', 'lines'], startSources: ['gen', 'lines'] });
+    expect(p).to.deep.equal({ stopChannels: ['mem'], startChannels: ['mem'], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: ['gen', 'lines'], startSources: ['gen', 'lines'], rewireSources: [] });
   });
 
-  it('restarts a source whose interceptors changed, and a group whose processor changed, alone', async () => {
+  it('rewires a source whose interceptors changed without restarting it, and restarts a group whose processor changed alone', async () => {
     const after = base(10).replace('channels: [mem] }\n      lines', 'channels: [mem], interceptors: [{ type: host }] }\n      lines').replace('processor: { type: failover }', 'processor: { type: load_balance }');
-    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['g1'], startSinkUnits: ['g1'], stopSources: ['gen'], startSources: ['gen'] });
+    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['g1'], startSinkUnits: ['g1'], stopSources: [], startSources: [], rewireSources: ['gen'] });
+  });
+
+  it('restarts a source whose own config changed', async () => {
+    const p = await plan(base(10), base(10).replace('type: seq, count: 300', 'type: seq, count: 400'));
+    expect([p.stopSources, p.startSources, p.rewireSources]).to.deep.equal([['gen'], ['gen'], []]);
   });
 
   it('stops removed components and starts added ones', async () => {
     const after = base(10).replace('      lines: { type: netcat, port: 0, channels: [mem] }\n', '').replace('sinks:\n', 'sinks:\n      log: { type: logger, channel: mem }\n');
-    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: [], startSinkUnits: ['log'], stopSources: ['lines'], startSources: [] });
+    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: [], startSinkUnits: ['log'], stopSources: ['lines'], startSources: [], rewireSources: [] });
   });
 });
 
@@ -77,6 +82,36 @@ describe('Agent.reload', () => {
     expect(sinkMetrics.get('EventDrainAttemptCount') % 25).to.equal(0);
     expect(sinkMetrics.get('BatchUnderflowCount')).to.equal(0);
     expect(agent.model.sinks.out!.config.batchSize).to.equal(25);
+  });
+
+  it('rewires a running source with new interceptors: same source object and socket, next batches intercepted', async () => {
+    const gate = new Gate();
+    gate.open = true;
+    const yaml = (interceptors: string): string => `
+agents:
+  a1:
+    sources: { lines: { type: netcat, port: 0, channels: [mem]${interceptors} } }
+    channels: { mem: { type: memory } }
+    sinks: { out: { type: gate, channel: mem, batchSize: 1 } }
+`;
+    agent = await startAgent(yaml(''), gate);
+    const source = agent.sources.get('lines')!.source;
+    const port = (source as unknown as { port: number }).port;
+    const send = (text: string): Promise<string> => new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.end(`${text}\n`));
+      let reply = '';
+      socket.on('data', (d) => (reply += d.toString()));
+      socket.on('end', () => resolve(reply.trim()));
+      socket.on('error', reject);
+    });
+    expect(await send('before')).to.equal('OK');
+    const result = await agent.reload((await modelOf(yaml(', interceptors: [{ type: search_replace, searchPattern: secret, replaceString: "***" }]'), gate)).model);
+    expect(result.plan.rewireSources).to.deep.equal(['lines']);
+    expect(result.plan.stopSources).to.deep.equal([]);
+    expect(agent.sources.get('lines')!.source).to.equal(source);
+    expect(await send('my secret')).to.equal('OK');
+    await until(() => gate.written.length === 2, 'both lines to reach the sink');
+    expect(gate.written).to.deep.equal(['before', 'my ***']);
   });
 
   it('reports a component that fails to start on reload at status/healthy, and recovers on the next reload', async () => {
