@@ -122,7 +122,8 @@ export class Agent {
    * changed channel stop first; sink units that changed or drain a changed channel stop next (a
    * sink whose channel is being replaced first drains it for up to drainTimeout); changed channels
    * stop; then changed channels, sink units and sources start, in that order. Unchanged channels
-   * keep their events and open transactions; unchanged sources keep their ports open.
+   * keep their events and open transactions; unchanged sources keep their ports open, and a source
+   * whose only change is its interceptors or selector keeps running with the new chain (rewired).
    *
    * Reloads are serialized. A component that fails to start is logged and reported by `status`
    * and `healthy` until a later reload starts it; the rest of the agent keeps running.
