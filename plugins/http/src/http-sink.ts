@@ -138,6 +138,7 @@ export class HttpSink extends BatchSink {
   }
 }
 
+/** The `http` sink type: schema, Flume HttpSink key translation and factory. */
 export const httpSink = defineComponent<'sink', HttpSinkConfig>({
   kind: 'sink',
   type: 'http',

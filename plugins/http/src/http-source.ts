@@ -191,6 +191,7 @@ export class HttpSource implements EventDrivenSource {
   }
 }
 
+/** The `http` source type: schema, Flume key translation (handler class names) and factory. */
 export const httpSource = defineComponent<'source', HttpSourceConfig>({
   kind: 'source',
   type: 'http',

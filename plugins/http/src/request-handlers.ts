@@ -73,4 +73,5 @@ export const blobHandler: RequestHandler = ({ body, query }) => {
   return [{ headers, body }];
 };
 
+/** The handlers by their `handler` config name. */
 export const HANDLERS: Readonly<Record<HandlerName, RequestHandler>> = { json: jsonHandler, ndjson: ndjsonHandler, blob: blobHandler };

@@ -176,6 +176,7 @@ export class SyslogTcpSource implements EventDrivenSource {
   }
 }
 
+/** The `syslog_tcp` source type: schema, Flume key translation and factory. */
 export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>({
   kind: 'source',
   type: 'syslog_tcp',

@@ -125,6 +125,7 @@ export class SyslogUdpSource implements EventDrivenSource {
   }
 }
 
+/** The `syslog_udp` source type: schema, Flume key translation and factory. */
 export const syslogUdpSource = defineComponent<'source', SyslogUdpSourceConfig>({
   kind: 'source',
   type: 'syslog_udp',
