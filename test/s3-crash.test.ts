@@ -1,15 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import S3rver from 's3rver';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
-const ROUNDS = 3;
 const BATCH = 100;
-const PER_ROUND = 20_000;
-const BODY = 16;
 const STRIDE = 10_000_000;
 const BUCKET = 'sluice-crash';
 
@@ -49,20 +46,27 @@ describe('s3 sink survives SIGKILL of a real agent mid-upload @slow', function (
     dir.cleanup();
   });
 
-  const topology = (start: number, count: number): string => `
+  /** How objects are uploaded: many small PutObjects, or few multipart uploads of two parts. */
+  interface Variant { name: string; rounds: number; perRound: number; body: number; roll: string; multipartThreshold: string }
+  const variants: Variant[] = [
+    { name: 'PutObject', rounds: 3, perRound: 20_000, body: 16, roll: "{ count: 2000, interval: 5s, idleTimeout: 1s, size: '0' }", multipartThreshold: '16MiB' },
+    { name: 'multipart', rounds: 2, perRound: 30_000, body: 512, roll: "{ count: 0, interval: 5s, idleTimeout: 1s, size: 6MiB }", multipartThreshold: '1MiB' },
+  ];
+
+  const topology = (v: Variant, start: number, count: number): string => `
 agents:
   crash:
     drainTimeout: 20s
     sources:
-      seq: { type: seq, start: ${start}, count: ${count}, batchSize: ${BATCH}, bodySize: ${BODY}, channels: [disk] }
+      seq: { type: seq, start: ${start}, count: ${count}, batchSize: ${BATCH}, bodySize: ${v.body}, channels: [disk] }
     channels:
-      disk: { type: file, dataDir: '${path.join(dir.path, 'disk')}', minFreeSpace: '0', transactionCapacity: ${BATCH} }
+      disk: { type: file, dataDir: '${path.join(dir.path, `disk-${v.name}`)}', minFreeSpace: '0', transactionCapacity: ${BATCH} }
     sinks:
       out:
         type: s3
         channel: disk
         bucket: ${bucket}
-        key: '${prefix}'
+        key: '${prefix}${v.name}/'
         endpoint: '${endpoint}'
         region: '${process.env.S3_REGION ?? 'us-east-1'}'
         forcePathStyle: true
@@ -70,14 +74,16 @@ agents:
         secretAccessKey: '${creds.secret}'
         batchSize: ${BATCH}
         maxAttempts: 1
-        roll: { count: 2000, interval: 5s, idleTimeout: 1s, size: '0' }
+        multipartThreshold: ${v.multipartThreshold}
+        partSize: 5MiB
+        roll: ${v.roll}
 `;
 
-  async function keys(): Promise<string[]> {
+  async function keys(v: Variant): Promise<string[]> {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}${v.name}/`, ContinuationToken: token }));
       for (const o of page.Contents ?? []) out.push(o.Key!);
       token = page.NextContinuationToken;
     } while (token);
@@ -86,26 +92,26 @@ agents:
 
   const objects = new Map<string, string>();
   /** Reads every object (each once: objects are immutable) and returns all sequence numbers. */
-  async function delivered(): Promise<number[]> {
-    for (const key of await keys()) {
+  async function delivered(v: Variant): Promise<number[]> {
+    for (const key of await keys(v)) {
       if (objects.has(key)) continue;
       const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       objects.set(key, await answer.Body!.transformToString('latin1'));
     }
     const numbers: number[] = [];
-    for (const text of objects.values()) for (const line of text.split('\n')) if (line !== '') numbers.push(Number(line.slice(0, line.indexOf(' '))));
+    for (const [key, text] of objects) if (key.startsWith(`${prefix}${v.name}/`)) for (const line of text.split('\n')) if (line !== '') numbers.push(Number(line.slice(0, line.indexOf(' '))));
     return numbers;
   }
 
-  it('seq -> file channel -> s3 killed during uploads ends with every sequence number in the bucket and no partial object', async () => {
+  for (const v of variants) it(`seq -> file channel -> s3 (${v.name}) killed during uploads ends with every sequence number in the bucket and no partial object`, async () => {
     const committed: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const file = dir.write('topology.yaml', topology((round + 1) * STRIDE, PER_ROUND));
+    for (let round = 0; round < v.rounds; round++) {
+      const file = dir.write('topology.yaml', topology(v, (round + 1) * STRIDE, v.perRound));
       agent = AgentProcess.start(file, 'crash', { logLevel: 'debug' });
       await agent.started();
       // Kill once uploads are under way: some objects of this round exist, others are staged.
-      const before = (await keys()).length;
-      for (let waited = 0; waited < 20000 && (await keys()).length <= before; waited += 20) await sleep(20);
+      const before = (await keys(v)).length;
+      for (let waited = 0; waited < 20000 && (await keys(v)).length <= before; waited += 20) await sleep(20);
       await sleep(Math.floor(Math.random() * 300));
       await agent.kill();
       committed.push(agent.logs.filter((l) => l.msg === 'put batch committed').length * BATCH);
@@ -113,16 +119,16 @@ agents:
     }
     expect(committed.every((n) => n > 0), `every round committed events: ${committed}`).to.equal(true);
 
-    const finalStart = (ROUNDS + 1) * STRIDE;
+    const finalStart = (v.rounds + 1) * STRIDE;
     const finalCount = 10 * BATCH;
-    agent = AgentProcess.start(dir.write('topology.yaml', topology(finalStart, finalCount)), 'crash');
+    agent = AgentProcess.start(dir.write('topology.yaml', topology(v, finalStart, finalCount)), 'crash');
     await agent.started();
     const expected: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < committed[round]!; i++) expected.push((round + 1) * STRIDE + i);
+    for (let round = 0; round < v.rounds; round++) for (let i = 0; i < committed[round]!; i++) expected.push((round + 1) * STRIDE + i);
     for (let i = 0; i < finalCount; i++) expected.push(finalStart + i);
     let seen = new Set<number>();
     for (let waited = 0; waited < 60000; waited += 250) {
-      seen = new Set(await delivered());
+      seen = new Set(await delivered(v));
       if (expected.every((n) => seen.has(n))) break;
       await sleep(250);
     }
@@ -133,11 +139,17 @@ agents:
     expect(missing.length, `missing sequence numbers, first: ${missing.slice(0, 5).join(', ')}`).to.equal(0);
 
     // No partial object: every object is whole lines of whole events, as the serializer wrote them.
-    await delivered();
+    await delivered(v);
     for (const [key, text] of objects) {
+      if (!key.startsWith(`${prefix}${v.name}/`)) continue;
       expect(text.endsWith('\n'), `${key} ends with a complete line`).to.equal(true);
-      for (const line of text.slice(0, -1).split('\n')) expect(line.length, `${key}: torn line ${JSON.stringify(line)}`).to.equal(BODY);
+      for (const line of text.slice(0, -1).split('\n')) expect(line.length, `${key}: torn line ${JSON.stringify(line)}`).to.equal(v.body);
       expect(key).to.match(/\/events\.\d+-\d+\.log$/);
+    }
+    if (v.name === 'multipart') {
+      // Objects above multipartThreshold (1 MiB) are only ever sent as multipart uploads.
+      const sizes = await Promise.all((await keys(v)).map(async (Key) => (await client.send(new HeadObjectCommand({ Bucket: bucket, Key }))).ContentLength ?? 0));
+      expect(sizes.some((size) => size > 1024 * 1024), `object sizes: ${sizes.join(' ')}`).to.equal(true);
     }
   });
 });
