@@ -1,5 +1,8 @@
 import type { MetricGroup } from '@sluice/core';
 
+/** Flume attributes that go up and down (OpenConnectionCount is a Flume counter name but a level). */
+const GAUGES = new Set(['ChannelSize', 'ChannelCapacity', 'ChannelFillPercentage', 'OpenConnectionCount', 'StartTime', 'StopTime']);
+
 /** Labels every sample carries. */
 interface Sample { labels: string; value: number }
 
@@ -16,7 +19,7 @@ export function renderPrometheus(agent: string, groups: readonly MetricGroup[]):
     const labels = `agent="${escapeLabel(agent)}",component="${escapeLabel(group.name)}",kind="${group.kind.toLowerCase()}"`;
     for (const [counter, value] of Object.entries(group.snapshot())) {
       const name = `sluice_${snakeCase(counter)}`;
-      const type = counter in group.counters ? 'counter' : 'gauge';
+      const type = counter in group.counters && !GAUGES.has(counter) ? 'counter' : 'gauge';
       let family = families.get(name);
       if (!family) {
         family = { type, help: `Flume ${counter} of each ${group.kind.toLowerCase()}`, samples: [] };

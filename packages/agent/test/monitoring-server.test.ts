@@ -58,6 +58,8 @@ describe('monitoring server', () => {
     expect(fill.type).to.equal('GAUGE');
     expect(fill.metrics[0]!.labels).to.deep.equal({ agent: 'a1', component: 'mem', kind: 'channel' });
     expect(byName.get('sluice_event_drain_success_count')!.metrics[0]).to.deep.equal({ value: '500', labels: { agent: 'a1', component: 'out', kind: 'sink' } });
+    expect(byName.get('sluice_open_connection_count')!.type).to.equal('GAUGE');
+    expect(byName.get('sluice_start_time')!.type).to.equal('GAUGE');
     for (const family of families) expect(family.name).to.match(/^sluice_[a-z_]+$/);
   });
 
