@@ -28,7 +28,7 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
     required: ['url', 'path', 'filePrefix', 'fileSuffix', 'inUseSuffix', 'user', 'delegationToken', 'serializer', 'compression', 'batchSize', 'requestTimeout', ...BUCKETING_REQUIRED],
-  } as never,
+  },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     for (const [raw, value] of Object.entries(properties)) {

@@ -33,7 +33,7 @@ export const s3Sink = defineComponent<'sink', S3SinkConfig>({
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
     required: ['bucket', 'key', 'filePrefix', 'fileSuffix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'serializer', 'compression', 'batchSize', 'multipartThreshold', 'partSize', 'maxAttempts', 'requestTimeout', ...BUCKETING_REQUIRED],
-  } as never,
+  },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     for (const [raw, value] of Object.entries(properties)) {
