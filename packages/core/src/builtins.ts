@@ -10,6 +10,7 @@ import { staticInterceptor } from './components/interceptors/static-interceptor.
 import { timestampInterceptor } from './components/interceptors/timestamp-interceptor.js';
 import { uuidInterceptor } from './components/interceptors/uuid-interceptor.js';
 import { loadBalanceSinkProcessor } from './components/load-balance-sink-processor.js';
+import { loadBalancingSelector } from './components/load-balancing-selector.js';
 import { multiplexingSelector } from './components/multiplexing-selector.js';
 import { fileRollSink } from './components/file-roll-sink.js';
 import { loggerSink } from './components/logger-sink.js';
@@ -27,7 +28,7 @@ export const builtinPlugin = definePlugin({
   core: CORE_VERSION,
   components: [
     memoryChannel, seqSource, stdinSource, netcatSource, nullSink, loggerSink, fileRollSink,
-    replicatingSelector, multiplexingSelector, defaultSinkProcessor, failoverSinkProcessor, loadBalanceSinkProcessor,
+    replicatingSelector, multiplexingSelector, loadBalancingSelector, defaultSinkProcessor, failoverSinkProcessor, loadBalanceSinkProcessor,
     timestampInterceptor, hostInterceptor, staticInterceptor, removeHeaderInterceptor, uuidInterceptor,
     regexFilterInterceptor, regexExtractorInterceptor, searchReplaceInterceptor,
   ],

@@ -37,6 +37,7 @@ export * from './components/file-roll-sink.js';
 export * from './components/replicating-selector.js';
 export * from './components/default-sink-processor.js';
 export * from './components/multiplexing-selector.js';
+export * from './components/load-balancing-selector.js';
 export * from './components/failover-sink-processor.js';
 export * from './components/load-balance-sink-processor.js';
 export * from './components/interceptors/timestamp-interceptor.js';

@@ -50,6 +50,7 @@ function selectorEdges(type: string, config: Readonly<Record<string, unknown>>, 
     }
     return channels.filter((c) => labels.has(c)).map((c) => [c, { label: labels.get(c)!.join(', '), ...(optional.has(c) ? { optional: true } : {}) }]);
   }
+  if (type === 'load_balancing') return channels.map((c) => [c, { label: `${String(config.policy)} share` }]);
   const optional = new Set((config.optional ?? []) as string[]);
   return channels.map((c) => [c, optional.has(c) ? { label: 'optional', optional: true } : {}]);
 }
