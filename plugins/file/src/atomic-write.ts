@@ -15,3 +15,4 @@ export async function writeFileAtomic(file: string, content: string | Buffer, fs
   }
   await rename(temp, file);
 }
+

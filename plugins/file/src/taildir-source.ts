@@ -72,8 +72,11 @@ export class TaildirSource implements EventDrivenSource {
   /** A watch event arrived since the loop last looked: do not sleep. */
   private nudged = false;
   private lastScan = 0;
+  /** Positions committed since the last position file write began. */
   private positionsDirty = false;
   private lastPositionWrite = 0;
+  /** The position file write in progress (at most one; temp + rename costs a disk round trip). */
+  private positionWrite: Promise<void> | undefined;
 
   constructor(private readonly config: TaildirSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
@@ -119,7 +122,12 @@ export class TaildirSource implements EventDrivenSource {
     this.loop = undefined;
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
-    await this.writePositions().catch((err) => this.ctx.logger.error({ err, positionFile: this.positionFile }, 'could not write the taildir position file on stop'));
+    await this.positionWrite;
+    try {
+      await writePositionFile(this.positionFile, this.positionEntries());
+    } catch (err) {
+      this.ctx.logger.error({ err, positionFile: this.positionFile }, 'could not write the taildir position file on stop');
+    }
     for (const file of this.files.values()) await file.close();
     this.files.clear();
     this.ctx.metrics.stopTime = Date.now();
@@ -135,7 +143,7 @@ export class TaildirSource implements EventDrivenSource {
         failures.reset();
         if (!this.running) break;
         if (!progressed) {
-          await this.maybeWritePositions();
+          this.maybeWritePositions();
           if (!this.nudged) await this.sleeper.sleep(this.pollMs);
         }
       } catch (error) {
@@ -198,6 +206,7 @@ export class TaildirSource implements EventDrivenSource {
   }
 
   private async deliver(file: TailedFile, records: ReadyRecord[]): Promise<void> {
+    if (this.positionWrite && this.positionsDirty && this.writePosMs === 0) await this.positionWrite;
     const events = this.toEvents(file, records);
     const backoff = new Backoff(100, 5000);
     for (;;) {
@@ -215,7 +224,7 @@ export class TaildirSource implements EventDrivenSource {
     }
     file.commitPos = records[records.length - 1]!.end;
     this.positionsDirty = true;
-    await this.maybeWritePositions();
+    this.maybeWritePositions();
   }
 
   private toEvents(file: TailedFile, records: ReadyRecord[]): SluiceEvent[] {
@@ -239,19 +248,34 @@ export class TaildirSource implements EventDrivenSource {
     }
   }
 
-  private async maybeWritePositions(): Promise<void> {
-    if (!this.positionsDirty) return;
+  /**
+   * Starts a position file write when positions changed (and writePosInterval allows). Writes run
+   * in the background, one at a time, so reading goes on meanwhile; `deliver` waits for the
+   * write in progress before committing a second unrecorded batch, which bounds what a crash
+   * repeats to the batch being recorded plus the one after it.
+   */
+  private maybeWritePositions(): void {
+    if (!this.positionsDirty || this.positionWrite) return;
     if (this.writePosMs > 0 && Date.now() - this.lastPositionWrite < this.writePosMs) return;
-    await this.writePositions();
-  }
-
-  private async writePositions(): Promise<void> {
-    const entries: PositionEntry[] = [...this.files.values()].map((f) => ({
-      inode: f.ino, pos: f.commitPos, file: f.path, dev: f.dev, group: f.group, fpLength: f.fingerprint.length, fp: f.fingerprint.hash,
-    }));
+    const entries = this.positionEntries();
     this.positionsDirty = false;
     this.lastPositionWrite = Date.now();
-    await writePositionFile(this.positionFile, entries);
+    this.positionWrite = writePositionFile(this.positionFile, entries)
+      .catch((err: unknown) => {
+        this.positionsDirty = true;
+        this.ctx.metrics.inc('PositionWriteFail');
+        this.ctx.logger.error({ err, positionFile: this.positionFile }, 'could not write the taildir position file; retrying after the next batch');
+      })
+      .finally(() => {
+        this.positionWrite = undefined;
+        if (this.running && this.writePosMs === 0) this.maybeWritePositions();
+      });
+  }
+
+  private positionEntries(): PositionEntry[] {
+    return [...this.files.values()].map((f) => ({
+      inode: f.ino, pos: f.commitPos, file: f.path, dev: f.dev, group: f.group, fpLength: f.fingerprint.length, fp: f.fingerprint.hash,
+    }));
   }
 
   /** Matches the globs against the disk: new files, renamed files, files gone. */

@@ -104,15 +104,12 @@ export class TailedFile {
   async readMore(max: number): Promise<number> {
     const handle = this.handle;
     if (!handle) return 0;
-    const { size } = await handle.stat();
-    const available = Math.min(size - this.reader.readPos, max);
-    if (available <= 0) return 0;
-    const buffer = Buffer.allocUnsafe(available);
-    const { bytesRead } = await handle.read(buffer, 0, available, this.reader.readPos);
-    if (bytesRead > 0) {
-      this.reader.push(bytesRead === available ? buffer : buffer.subarray(0, bytesRead));
-      this.lastDataAt = Date.now();
-    }
+    const buffer = Buffer.allocUnsafe(max);
+    const { bytesRead } = await handle.read(buffer, 0, max, this.reader.readPos);
+    if (bytesRead === 0) return 0;
+    // Events keep slices of what is pushed: a short read is copied so the big buffer can go.
+    this.reader.push(bytesRead === max ? buffer : bytesRead >= max / 2 ? buffer.subarray(0, bytesRead) : Buffer.from(buffer.subarray(0, bytesRead)));
+    this.lastDataAt = Date.now();
     return bytesRead;
   }
 }
