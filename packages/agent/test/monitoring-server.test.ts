@@ -44,6 +44,10 @@ describe('monitoring server', () => {
     expect(body['SINK.out']).to.include({ Type: 'SINK', EventDrainSuccessCount: '500', EventDeadLetterCount: '0' });
     expect(body['SINK.out']!.StartTime).to.match(/^[1-9]\d+$/);
     expect(body['SINK.out']!.StopTime).to.equal('0');
+    // Every attribute Flume's HTTPMetricsServer reports per group (CounterMBeans) is there.
+    expect(body['CHANNEL.mem']).to.include.all.keys('ChannelCapacity', 'ChannelFillPercentage', 'ChannelSize', 'Type', 'EventPutAttemptCount', 'EventPutSuccessCount', 'EventTakeAttemptCount', 'EventTakeSuccessCount', 'StartTime', 'StopTime');
+    expect(body['SOURCE.gen']).to.include.all.keys('EventReceivedCount', 'EventAcceptedCount', 'AppendReceivedCount', 'AppendAcceptedCount', 'AppendBatchReceivedCount', 'AppendBatchAcceptedCount', 'OpenConnectionCount', 'EventReadFail', 'ChannelWriteFail', 'GenericProcessingFail', 'StartTime', 'StopTime', 'Type');
+    expect(body['SINK.out']).to.include.all.keys('ConnectionCreatedCount', 'ConnectionClosedCount', 'ConnectionFailedCount', 'BatchEmptyCount', 'BatchUnderflowCount', 'BatchCompleteCount', 'EventDrainAttemptCount', 'EventDrainSuccessCount', 'EventWriteFail', 'ChannelReadFail', 'StartTime', 'StopTime', 'Type');
   });
 
   it('GET /metrics/prometheus parses with a Prometheus text parser, sluice_<counter> with agent/component/kind labels', async () => {
