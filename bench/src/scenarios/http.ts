@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
 import { result, trackPeakRss, type BenchResult } from '../result.js';
@@ -42,6 +43,27 @@ async function client(port: number, requests: number, body: Buffer, latencies: n
   }
 }
 
+interface ClientJob { port: number; requests: number[] }
+
+if (!isMainThread && (workerData as { httpBenchClients?: unknown } | null)?.httpBenchClients) {
+  const { port, requests } = (workerData as { httpBenchClients: ClientJob }).httpBenchClients;
+  const body = batchBody();
+  const latencies: number[] = [];
+  await Promise.all(requests.map((n) => client(port, n, body, latencies)));
+  parentPort!.postMessage(latencies);
+}
+
+/** Runs the concurrent clients on a worker thread, so they do not compete with the agent's event loop. */
+async function runClients(port: number, requests: number[]): Promise<number[]> {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { httpBenchClients: { port, requests } } });
+  const latencies = await new Promise<number[]>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  return latencies;
+}
+
 /** http source -> memory -> null, Flume-format batches of 100 events from several concurrent keep-alive clients. */
 export async function run(): Promise<BenchResult> {
   const raw = parseTopology(`
@@ -60,18 +82,16 @@ agents:
   await agent.start();
   const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
   const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
-  const body = batchBody();
   const requests = Math.ceil(EVENTS / BATCH);
   const events = requests * BATCH;
-  const latencies: number[] = [];
   const rss = trackPeakRss();
   const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(port, Math.floor(requests / CLIENTS) + (c < requests % CLIENTS ? 1 : 0), body, latencies)));
+  const latencies = await runClients(port, Array.from({ length: CLIENTS }, (_, c) => Math.floor(requests / CLIENTS) + (c < requests % CLIENTS ? 1 : 0)));
   while (sink.get('EventDrainSuccessCount') < events) await new Promise((resolve) => setTimeout(resolve, 5));
   const elapsed = process.hrtime.bigint() - started;
   const peak = rss.stop();
   await agent.stop(1000);
   latencies.sort((a, b) => a - b);
   const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
-  return result('http', events, events * BODY, elapsed, peak, { p99LatencyMs: Math.round(p99 * 100) / 100, clients: CLIENTS, batchSize: BATCH, note: 'clients run in the agent process' });
+  return result('http', events, events * BODY, elapsed, peak, { p99LatencyMs: Math.round(p99 * 100) / 100, clients: CLIENTS, batchSize: BATCH, note: 'clients on a worker thread of the agent process' });
 }
