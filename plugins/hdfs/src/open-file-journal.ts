@@ -1,14 +1,18 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
  * A small local journal of the in-use (`.tmp`) HDFS files a sink has open, kept in the sink's
  * data directory. The sink records a file before creating it and after renaming it, so after a
  * crash `openFiles()` names exactly the files that still need closing, wherever the bucket
- * template put them. Each record is one line: `+<path>` or `-<path>`.
+ * template put them. Each record is one line: `+<path>` or `-<path>`. The journal rewrites
+ * itself with just the open files once closed records dominate, so it stays small.
  */
 export class OpenFileJournal {
   private readonly file: string;
+  /** Files recorded open and not yet closed by this process. */
+  private readonly open = new Set<string>();
+  private lines = 0;
 
   constructor(private readonly dir: string) {
     this.file = path.join(dir, 'open-files.journal');
@@ -32,20 +36,29 @@ export class OpenFileJournal {
   }
 
   async opened(file: string): Promise<void> {
+    this.open.add(file);
     await this.append(`+${file}\n`);
   }
 
   async closed(file: string): Promise<void> {
-    await this.append(`-${file}\n`);
+    this.open.delete(file);
+    if (this.lines > 1000 && this.lines > 4 * this.open.size) await this.reset([...this.open]);
+    else await this.append(`-${file}\n`);
   }
 
   /** Rewrites the journal with just `stillOpen` (after recovery). */
   async reset(stillOpen: readonly string[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeFile(this.file, stillOpen.map((f) => `+${f}\n`).join(''));
+    const tmp = `${this.file}.new`;
+    await writeFile(tmp, stillOpen.map((f) => `+${f}\n`).join(''));
+    await rename(tmp, this.file);
+    this.open.clear();
+    for (const f of stillOpen) this.open.add(f);
+    this.lines = stillOpen.length;
   }
 
   private async append(line: string): Promise<void> {
     await appendFile(this.file, line);
+    this.lines++;
   }
 }
