@@ -206,7 +206,6 @@ export class TaildirSource implements EventDrivenSource {
   }
 
   private async deliver(file: TailedFile, records: ReadyRecord[]): Promise<void> {
-    if (this.positionWrite && this.positionsDirty && this.writePosMs === 0) await this.positionWrite;
     const events = this.toEvents(file, records);
     const backoff = new Backoff(100, 5000);
     for (;;) {
@@ -225,6 +224,9 @@ export class TaildirSource implements EventDrivenSource {
     file.commitPos = records[records.length - 1]!.end;
     this.positionsDirty = true;
     this.maybeWritePositions();
+    // With writePosInterval 0 the next batch waits until this one is recorded: a crash repeats at
+    // most the batch in flight.
+    if (this.writePosMs === 0) await this.positionWrite;
   }
 
   private toEvents(file: TailedFile, records: ReadyRecord[]): SluiceEvent[] {
@@ -249,10 +251,8 @@ export class TaildirSource implements EventDrivenSource {
   }
 
   /**
-   * Starts a position file write when positions changed (and writePosInterval allows). Writes run
-   * in the background, one at a time, so reading goes on meanwhile; `deliver` waits for the
-   * write in progress before committing a second unrecorded batch, which bounds what a crash
-   * repeats to the batch being recorded plus the one after it.
+   * Starts a position file write when positions changed (and writePosInterval allows). One write
+   * at a time; with writePosInterval 0, `deliver` awaits it after every commit.
    */
   private maybeWritePositions(): void {
     if (!this.positionsDirty || this.positionWrite) return;
