@@ -114,6 +114,21 @@ agents:
     expect(gate.written).to.deep.equal(['before', 'my ***']);
   });
 
+  it('a changed channel restarts with its source and sink: the sink drains the old channel first', async () => {
+    const gate = new Gate();
+    gate.open = true;
+    agent = await startAgent(base(10), gate);
+    await until(() => gate.written.length === 300, 'the first run of the seq source to be drained');
+    const old = agent.channels.get('mem');
+    const result = await agent.reload((await modelOf(base(10).replace('capacity: 1000', 'capacity: 2000'), gate)).model);
+    expect(result.failed).to.deep.equal([]);
+    expect(result.plan.startChannels).to.deep.equal(['mem']);
+    expect(agent.channels.get('mem')).to.not.equal(old);
+    expect((agent.channels.get('mem') as unknown as { capacity: number }).capacity).to.equal(2000);
+    await until(() => gate.written.length === 600, 'the restarted seq source to flow through the new channel');
+    expect(agent.healthy).to.equal(true);
+  });
+
   it('reports a component that fails to start on reload at status/healthy, and recovers on the next reload', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
