@@ -25,7 +25,8 @@ export class FramingError extends Error {
  * one message per line (`\n`, an optional `\r` before it is removed). Frames longer than
  * `eventSize` are cut there and reported incomplete; the rest of such a frame is discarded.
  * A line break ending an octet-counted frame is removed too.
- * A partial frame at the end of a chunk waits (copied once) for the next chunk.
+ * A partial frame at the end of a chunk waits (copied) for the next chunk, which is then read in
+ * place except for the bytes that complete that frame.
  */
 export class SyslogFramer {
   private mode: Framing = 'unknown';
@@ -43,14 +44,37 @@ export class SyslogFramer {
 
   /** Feeds one chunk; calls `onFrame` for every frame it completes, in order. */
   push(chunk: Buffer, onFrame: FrameHandler): void {
-    let data = chunk;
-    if (this.pending) {
-      data = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
-    }
     let p = 0;
+    const pending = this.pending;
+    if (pending) {
+      // Finish the frame that straddles the chunk boundary on a small copy (pending plus at most
+      // one frame's worth of the chunk), then read the rest of the chunk in place.
+      this.pending = undefined;
+      const take = Math.min(chunk.length, this.eventSize + MAX_LENGTH_DIGITS + 2);
+      const head = Buffer.concat([pending, take === chunk.length ? chunk : chunk.subarray(0, take)]);
+      const reached = this.scan(head, 0, pending.length, onFrame);
+      if (reached >= 0) {
+        p = reached - pending.length;
+      } else if (take === chunk.length) {
+        return;
+      } else if (this.discardLine) {
+        p = take;
+      } else {
+        this.pending = Buffer.concat([this.pending ?? Buffer.alloc(0), chunk.subarray(take)]);
+        return;
+      }
+    }
+    this.scan(chunk, p, chunk.length, onFrame);
+  }
+
+  /**
+   * Reads the frames of `data` that start before `until`; returns the position after the last
+   * one (it may lie beyond `until`), or -1 when the data ran out inside a frame.
+   */
+  private scan(data: Buffer, from: number, until: number, onFrame: FrameHandler): number {
+    let p = from;
     const n = data.length;
-    while (p < n) {
+    while (p < until && p < n) {
       if (this.skip > 0) {
         const skipped = Math.min(this.skip, n - p);
         this.skip -= skipped;
@@ -59,9 +83,10 @@ export class SyslogFramer {
       }
       if (this.mode === 'unknown') this.mode = data[p]! >= 0x30 && data[p]! <= 0x39 ? 'octet-counting' : 'newline';
       const next = this.mode === 'octet-counting' ? this.octetFrame(data, p, onFrame) : this.lineFrame(data, p, onFrame);
-      if (next < 0) break;
+      if (next < 0) return -1;
       p = next;
     }
+    return p;
   }
 
   /** Ends the stream: an unterminated last line is a frame of its own. */

@@ -93,6 +93,31 @@ describe('SyslogFramer', () => {
     expect(frames(new SyslogFramer(4), ['10 <13>abcdef4 <13>'])).to.deep.equal([['<13>', true], ['<13>', false]]);
   });
 
+  it('gives the same frames however the stream is cut into chunks (seeded random cuts, both framings)', () => {
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const messages = Array.from({ length: 300 }, (_, i) => `<13>message ${i} ${'m'.repeat(Math.floor(random() * 120))}`);
+    messages[7] = `<13>${'L'.repeat(300)}`;
+    const streams = {
+      newline: Buffer.from(messages.map((m) => `${m}\r\n`).join('')),
+      octet: Buffer.from(messages.map((m) => `${Buffer.byteLength(m)} ${m}`).join('')),
+    };
+    for (const [name, stream] of Object.entries(streams)) {
+      const whole = frames(new SyslogFramer(200), [stream.toString('latin1')]);
+      expect(whole, name).to.have.length(300);
+      expect(whole[7], name).to.deep.equal([`<13>${'L'.repeat(196)}`, true]);
+      for (let round = 0; round < 50; round++) {
+        const chunks: string[] = [];
+        for (let at = 0; at < stream.length;) {
+          const size = 1 + Math.floor(random() * (round % 2 === 0 ? 16 : 700));
+          chunks.push(stream.toString('latin1', at, at + size));
+          at += size;
+        }
+        expect(frames(new SyslogFramer(200), chunks), `${name} round ${round}`).to.deep.equal(whole);
+      }
+    }
+  });
+
   it('throws FramingError on a bad octet count', () => {
     expect(() => new SyslogFramer(100).push(Buffer.from('12x<13>'), () => undefined)).to.throw(FramingError);
   });
