@@ -8,6 +8,9 @@ import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
 import { result, trackPeakRss, type BenchResult } from '../result.js';
 
+/** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
+const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
+
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const LINE = 200;
 const BLOCK_LINES = 1000;
@@ -117,7 +120,7 @@ module(load="imtcp")
 input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="bench")
 ruleset(name="bench") { action(type="omfile" file="${out}" template="RSYSLOG_TraditionalFileFormat") }
 `);
-  const child = spawn('rsyslogd', ['-n', '-f', conf, '-i', path.join(work, 'rsyslogd.pid')], { stdio: 'ignore' });
+  const child = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(work, 'rsyslogd.pid')], { stdio: 'ignore' });
   const spawned = await new Promise<boolean>((resolve) => {
     child.once('error', () => resolve(false));
     child.once('spawn', () => resolve(true));

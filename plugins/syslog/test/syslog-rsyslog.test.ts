@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
 import { collect, startTcp, type Running } from './helpers.js';
+
+/** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
+const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
 
 /**
  * rsyslog (the Debian package) runs in the foreground with a private config: it tails a file
@@ -35,7 +38,7 @@ input(type="imfile" File="${input}" Tag="rsyslogtest:" Facility="local0" Severit
 action(type="omfwd" target="127.0.0.1" port="${octet.source.port}" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
 action(type="omfwd" target="127.0.0.1" port="${newline.source.port}" protocol="tcp" template="RSYSLOG_TraditionalForwardFormat")
 `);
-    rsyslog = spawn('rsyslogd', ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    rsyslog = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
     rsyslog.stderr!.on('data', (chunk: Buffer) => (rsyslogErr += chunk.toString()));
     appendFileSync(input, Array.from({ length: LINES }, (_, i) => `rsyslog line ${i}\n`).join(''));
   });
