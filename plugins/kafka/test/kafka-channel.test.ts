@@ -1,6 +1,7 @@
-import { channelSuite } from '@sluice/testkit';
-import { createComponentContext } from '@sluice/core';
-import { kafkaChannel, type KafkaChannelConfig } from '../src/index.js';
+import { expect } from 'chai';
+import { channelSuite, eventually } from '@sluice/testkit';
+import { createComponentContext, createEvent } from '@sluice/core';
+import { kafkaChannel, type KafkaChannel, type KafkaChannelConfig } from '../src/index.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
 
 describe('kafka channel @slow', function () {
@@ -29,5 +30,33 @@ describe('kafka channel @slow', function () {
       });
       return kafkaChannel.create(config, createComponentContext({ name: 'kafka-channel', kind: 'CHANNEL' }));
     },
+  });
+
+  describe('metrics', () => {
+    let channel: KafkaChannel | undefined;
+    afterEach(async () => {
+      await channel?.stop();
+    });
+
+    it('reports the consumer lag as ChannelSize and ChannelFillPercentage, and 0 once taken and committed', async () => {
+      const topic = uniqueName('lag');
+      await cluster.createTopic(topic, 1);
+      channel = kafkaChannel.create(configOf<KafkaChannelConfig>(kafkaChannel, {
+        brokers: [...cluster.brokers], topic, groupId: uniqueName('group'), ...FAST_GROUP, idempotent: cluster.mock === undefined, prefetch: 3,
+      }), createComponentContext({ name: 'lag-channel', kind: 'CHANNEL' })) as KafkaChannel;
+      await channel.start();
+      const put = channel.transaction();
+      put.put(Array.from({ length: 5 }, (_, i) => createEvent(`e${i}`)));
+      await put.commit();
+      await eventually(() => channel!.metrics.snapshot().ChannelSize === 5, 'a lag of 5 events');
+      expect(channel.metrics.snapshot()).to.include({ ChannelSize: 5, ChannelFillPercentage: 5, ChannelCapacity: 0 });
+      let taken = 0;
+      while (taken < 5) {
+        const tx = channel.transaction();
+        taken += (await tx.take(10)).length;
+        await tx.commit();
+      }
+      expect(channel.metrics.snapshot()).to.include({ ChannelSize: 0, ChannelFillPercentage: 0, EventTakeSuccessCount: 5 });
+    });
   });
 });
