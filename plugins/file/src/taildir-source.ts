@@ -377,7 +377,7 @@ export class TaildirSource implements EventDrivenSource {
   private findCopyOf(prefix: Buffer, key: string): { pos: number; original?: TailedFile } | undefined {
     if (prefix.length === 0) return undefined;
     for (const file of this.files.values()) {
-      if (file.key === key || file.fingerprint.length === 0 || !file.handle) continue;
+      if (file.key === key || file.fingerprint.length === 0) continue;
       if (prefixMatches(file.fingerprint, prefix)) return { pos: file.commitPos, original: file };
     }
     for (let i = this.truncations.length - 1; i >= 0; i--) {
@@ -421,7 +421,10 @@ export class TaildirSource implements EventDrivenSource {
   private ensureWatcher(dir: string): void {
     if (this.watchers.has(dir)) return;
     try {
-      const watcher = watch(dir, { persistent: false }, (event) => {
+      const positionName = path.basename(this.positionFile);
+      const watcher = watch(dir, { persistent: false }, (event, name) => {
+        // Our own position file writes are no news.
+        if (path.dirname(this.positionFile) === dir && (name === positionName || name === `${positionName}.tmp`)) return;
         if (event === 'rename') this.scanDue = true;
         this.nudged = true;
         this.sleeper.wake();

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { sourceSuite } from '@sluice/testkit';
 import { taildirSource, type TaildirSource } from '../src/index.js';
@@ -92,6 +92,30 @@ describe('taildir source', () => {
     expect(bodies.slice(20)).to.deep.equal(lines('after', 3));
     expect(rig.harness.events.length).to.be.greaterThan(0);
   });
+
+  for (const idle of [false, true]) {
+    it(`continues a copytruncate copy where the ${idle ? 'idle-closed' : 'open'} original was, reading nothing twice`, async () => {
+      const log = rig.file('app.log');
+      writeFileSync(log, text(lines('gen1', 20)));
+      const source = await rig.start(taildirConfig({ filegroups: { app: `${log}*` }, idleTimeout: idle ? '50ms' : '2m' }));
+      await rig.until((b) => b.length >= 20, 'first generation');
+      if (idle) {
+        const deadline = Date.now() + 5000;
+        while (metric(source, rig, 'OpenFileCount') !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // (appending now would reopen an idle file before the copy appears)
+      if (!idle) appendFileSync(log, text(lines('gen1', 5, 20)));
+      const gen1 = idle ? 20 : 25;
+      // What logrotate copytruncate does: copy, then truncate in place; the writer goes on.
+      copyFileSync(log, rig.file('app.log.1'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      truncateSync(log, 0);
+      appendFileSync(log, text(lines('gen2', 5)));
+      await rig.until((b) => b.filter((x) => x.startsWith('gen2')).length >= 5 && b.length >= gen1 + 5, 'both generations');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await rig.drain()).to.have.members([...lines('gen1', gen1), ...lines('gen2', 5)]).and.have.length(gen1 + 5);
+    });
+  }
 
   it('tells a reused inode apart by its fingerprint and reads the new file from the start', async () => {
     const log = rig.file('app.log');
