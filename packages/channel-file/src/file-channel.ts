@@ -84,6 +84,7 @@ export class FileChannel extends BaseChannel {
   /** Sequences above the watermark with a tombstone on disk, ascending. */
   private tombstones: number[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private stops = 0;
   private spaceWaiters: (() => void)[] = [];
 
   constructor(config: FileChannelConfig, ctx: ComponentContext) {
@@ -102,6 +103,15 @@ export class FileChannel extends BaseChannel {
 
   get size(): number {
     return this.held;
+  }
+
+  /**
+   * How many times the channel stopped. A transaction opened before a stop must not touch the
+   * store afterwards (its reservations point into the old index, and a restart rebuilt it), so
+   * transactions compare this with the value they were opened with.
+   */
+  get generation(): number {
+    return this.stops;
   }
 
   get capacity(): number {
@@ -163,6 +173,7 @@ export class FileChannel extends BaseChannel {
     this.queue.clear();
     this.held = 0;
     this.cachedBytes = 0;
+    this.stops++;
     this.wakeSpaceWaiters();
     this.ctx.logger.info({ dataDir: this.dataDir }, 'file channel stopped; committed events stay on disk');
   }

@@ -12,8 +12,18 @@ export class FileTransaction extends BaseTransaction {
   private takes: Segment[] = [];
   private taken = 0;
 
+  private readonly generation: number;
+
   constructor(private readonly channel: FileChannel) {
     super(channel.metrics);
+    this.generation = channel.generation;
+  }
+
+  /** Throws when the channel stopped since this transaction was opened. */
+  private checkCurrent(): void {
+    if (this.channel.generation !== this.generation) {
+      throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.channel.name}' stopped after this transaction was opened; open a new one (its taken events are delivered again)`);
+    }
   }
 
   protected _put(events: readonly SluiceEvent[]): void {
@@ -25,6 +35,7 @@ export class FileTransaction extends BaseTransaction {
   }
 
   protected async _take(max: number): Promise<SluiceEvent[]> {
+    this.checkCurrent();
     const room = this.channel.txCapacity - this.taken;
     if (room <= 0) {
       throw new SluiceError('SLUICE_TX_CAPACITY', `file channel '${this.channel.name}': a transaction cannot take more than transactionCapacity ${this.channel.txCapacity} events`);
@@ -62,6 +73,7 @@ export class FileTransaction extends BaseTransaction {
     const puts = this.puts;
     const takes = this.takes;
     if (puts.length === 0 && takes.length === 0) return;
+    this.checkCurrent();
     await this.channel.commit(puts, puts.length > 0 ? batchBytes(puts) : 0, takes);
     this.puts = [];
     this.takes = [];
@@ -73,6 +85,7 @@ export class FileTransaction extends BaseTransaction {
     const takes = this.takes;
     this.takes = [];
     this.taken = 0;
-    this.channel.returnSegments(takes);
+    // After a stop the store still holds these events as unconsumed; the old index is gone.
+    if (this.channel.generation === this.generation) this.channel.returnSegments(takes);
   }
 }

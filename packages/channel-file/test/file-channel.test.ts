@@ -87,6 +87,18 @@ describe('file channel', () => {
     expect(third.metrics.get('CorruptBatchCount')).to.equal(0);
   });
 
+  it('a transaction opened before a stop and restart fails with SLUICE_CHANNEL_CLOSED and loses nothing', async () => {
+    const channel = await started();
+    await fill(channel, 2, 10, 16);
+    const old = channel.transaction();
+    expect(await old.take(15)).to.have.length(15);
+    await channel.stop();
+    await channel.start();
+    await expectCode(() => old.commit(), 'SLUICE_CHANNEL_CLOSED');
+    await old.rollback();
+    expect(verifiedNumbers(await drain(channel), 16)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));
+  });
+
   it('concurrent commits share one fsync (group commit)', async () => {
     const channel = await started();
     await Promise.all(Array.from({ length: 20 }, (_, w) => {
