@@ -314,8 +314,11 @@ export class FileChannel extends BaseChannel {
     const started = Date.now();
     const deadline = started + this.keepAliveMs;
     while (!this.hasRoom(events, bytes)) {
+      if (!this.running) {
+        throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' stopped while a commit waited for room; nothing of it was stored`);
+      }
       const left = deadline - Date.now();
-      if (left <= 0 || !this.running) {
+      if (left <= 0) {
         this.ctx.metrics.inc('ChannelBlockedMillis', Date.now() - started);
         const disk = this.freeBytes - this.writtenSinceStatfs - bytes < this.minFree;
         throw new SluiceError('SLUICE_CHANNEL_FULL', disk
