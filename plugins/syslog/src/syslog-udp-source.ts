@@ -24,6 +24,8 @@ export class SyslogUdpSource implements EventDrivenSource {
   private readonly parser: SyslogParser;
   private readonly delivery: RetryingDelivery;
   private queue: SluiceEvent[] = [];
+  /** Events taken from the queue whose delivery has not finished. */
+  private delivering = 0;
   private draining: Promise<void> | undefined;
   private scheduled = false;
   private droppedSinceLog = 0;
@@ -72,7 +74,7 @@ export class SyslogUdpSource implements EventDrivenSource {
   }
 
   private receive(msg: Buffer, address: string): void {
-    if (this.queue.length >= this.config.maxPending) {
+    if (this.queue.length + this.delivering >= this.config.maxPending) {
       this.drop(1);
       return;
     }
@@ -106,7 +108,12 @@ export class SyslogUdpSource implements EventDrivenSource {
     while (this.queue.length > 0) {
       const events = this.queue;
       this.queue = [];
-      await this.delivery.deliver(events);
+      this.delivering = events.length;
+      try {
+        await this.delivery.deliver(events);
+      } finally {
+        this.delivering = 0;
+      }
     }
   }
 
