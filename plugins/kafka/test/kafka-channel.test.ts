@@ -32,6 +32,54 @@ describe('kafka channel @slow', function () {
     },
   });
 
+  describe('two agents sharing a channel topic and group', () => {
+    const channels: KafkaChannel[] = [];
+    afterEach(async () => {
+      for (const channel of channels.splice(0)) await channel.stop();
+    });
+
+    it('split the partitions after a rebalance and together take every event at least once', async () => {
+      const topic = uniqueName('shared');
+      const groupId = uniqueName('group');
+      await cluster.createTopic(topic, 2);
+      const open = async (name: string): Promise<KafkaChannel> => {
+        const channel = kafkaChannel.create(configOf<KafkaChannelConfig>(kafkaChannel, {
+          brokers: [...cluster.brokers], topic, groupId, ...FAST_GROUP, idempotent: cluster.mock === undefined, pollTimeout: '100ms',
+        }), createComponentContext({ name, kind: 'CHANNEL' })) as KafkaChannel;
+        channels.push(channel);
+        await channel.start();
+        return channel;
+      };
+      const seen = new Map<string, number>();
+      const takeSome = async (channel: KafkaChannel): Promise<void> => {
+        const tx = channel.transaction();
+        const events = await tx.take(7);
+        await tx.commit();
+        for (const event of events) seen.set(event.body.toString(), (seen.get(event.body.toString()) ?? 0) + 1);
+      };
+      const first = await open('first');
+      for (let batch = 0; batch < 10; batch++) {
+        const tx = first.transaction();
+        tx.put(Array.from({ length: 20 }, (_, i) => createEvent(`e${batch * 20 + i}`)));
+        await tx.commit();
+      }
+      for (let round = 0; round < 5; round++) await takeSome(first);
+      const second = await open('second');
+      for (let i = 0; i < 20; i++) {
+        const tx = second.transaction();
+        tx.put([createEvent(`e${200 + i}`)]);
+        await tx.commit();
+      }
+      await eventually(async () => {
+        await takeSome(first);
+        await takeSome(second);
+        return seen.size === 220;
+      }, 'all 220 events taken by the two channels', 25000);
+      expect([...seen.keys()].sort()).to.deep.equal(Array.from({ length: 220 }, (_, i) => `e${i}`).sort());
+      expect(first.partitions.size + second.partitions.size, 'each member owns some of the 2 partitions').to.equal(2);
+    });
+  });
+
   describe('metrics', () => {
     let channel: KafkaChannel | undefined;
     afterEach(async () => {
