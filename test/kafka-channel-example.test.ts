@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { Kafka, logLevel } from 'kafkajs';
 import { KafkaMockCluster } from '@sluice/testkit';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
@@ -71,10 +72,22 @@ describe('examples/kafka-channel: an edge agent with Kafka as its channel surviv
   });
 
   it('every line the agent acknowledged before kill -9 reaches file_roll after a restart', async () => {
-    mock = await KafkaMockCluster.start({ topics: [{ name: 'edge-example', partitions: 2 }] });
+    // The mock by default; the real cluster named by KAFKA_BROKERS when set.
+    const topic = `edge-example-${process.pid}-${Date.now()}`;
+    let broker: string;
+    if (process.env.KAFKA_BROKERS) {
+      broker = process.env.KAFKA_BROKERS.split(',')[0]!;
+      const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      await admin.disconnect();
+    } else {
+      mock = await KafkaMockCluster.start({ topics: [{ name: topic, partitions: 2 }] });
+      broker = mock.brokers[0]!;
+    }
     const out = path.join(dir.path, 'out');
     const env = {
-      KAFKA_BROKER: mock.bootstrap, KAFKA_TOPIC: 'edge-example', KAFKA_GROUP: `edge-${process.pid}`, KAFKA_SESSION_TIMEOUT: '6s', NETCAT_PORT: '0', OUT_DIR: out,
+      KAFKA_BROKER: broker, KAFKA_TOPIC: topic, KAFKA_GROUP: `edge-${process.pid}`, KAFKA_SESSION_TIMEOUT: '6s', NETCAT_PORT: '0', OUT_DIR: out,
     };
     const lines = Array.from({ length: LINES }, (_, i) => `line-${i}`);
     const first = AgentProcess.start(EXAMPLE, 'edge', { env, cwd: dir.path });
