@@ -36,8 +36,9 @@ interface PendingCall {
  * A client of Flume's AvroSourceProtocol over one Netty-framed connection (what Flume's
  * NettyAvroRpcClient does). `connect` opens the socket and completes the Avro handshake with a
  * ping, sending our protocol and its MD5, so a Java or Sluice server answers in one round trip;
- * later calls carry no handshake. One call at a time. Every failure rejects with a retriable
- * SLUICE_DELIVERY_FAILED and leaves the client closed (make a new one to reconnect).
+ * later calls carry no handshake. One call at a time. A transport failure rejects with a retriable
+ * SLUICE_DELIVERY_FAILED and leaves the client closed (make a new one to reconnect); an Avro error
+ * answer rejects with SLUICE_EVENT_REJECTED (not retriable) and leaves the connection usable.
  */
 export class AvroRpcClient {
   private readonly decoder = new NettyFrameDecoder({ maxFrameBytes: MAX_RESPONSE_BYTES });
@@ -108,7 +109,11 @@ export class AvroRpcClient {
   async appendBatch(events: readonly SluiceEvent[]): Promise<Status> {
     const payload = await this.call(encodeAppendBatchCall(events), this.options.requestTimeoutMs, 'appendBatch');
     const result = readCallResult(new AvroReader(payload));
-    if ('error' in result) throw this.error(`the server answered appendBatch with an error: ${result.error}`);
+    if ('error' in result) {
+      // Flume's source answers FAILED for anything retrying can fix; an error answer means the call
+      // itself was refused (malformed, too large, unknown message), so resending it cannot help.
+      throw new SluiceError('SLUICE_EVENT_REJECTED', `avro sink -> ${this.options.host}:${this.options.port}: the server refused the appendBatch call: ${result.error}`, { details: { remoteError: result.error } });
+    }
     return result.status;
   }
 

@@ -24,9 +24,10 @@ export interface AvroSinkConfig {
 
 /**
  * Flume's avro sink: sends each batch as one `appendBatch` call to an avro source (Flume's or
- * Sluice's) and commits the channel transaction only when the answer is OK. Anything else (FAILED,
- * an error answer, a timeout, a broken connection) rolls the batch back with a retriable
- * SLUICE_DELIVERY_FAILED. A failed connection is retried no sooner than a growing backoff allows;
+ * Sluice's) and commits the channel transaction only when the answer is OK. Anything else rolls
+ * the batch back: FAILED, a timeout or a broken connection with a retriable SLUICE_DELIVERY_FAILED;
+ * an Avro error answer (the collector refused the call itself, e.g. a batch over its limit) with a
+ * non-retriable SLUICE_EVENT_REJECTED, which a dead-letter channel can take. A failed connection is retried no sooner than a growing backoff allows;
  * meanwhile `process` fails fast, so a load_balance or failover group moves on to another sink.
  */
 export class AvroSink extends BatchSink {
@@ -76,8 +77,10 @@ export class AvroSink extends BatchSink {
     try {
       status = await client.appendBatch(events);
     } catch (error) {
+      const code = errorCode(error);
+      if (code === 'SLUICE_EVENT_REJECTED') throw error; // refused by the collector; the connection is fine
       this.dropClient();
-      if (errorCode(error) === 'SLUICE_DELIVERY_FAILED') throw error;
+      if (code === 'SLUICE_DELIVERY_FAILED') throw error;
       throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}' -> ${this.where}: ${(error as Error).message}`, { cause: error });
     }
     if (status !== 'OK') {

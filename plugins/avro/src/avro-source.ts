@@ -191,8 +191,9 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
     return 'OK';
   }
 
-  readFailed(): void {
+  readFailed(error: unknown): void {
     this.ctx.metrics.counters.EventReadFail! += 1;
+    this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
   }
 }
 

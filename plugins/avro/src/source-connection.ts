@@ -15,8 +15,8 @@ export interface SourceConnectionHost {
   handshake(request: HandshakeRequest): { response: Buffer; established: boolean };
   /** Commits one call's events; resolves OK after the commit, FAILED when the channels refused them. */
   deliver(events: SluiceEvent[], single: boolean): Promise<Status>;
-  /** Counts a malformed call or frame (EventReadFail). */
-  readFailed(): void;
+  /** Counts a malformed call or frame (EventReadFail) and reports it as component.error. */
+  readFailed(error: unknown): void;
 }
 
 const STATUS_RESPONSE: Record<Status, Buffer> = {
@@ -90,7 +90,7 @@ export class SourceConnection {
 
   /** A frame-level error: the stream cannot be resynchronised, so answer if possible and close. */
   private reject(error: unknown): void {
-    this.host.readFailed();
+    this.host.readFailed(error);
     this.closed = true;
     const serial = (error as { details?: { serial?: number } }).details?.serial;
     this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, 'avro client sent a bad frame; closing its connection');
@@ -139,7 +139,7 @@ export class SourceConnection {
         return;
       }
     } catch (error) {
-      this.host.readFailed();
+      this.host.readFailed(error);
       this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, 'avro client sent a malformed call; answered with an error');
       this.send(frame.serial, [handshake, encodeErrorResponse((error as Error).message)]);
       return;

@@ -225,6 +225,18 @@ describe('avro sink', () => {
     expect(target.channel.size).to.equal(20);
   });
 
+  it('rejects with non-retriable SLUICE_EVENT_REJECTED when the collector refuses the call itself (batch over its maxBatchEvents)', async () => {
+    const { source, harness: target } = await sluiceSource({ maxBatchEvents: 10 });
+    const s = await startSink(sinkConfig(source.port, { batchSize: 20 }));
+    await fill(harness, 20);
+    const error = await failure(s.process());
+    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
+    expect((error as { retriable: boolean }).retriable).to.equal(false);
+    expect(harness.channel.size).to.equal(20);
+    expect(target.channel.size).to.equal(0);
+    expect(metric('ConnectionClosedCount'), 'the connection stays usable').to.equal(0);
+  });
+
   describe('with TLS', () => {
     let cert: TestCertificate;
     before(() => {

@@ -214,6 +214,7 @@ describe('avro source', () => {
     const bodies = (await takeAll(harness)).map((e) => e.body.toString());
     expect(bodies).to.deep.equal(['good-0', 'good-1', 'good-2', 'good-3', 'good-4', 'after-garbage-0', 'last-0', 'last-1']);
     expect(s['ctx'].metrics.get('EventReadFail')).to.be.at.least(4);
+    expect(harness.events.filter((e) => e.type === 'component.error' && e.component === s.name).length, 'bad input is reported as component.error').to.be.at.least(4);
   });
 
   it('serves many concurrent clients, committing every batch exactly once', async () => {
