@@ -1,4 +1,6 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
@@ -17,9 +19,8 @@ class LogWriter {
     for (let i = 0; i < n; i++, this.next++) chunk += `seq ${String(this.next).padStart(8, '0')} ${'y'.repeat(this.next % 40)}\n`;
     writeSync(this.fd, chunk);
   }
-  /** Rotation by rename, as logrotate `create` with a postrotate reopen does. */
-  rotate(to: string): void {
-    renameSync(this.file, to);
+  /** What a postrotate signal makes an application do after logrotate `create`. */
+  reopen(): void {
     closeSync(this.fd);
     this.fd = openSync(this.file, 'a');
   }
@@ -53,10 +54,16 @@ describe('taildir survives SIGKILL of the agent @slow', function () {
     dir.cleanup();
   });
 
-  it('delivers every line at least once after 20 kill -9 rounds while a writer appends and rotates', async () => {
+  it('delivers every line at least once after 20 kill -9 rounds while a writer appends and logrotate rotates', async () => {
     const logs = path.join(dir.path, 'logs');
     const out = path.join(dir.path, 'out');
-    (await import('node:fs')).mkdirSync(logs);
+    mkdirSync(logs);
+    const conf = path.join(dir.path, 'logrotate.conf');
+    writeFileSync(conf, `${logs}/app.log {\n  create\n  rotate 100\n  missingok\n  nocompress\n}\n`);
+    const rotate = async (): Promise<void> => {
+      await promisify(execFile)('logrotate', ['-f', '-s', path.join(dir.path, 'logrotate.state'), conf]);
+      writer!.reopen();
+    };
     const topology = dir.write('tail.yaml', `agents:
   edge:
     sources:
@@ -71,9 +78,10 @@ describe('taildir survives SIGKILL of the agent @slow', function () {
       agent = AgentProcess.start(topology, 'edge');
       await agent.started();
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 250)));
+      if (round % 5 === 1) await rotate(); // while the agent runs
       await agent.kill();
       agent = undefined;
-      if (round % 5 === 4) writer.rotate(path.join(logs, `app.log.${round}`));
+      if (round % 5 === 3) await rotate(); // while it is down
     }
     agent = AgentProcess.start(topology, 'edge');
     await agent.started();

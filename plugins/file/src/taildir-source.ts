@@ -371,14 +371,20 @@ export class TaildirSource implements EventDrivenSource {
   }
 
   /**
-   * A new file whose first bytes equal those of a file being followed, or of one truncated in the
-   * last minute, is its copy (logrotate copytruncate): continue from the original's position.
+   * A new file whose first bytes equal those of a file being followed, of one truncated in the
+   * last minute, or (at start-up) of one in the position file, is its copy (logrotate
+   * copytruncate): continue from the original's position.
    */
   private findCopyOf(prefix: Buffer, key: string): { pos: number; original?: TailedFile } | undefined {
     if (prefix.length === 0) return undefined;
     for (const file of this.files.values()) {
       if (file.key === key || file.fingerprint.length === 0) continue;
       if (prefixMatches(file.fingerprint, prefix)) return { pos: file.commitPos, original: file };
+    }
+    // At start-up: the copy of a file from the position file, made while the agent was down.
+    for (const [restoredKey, entry] of this.restored) {
+      if (restoredKey === key || restoredKey === `*:${key.split(':')[1]}` || !entry.fp || !entry.fpLength) continue;
+      if (prefixMatches({ length: entry.fpLength, hash: entry.fp }, prefix)) return { pos: entry.pos };
     }
     for (let i = this.truncations.length - 1; i >= 0; i--) {
       const truncation = this.truncations[i]!;

@@ -117,6 +117,24 @@ describe('taildir source', () => {
     });
   }
 
+  it('continues a copy made by copytruncate while the agent was down where the original was', async () => {
+    const log = rig.file('app.log');
+    writeFileSync(log, text(lines('gen1', 20)));
+    const config = taildirConfig({ filegroups: { app: `${rig.dir}/app*` } });
+    await rig.start(config);
+    await rig.until((b) => b.length >= 20, 'first generation');
+    await rig.stopSource();
+    appendFileSync(log, text(lines('gen1', 5, 20)));
+    // Sorted before app.log, so it is examined before the truncated original.
+    copyFileSync(log, rig.file('app-1.log'));
+    truncateSync(log, 0);
+    appendFileSync(log, text(lines('gen2', 5)));
+    await rig.start(config);
+    await rig.until((b) => b.length >= 30, 'rest of both generations');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await rig.drain()).to.have.members([...lines('gen1', 25), ...lines('gen2', 5)]).and.have.length(30);
+  });
+
   it('tells a reused inode apart by its fingerprint and reads the new file from the start', async () => {
     const log = rig.file('app.log');
     writeFileSync(log, text(lines('new-content', 4)));
