@@ -34,9 +34,12 @@ export function encodedSize(events: readonly SluiceEvent[]): number {
   return size;
 }
 
-/** Encodes a batch; `seq` must equal the sequence in the batch's key, `size` is {@link encodedSize}. */
-export function encodeBatch(seq: number, events: readonly SluiceEvent[], size = encodedSize(events)): Buffer {
-  const out = Buffer.allocUnsafe(size);
+/**
+ * Encodes a batch; `seq` must equal the sequence in the batch's key, `size` is {@link encodedSize}.
+ * With `into` (at least `size` bytes), the encoding is written there and a view of it returned.
+ */
+export function encodeBatch(seq: number, events: readonly SluiceEvent[], size = encodedSize(events), into?: Buffer): Buffer {
+  const out = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   out[0] = MAGIC;
   out[1] = VERSION;
   out.writeUInt16LE(0, 2);

@@ -5,6 +5,7 @@ import {
   type BaseTransaction, type ComponentContext, type SluiceEvent,
 } from '@sluice/core';
 import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
+import { BufferPool } from './buffer-pool.js';
 import { FileTransaction } from './file-transaction.js';
 import { GroupCommitter } from './group-committer.js';
 import { levelCode, openStore, repairStore, type Store } from './open-store.js';
@@ -63,6 +64,7 @@ export class FileChannel extends BaseChannel {
 
   private db: Store | undefined;
   private readonly queue = new EventQueue<Segment>();
+  private readonly buffers = new BufferPool();
   private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group), (entry) => entry.put === undefined && this.syncEachCommit);
   /** Committed events not yet consumed, including those reserved by open takes. */
   private held = 0;
@@ -297,7 +299,8 @@ export class FileChannel extends BaseChannel {
     await this.waitForRoom(puts.length, size);
     // The sequence is taken after any wait, so queue order and on-disk order agree.
     const seq = this.nextSeq++;
-    const value = encodeBatch(seq, puts, size);
+    const buffer = this.buffers.acquire(size);
+    const value = encodeBatch(seq, puts, size, buffer);
     const batch = new StoredBatch(seq, puts.length, value.length);
     this.reservedEvents += puts.length;
     this.reservedBytes += value.length;
@@ -306,6 +309,8 @@ export class FileChannel extends BaseChannel {
     } finally {
       this.reservedEvents -= puts.length;
       this.reservedBytes -= value.length;
+      // The group write that carried the value has settled (resolved or rejected).
+      this.buffers.release(buffer);
     }
   }
 
@@ -404,7 +409,8 @@ export class FileChannel extends BaseChannel {
         // records need not be atomic with it (losing them means redelivery), so they go in a
         // concurrent unsynced write.
         const put = puts[0] as { key: Buffer; value: Buffer };
-        await Promise.all([db.put(put.key, put.value, { sync }), ops.length > 0 ? db.batch(ops as never, { sync: false }) : undefined]);
+        const results = await Promise.allSettled([db.put(put.key, put.value, { sync }), ops.length > 0 ? db.batch(ops as never, { sync: false }) : undefined]);
+        for (const result of results) if (result.status === 'rejected') throw result.reason;
       } else {
         await db.batch((puts.length > 0 ? [...puts, ...ops] : ops) as never, { sync });
       }
