@@ -56,7 +56,7 @@ export const CONNECTION_SCHEMA_PROPERTIES = {
     description: 'TLS to the brokers.',
     properties: {
       enabled: { type: 'boolean', default: false, description: 'Connect with TLS (Flume: security.protocol SSL or SASL_SSL).' },
-      ca: { type: 'string', default: '', description: 'PEM file of the CA certificates to trust; empty uses the system CAs.' },
+      ca: { type: 'string', default: '', description: 'PEM file of the CA certificates to trust (relative to the working directory); empty uses the system CAs.' },
       cert: { type: 'string', default: '', description: 'PEM client certificate file for mutual TLS; empty for none.' },
       key: { type: 'string', default: '', description: 'PEM private key file of the client certificate; empty for none.' },
       passphrase: { type: 'string', default: '', description: 'Passphrase of the private key; empty for none.' },
@@ -98,7 +98,7 @@ export const CONNECTION_REQUIRED = ['brokers', 'clientId', 'ssl', 'sasl', 'conne
 
 function readPem(path: string, what: string, ctx: ComponentContext): string | undefined {
   if (path === '') return undefined;
-  const file = resolve(ctx.configDir, path);
+  const file = resolve(path);
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
@@ -116,7 +116,7 @@ function logCreator(logger: Logger) {
   };
 }
 
-/** The kafkajs client options for a validated connection config (files are read relative to the config directory). */
+/** The kafkajs client options for a validated connection config (relative file paths resolve against the working directory, like every path in a topology). */
 export function kafkaClientConfig(config: KafkaConnectionConfig, ctx: ComponentContext): KafkaConfig {
   const options: KafkaConfig = {
     clientId: config.clientId,
