@@ -35,6 +35,7 @@ export class SyslogUdpSource implements EventDrivenSource {
     this.name = ctx.name;
     this.parser = new SyslogParser(config);
     this.delivery = new RetryingDelivery(ctx, config.batchSize);
+    ctx.metrics.gauge('EventPendingCount', () => this.queue.length + this.delivering);
   }
 
   /** The bound port (useful with port 0). */
