@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
 import { startTcp, takeAll, type Running } from './helpers.js';
 
-describe('syslog_tcp backpressure with a full channel', function () {
+describe('syslog_tcp backpressure with a full channel @slow', function () {
   this.timeout(60000);
   const LINES = 60000;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-bp-'));
@@ -21,8 +21,8 @@ describe('syslog_tcp backpressure with a full channel', function () {
   it('stops reading so logger blocks (no unbounded buffering), then delivers all 60000 lines once drained', async () => {
     running = await startTcp({ batchSize: 500 }, 1000);
     const file = path.join(dir, 'lines.txt');
-    // ~24 MB, far more than the loopback socket buffers can hold.
-    writeFileSync(file, Array.from({ length: LINES }, (_, i) => `bp-${i} ${'y'.repeat(380)}`).join('\n') + '\n');
+    // ~54 MB, far more than loopback socket buffers hold even on tuned hosts (tcp_rmem + tcp_wmem).
+    writeFileSync(file, Array.from({ length: LINES }, (_, i) => `bp-${i} ${'y'.repeat(880)}`).join('\n') + '\n');
     child = spawn('logger', ['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--octet-count', '-t', 'bp', '--size', '1024', '-f', file], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     let exitedEarly = false;
