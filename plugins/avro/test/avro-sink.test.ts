@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { expect } from 'chai';
-import { createEvent, errorCode, type SluiceEvent } from '@sluice/core';
+import { createEvent, errorCode } from '@sluice/core';
 import { createHarness, eventually, sinkSuite, type SuiteHarness } from '@sluice/testkit';
 import { avroSink, avroSource, type AvroSink, type AvroSinkConfig, type AvroSource } from '../src/index.js';
 import { startAvscServer, type AvscServer } from './peers.js';
@@ -272,4 +272,3 @@ describe('avro sink', () => {
   });
 });
 
-export type { SluiceEvent };
