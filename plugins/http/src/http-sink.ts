@@ -78,7 +78,17 @@ export class HttpSink extends BatchSink {
 
   /** POSTs one request and turns a non-2xx answer into the documented error. */
   private async send(body: Buffer, count: number): Promise<void> {
-    const { status, text } = await this.post(this.config.compression === 'gzip' ? await gzip(body, { level: 6 }) : body);
+    const payload = this.config.compression === 'gzip' ? await gzip(body, { level: 6 }) : body;
+    let answer: { status: number; text: string };
+    try {
+      answer = await this.post(payload);
+    } catch (error) {
+      // A kept-alive connection the server closed while idle fails at once; the request never
+      // reached the server, so sending it again on a fresh connection cannot duplicate anything.
+      if (!(error instanceof SluiceError && error.details?.staleConnection === true)) throw error;
+      answer = await this.post(payload);
+    }
+    const { status, text } = answer;
     if (status >= 200 && status < 300) return;
     const what = `${this.url.origin}${this.url.pathname} answered ${status} to a request of ${count} event(s): ${text.slice(0, 300)}`;
     if (status >= 500 || RETRIABLE_4XX.has(status)) {
@@ -91,12 +101,13 @@ export class HttpSink extends BatchSink {
     const { metrics } = this.ctx;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const fail = (reason: string, cause?: unknown): void => {
+      let gotResponse = false;
+      const fail = (reason: string, cause?: unknown, staleConnection = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(requestTimer);
         req.destroy();
-        reject(new SluiceError('SLUICE_DELIVERY_FAILED', `http sink '${this.name}': POST ${this.url.origin}${this.url.pathname} failed: ${reason}; the batch was rolled back and will be retried`, { cause }));
+        reject(new SluiceError('SLUICE_DELIVERY_FAILED', `http sink '${this.name}': POST ${this.url.origin}${this.url.pathname} failed: ${reason}; the batch was rolled back and will be retried`, { cause, details: { staleConnection } }));
       };
       const req = (this.url.protocol === 'https:' ? https : http).request(this.url, {
         method: 'POST',
@@ -114,11 +125,13 @@ export class HttpSink extends BatchSink {
           metrics.counters.ConnectionClosedCount! += 1;
         });
       });
-      req.on('error', (error) => {
+      req.on('error', (error: NodeJS.ErrnoException) => {
         if (!settled) metrics.counters.ConnectionFailedCount! += 1;
-        fail(error.message, error);
+        const stale = req.reusedSocket && !gotResponse && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        fail(error.message, error, stale);
       });
       req.on('response', (res) => {
+        gotResponse = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {

@@ -23,7 +23,7 @@ class Destination {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (this.hang) return;
+      if (this.hang || req.socket.destroyed) return;
       this.requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: this.status });
       res.writeHead(this.status, { 'Content-Type': 'text/plain' }).end(this.status === 200 ? 'ok' : 'refused by test');
     });
@@ -153,6 +153,25 @@ describe('http sink outcomes', () => {
     const error = await failure();
     expect(errorCode(error)).to.equal('SLUICE_DELIVERY_FAILED');
     expect(channel.size).to.equal(2);
+  });
+
+  it('resends at once on a fresh connection when a kept-alive connection was closed by the server', async () => {
+    await setUp();
+    // Close the first connection abruptly when its second request arrives, as a server whose
+    // idle timeout fired at that moment would.
+    const seen = new WeakMap<object, number>();
+    destination['server'].prependListener('request', (req: http.IncomingMessage) => {
+      const n = (seen.get(req.socket) ?? 0) + 1;
+      seen.set(req.socket, n);
+      if (n === 2 && destination.requests.length === 1) req.socket.destroy();
+    });
+    expect(await sink.process()).to.equal('ready');
+    const tx = channel.transaction();
+    tx.put([createEvent('three')]);
+    await tx.commit();
+    expect(await sink.process()).to.equal('ready');
+    expect(destination.accepted()).to.deep.equal(['one', 'two', 'three']);
+    expect(sink['ctx'].metrics.get('ConnectionCreatedCount')).to.equal(2);
   });
 
   it('fails with SLUICE_DELIVERY_FAILED when nothing listens at the endpoint', async () => {
