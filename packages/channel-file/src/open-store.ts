@@ -27,8 +27,8 @@ export function levelCode(error: unknown): string | undefined {
 
 /**
  * Opens (creating if needed) the LevelDB store in `dir`. A directory locked by another process
- * (or another channel in this one) fails with SLUICE_LOCKED. A store LevelDB itself reports as
- * corrupt is repaired once (LevelDB's RepairDB salvages every intact record) and reopened.
+ * (or another channel in this one) fails with SLUICE_LOCKED. A store that fails to open for any
+ * other reason is repaired once (LevelDB's RepairDB salvages every intact record) and reopened.
  */
 export async function openStore(dir: string, channel: string, logger: Logger, repair = false): Promise<{ db: Store; repaired: boolean }> {
   if (repair) await repairStore(dir, channel, logger);
@@ -41,8 +41,15 @@ export async function openStore(dir: string, channel: string, logger: Logger, re
     if (code === 'LEVEL_LOCKED') {
       throw new SluiceError('SLUICE_LOCKED', `file channel '${channel}': data directory ${dir} is locked by another process or channel; give each channel its own dataDir, or stop the other agent`, { cause, details: { dataDir: dir } });
     }
-    if (code === 'LEVEL_CORRUPTION' && !repair) return openStore(dir, channel, logger, true);
-    throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${channel}': cannot open data directory ${dir}: ${(cause as Error).message}; check the path, permissions and free space`, { cause, details: { dataDir: dir } });
+    const failure = new SluiceError('SLUICE_COMPONENT_START', `file channel '${channel}': cannot open data directory ${dir}: ${describe(cause)}; check the path, permissions and free space`, { cause, details: { dataDir: dir } });
+    if (repair) throw failure;
+    // A damaged store (corrupt or missing CURRENT/MANIFEST, bad table) is rebuilt rather than
+    // left for someone to delete by hand; if even that fails, the first error is the useful one.
+    try {
+      return await openStore(dir, channel, logger, true);
+    } catch {
+      throw failure;
+    }
   }
 }
 
@@ -50,4 +57,11 @@ export async function openStore(dir: string, channel: string, logger: Logger, re
 export async function repairStore(dir: string, channel: string, logger: Logger): Promise<void> {
   logger.warn({ dataDir: dir }, `file channel '${channel}': store is damaged; repairing (intact records are kept, damaged ones dropped)`);
   await ClassicLevel.repair(dir);
+}
+
+/** The innermost message of an error chain (LevelDB's own words, e.g. "IO error: ..."). */
+function describe(error: unknown): string {
+  let e = error as { message?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e?.cause && depth < 5; depth++) e = e.cause as typeof e;
+  return String(e?.message ?? error);
 }

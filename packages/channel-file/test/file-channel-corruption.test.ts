@@ -1,4 +1,4 @@
-import { openSync, readdirSync, statSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -72,6 +72,18 @@ describe('file channel with a damaged store', () => {
 
     const third = await started(dir);
     expect(third.size, 'the corrupt batch was removed, nothing else is left').to.equal(0);
+  });
+
+  it('a damaged CURRENT file (LevelDB cannot open the store) is repaired at start and every event delivered', async () => {
+    const dir = root.dir('current');
+    const first = await started(dir);
+    await fill(first, 10, 100, SIZE);
+    await first.stop();
+    writeFileSync(path.join(dir, 'CURRENT'), 'MANIFEST-999999\n');
+
+    const second = await started(dir);
+    expect(second.metrics.get('StoreRepairCount')).to.equal(1);
+    expect(verifiedNumbers(await drain(second), SIZE)).to.deep.equal(Array.from({ length: 1000 }, (_, n) => n));
   });
 
   for (const [extension, what] of [['.ldb', 'a table file (.ldb)'], ['.log', 'the write-ahead log (.log)']] as const) {
