@@ -83,8 +83,9 @@ export class HttpSink extends BatchSink {
     try {
       answer = await this.post(payload);
     } catch (error) {
-      // A kept-alive connection the server closed while idle fails at once; the request never
-      // reached the server, so sending it again on a fresh connection cannot duplicate anything.
+      // A kept-alive connection the server closed while idle fails at once, before any answer.
+      // Resend once on a fresh connection instead of backing off; in the rare case the server
+      // did read the request, this is a duplicate, which at-least-once allows.
       if (!(error instanceof SluiceError && error.details?.staleConnection === true)) throw error;
       answer = await this.post(payload);
     }
