@@ -5,6 +5,8 @@ import { openHdfsView, type HdfsView } from './helpers/hdfs-view.js';
 
 const ROUNDS = 3;
 const BATCH = 100;
+/** The sink takes bigger batches than the source puts, so the final drain needs few requests. */
+const SINK_BATCH = 1000;
 const PER_ROUND = 20_000;
 const BODY = 16;
 const STRIDE = 10_000_000;
@@ -12,7 +14,7 @@ const STRIDE = 10_000_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('hdfs sink survives SIGKILL of a real agent @slow', function () {
-  this.timeout(120000);
+  this.timeout(240000);
   const dir = new TempDir();
   let hdfs: HdfsView;
   let agent: AgentProcess | undefined;
@@ -32,7 +34,7 @@ agents:
     sources:
       seq: { type: seq, start: ${start}, count: ${count}, batchSize: ${BATCH}, bodySize: ${BODY}, channels: [disk] }
     channels:
-      disk: { type: file, dataDir: '${path.join(dir.path, 'disk')}', minFreeSpace: '0', transactionCapacity: ${BATCH} }
+      disk: { type: file, dataDir: '${path.join(dir.path, 'disk')}', minFreeSpace: '0', transactionCapacity: ${SINK_BATCH} }
     sinks:
       out:
         type: hdfs
@@ -41,7 +43,7 @@ agents:
         path: '${root}/%Y'
         useLocalTimeStamp: true
         user: '${hdfs.user}'
-        batchSize: ${BATCH}
+        batchSize: ${SINK_BATCH}
         roll: { count: 3000, interval: 10s, idleTimeout: 5s, size: '0' }
 `;
 
@@ -86,7 +88,7 @@ agents:
     for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < committed[round]!; i++) expected.push((round + 1) * STRIDE + i);
     for (let i = 0; i < finalCount; i++) expected.push(finalStart + i);
     let seen = new Set<number>();
-    for (let waited = 0; waited < 60000; waited += 200) {
+    for (let waited = 0; waited < 120000; waited += 200) {
       seen = new Set(await delivered());
       if (expected.every((n) => seen.has(n))) break;
       await sleep(200);

@@ -7,13 +7,15 @@ import S3rver from 's3rver';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
 const BATCH = 100;
+/** The sink takes bigger batches than the source puts, so the final drain needs few requests. */
+const SINK_BATCH = 1000;
 const STRIDE = 10_000_000;
 const BUCKET = 'sluice-crash';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('s3 sink survives SIGKILL of a real agent mid-upload @slow', function () {
-  this.timeout(120000);
+  this.timeout(240000);
   const dir = new TempDir();
   const s3Dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-s3rver-'));
   const real = process.env.S3_ENDPOINT;
@@ -60,7 +62,7 @@ agents:
     sources:
       seq: { type: seq, start: ${start}, count: ${count}, batchSize: ${BATCH}, bodySize: ${v.body}, channels: [disk] }
     channels:
-      disk: { type: file, dataDir: '${path.join(dir.path, `disk-${v.name}`)}', minFreeSpace: '0', transactionCapacity: ${BATCH} }
+      disk: { type: file, dataDir: '${path.join(dir.path, `disk-${v.name}`)}', minFreeSpace: '0', transactionCapacity: ${SINK_BATCH} }
     sinks:
       out:
         type: s3
@@ -72,7 +74,7 @@ agents:
         forcePathStyle: true
         accessKeyId: '${creds.id}'
         secretAccessKey: '${creds.secret}'
-        batchSize: ${BATCH}
+        batchSize: ${SINK_BATCH}
         maxAttempts: 1
         multipartThreshold: ${v.multipartThreshold}
         partSize: 5MiB
@@ -127,7 +129,7 @@ agents:
     for (let round = 0; round < v.rounds; round++) for (let i = 0; i < committed[round]!; i++) expected.push((round + 1) * STRIDE + i);
     for (let i = 0; i < finalCount; i++) expected.push(finalStart + i);
     let seen = new Set<number>();
-    for (let waited = 0; waited < 60000; waited += 250) {
+    for (let waited = 0; waited < 120000; waited += 250) {
       seen = new Set(await delivered(v));
       if (expected.every((n) => seen.has(n))) break;
       await sleep(250);
