@@ -105,7 +105,9 @@ export class KafkaChannel extends BaseChannel {
       joined();
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      this.ctx.logger.warn({ err: event.payload.error, restart: event.payload.restart }, `kafka channel consumer crashed; ${event.payload.restart ? 'it restarts by itself' : 'it does not restart'}`);
+      const { error, restart } = event.payload;
+      if (restart) this.ctx.logger.warn({ err: error }, 'kafka channel consumer failed; it reconnects and rejoins by itself');
+      else this.ctx.logger.error({ err: error, code: 'SLUICE_COMPONENT_START' }, 'kafka channel consumer failed and does not restart; restart the agent after fixing the cause');
     });
     try {
       this.producer = await this.connectProducer();

@@ -70,7 +70,9 @@ export class KafkaSource implements EventDrivenSource {
       joined();
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      this.ctx.logger.warn({ err: event.payload.error, restart: event.payload.restart }, `kafka source consumer crashed; ${event.payload.restart ? 'it restarts by itself' : 'it does not restart'}`);
+      const { error, restart } = event.payload;
+      if (restart) this.ctx.logger.warn({ err: error }, 'kafka source consumer failed; it reconnects and rejoins by itself');
+      else this.ctx.logger.error({ err: error, code: 'SLUICE_COMPONENT_START' }, 'kafka source consumer failed and does not restart; restart the agent after fixing the cause');
     });
     const topics: (string | RegExp)[] = config.topicPattern === '' ? [...config.topics] : [new RegExp(config.topicPattern)];
     try {
