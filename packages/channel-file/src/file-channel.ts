@@ -424,7 +424,8 @@ export class FileChannel extends BaseChannel {
     }
     this.ctx.metrics.inc('StoreWriteCount');
     if (sync) {
-      this.unsynced = false;
+      // Consumption records written beside a single put may land after its fsync.
+      this.unsynced = puts.length === 1 && ops.length > 0;
       this.ctx.metrics.inc('FsyncCount');
       this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
     } else {
