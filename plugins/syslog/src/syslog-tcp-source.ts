@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { defineComponent, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { HostnameResolver } from './hostname-resolver.js';
 import { RetryingDelivery } from './retrying-delivery.js';
 import { SyslogFramer, FramingError } from './syslog-framer.js';
 import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
@@ -31,6 +32,7 @@ export class SyslogTcpSource implements EventDrivenSource {
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly delivery: RetryingDelivery;
+  private readonly resolver = new HostnameResolver();
 
   constructor(private readonly config: SyslogTcpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
@@ -111,7 +113,8 @@ export class SyslogTcpSource implements EventDrivenSource {
     const framer = new SyslogFramer(this.config.eventSize);
     const parser = new SyslogParser(this.config);
     const clientIP = this.config.clientIPHeader === '' ? '' : socket.remoteAddress ?? '';
-    const { portHeader } = this.config;
+    const { portHeader, clientHostnameHeader } = this.config;
+    const hostname = clientHostnameHeader === '' ? undefined : this.resolver.resolve(socket.remoteAddress ?? '');
     const localPort = String(socket.localPort ?? '');
     let chain = Promise.resolve();
     let invalid = 0;
@@ -134,7 +137,13 @@ export class SyslogTcpSource implements EventDrivenSource {
       const events = batch;
       batch = [];
       socket.pause();
-      const work = chain.then(() => this.delivery.deliver(events)).finally(() => {
+      const work = chain.then(async () => {
+        if (hostname) {
+          const name = await hostname;
+          for (let i = 0; i < events.length; i++) events[i]!.headers[clientHostnameHeader] = name;
+        }
+        await this.delivery.deliver(events);
+      }).finally(() => {
         this.inFlight.delete(work);
         if (!socket.destroyed && this.servers.length > 0) socket.resume();
       });

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { defineComponent, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { HostnameResolver } from './hostname-resolver.js';
 import { RetryingDelivery } from './retrying-delivery.js';
 import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
 import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type SyslogCommonConfig } from './syslog-schema.js';
@@ -24,6 +25,9 @@ export class SyslogUdpSource implements EventDrivenSource {
   private readonly parser: SyslogParser;
   private readonly delivery: RetryingDelivery;
   private queue: SluiceEvent[] = [];
+  private readonly resolver = new HostnameResolver();
+  /** Sender addresses of queued events whose host name was not cached yet. */
+  private readonly unresolved = new Map<SluiceEvent, string>();
   /** Events taken from the queue whose delivery has not finished. */
   private delivering = 0;
   private draining: Promise<void> | undefined;
@@ -87,6 +91,16 @@ export class SyslogUdpSource implements EventDrivenSource {
     const status = event.headers[SYSLOG_HEADERS.status];
     if (status === 'Invalid') this.ctx.metrics.inc('EventInvalidCount');
     else if (status === 'Incomplete') this.ctx.metrics.inc('EventIncompleteCount');
+    const { clientHostnameHeader } = this.config;
+    if (clientHostnameHeader !== '') {
+      const name = this.resolver.peek(address);
+      if (name !== undefined) {
+        event.headers[clientHostnameHeader] = name;
+      } else {
+        this.unresolved.set(event, address);
+        void this.resolver.resolve(address);
+      }
+    }
     this.queue.push(event);
     // Datagrams that arrive in the same turn of the event loop go out as one batch.
     if (!this.scheduled && !this.draining) {
@@ -111,10 +125,21 @@ export class SyslogUdpSource implements EventDrivenSource {
       this.queue = [];
       this.delivering = events.length;
       try {
+        if (this.unresolved.size > 0) await this.fillHostnames(events);
         await this.delivery.deliver(events);
       } finally {
         this.delivering = 0;
       }
+    }
+  }
+
+  private async fillHostnames(events: SluiceEvent[]): Promise<void> {
+    const header = this.config.clientHostnameHeader;
+    for (const event of events) {
+      const address = this.unresolved.get(event);
+      if (address === undefined) continue;
+      this.unresolved.delete(event);
+      event.headers[header] = await this.resolver.resolve(address);
     }
   }
 

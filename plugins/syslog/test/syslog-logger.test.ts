@@ -76,6 +76,17 @@ describe('syslog sources with util-linux logger', () => {
     expect(event!.body.toString()).to.match(/^<13>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ sluicetest: raw line$/);
   });
 
+  it('sets clientHostnameHeader from a reverse lookup, over TCP and UDP', async () => {
+    for (const transport of ['tcp', 'udp'] as const) {
+      running = transport === 'tcp' ? await startTcp({ clientHostnameHeader: 'clientHost' }) : await startUdp({ clientHostnameHeader: 'clientHost' });
+      await logger(['-n', '127.0.0.1', '-P', String(running.source.port), transport === 'tcp' ? '-T' : '-d', '--rfc3164', '-t', 'sluicetest'], 'one\ntwo\n');
+      const events = await collect(running.harness, 2);
+      expect(events.map((e) => e.headers.clientHost), transport).to.deep.equal(['localhost', 'localhost']);
+      await running.close();
+      running = undefined;
+    }
+  });
+
   it('cuts a message over eventSize and marks it Incomplete, then reads the next one', async () => {
     running = await startTcp({ eventSize: 64 });
     const long = 'x'.repeat(500);
