@@ -1,4 +1,5 @@
 import { defineComponent, SluiceError, type ComponentContext, type Interceptor, type MetricGroup, type SluiceEvent } from '@sluice/core';
+import { compilePattern } from './compile-pattern.js';
 import { logFormat, type LogFormat } from './log-formats.js';
 
 /** Config of the `log_to_json` interceptor (the Kinesis agent's LOGTOJSON). */
@@ -21,13 +22,7 @@ export class LogToJsonInterceptor implements Interceptor {
   constructor(config: LogToJsonConfig, private readonly metrics?: MetricGroup, component = 'log_to_json', private readonly drop = config.onMismatch === 'drop') {
     const base = logFormat(config.logFormat);
     let pattern = base.pattern;
-    if (config.matchPattern) {
-      try {
-        pattern = new RegExp(config.matchPattern);
-      } catch (cause) {
-        throw new SluiceError('SLUICE_CONFIG_INVALID', `interceptor '${component}': matchPattern is not a valid regular expression (${(cause as Error).message})`, { cause });
-      }
-    }
+    if (config.matchPattern) pattern = compilePattern(config.matchPattern, component, 'matchPattern');
     const fields = config.customFieldNames.length > 0 ? config.customFieldNames : base.fields;
     if (config.matchPattern && config.customFieldNames.length === 0) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `interceptor '${component}': matchPattern needs customFieldNames, one per capture group`);

@@ -4,6 +4,7 @@ import {
   Backoff, errorCode, isRetriable, parseDuration, Sleeper, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 import { writeFileAtomic } from './atomic-write.js';
+import { compilePattern } from './compile-pattern.js';
 import { RecordReader, type OverflowPolicy, type ReadyRecord } from './record-reader.js';
 
 /** Config of the `spooldir` source (validated against its schema, defaults applied). */
@@ -64,8 +65,8 @@ export class SpooldirSource implements EventDrivenSource {
     this.name = ctx.name;
     this.spoolDir = path.resolve(config.spoolDir);
     this.trackerDir = path.resolve(this.spoolDir, config.trackerDir);
-    this.include = new RegExp(config.includePattern);
-    this.ignore = new RegExp(config.ignorePattern);
+    this.include = compilePattern(config.includePattern, ctx.name, 'includePattern');
+    this.ignore = compilePattern(config.ignorePattern, ctx.name, 'ignorePattern');
     this.pollMs = parseDuration(config.pollDelay);
   }
 

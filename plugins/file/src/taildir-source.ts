@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   Backoff, errorCode, isRetriable, parseDuration, Sleeper, type EventDrivenSource, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
+import { compilePattern } from './compile-pattern.js';
 import { FileTracker } from './file-tracker.js';
 import { globBase } from './glob.js';
 import { readPositionFile, writePositionFile } from './position-file.js';
@@ -74,7 +75,7 @@ export class TaildirSource implements EventDrivenSource {
     this.readerOptions = {
       maxLineLength: config.maxLineLength,
       overflow: config.lineOverflow,
-      multilineStart: config.multilineStartPattern ? new RegExp(config.multilineStartPattern) : undefined,
+      multilineStart: config.multilineStartPattern ? compilePattern(config.multilineStartPattern, ctx.name, 'multilineStartPattern') : undefined,
     };
     this.positionFile = config.positionFile
       ? path.resolve(config.positionFile)

@@ -65,4 +65,14 @@ agents:
     const paths = error.problems!.map((p) => p.path);
     expect(paths).to.include.members(['/agents/a/sources/t/filegroups', '/agents/a/sources/t/lineOverflow', '/agents/a/sources/t/idleTimeout']);
   });
+
+  it('rejects an invalid multilineStartPattern or includePattern with SLUICE_CONFIG_INVALID when created', async () => {
+    const { taildirSource, spooldirSource } = await import('../src/index.js');
+    const { createComponentContext } = await import('@sluice/core');
+    const ctx = { ...createComponentContext({ name: 'bad', kind: 'SOURCE' }), deliver: async () => undefined };
+    const taildirConfig = { filegroups: { a: '/tmp/x' }, headers: {}, positionFile: '', skipToEnd: false, fileHeader: false, fileHeaderKey: 'file', batchSize: 1, maxLineLength: 10, lineOverflow: 'split' as const, multilineStartPattern: '(', multilineTimeout: '1s', idleTimeout: '1s', pollInterval: '1s', writePosInterval: '0', readBufferSize: 4096 };
+    expect(() => taildirSource.create(taildirConfig, ctx)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+    const spoolConfig = { spoolDir: '/tmp', fileSuffix: '.COMPLETED', deletePolicy: 'never' as const, trackingPolicy: 'rename' as const, trackerDir: '.t', includePattern: '[', ignorePattern: '^$', consumeOrder: 'oldest' as const, recursiveDirectorySearch: false, fileHeader: false, fileHeaderKey: 'file', basenameHeader: false, basenameHeaderKey: 'basename', batchSize: 1, maxLineLength: 10, lineOverflow: 'split' as const, pollDelay: '1s', readBufferSize: 4096 };
+    expect(() => spooldirSource.create(spoolConfig, ctx)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
 });
