@@ -35,8 +35,10 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       const key = raw.startsWith('hdfs.') ? raw.slice(5) : raw;
       if (bucketingFromFlume(key, value, config)) continue;
       if (key === 'serializer') config.serializer = value.toLowerCase();
-      else if (key === 'fileType') { if (value === 'CompressedStream') config.compression = 'gzip'; }
-      else if (key === 'codeC') config.compression = 'gzip';
+      // DataStream is what this sink writes; CompressedStream needs the codec; SequenceFile is not
+      // supported and is passed through so validation reports it instead of silently changing format.
+      else if (key === 'fileType') { if (value === 'CompressedStream') config.compression ??= 'gzip'; else if (value !== 'DataStream') config.fileType = value; }
+      else if (key === 'codeC') config.compression = /^(gzip|org\.apache\.hadoop\.io\.compress\.GzipCodec)$/i.test(value) ? 'gzip' : value;
       else if (key === 'proxyUser' || key === 'kerberosPrincipal') config.user = value;
       else if (key === 'callTimeout') config.requestTimeout = `${value}ms`;
       else if (key === 'path') config.path = value.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';

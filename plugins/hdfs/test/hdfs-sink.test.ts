@@ -289,5 +289,7 @@ describe('hdfs sink', function () {
     const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
     expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });
     expect(config.roll).to.deep.equal({ interval: '300s', count: 0 });
+    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'bzip2' }).compression, 'an unsupported codec reaches validation').to.equal('bzip2');
+    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'SequenceFile' }).fileType, 'SequenceFile reaches validation').to.equal('SequenceFile');
   });
 });
