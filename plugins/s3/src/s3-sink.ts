@@ -75,7 +75,8 @@ interface StagedObject extends OpenBucketStats {
  */
 export class S3Sink implements Sink {
   readonly name: string;
-  private readonly client: S3Client;
+  /** Created at start and destroyed at stop, so a stopped sink can start again. */
+  private client!: S3Client;
   private readonly template: BucketTemplate;
   private readonly policy: RollPolicy;
   private readonly open: OpenBuckets<StagedObject>;
@@ -99,18 +100,6 @@ export class S3Sink implements Sink {
 
   constructor(private readonly config: S3SinkConfig, private readonly ctx: SinkContext) {
     this.name = ctx.name;
-    const timeout = parseDuration(config.requestTimeout);
-    this.client = new S3Client({
-      region: config.region || undefined,
-      endpoint: config.endpoint || undefined,
-      forcePathStyle: config.forcePathStyle,
-      credentials: config.accessKeyId ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } : undefined,
-      maxAttempts: config.maxAttempts,
-      // S3-compatible stores often reject the newer default checksums; send them only when required.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
-    });
     this.template = new BucketTemplate(config.key, config);
     this.policy = new RollPolicy(config.roll);
     this.open = new OpenBuckets(config.maxOpenFiles);
@@ -133,6 +122,18 @@ export class S3Sink implements Sink {
     } catch (cause) {
       throw new SluiceError('SLUICE_COMPONENT_START', `s3 sink '${this.name}' cannot prepare its staging directory ${this.stagingDir}; check the agent dataDir permissions`, { cause });
     }
+    const timeout = parseDuration(this.config.requestTimeout);
+    this.client = new S3Client({
+      region: this.config.region || undefined,
+      endpoint: this.config.endpoint || undefined,
+      forcePathStyle: this.config.forcePathStyle,
+      credentials: this.config.accessKeyId ? { accessKeyId: this.config.accessKeyId, secretAccessKey: this.config.secretAccessKey } : undefined,
+      maxAttempts: this.config.maxAttempts,
+      // S3-compatible stores often reject the newer default checksums; send them only when required.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
+    });
     const every = this.policy.checkEveryMs;
     if (every > 0) {
       this.timer = setInterval(() => {

@@ -256,6 +256,19 @@ describe('s3 sink', function () {
     await sink.stop();
   });
 
+  it('can start again after stop', async () => {
+    const { sink, put } = await harness({ roll: { ...ROLL_DEFAULTS, count: 1 } });
+    await sink.start();
+    await put(seq(0, 1));
+    await sink.process();
+    await sink.stop();
+    await sink.start();
+    await put(seq(1, 1));
+    await sink.process();
+    await sink.stop();
+    expect((await readBodies()).sort()).to.deep.equal(['event-0', 'event-1']);
+  });
+
   it('maps Flume-style keys', () => {
     const c = s3Sink.fromFlume!({ bucket: 'b', rollInterval: '60', forcePathStyle: 'true' });
     expect(c).to.deep.include({ bucket: 'b', forcePathStyle: true });
