@@ -1,9 +1,8 @@
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand,
   UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { readFile } from 'node:fs/promises';
 import { toSluiceError } from './s3-errors.js';
 
 /** Upload settings of {@link uploadStagedObject}. */
@@ -18,7 +17,6 @@ export interface UploadOptions {
   /** Multipart part size (at least 5 MiB, S3's minimum for all but the last part). */
   partSize: number;
   contentType: string;
-  contentEncoding?: string;
 }
 
 /**
@@ -28,7 +26,7 @@ export interface UploadOptions {
  * aborted so no parts linger. Throws the SluiceError of {@link toSluiceError}.
  */
 export async function uploadStagedObject(client: S3Client, o: UploadOptions): Promise<void> {
-  const common = { Bucket: o.bucket, Key: o.key, ContentType: o.contentType, ContentEncoding: o.contentEncoding };
+  const common = { Bucket: o.bucket, Key: o.key, ContentType: o.contentType };
   if (o.size <= o.multipartThreshold) {
     const body = await readFile(o.file);
     try {

@@ -106,7 +106,10 @@ export class S3Sink implements Sink {
     this.stagingDir = path.join(ctx.dataDir, 'staging');
     const serializer = createSerializer(config.serializer, config.compression);
     this.suffix = config.fileSuffix || `.${serializer.extension}`;
-    this.contentType = config.serializer === 'avro_event' ? 'avro/binary' : config.serializer === 'json' ? 'application/x-ndjson' : 'text/plain';
+    // A gzip object is a .gz file, not a transfer encoding: no Content-Encoding, so HTTP clients
+    // hand out the compressed bytes and tools that go by extension (zcat, Spark, Athena) decompress.
+    this.contentType = config.compression === 'gzip' ? 'application/gzip'
+      : config.serializer === 'avro_event' ? 'avro/binary' : config.serializer === 'json' ? 'application/x-ndjson' : 'text/plain';
     this.multipartThreshold = parseSize(config.multipartThreshold);
     this.partSize = Math.max(5 * 1024 * 1024, parseSize(config.partSize));
     const capacity = (ctx.channel as { capacity?: unknown }).capacity;
@@ -306,7 +309,6 @@ export class S3Sink implements Sink {
       await uploadStagedObject(this.client, {
         bucket: this.config.bucket, key: object.key, file: object.file, size: object.bytes,
         multipartThreshold: this.multipartThreshold, partSize: this.partSize, contentType: this.contentType,
-        contentEncoding: this.config.compression === 'gzip' ? 'gzip' : undefined,
       });
     } catch (error) {
       this.ctx.metrics.inc('ConnectionFailedCount');
