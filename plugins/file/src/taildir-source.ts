@@ -99,7 +99,14 @@ export class TaildirSource implements EventDrivenSource {
   async start(): Promise<void> {
     if (this.loop) return;
     this.tracker.restore(await readPositionFile(this.positionFile));
-    await this.scan(true);
+    try {
+      await this.scan(true);
+    } catch (error) {
+      this.closeWatchers();
+      for (const file of this.tracker.files.values()) await file.close();
+      this.tracker.files.clear();
+      throw error;
+    }
     this.running = true;
     this.ctx.metrics.startTime = Date.now();
     this.loop = this.run();
@@ -114,8 +121,7 @@ export class TaildirSource implements EventDrivenSource {
     this.retrySleeper.wake();
     await loop;
     this.loop = undefined;
-    for (const watcher of this.watchers.values()) watcher.close();
-    this.watchers.clear();
+    this.closeWatchers();
     await this.positionWrite;
     try {
       await writePositionFile(this.positionFile, this.tracker.positionEntries());
@@ -280,6 +286,11 @@ export class TaildirSource implements EventDrivenSource {
     if (!this.tracker.changed) return;
     this.tracker.changed = false;
     this.positionsDirty = true;
+  }
+
+  private closeWatchers(): void {
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
   }
 
   private ensureWatcher(dir: string): void {
