@@ -36,7 +36,7 @@ describe('kafka channel through a broker outage @slow', function () {
   });
 
   it('delivers every sequence number at least once when the broker goes down mid-stream and comes back', async () => {
-    const count = 30000;
+    const count = 40000;
     const topic = uniqueName('outage');
     await cluster.createTopic(topic, 2);
     const seen = new Set<number>();
