@@ -199,6 +199,7 @@ export class HdfsSink extends BatchSink {
     const footer = file.serializer.footer?.();
     if (footer && footer.length > 0) {
       await this.client.append(file.tmpPath, footer);
+      // The footer is written: a retried close (after a failed RENAME) must not append it again.
       file.serializer = createSerializer('text');
     }
     await this.finish(file.tmpPath, file.finalPath);
