@@ -7,7 +7,12 @@ export interface Charset {
   encode(text: string): Buffer;
 }
 
-const utf8: Charset = { name: 'utf-8', decode: (b) => b.toString('utf8'), encode: (t) => Buffer.from(t, 'utf8') };
+/** UTF-8; a byte order mark some clients put first is skipped (JSON.parse would refuse it). */
+const utf8: Charset = {
+  name: 'utf-8',
+  decode: (b) => (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.toString('utf8', 3) : b.toString('utf8')),
+  encode: (t) => Buffer.from(t, 'utf8'),
+};
 const utf16le: Charset = { name: 'utf-16le', decode: (b) => b.toString('utf16le'), encode: (t) => Buffer.from(t, 'utf16le') };
 const utf16be: Charset = {
   name: 'utf-16be',

@@ -82,7 +82,7 @@ describe('http source with curl', () => {
     expect(JSON.parse(res.body).error).to.equal('SLUICE_TX_CAPACITY');
   });
 
-  it('decodes bodies with the Content-Type charset (UTF-16) and stores them in it, as Flume does', async () => {
+  it('decodes bodies with the Content-Type charset (UTF-16; a UTF-8 BOM is skipped) and stores them in it, as Flume does', async () => {
     running = await startSource();
     const text = flumeBatch(['grüße']);
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
@@ -90,6 +90,9 @@ describe('http source with curl', () => {
     expect(res.status).to.equal(200);
     const [event] = await takeAll(running.harness);
     expect(new TextDecoder('utf-16be').decode(event!.body)).to.equal('grüße');
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(flumeBatch(['bom']))]);
+    expect((await curl([...JSON_TYPE, '--data-binary', '@-', running.url], withBom)).status).to.equal(200);
+    expect((await takeAll(running.harness)).map((e) => e.body.toString())).to.deep.equal(['bom']);
     const unsupported = await curl(['-H', 'Content-Type: application/json; charset=latin1', '--data-binary', '@-', running.url], text);
     expect(unsupported.status).to.equal(415);
   });
