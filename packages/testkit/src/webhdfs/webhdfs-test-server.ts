@@ -152,7 +152,7 @@ export class WebHdfsTestServer {
         if (existing && q.get('overwrite') !== 'true') throw new RemoteError(403, 'FileAlreadyExistsException', `${path} for client 127.0.0.1 already exists`);
         this.mkdirs(parentOf(path), user);
         this.nodes.set(path, { type: 'FILE', chunks: body.length ? [body] : [], length: body.length, mtime: Date.now(), owner: user, id: this.nextId++ });
-        res.writeHead(201, { Location: `hdfs://127.0.0.1:8020${encodePath(path)}`, 'Content-Length': '0' });
+        res.writeHead(201, { Location: `webhdfs://127.0.0.1:${(this.namenode.address() as AddressInfo).port}${encodePath(path)}`, 'Content-Length': '0' });
         res.end();
         return;
       }
