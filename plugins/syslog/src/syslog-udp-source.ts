@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { defineComponent, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { defineComponent, parseSize, SIZE_PATTERN, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
 import { HostnameResolver } from './hostname-resolver.js';
 import { RetryingDelivery } from './retrying-delivery.js';
 import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
@@ -9,6 +9,7 @@ import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type
 /** Config of the `syslog_udp` source. */
 export interface SyslogUdpSourceConfig extends SyslogCommonConfig {
   maxPending: number;
+  receiveBufferSize: string;
 }
 
 /**
@@ -59,6 +60,12 @@ export class SyslogUdpSource implements EventDrivenSource {
         resolve();
       });
     });
+    const receiveBuffer = parseSize(this.config.receiveBufferSize);
+    if (receiveBuffer > 0) {
+      socket.setRecvBufferSize(receiveBuffer);
+      // The kernel caps the request at net.core.rmem_max; say what was granted.
+      this.ctx.logger.info({ requested: receiveBuffer, granted: socket.getRecvBufferSize() }, 'syslog_udp receive buffer set');
+    }
     socket.on('error', (err) => this.ctx.logger.error({ err }, 'syslog UDP socket error'));
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
     this.socket = socket;
@@ -75,6 +82,7 @@ export class SyslogUdpSource implements EventDrivenSource {
     await this.flushNow();
     clearTimeout(timer);
     this.delivery.stop();
+    this.unresolved.clear();
     this.ctx.metrics.stopTime = Date.now();
   }
 
@@ -170,8 +178,9 @@ export const syslogUdpSource = defineComponent<'source', SyslogUdpSourceConfig>(
     properties: {
       ...SYSLOG_COMMON_PROPERTIES,
       maxPending: { type: 'integer', minimum: 1, default: 10000, description: 'Most events held while the channel refuses them; datagrams beyond this are dropped and counted.' },
+      receiveBufferSize: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Kernel receive buffer of the socket (SO_RCVBUF) for bursts, capped by net.core.rmem_max; 0 keeps the system default.' },
     },
-    required: [...SYSLOG_COMMON_REQUIRED, 'maxPending'],
+    required: [...SYSLOG_COMMON_REQUIRED, 'maxPending', 'receiveBufferSize'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `udp:${config.port}`, key: 'port' }]),
   fromFlume: syslogFromFlume,

@@ -24,7 +24,7 @@ export const TCP_DEFAULTS: Omit<SyslogTcpSourceConfig, 'port'> = {
 };
 
 export const UDP_DEFAULTS: Omit<SyslogUdpSourceConfig, 'port'> = {
-  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', batchSize: 100, maxPending: 10000,
+  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', batchSize: 100, maxPending: 10000, receiveBufferSize: '0',
 };
 
 /** A started syslog source delivering into a fresh memory channel. */

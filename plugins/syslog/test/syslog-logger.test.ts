@@ -139,7 +139,7 @@ describe('syslog_udp with a full channel', () => {
   });
 
   it('holds up to maxPending events, drops and counts the rest, and delivers what it held once drained', async () => {
-    running = await startUdp({ batchSize: 5, maxPending: 20 }, 5);
+    running = await startUdp({ batchSize: 5, maxPending: 20, receiveBufferSize: '1MiB' }, 5);
     const file = path.join(dir, 'lines.txt');
     writeFileSync(file, `${Array.from({ length: 100 }, (_, i) => `udp-${i}`).join('\n')}\n`);
     await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-d', '-t', 'udp', '-f', file]);
