@@ -20,8 +20,16 @@ export interface FileStatus {
   modificationTime: number;
 }
 
-/** HTTP statuses and Hadoop exceptions that a retry can fix (overload, failover, restarts). */
-const RETRIABLE_EXCEPTIONS = new Set(['RetriableException', 'StandbyException', 'SafeModeException', 'ObserverRetryOnActiveException']);
+/**
+ * Hadoop exceptions that a retry can fix even though WebHDFS answers them with a 4xx (usually 403):
+ * failover and restarts, lease recovery after a previous writer (an APPEND soon after a close or a
+ * crash), and quotas an operator raises. Everything else in 4xx is a refusal retrying cannot fix.
+ */
+const RETRIABLE_EXCEPTIONS = new Set([
+  'RetriableException', 'StandbyException', 'SafeModeException', 'ObserverRetryOnActiveException',
+  'RecoveryInProgressException', 'AlreadyBeingCreatedException', 'LeaseExpiredException',
+  'DSQuotaExceededException', 'NSQuotaExceededException', 'ClusterStorageCapacityExceededException', 'DiskOutOfSpaceException',
+]);
 
 /**
  * A minimal WebHDFS REST client (hadoop WebHDFS.html): the operations a sink needs, with

@@ -182,13 +182,18 @@ describe('hdfs sink', function () {
     await second.sink.stop();
   });
 
-  it('fails a batch with retriable SLUICE_DELIVERY_FAILED on 5xx and non-retriable SLUICE_EVENT_REJECTED on 4xx', async function () {
+  it('fails a batch with retriable SLUICE_DELIVERY_FAILED on 5xx or lease recovery and non-retriable SLUICE_EVENT_REJECTED on other 4xx', async function () {
     if (!peer.server) this.skip();
     const { sink, put, channel } = await harness();
     await sink.start();
     await put(seq(0, 3));
-    for (const [status, code, retriable] of [[503, 'SLUICE_DELIVERY_FAILED', true], [403, 'SLUICE_EVENT_REJECTED', false]] as const) {
-      peer.server!.failWith(status);
+    const cases = [
+      [503, undefined, 'SLUICE_DELIVERY_FAILED', true],
+      [403, 'RecoveryInProgressException', 'SLUICE_DELIVERY_FAILED', true],
+      [403, 'AccessControlException', 'SLUICE_EVENT_REJECTED', false],
+    ] as const;
+    for (const [status, exception, code, retriable] of cases) {
+      peer.server!.failWith(status, { exception });
       const error = await sink.process().then(() => undefined, (e: unknown) => e);
       expect(errorCode(error)).to.equal(code);
       expect((error as { retriable: boolean }).retriable).to.equal(retriable);
