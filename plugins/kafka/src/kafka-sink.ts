@@ -22,6 +22,23 @@ export interface KafkaSinkConfig extends KafkaConnectionConfig {
 }
 
 const ACKS = { all: -1, leader: 1, none: 0 } as const;
+
+/**
+ * Kafka errors that reject the records themselves, so producing the same batch again cannot
+ * succeed (and a dead-letter channel, when configured, takes it). Every other failure, including
+ * authorization and unknown topics, is retried: an operator can fix those without losing events.
+ */
+const RECORD_REJECTIONS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP', 'INVALID_REQUIRED_ACKS']);
+
+/** The Kafka error type that rejected the records, searching kafkajs's wrapped causes; undefined if none. */
+function rejectionOf(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && RECORD_REJECTIONS.has(type)) return type;
+    current = (current as { originalError?: unknown; cause?: unknown }).originalError ?? (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD,
 };
@@ -81,9 +98,9 @@ export class KafkaSink extends BatchSink {
       });
     } catch (error) {
       if (!this.connected) this.ctx.metrics.counters.ConnectionFailedCount! += 1;
-      const retriable = (error as { retriable?: boolean }).retriable !== false;
+      const rejected = rejectionOf(error);
       const topics = byTopic.map((t) => t.topic).join(', ');
-      throw new SluiceError(retriable ? 'SLUICE_DELIVERY_FAILED' : 'SLUICE_EVENT_REJECTED',
+      throw new SluiceError(rejected === undefined ? 'SLUICE_DELIVERY_FAILED' : 'SLUICE_EVENT_REJECTED',
         `Kafka sink '${this.name}' could not produce ${events.length} events to ${topics} on ${this.config.brokers.join(',')}: ${(error as Error).message}`,
         { cause: error });
     } finally {

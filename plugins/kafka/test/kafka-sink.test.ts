@@ -96,6 +96,29 @@ describe('kafka sink', function () {
       expect(fallbackRecords[0]!.headers, 'recordHeaders: false sends no headers').to.deep.equal({});
     });
 
+    it('reports a record Kafka refuses as SLUICE_EVENT_REJECTED and a transient failure as SLUICE_DELIVERY_FAILED, rolling back both', async function () {
+      if (!cluster.mock) this.skip(); // injects broker errors through the mock's API
+      const topic = uniqueName('sink-errors');
+      await cluster.createTopic(topic, 1);
+      sink = createSink(harness.sinkContext(), { topic, batchSize: 10 });
+      await sink.start();
+      const tx = harness.channel.transaction();
+      tx.put([createEvent('refused'), createEvent('retried')]);
+      await tx.commit();
+      const PRODUCE = 0;
+      const MESSAGE_TOO_LARGE = 10;
+      const NOT_ENOUGH_REPLICAS = 19;
+      const failureOf = async (): Promise<unknown> => sink!.process().then(() => undefined, (error: unknown) => error);
+      await cluster.mock.pushRequestErrors(PRODUCE, 1, MESSAGE_TOO_LARGE);
+      expect(errorCode(await failureOf())).to.equal('SLUICE_EVENT_REJECTED');
+      await cluster.mock.pushRequestErrors(PRODUCE, 5, NOT_ENOUGH_REPLICAS);
+      expect(errorCode(await failureOf())).to.equal('SLUICE_DELIVERY_FAILED');
+      expect(harness.channel.size, 'both batches rolled back').to.equal(2);
+      // Like the sink runner: retry until the injected errors are used up.
+      for (let attempt = 0; attempt < 10 && harness.channel.size > 0; attempt++) await sink.process().catch(() => undefined);
+      expect((await kcatConsume(cluster.bootstrap, topic)).map((r) => r.payload)).to.deep.equal(['refused', 'retried']);
+    });
+
     it('fails to start with SLUICE_COMPONENT_START when a compression codec package is missing', async () => {
       sink = createSink(harness.sinkContext(), { topic: 'unused', compression: 'zstd' });
       let failure: unknown;
