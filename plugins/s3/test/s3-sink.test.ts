@@ -269,6 +269,21 @@ describe('s3 sink', function () {
     expect((await readBodies()).sort()).to.deep.equal(['event-0', 'event-1']);
   });
 
+  it('uploads the least recently used object beyond maxOpenFiles', async () => {
+    const { sink, put, channel } = await harness({ key: `${peer.root}logs/%{k}/`, maxOpenFiles: 1 });
+    await sink.start();
+    await put(seq(0, 1, { k: 'a' }));
+    await sink.process();
+    await put(seq(1, 1, { k: 'b' }));
+    await sink.process();
+    const keys = await peer.keys();
+    expect(keys).to.have.length(1);
+    expect(keys[0]).to.contain('/logs/a/');
+    expect(channel.size, 'the b event waits in the channel for its upload').to.equal(1);
+    await sink.stop();
+    expect(await peer.keys()).to.have.length(2);
+  });
+
   it('maps Flume-style keys', () => {
     const c = s3Sink.fromFlume!({ bucket: 'b', rollInterval: '60', forcePathStyle: 'true' });
     expect(c).to.deep.include({ bucket: 'b', forcePathStyle: true });
