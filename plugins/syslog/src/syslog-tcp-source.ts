@@ -96,7 +96,8 @@ export class SyslogTcpSource implements EventDrivenSource {
     if (servers.length === 0) return;
     this.servers = [];
     const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    // Give batches in flight a chance to commit, then stop retrying refused ones.
+    // Read nothing more; give batches in flight a chance to commit, then stop retrying refused ones.
+    for (const socket of this.sockets) socket.pause();
     const settle = Promise.allSettled([...this.inFlight]);
     const timer = setTimeout(() => this.delivery.stop(), 2000);
     await settle;
