@@ -30,9 +30,10 @@ export const s3Sink = defineComponent<'sink', S3SinkConfig>({
       partSize: { type: 'string', pattern: SIZE_PATTERN, default: '8MiB', description: 'Multipart part size (at least 5MiB).' },
       maxAttempts: { type: 'integer', minimum: 1, default: 3, description: 'Attempts per S3 request inside the AWS SDK before the batch fails and the sink backs off.' },
       requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '60s', description: 'Connection and request timeout of each S3 request.' },
+      maxWaitingEvents: { type: 'integer', minimum: 1, default: 200000, description: 'Upload every open object once this many events (or half the channel capacity, if lower) wait for an upload; their transactions stay open until then.' },
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
-    required: ['bucket', 'key', 'filePrefix', 'fileSuffix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'serializer', 'compression', 'batchSize', 'multipartThreshold', 'partSize', 'maxAttempts', 'requestTimeout', ...BUCKETING_REQUIRED],
+    required: ['bucket', 'key', 'filePrefix', 'fileSuffix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'serializer', 'compression', 'batchSize', 'multipartThreshold', 'partSize', 'maxAttempts', 'requestTimeout', 'maxWaitingEvents', ...BUCKETING_REQUIRED],
   },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};

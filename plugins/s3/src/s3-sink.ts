@@ -27,6 +27,7 @@ export interface S3SinkConfig {
   partSize: string;
   maxAttempts: number;
   requestTimeout: string;
+  maxWaitingEvents: number;
   roll: RollConfig;
   maxOpenFiles: number;
   round: boolean;
@@ -66,8 +67,9 @@ interface StagedObject extends OpenBucketStats {
  * duplicates possible). A crash leaves the transactions uncommitted, so a durable channel
  * re-delivers them; staging files from a previous run are deleted at start.
  *
- * Because waiting events still occupy the channel, objects are also uploaded early when the
- * events waiting for upload reach half of the channel's capacity.
+ * Because waiting events still occupy the channel (and its memory), objects are also uploaded
+ * early when the events waiting for upload reach `maxWaitingEvents` or half of the channel's
+ * capacity, whichever is lower.
  *
  * Non-retriable failures (4xx, an event the key template cannot place) follow the dead-letter
  * policy of the context (`deadLetter: { channel, after }`), as BatchSink does: the `after`-th
@@ -113,7 +115,8 @@ export class S3Sink implements Sink {
     this.multipartThreshold = parseSize(config.multipartThreshold);
     this.partSize = Math.max(5 * 1024 * 1024, parseSize(config.partSize));
     const capacity = (ctx.channel as { capacity?: unknown }).capacity;
-    this.pendingLimit = typeof capacity === 'number' && capacity > 0 ? Math.max(config.batchSize, Math.floor(capacity / 2)) : Number.POSITIVE_INFINITY;
+    const half = typeof capacity === 'number' && capacity > 0 ? Math.floor(capacity / 2) : Number.POSITIVE_INFINITY;
+    this.pendingLimit = Math.max(config.batchSize, Math.min(half, config.maxWaitingEvents));
   }
 
   async start(): Promise<void> {

@@ -15,7 +15,7 @@ function config(peer: S3Peer, overrides: Partial<S3SinkConfig> = {}): S3SinkConf
   return {
     bucket: peer.bucket, key: `${peer.root}logs/`, filePrefix: 'events', fileSuffix: '', endpoint: peer.endpoint, region: peer.region,
     forcePathStyle: true, accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey, serializer: 'text', compression: 'none',
-    batchSize: 100, multipartThreshold: '16MiB', partSize: '8MiB', maxAttempts: 1, requestTimeout: '5s',
+    batchSize: 100, multipartThreshold: '16MiB', partSize: '8MiB', maxAttempts: 1, requestTimeout: '5s', maxWaitingEvents: 200000,
     roll: { ...ROLL_DEFAULTS }, maxOpenFiles: 500, round: false, roundValue: 1, roundUnit: 'second', useLocalTimeStamp: true, timeZone: 'utc',
     ...overrides,
   };
@@ -282,6 +282,18 @@ describe('s3 sink', function () {
     expect(channel.size, 'the b event waits in the channel for its upload').to.equal(1);
     await sink.stop();
     expect(await peer.keys()).to.have.length(2);
+  });
+
+  it('uploads early when maxWaitingEvents events wait', async () => {
+    const { sink, put, channel } = await harness({ batchSize: 5, maxWaitingEvents: 10 });
+    await sink.start();
+    await put(seq(0, 10));
+    await sink.process();
+    expect(await peer.keys()).to.have.length(0);
+    await sink.process();
+    expect(await peer.keys()).to.have.length(1);
+    expect(channel.size).to.equal(0);
+    await sink.stop();
   });
 
   it('maps Flume-style keys', () => {
