@@ -8,6 +8,7 @@ import {
 } from './connection.js';
 import { PartitionOffsets } from './partition-offsets.js';
 import { headersFromRecord, headersToRecord } from './record-headers.js';
+import { rejectionOf } from './record-rejection.js';
 
 /** Config of the `kafka` channel. */
 export interface KafkaChannelConfig extends KafkaConnectionConfig {
@@ -355,6 +356,10 @@ export class KafkaChannel extends BaseChannel {
       await this.producerClient.send({ topic: this.config.topic, messages, acks: -1 });
     } catch (error) {
       if (error instanceof SluiceError) throw error;
+      const rejected = rejectionOf(error);
+      if (rejected !== undefined) {
+        throw new SluiceError('SLUICE_EVENT_REJECTED', `Kafka channel '${this.name}': topic '${this.config.topic}' refused ${events.length} events (${rejected}); retrying cannot help, check the topic's max.message.bytes against the event sizes`, { cause: error });
+      }
       throw new SluiceError('SLUICE_CHANNEL_UNAVAILABLE', `Kafka channel '${this.name}': topic '${this.config.topic}' did not acknowledge ${events.length} events: ${(error as Error).message}`, { cause: error });
     } finally {
       this.ctx.metrics.inc('KafkaEventSendTimer', Date.now() - started);

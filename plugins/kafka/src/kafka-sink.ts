@@ -7,6 +7,7 @@ import {
   CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, type KafkaConnectionConfig,
 } from './connection.js';
 import { headersToRecord } from './record-headers.js';
+import { rejectionOf } from './record-rejection.js';
 
 /** Config of the `kafka` sink. */
 export interface KafkaSinkConfig extends KafkaConnectionConfig {
@@ -23,22 +24,6 @@ export interface KafkaSinkConfig extends KafkaConnectionConfig {
 
 const ACKS = { all: -1, leader: 1, none: 0 } as const;
 
-/**
- * Kafka errors that reject the records themselves, so producing the same batch again cannot
- * succeed (and a dead-letter channel, when configured, takes it). Every other failure, including
- * authorization and unknown topics, is retried: an operator can fix those without losing events.
- */
-const RECORD_REJECTIONS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP', 'INVALID_REQUIRED_ACKS']);
-
-/** The Kafka error type that rejected the records, searching kafkajs's wrapped causes; undefined if none. */
-function rejectionOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; depth++) {
-    const type = (current as { type?: unknown }).type;
-    if (typeof type === 'string' && RECORD_REJECTIONS.has(type)) return type;
-    current = (current as { originalError?: unknown; cause?: unknown }).originalError ?? (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD,
 };

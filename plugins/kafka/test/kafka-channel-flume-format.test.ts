@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { expect } from 'chai';
-import { createComponentContext, type Channel, type SluiceEvent } from '@sluice/core';
+import { createComponentContext, errorCode, type Channel, type SluiceEvent } from '@sluice/core';
 import { kafkaChannel, type KafkaChannel, type KafkaChannelConfig } from '../src/index.js';
 import { kcatConsume, kcatProduce, kcatProduceFile, kcatValueAt } from './helpers/kcat.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
@@ -106,6 +106,25 @@ describe('kafka channel record format @slow', function () {
     const [event] = await takeOne(channel);
     expect(event!.body.toString()).to.equal('valid');
     expect(channel.metrics.get('EventTakeErrorCount')).to.equal(1);
+  });
+
+  it('a put commit fails with SLUICE_EVENT_REJECTED when Kafka refuses the records and SLUICE_CHANNEL_UNAVAILABLE when it cannot store them', async function () {
+    if (!cluster.mock) this.skip(); // injects broker errors through the mock's API
+    const { channel } = await startChannel({ retry: { retries: 1, initialDelay: '50ms', maxDelay: '200ms' } });
+    const PRODUCE = 0;
+    const commitError = async (): Promise<unknown> => {
+      const tx = channel.transaction();
+      tx.put([{ headers: {}, body: Buffer.from('x') }]);
+      const error = await tx.commit().then(() => undefined, (failure: unknown) => failure);
+      await tx.rollback();
+      return error;
+    };
+    await cluster.mock.pushRequestErrors(PRODUCE, 1, 10); // MESSAGE_TOO_LARGE
+    expect(errorCode(await commitError())).to.equal('SLUICE_EVENT_REJECTED');
+    await cluster.mock.pushRequestErrors(PRODUCE, 2, 19); // NOT_ENOUGH_REPLICAS, once per attempt
+    expect(errorCode(await commitError())).to.equal('SLUICE_CHANNEL_UNAVAILABLE');
+    await put(channel, [{ headers: {}, body: Buffer.from('accepted') }]);
+    expect((await takeOne(channel)).map((e) => e.body.toString())).to.deep.equal(['accepted']);
   });
 
   it('with parseAsFlumeEvent false stores the raw body with headers as Kafka record headers, both ways', async () => {
