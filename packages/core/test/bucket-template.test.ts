@@ -51,11 +51,12 @@ describe('BucketTemplate', () => {
     expect(segments).to.have.length(5);
   });
 
-  it('encodes separators, control characters, percent and leading dots in header values', () => {
+  it('encodes separators, control characters, percent, colons and leading dots in header values', () => {
     expect(encodeHeaderValue('a/b\\c%d\ne\x7f')).to.equal('a%2Fb%5Cc%25d%0Ae%7F');
     expect(encodeHeaderValue('..')).to.equal('%2E%2E');
     expect(encodeHeaderValue('.hidden')).to.equal('%2Ehidden');
     expect(encodeHeaderValue('v1.2..3')).to.equal('v1.2..3');
+    expect(encodeHeaderValue('fe80::1')).to.equal('fe80%3A%3A1');
   });
 
   it('reports the static prefix before the first escape', () => {

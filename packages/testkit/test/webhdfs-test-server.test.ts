@@ -55,6 +55,9 @@ describe('WebHdfsTestServer', async () => {
     expect(exists.status).to.equal(403);
     expect(JSON.parse(exists.body).RemoteException.exception).to.equal('FileAlreadyExistsException');
     expect((await curl(`${server.url}/webhdfs/v1/g?op=BOGUS&user.name=u`)).status).to.equal(400);
+    const invalid = await curl('-X', 'PUT', `${server.url}/webhdfs/v1/a:b?op=MKDIRS&user.name=u`);
+    expect(invalid.status).to.equal(400);
+    expect(JSON.parse(invalid.body).RemoteException.exception).to.equal('InvalidPathException');
     expect((await curl(`${server.url}/webhdfs/v1/g?op=GETFILESTATUS`)).status).to.equal(401);
   });
 });

@@ -97,11 +97,11 @@ describe('hdfs sink', function () {
   it('buckets by the path template and keeps a %{host} of ../../etc inside the prefix', async () => {
     const { sink, put } = await harness({ path: `${peer.root}/logs/%Y/%{host}` });
     await sink.start();
-    await put([...seq(0, 2, { host: '../../etc', timestamp: '0' }), ...seq(2, 2, { host: 'web1' })]);
+    await put([...seq(0, 2, { host: '../../etc', timestamp: '0' }), ...seq(2, 2, { host: 'web1' }), ...seq(4, 1, { host: 'fe80::1' })]);
     await sink.process();
     await sink.stop();
     const files = await peer.files(peer.root);
-    expect(files).to.have.length(2);
+    expect(files).to.have.length(3);
     for (const file of files) {
       expect(file.startsWith(`${peer.root}/logs/`)).to.equal(true);
       expect(file.split('/')).to.not.include('..');

@@ -34,7 +34,9 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 /**
  * Makes a header value safe to splice into a path or key: it can never add a path segment or
  * climb out of the prefix. `/`, `\`, `%`, control characters and leading dots are
- * percent-encoded (`../../etc` becomes `%2E%2E%2F..%2Fetc`), everything else is kept.
+ * percent-encoded (`../../etc` becomes `%2E%2E%2F..%2Fetc`), and so is `:`, which HDFS refuses
+ * in a path component (an IPv6 address or a time would otherwise fail the write). Everything
+ * else is kept.
  */
 export function encodeHeaderValue(value: string): string {
   let out = '';
@@ -42,7 +44,7 @@ export function encodeHeaderValue(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const ch = value[i]!;
     const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f || ch === '/' || ch === '\\' || ch === '%' || (leading && ch === '.')) {
+    if (code < 0x20 || code === 0x7f || ch === '/' || ch === '\\' || ch === '%' || ch === ':' || (leading && ch === '.')) {
       out += `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
     } else {
       out += ch;

@@ -18,6 +18,7 @@ const EXCEPTIONS: Record<string, string> = {
   FileNotFoundException: 'java.io.FileNotFoundException',
   FileAlreadyExistsException: 'org.apache.hadoop.fs.FileAlreadyExistsException',
   IllegalArgumentException: 'java.lang.IllegalArgumentException',
+  InvalidPathException: 'org.apache.hadoop.fs.InvalidPathException',
   SecurityException: 'java.lang.SecurityException',
   AccessControlException: 'org.apache.hadoop.security.AccessControlException',
   IOException: 'java.io.IOException',
@@ -289,9 +290,12 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   res.end(text);
 }
 
+/** Decodes a URL path; like HDFS (DFSUtil.isValidName), `.`, `..` and `:` in a component are invalid. */
 function decodePath(raw: string): string {
   const segments = raw.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
-  if (segments.some((s) => s === '.' || s === '..' || s.includes('/'))) throw new RemoteError(400, 'IllegalArgumentException', `Invalid path name ${raw}`);
+  if (segments.some((s) => s === '.' || s === '..' || s.includes('/') || s.includes(':'))) {
+    throw new RemoteError(400, 'InvalidPathException', `Invalid path name Invalid file name: ${decodeURIComponent(raw)}`);
+  }
   return `/${segments.join('/')}`;
 }
 
