@@ -59,6 +59,10 @@ export class HdfsSink extends BatchSink {
     super(ctx, config.batchSize);
     this.client = new WebHdfsClient({ url: config.url, user: config.user, delegationToken: config.delegationToken, timeoutMs: parseDuration(config.requestTimeout) });
     this.template = new BucketTemplate(config.path, config);
+    const literal = config.path.replace(/%\{[^}]*\}|%\[[^\]]*\]|%[^c]/g, '');
+    if (literal.includes(':') || literal.includes('%c')) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `hdfs sink '${ctx.name}': path '${config.path}' would put ':' in a file or directory name, which HDFS refuses; use %H%M or %H-%M instead of %H:%M or %c`);
+    }
     this.policy = new RollPolicy(config.roll);
     this.open = new OpenBuckets(config.maxOpenFiles);
     this.journal = new OpenFileJournal(ctx.dataDir);

@@ -290,6 +290,11 @@ describe('hdfs sink', function () {
     }
   });
 
+  it('refuses a path template that would put a colon in a name, with SLUICE_CONFIG_INVALID', async () => {
+    expect(() => new HdfsSink(config(peer, { path: '/logs/%H:%M' }), { ...createComponentContext({ name: 'h', kind: 'SINK', dataDir }), channel: undefined as never }))
+      .to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
+
   it('maps Flume hdfs.* keys', () => {
     const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
     expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });
