@@ -1,4 +1,5 @@
 import type { SluiceEvent } from '@sluice/core';
+import { addStructuredDataHeaders } from './structured-data.js';
 import { BSD_TIMESTAMP_LENGTH, parseBsdTimestamp, parseRfc3339 } from './syslog-timestamp.js';
 import { TokenCache, utf8Field } from './token-cache.js';
 
@@ -23,6 +24,8 @@ export interface SyslogParserOptions {
   keepFields: KeepFields;
   /** Header that receives the sender's IP address; empty for none. */
   clientIPHeader: string;
+  /** Also split RFC 5424 structured data into `sd.<id>.<param>` headers. */
+  structuredDataHeaders?: boolean;
 }
 
 const SP = 0x20;
@@ -108,7 +111,9 @@ export class SyslogParser {
       const sdStart = p;
       p = skipStructuredData(frame, p);
       if (p < 0) return undefined;
-      headers[SYSLOG_HEADERS.structuredData] = frame.toString('utf8', sdStart, p);
+      const sd = frame.toString('utf8', sdStart, p);
+      headers[SYSLOG_HEADERS.structuredData] = sd;
+      if (this.options.structuredDataHeaders) addStructuredDataHeaders(sd, headers);
     } else {
       return undefined;
     }

@@ -8,6 +8,7 @@ export interface SyslogCommonConfig {
   keepFields: KeepFields;
   clientIPHeader: string;
   clientHostnameHeader: string;
+  structuredDataHeaders: boolean;
   batchSize: number;
 }
 
@@ -19,11 +20,12 @@ export const SYSLOG_COMMON_PROPERTIES = {
   keepFields: { type: 'string', enum: ['none', 'all'], default: 'none', description: '`none`: the body is the message only; `all`: the body is the whole raw syslog line (Flume `keepFields` true/false map to all/none).' },
   clientIPHeader: { type: 'string', default: '', description: 'Header that receives the sender\'s IP address; empty for none.' },
   clientHostnameHeader: { type: 'string', default: '', description: 'Header that receives the sender\'s host name (reverse lookup through the system resolver, cached 5 minutes; the IP when it has none); empty for none.' },
+  structuredDataHeaders: { type: 'boolean', default: false, description: 'Also split RFC 5424 structured data into one header per parameter, `sd.<SD-ID>.<name>` (the raw text stays in `structuredData`).' },
   batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events committed in one channel transaction (keep it <= the channel transactionCapacity).' },
 } as const;
 
 /** Names of {@link SYSLOG_COMMON_PROPERTIES} that have defaults, for `required`. */
-export const SYSLOG_COMMON_REQUIRED = ['host', 'port', 'eventSize', 'keepFields', 'clientIPHeader', 'clientHostnameHeader', 'batchSize'] as const;
+export const SYSLOG_COMMON_REQUIRED = ['host', 'port', 'eventSize', 'keepFields', 'clientIPHeader', 'clientHostnameHeader', 'structuredDataHeaders', 'batchSize'] as const;
 
 /**
  * Flume's syslog keys: `keepFields` true/false become all/none, multiport's space-separated

@@ -19,12 +19,12 @@ export async function logger(args: string[], input?: string): Promise<void> {
 }
 
 export const TCP_DEFAULTS: Omit<SyslogTcpSourceConfig, 'port'> = {
-  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', batchSize: 100, ports: [], portHeader: '',
+  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, ports: [], portHeader: '',
   tls: { enabled: false, cert: '', key: '', ca: '', requireClientCert: false },
 };
 
 export const UDP_DEFAULTS: Omit<SyslogUdpSourceConfig, 'port'> = {
-  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', batchSize: 100, maxPending: 10000, receiveBufferSize: '0',
+  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, maxPending: 10000, receiveBufferSize: '0',
 };
 
 /** A started syslog source delivering into a fresh memory channel. */

@@ -41,6 +41,16 @@ describe('SyslogParser', () => {
     expect(event.body.toString()).to.equal('An application event');
   });
 
+  it('splits structured data into sd.<id>.<param> headers when asked, unescaping values', () => {
+    const sd = '[exampleSDID@32473 iut="3" eventSource="Appli\\"cation" x="a\\]b\\\\"][origin ip="10.0.0.1"]';
+    const event = new SyslogParser({ keepFields: 'none', clientIPHeader: '', structuredDataHeaders: true }).parse(Buffer.from(`<13>1 - h a - - ${sd} msg`));
+    expect(event.headers).to.include({
+      'sd.exampleSDID@32473.iut': '3', 'sd.exampleSDID@32473.eventSource': 'Appli"cation', 'sd.exampleSDID@32473.x': 'a]b\\', 'sd.origin.ip': '10.0.0.1', structuredData: sd,
+    });
+    expect(event.body.toString()).to.equal('msg');
+    expect(parser().parse(Buffer.from(`<13>1 - h a - - ${sd} msg`)).headers).to.not.have.property('sd.origin.ip');
+  });
+
   it('reads an RFC 5424 message with nil fields and no message', () => {
     const event = parser().parse(Buffer.from('<13>1 - - - - - -'));
     expect(event.headers).to.deep.equal({ Facility: '1', Severity: '5' });
