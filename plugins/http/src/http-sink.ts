@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -41,7 +41,7 @@ const RETRIABLE_4XX = new Set([401, 403, 407, 408, 425, 429]);
  */
 export class HttpSink extends BatchSink {
   private readonly url: URL;
-  private readonly agent: http.Agent;
+  private agent: http.Agent | undefined;
   private readonly connectMs: number;
   private readonly requestMs: number;
   private readonly baseHeaders: Record<string, string>;
@@ -49,10 +49,6 @@ export class HttpSink extends BatchSink {
   constructor(private readonly config: HttpSinkConfig, ctx: SinkContext) {
     super(ctx, config.batchSize);
     this.url = new URL(config.endpoint);
-    const secure = this.url.protocol === 'https:';
-    const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 1 };
-    if (secure && config.ca !== '') agentOptions.ca = readFileSync(path.resolve(config.ca));
-    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.connectMs = parseDuration(config.connectTimeout);
     this.requestMs = parseDuration(config.requestTimeout);
     const contentType = config.contentType !== '' ? config.contentType
@@ -62,8 +58,22 @@ export class HttpSink extends BatchSink {
     if (config.authToken !== '') this.baseHeaders.Authorization = `Bearer ${config.authToken}`;
   }
 
+  protected override async onStart(): Promise<void> {
+    const secure = this.url.protocol === 'https:';
+    const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 1 };
+    if (secure && this.config.ca !== '') {
+      try {
+        agentOptions.ca = await readFile(path.resolve(this.config.ca));
+      } catch (error) {
+        throw new SluiceError('SLUICE_COMPONENT_START', `http sink '${this.name}': cannot read the ca file '${this.config.ca}': ${(error as Error).message}`, { cause: error });
+      }
+    }
+    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
   protected override async onStop(): Promise<void> {
-    this.agent.destroy();
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 
   protected async write(events: SluiceEvent[]): Promise<void> {

@@ -174,6 +174,14 @@ describe('http sink outcomes', () => {
     expect(sink['ctx'].metrics.get('ConnectionCreatedCount')).to.equal(2);
   });
 
+  it('fails to start with SLUICE_COMPONENT_START when the ca file is missing', async () => {
+    await setUp();
+    const broken = httpSink.create({ ...SINK_DEFAULTS, endpoint: 'https://127.0.0.1:1/', ca: '/nonexistent/ca.pem' }, { ...createComponentContext({ name: 'k', kind: 'SINK' }), channel }) as HttpSink;
+    let failure: unknown;
+    await broken.start().catch((error: unknown) => (failure = error));
+    expect(errorCode(failure)).to.equal('SLUICE_COMPONENT_START');
+  });
+
   it('fails with SLUICE_DELIVERY_FAILED when nothing listens at the endpoint', async () => {
     await setUp();
     await destination.close();
