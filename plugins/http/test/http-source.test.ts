@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { Source } from '@sluice/core';
 import { sourceSuite } from '@sluice/testkit';
 import { httpSource, type HttpSource } from '../src/index.js';
-import { collect, curl, flumeBatch, SOURCE_DEFAULTS, startSource, takeAll, type RunningSource } from './helpers.js';
+import { curl, flumeBatch, SOURCE_DEFAULTS, startSource, takeAll, type RunningSource } from './helpers.js';
 
 const JSON_TYPE = ['-H', 'Content-Type: application/json'];
 
