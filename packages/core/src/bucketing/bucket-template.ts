@@ -30,6 +30,8 @@ const TIME_FIELDS = new Set('YymndeHkIMSpjaAbBcDzst'.split(''));
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+/** Header values that need no encoding: no separator, percent, colon or control character, no leading dot. */
+const SAFE_VALUE = /^(?!\.)[^\x00-\x1f\x7f/\\%:]*$/;
 
 /**
  * Makes a header value safe to splice into a path or key: it can never add a path segment or
@@ -39,6 +41,7 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
  * else is kept.
  */
 export function encodeHeaderValue(value: string): string {
+  if (SAFE_VALUE.test(value)) return value;
   let out = '';
   let leading = true;
   for (let i = 0; i < value.length; i++) {
@@ -99,18 +102,29 @@ export class BucketTemplate {
     if (this.constant) return this.parts.length === 0 ? '' : (this.parts[0] as { text: string }).text;
     let time = 0;
     if (this.usesTime) time = this.eventTime(event, now);
-    let date: Date | undefined;
+    // Events of a batch mostly share their second: expand the date fields once per second.
+    const second = Math.floor(time / 1000);
+    if (this.usesTime && second !== this.cachedSecond) {
+      const date = new Date(second * 1000);
+      for (let i = 0; i < this.parts.length; i++) {
+        const part = this.parts[i]!;
+        if (part.kind === 'time' && part.field !== 't') this.cachedFields[i] = this.timeField(part.field, second * 1000, date);
+      }
+      this.cachedSecond = second;
+    }
     let out = '';
-    for (const part of this.parts) {
+    for (let i = 0; i < this.parts.length; i++) {
+      const part = this.parts[i]!;
       if (part.kind === 'text') out += part.text;
       else if (part.kind === 'header') out += encodeHeaderValue(event.headers[part.name] ?? '');
-      else {
-        date ??= new Date(time);
-        out += this.timeField(part.field, time, date);
-      }
+      else out += part.field === 't' ? String(time) : this.cachedFields[i];
     }
     return out;
   }
+
+  /** Expanded date fields of `cachedSecond`, by part index. */
+  private readonly cachedFields: string[] = [];
+  private cachedSecond = Number.NaN;
 
   private eventTime(event: SluiceEvent, now: number): number {
     let time = now;
