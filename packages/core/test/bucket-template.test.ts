@@ -15,6 +15,16 @@ describe('BucketTemplate', () => {
     expect(t.render(e)).to.equal(`k/web1/${Math.floor(Date.parse('2026-01-01T00:00:01.500Z') / 1000)}/${Date.parse('2026-01-01T00:00:01.500Z')}/100%`);
   });
 
+  it('renders each event with its own time when one template serves alternating seconds', () => {
+    const t = new BucketTemplate('%H:%M:%S.%t');
+    const a = at('2026-01-01T10:00:01.250Z');
+    const b = at('2026-01-01T23:59:59.999Z');
+    expect([a, b, a, b].map((e) => t.render(e))).to.deep.equal([
+      `10:00:01.${Date.parse('2026-01-01T10:00:01.250Z')}`, `23:59:59.${Date.parse('2026-01-01T23:59:59.999Z')}`,
+      `10:00:01.${Date.parse('2026-01-01T10:00:01.250Z')}`, `23:59:59.${Date.parse('2026-01-01T23:59:59.999Z')}`,
+    ]);
+  });
+
   it('rounds down with round/roundValue/roundUnit like Flume (11:54 in 10-minute buckets is 1150)', () => {
     const t = new BucketTemplate('%H%M', { round: true, roundValue: 10, roundUnit: 'minute' });
     expect(t.render(at('2026-01-01T11:54:30Z'))).to.equal('1150');
