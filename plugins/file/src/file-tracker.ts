@@ -1,7 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger, MetricGroup } from '@sluice/core';
-import { fingerprintOf, prefixMatches, readPrefix, type Fingerprint } from './fingerprint.js';
+import { prefixMatches, readPrefix } from './fingerprint.js';
 import { expandGlob } from './glob.js';
 import type { PositionEntry } from './position-file.js';
 import type { RecordReaderOptions } from './record-reader.js';
@@ -9,10 +9,13 @@ import { TailedFile } from './tailed-file.js';
 
 /** How long a truncated file's last fingerprint is remembered to recognise its copy. */
 const TRUNCATION_MEMORY_MS = 60_000;
-/** How long a file whose copy was found waits for its truncation before reading on. */
-const COPY_FREEZE_MS = 10_000;
+/**
+ * How long a new file whose first bytes equal those of a followed, untruncated file waits for
+ * that file's truncation (then it is a copytruncate copy) before it is read as a new file.
+ */
+const COPY_GRACE_MS = 5_000;
 
-interface Truncation { fingerprint: Fingerprint; pos: number; at: number }
+interface Truncation { head: Buffer; pos: number; at: number }
 
 /** What a {@link FileTracker} needs from its taildir source. */
 export interface FileTrackerOptions {
@@ -36,6 +39,8 @@ export class FileTracker {
   changed = false;
   private readonly restored = new Map<string, PositionEntry>();
   private readonly truncations: Truncation[] = [];
+  /** New files that look like copies of a followed file, by key: when first seen. */
+  private readonly pendingCopies = new Map<string, number>();
 
   constructor(private readonly options: FileTrackerOptions) {}
 
@@ -53,7 +58,7 @@ export class FileTracker {
 
   /** Remembers a truncated file's identity (to recognise its copy) and restarts it at 0. */
   truncated(file: TailedFile, now: number): void {
-    this.truncations.push({ fingerprint: file.fingerprint, pos: file.commitPos, at: now });
+    this.truncations.push({ head: file.head, pos: file.commitPos, at: now });
     while (this.truncations.length > 0 && now - this.truncations[0]!.at > TRUNCATION_MEMORY_MS) this.truncations.shift();
     file.restart();
     this.changed = true;
@@ -94,7 +99,8 @@ export class FileTracker {
           if (!known.handle && st.size !== known.reader.readPos) await known.reopen();
           continue;
         }
-        await this.track(file, group, initial);
+        // An empty new file tells nothing yet (a copy being written, or a new log): wait for bytes.
+        if (st.size > 0) await this.track(file, group, initial);
       }
     }
     for (const file of this.files.values()) {
@@ -102,6 +108,7 @@ export class FileTracker {
       file.matched = false;
       if (!file.handle) this.forget(file);
     }
+    for (const key of this.pendingCopies.keys()) if (!seen.has(key)) this.pendingCopies.delete(key);
     if (initial) {
       await this.adoptMoved();
       this.restored.clear();
@@ -134,11 +141,19 @@ export class FileTracker {
       how = 'position file';
       this.restored.delete(restoredKey);
     } else {
-      const copy = this.findCopyOf(prefix, key);
-      if (copy) {
+      const copy = this.findCopyOf(prefix, key, st.size);
+      const now = Date.now();
+      const waiting = copy?.original ? now - (this.pendingCopies.get(key) ?? now) < COPY_GRACE_MS : false;
+      if (copy?.original && !this.pendingCopies.has(key)) this.pendingCopies.set(key, now);
+      if (waiting) {
+        // Probably a copy whose original is about to be truncated (copytruncate): decide later.
+        await handle.close();
+        return undefined;
+      }
+      this.pendingCopies.delete(key);
+      if (copy && !copy.original) {
         start = Math.min(copy.pos, st.size);
-        how = 'copy of a tailed file';
-        if (copy.original) copy.original.frozenUntil = Date.now() + COPY_FREEZE_MS;
+        how = 'copy of a truncated file';
       } else if (initial && this.options.skipToEnd) {
         start = st.size;
         how = 'skipToEnd';
@@ -147,7 +162,7 @@ export class FileTracker {
         how = 'new file';
       }
     }
-    const tailed = new TailedFile(key, st.dev, st.ino, file, group, start, fingerprintOf(prefix), handle, this.options.readerOptions);
+    const tailed = new TailedFile(key, st.dev, st.ino, file, group, start, prefix, handle, this.options.readerOptions);
     this.files.set(key, tailed);
     this.changed = true;
     this.options.logger.info({ file, group, position: start, how }, 'following file');
@@ -155,24 +170,27 @@ export class FileTracker {
   }
 
   /**
-   * A new file whose first bytes equal those of a file being followed, of one truncated in the
-   * last minute, or (at start-up) of one in the position file, is its copy (logrotate
-   * copytruncate): continue from the original's position.
+   * A new file whose first bytes equal those of a file truncated in the last minute, or (at
+   * start-up) of one in the position file, is its copy (logrotate copytruncate): it continues from
+   * the original's position. A match with a followed file that was not truncated (yet) is returned
+   * with `original`: the caller waits for the truncation before deciding.
    */
-  private findCopyOf(prefix: Buffer, key: string): { pos: number; original?: TailedFile } | undefined {
+  private findCopyOf(prefix: Buffer, key: string, size: number): { pos: number; original?: TailedFile } | undefined {
     if (prefix.length === 0) return undefined;
+    // Compared over the shorter of the two heads: logrotate may still be writing the copy.
     for (const file of this.files.values()) {
-      if (file.key === key || file.fingerprint.length === 0) continue;
-      if (prefixMatches(file.fingerprint, prefix)) return { pos: file.commitPos, original: file };
+      if (file.key !== key && sameStart(file.head, prefix)) return { pos: file.commitPos, original: file };
     }
-    // At start-up: the copy of a file from the position file, made while the agent was down.
+    // At start-up: the copy of a file from the position file, made while the agent was down. A
+    // copy holds at least what was committed; a new file merely starting with the same bytes is
+    // usually shorter.
     for (const [restoredKey, entry] of this.restored) {
-      if (restoredKey === key || restoredKey === `*:${key.split(':')[1]}` || !entry.fp || !entry.fpLength) continue;
+      if (restoredKey === key || restoredKey === `*:${key.split(':')[1]}` || !entry.fp || !entry.fpLength || size < entry.pos) continue;
       if (prefixMatches({ length: entry.fpLength, hash: entry.fp }, prefix)) return { pos: entry.pos };
     }
     for (let i = this.truncations.length - 1; i >= 0; i--) {
       const truncation = this.truncations[i]!;
-      if (truncation.fingerprint.length > 0 && prefixMatches(truncation.fingerprint, prefix)) return { pos: truncation.pos };
+      if (sameStart(truncation.head, prefix)) return { pos: truncation.pos };
     }
     return undefined;
   }
@@ -207,4 +225,10 @@ export class FileTracker {
       }
     }
   }
+}
+
+/** True when both buffers are non-empty and agree over the shorter one's length. */
+function sameStart(a: Buffer, b: Buffer): boolean {
+  const n = Math.min(a.length, b.length);
+  return n > 0 && a.compare(b, 0, n, 0, n) === 0;
 }

@@ -166,7 +166,6 @@ export class TaildirSource implements EventDrivenSource {
       const status = await file.check();
       const now = Date.now();
       if (status === 'truncated') this.onTruncated(file, now);
-      if (file.frozenUntil > now) continue;
       let delivered = false;
       for (let round = 0; round < ROUNDS_PER_FILE && this.running; round++) {
         if (file.reader.pending < this.config.batchSize) {

@@ -18,9 +18,9 @@ export class TailedFile {
   lastDataAt = Date.now();
   /** Still matched by its group's glob at the last scan (rotated-away files are drained, then forgotten). */
   matched = true;
-  /** A copy of this file was found (copytruncate): do not read until truncated or this time passes. */
-  frozenUntil = 0;
   readonly reader: RecordReader;
+  /** Hash of `head`, recorded in the position file. */
+  fingerprint: Fingerprint;
   private reportedSplit = 0;
   private reportedDropped = 0;
 
@@ -31,10 +31,12 @@ export class TailedFile {
     public path: string,
     readonly group: string,
     start: number,
-    public fingerprint: Fingerprint,
+    /** The file's first bytes (up to FINGERPRINT_BYTES) as last read, to recognise its copies. */
+    public head: Buffer,
     handle: FileHandle | undefined,
     readerOptions: RecordReaderOptions,
   ) {
+    this.fingerprint = fingerprintOf(head);
     this.commitPos = start;
     this.handle = handle;
     this.reader = new RecordReader(start, readerOptions);
@@ -87,7 +89,10 @@ export class TailedFile {
     if (size > 0) {
       const prefix = await readPrefix(handle, size);
       if (!prefixMatches(this.fingerprint, prefix)) return 'truncated';
-      if (prefix.length > this.fingerprint.length) this.fingerprint = fingerprintOf(prefix);
+      if (prefix.length > this.fingerprint.length) {
+        this.fingerprint = fingerprintOf(prefix);
+        this.head = prefix;
+      }
     }
     return 'ok';
   }
@@ -97,7 +102,7 @@ export class TailedFile {
     this.reader.reset(0);
     this.commitPos = 0;
     this.fingerprint = { length: 0, hash: '' };
-    this.frozenUntil = 0;
+    this.head = Buffer.alloc(0);
   }
 
   /** Reads what was appended since the last read, up to `max` bytes, into the reader. */

@@ -135,6 +135,16 @@ describe('taildir source', () => {
     expect(await rig.drain()).to.have.members([...lines('gen1', 25), ...lines('gen2', 5)]).and.have.length(30);
   });
 
+  it('reads a new file that only shares a long header with a followed file from its start', async () => {
+    const header = `${'id,name,'.repeat(40)}end\n`;
+    writeFileSync(rig.file('a.csv'), header + text(lines('a', 50)));
+    await rig.start(taildirConfig({ filegroups: { csv: `${rig.dir}/*.csv` } }));
+    await rig.until((b) => b.length >= 51, 'first file');
+    writeFileSync(rig.file('b.csv'), header + text(lines('b', 3)));
+    const bodies = await rig.until((b) => b.filter((x) => x.startsWith('b-')).length >= 3, 'second file');
+    expect(bodies.filter((x) => x.startsWith('b-'))).to.deep.equal(lines('b', 3));
+  });
+
   it('tells a reused inode apart by its fingerprint and reads the new file from the start', async () => {
     const log = rig.file('app.log');
     writeFileSync(log, text(lines('new-content', 4)));
