@@ -146,7 +146,7 @@ agents:
       if (!key.startsWith(`${prefix}${v.name}/`)) continue;
       expect(text.endsWith('\n'), `${key} ends with a complete line`).to.equal(true);
       for (const line of text.slice(0, -1).split('\n')) expect(line.length, `${key}: torn line ${JSON.stringify(line)}`).to.equal(v.body);
-      expect(key).to.match(/\/events\.\d+-\d+\.log$/);
+      expect(key).to.match(/\/events\.\d+-[0-9a-f]{6}-\d+\.log$/);
     }
     if (v.name === 'multipart') {
       // Objects above multipartThreshold (1 MiB) are only ever sent as multipart uploads.

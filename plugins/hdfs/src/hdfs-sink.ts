@@ -155,14 +155,24 @@ export class HdfsSink extends BatchSink {
     const serializer = createSerializer(this.config.serializer, this.config.compression);
     const header = serializer.header?.() ?? Buffer.alloc(0);
     const data = serializer.serialize(group);
-    const finalPath = path.posix.join(dir, `${this.config.filePrefix}.${this.startMillis}-${++this.counter}${this.suffix}`);
-    const tmpPath = `${finalPath}${this.config.inUseSuffix}`;
-    await this.journal.opened(tmpPath);
-    try {
-      await this.client.create(tmpPath, header.length ? Buffer.concat([header, data]) : data);
-    } catch (error) {
-      this.ctx.metrics.inc('ConnectionFailedCount');
-      throw error;
+    const body = header.length ? Buffer.concat([header, data]) : data;
+    let finalPath = '';
+    let tmpPath = '';
+    // Another writer (an agent started in the same millisecond) may own the name: take the next one.
+    for (let attempt = 1; ; attempt++) {
+      finalPath = path.posix.join(dir, `${this.config.filePrefix}.${this.startMillis}-${++this.counter}${this.suffix}`);
+      tmpPath = `${finalPath}${this.config.inUseSuffix}`;
+      await this.journal.opened(tmpPath);
+      try {
+        await this.client.create(tmpPath, body);
+        break;
+      } catch (error) {
+        await this.journal.closed(tmpPath);
+        const exists = (error as SluiceError).details?.exception === 'FileAlreadyExistsException';
+        if (exists && attempt < 5) continue;
+        this.ctx.metrics.inc('ConnectionFailedCount');
+        throw error;
+      }
     }
     this.ctx.metrics.inc('ConnectionCreatedCount');
     return { tmpPath, finalPath, serializer, bytes: header.length + data.length, events: group.length, openedAt: now, lastWriteAt: now };

@@ -295,6 +295,18 @@ describe('hdfs sink', function () {
       .to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
   });
 
+  it('takes the next file name when another writer already owns one', async () => {
+    const { sink, put } = await harness();
+    const { startMillis } = sink as unknown as { startMillis: number };
+    await peer.client.create(`${peer.root}/logs/FlumeData.${startMillis}-1.log.tmp`, Buffer.from('theirs\n'));
+    await sink.start();
+    await put(seq(0, 2));
+    await sink.process();
+    await sink.stop();
+    expect((await peer.client.read(`${peer.root}/logs/FlumeData.${startMillis}-1.log.tmp`)).toString()).to.equal('theirs\n');
+    expect((await peer.client.read(`${peer.root}/logs/FlumeData.${startMillis}-2.log`)).toString()).to.equal('event-0\nevent-1\n');
+  });
+
   it('maps Flume hdfs.* keys', () => {
     const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
     expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });

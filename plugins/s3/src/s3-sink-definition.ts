@@ -15,7 +15,7 @@ export const s3Sink = defineComponent<'sink', S3SinkConfig>({
     additionalProperties: false,
     properties: {
       bucket: { type: 'string', minLength: 3, description: 'The bucket to write to (it must exist).' },
-      key: { type: 'string', default: '%Y/%m/%d/%H/', description: 'Key prefix template of each object, with Flume escapes (%Y %m %d %H ... %{header} %[localhost]); objects are <key><filePrefix>.<startMillis>-<n><suffix>. Header values cannot leave the prefix.' },
+      key: { type: 'string', default: '%Y/%m/%d/%H/', description: 'Key prefix template of each object, with Flume escapes (%Y %m %d %H ... %{header} %[localhost]); objects are <key><filePrefix>.<startMillis>-<random token>-<n><suffix>. Header values cannot leave the prefix.' },
       filePrefix: { type: 'string', minLength: 1, default: 'events', description: 'Object name prefix after the key template.' },
       fileSuffix: { type: 'string', default: '', description: 'Object name suffix; empty uses the serializer extension (.log, .json, .avro, plus .gz).' },
       endpoint: { type: 'string', default: '', description: 'Endpoint URL for S3-compatible stores (MinIO, Ceph, s3rver); empty uses AWS.' },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -89,6 +90,8 @@ export class S3Sink implements Sink {
   private readonly partSize: number;
   private readonly pendingLimit: number;
   private readonly startMillis = Date.now();
+  /** PutObject overwrites silently: a random token keeps two agents started in the same ms apart. */
+  private readonly token = randomBytes(3).toString('hex');
   private counter = 0;
   private pendingEvents = 0;
   private readonly pending: PendingTx[] = [];
@@ -271,7 +274,7 @@ export class S3Sink implements Sink {
 
   private async createObject(prefix: string, now: number): Promise<StagedObject> {
     const n = ++this.counter;
-    const name = `${this.config.filePrefix}.${this.startMillis}-${n}${this.suffix}`;
+    const name = `${this.config.filePrefix}.${this.startMillis}-${this.token}-${n}${this.suffix}`;
     const key = prefix === '' || prefix.endsWith('/') ? `${prefix}${name}` : `${prefix}/${name}`;
     const file = path.join(this.stagingDir, `${n}.part`);
     const handle = await open(file, 'w');

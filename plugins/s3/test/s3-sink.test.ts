@@ -82,7 +82,7 @@ describe('s3 sink', function () {
     expect(channel.size).to.equal(0);
     const keys = await peer.keys();
     expect(keys).to.have.length(1);
-    expect(keys[0]).to.match(new RegExp(`^${peer.root}logs/events\\.\\d+-1\\.log$`));
+    expect(keys[0]).to.match(new RegExp(`^${peer.root}logs/events\\.\\d+-[0-9a-f]{6}-1\\.log$`));
     expect(await readBodies()).to.deep.equal(seq(0, 12).map((e) => e.body.toString()));
   });
 
