@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ClassicLevel } from 'classic-level';
 import { parseTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
-import { createEvent, errorCode, type Channel } from '@sluice/core';
+import { createEvent, errorCode, type Channel, type SluiceEvent } from '@sluice/core';
 import type { FileChannel } from '@sluice/channel-file';
 import { drain, fill, verifiedNumbers } from './fill.js';
 import { makeChannel, TempRoot } from './make-channel.js';
@@ -45,6 +45,27 @@ describe('file channel', () => {
     await channel.start();
     return channel;
   }
+
+  it('bodies and headers read back from disk after a restart are byte for byte what was put', async () => {
+    const first = await started();
+    const put: SluiceEvent[] = [
+      { headers: { 'unicode-é': 'välue ✓', empty: '', '': 'empty name' }, body: Buffer.from([0, 1, 2, 255, 254, 0x0a, 0x0d, 0]) },
+      { headers: {}, body: Buffer.alloc(0) },
+      { headers: { big: 'x'.repeat(70000) }, body: Buffer.alloc(256 * 1024, 7) },
+    ];
+    const tx = first.transaction();
+    tx.put(put);
+    await tx.commit();
+    await first.stop();
+
+    const second = await started(first.dataDir);
+    const got = await drain(second);
+    expect(got).to.have.length(3);
+    for (let i = 0; i < 3; i++) {
+      expect(got[i]!.headers).to.deep.equal(put[i]!.headers);
+      expect(Buffer.compare(got[i]!.body, put[i]!.body), `body ${i}`).to.equal(0);
+    }
+  });
 
   it('a second channel opening the same dataDir fails with SLUICE_LOCKED', async () => {
     const first = await started();
