@@ -1,6 +1,7 @@
-/** A record ready for delivery and the file offset just past it (the position to commit). */
+/** A record ready for delivery: its file offset and the offset just past it (the position to commit). */
 export interface ReadyRecord {
   body: Buffer;
+  start: number;
   end: number;
 }
 
@@ -38,6 +39,7 @@ export class RecordReader {
   private discarding = false;
   private record: Buffer[] = [];
   private recordBytes = 0;
+  private recordStart = 0;
   private recordEnd = 0;
   private ready: ReadyRecord[] = [];
   private head = 0;
@@ -87,14 +89,14 @@ export class RecordReader {
   flushRecord(): void {
     if (this.record.length === 0) return;
     const body = this.record.length === 1 ? this.record[0]! : joinLines(this.record, this.recordBytes);
-    this.ready.push({ body, end: this.recordEnd });
+    this.ready.push({ body, start: this.recordStart, end: this.recordEnd });
     this.record = [];
     this.recordBytes = 0;
   }
 
   /** End of input (a complete spooled file): the unterminated last line and the open record become records. */
   finish(): void {
-    if (this.partial && !this.discarding) this.emit(this.partial, this.readPos);
+    if (this.partial && !this.discarding) this.emit(this.partial, this.partialStart, this.readPos);
     this.partial = undefined;
     this.discarding = false;
     this.flushRecord();
@@ -124,14 +126,14 @@ export class RecordReader {
       let end = newline;
       if (end > start && data[end - 1] === CR) end--;
       if (end - start <= max) {
-        this.emit(data.subarray(start, end), base + newline + 1);
+        this.emit(data.subarray(start, end), base + start, base + newline + 1);
       } else if (overflow === 'drop') {
         this.droppedCount++;
       } else {
         this.splitCount++;
         for (let s = start; s < end; s += max) {
           const e = Math.min(s + max, end);
-          this.emit(data.subarray(s, e), e === end ? base + newline + 1 : base + e);
+          this.emit(data.subarray(s, e), base + s, e === end ? base + newline + 1 : base + e);
         }
       }
       start = newline + 1;
@@ -147,7 +149,7 @@ export class RecordReader {
       }
       this.splitCount++;
       while (rest.length > max) {
-        this.emit(rest.subarray(0, max), restStart + max);
+        this.emit(rest.subarray(0, max), restStart, restStart + max);
         rest = rest.subarray(max);
         restStart += max;
       }
@@ -158,10 +160,10 @@ export class RecordReader {
     }
   }
 
-  private emit(body: Buffer, end: number): void {
+  private emit(body: Buffer, start: number, end: number): void {
     const pattern = this.options.multilineStart;
     if (!pattern) {
-      this.ready.push({ body, end });
+      this.ready.push({ body, start, end });
       return;
     }
     if (this.record.length > 0) {
@@ -174,6 +176,7 @@ export class RecordReader {
     }
     this.recordBytes += (this.record.length > 0 ? 1 : 0) + body.length;
     this.record.push(body);
+    if (this.record.length === 1) this.recordStart = start;
     this.recordEnd = end;
   }
 }

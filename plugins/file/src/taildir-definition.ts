@@ -32,6 +32,7 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
       skipToEnd: { type: 'boolean', default: false, description: 'Start files found at start-up that are not in the position file at their end instead of their beginning.' },
       fileHeader: { type: 'boolean', default: false, description: 'Add the path of the file each line came from as a header.' },
       fileHeaderKey: { type: 'string', default: 'file', description: 'Header name for the file path.' },
+      byteOffsetHeader: { type: 'boolean', default: false, description: 'Add the offset of each line (record) in its file as the `byteoffset` header, like Flume.' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events delivered per channel transaction.' },
       maxLineLength: { type: 'integer', minimum: 1, default: 65536, description: 'Longest line (or multi-line record) in bytes.' },
       lineOverflow: { type: 'string', enum: ['split', 'drop'], default: 'split', description: 'A longer line is split into maxLineLength pieces (counted as LineSplitCount) or dropped (LineDroppedCount).' },
@@ -43,7 +44,7 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
       readBufferSize: { type: 'integer', minimum: 4096, default: 262144, description: 'Most bytes read from a file at once.' },
     },
     required: [
-      'filegroups', 'headers', 'positionFile', 'skipToEnd', 'fileHeader', 'fileHeaderKey', 'batchSize', 'maxLineLength', 'lineOverflow',
+      'filegroups', 'headers', 'positionFile', 'skipToEnd', 'fileHeader', 'fileHeaderKey', 'byteOffsetHeader', 'batchSize', 'maxLineLength', 'lineOverflow',
       'multilineStartPattern', 'multilineTimeout', 'idleTimeout', 'pollInterval', 'writePosInterval', 'readBufferSize',
     ],
   },
@@ -61,7 +62,7 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
         (headers[group!] ??= {})[rest.join('.')] = value;
       } else if (key in FLUME_MS_KEYS) {
         config[FLUME_MS_KEYS[key]!] = /^[0-9]+$/.test(value) ? `${value}ms` : value;
-      } else if (key === 'cachePatternMatching' || key === 'maxBatchCount' || key === 'byteOffsetHeader') {
+      } else if (key === 'cachePatternMatching' || key === 'maxBatchCount') {
         // Flume tuning keys with no equivalent here
       } else {
         config[key] = value;

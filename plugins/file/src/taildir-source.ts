@@ -18,6 +18,7 @@ export interface TaildirSourceConfig {
   skipToEnd: boolean;
   fileHeader: boolean;
   fileHeaderKey: string;
+  byteOffsetHeader: boolean;
   batchSize: number;
   maxLineLength: number;
   lineOverflow: OverflowPolicy;
@@ -229,11 +230,14 @@ export class TaildirSource implements EventDrivenSource {
   private toEvents(file: TailedFile, records: ReadyRecord[]): SluiceEvent[] {
     const fixed = this.config.headers[file.group];
     const fileKey = this.config.fileHeader ? this.config.fileHeaderKey : undefined;
+    const offsets = this.config.byteOffsetHeader;
     const events = new Array<SluiceEvent>(records.length);
     for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       const headers: Record<string, string> = fixed ? { ...fixed } : {};
       if (fileKey) headers[fileKey] = file.path;
-      events[i] = { headers, body: records[i]!.body };
+      if (offsets) headers.byteoffset = String(record.start);
+      events[i] = { headers, body: record.body };
     }
     return events;
   }

@@ -19,6 +19,7 @@ describe('file sources in Flume .properties topologies', () => {
       'a1.sources.r1.fileHeader = true',
       'a1.sources.r1.idleTimeout = 5000',
       'a1.sources.r1.maxBatchCount = 1000',
+      'a1.sources.r1.byteOffsetHeader = true',
       'a1.channels.c1.type = memory',
     ].join('\n'), 'flume.properties');
     const { model } = await loadTopology(raw, { agent: 'a1' });
@@ -26,7 +27,7 @@ describe('file sources in Flume .properties topologies', () => {
     // The file name part is a regex in Flume: its `.` becomes `?` (which still matches example.log).
     expect(config.filegroups).to.deep.equal({ f1: '/var/log/test1/example?log', f2: '/var/log/test2/*log*' });
     expect(config.headers).to.deep.equal({ f1: { headerKey1: 'value1' }, f2: { headerKey1: 'value2', headerKey2: 'value2-2' } });
-    expect(config).to.include({ fileHeader: true, idleTimeout: '5000ms', positionFile: '/var/log/flume/taildir_position.json', batchSize: 100 });
+    expect(config).to.include({ fileHeader: true, byteOffsetHeader: true, idleTimeout: '5000ms', positionFile: '/var/log/flume/taildir_position.json', batchSize: 100 });
   });
 
   it('loads a Flume spooldir source with its keys', async () => {
@@ -70,7 +71,7 @@ agents:
     const { taildirSource, spooldirSource } = await import('../src/index.js');
     const { createComponentContext } = await import('@sluice/core');
     const ctx = { ...createComponentContext({ name: 'bad', kind: 'SOURCE' }), deliver: async () => undefined };
-    const taildirConfig = { filegroups: { a: '/tmp/x' }, headers: {}, positionFile: '', skipToEnd: false, fileHeader: false, fileHeaderKey: 'file', batchSize: 1, maxLineLength: 10, lineOverflow: 'split' as const, multilineStartPattern: '(', multilineTimeout: '1s', idleTimeout: '1s', pollInterval: '1s', writePosInterval: '0', readBufferSize: 4096 };
+    const taildirConfig = { filegroups: { a: '/tmp/x' }, headers: {}, positionFile: '', skipToEnd: false, fileHeader: false, fileHeaderKey: 'file', byteOffsetHeader: false, batchSize: 1, maxLineLength: 10, lineOverflow: 'split' as const, multilineStartPattern: '(', multilineTimeout: '1s', idleTimeout: '1s', pollInterval: '1s', writePosInterval: '0', readBufferSize: 4096 };
     expect(() => taildirSource.create(taildirConfig, ctx)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
     const spoolConfig = { spoolDir: '/tmp', fileSuffix: '.COMPLETED', deletePolicy: 'never' as const, trackingPolicy: 'rename' as const, trackerDir: '.t', includePattern: '[', ignorePattern: '^$', consumeOrder: 'oldest' as const, recursiveDirectorySearch: false, fileHeader: false, fileHeaderKey: 'file', basenameHeader: false, basenameHeaderKey: 'basename', batchSize: 1, maxLineLength: 10, lineOverflow: 'split' as const, pollDelay: '1s', readBufferSize: 4096 };
     expect(() => spooldirSource.create(spoolConfig, ctx)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');

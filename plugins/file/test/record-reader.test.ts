@@ -12,6 +12,7 @@ describe('RecordReader', () => {
     const records = reader.take(10);
     expect(bodies(records)).to.deep.equal(['abc', 'def']);
     expect(records.map((r) => r.end)).to.deep.equal([105, 109]);
+    expect(records.map((r) => r.start)).to.deep.equal([100, 105]);
   });
 
   it('splits an overlong unterminated line as it arrives, resuming offsets mid-line', () => {
@@ -21,6 +22,7 @@ describe('RecordReader', () => {
     const records = reader.take(10);
     expect(bodies(records)).to.deep.equal(['abcd', 'efgh', 'ijk']);
     expect(records.map((r) => r.end)).to.deep.equal([4, 8, 12]);
+    expect(records.map((r) => r.start)).to.deep.equal([0, 4, 8]);
     expect(reader.splitCount).to.equal(1);
   });
 
@@ -41,6 +43,7 @@ describe('RecordReader', () => {
     const last = reader.take(10);
     expect(bodies(last)).to.deep.equal(['second\n  tail']);
     expect(last[0]!.end).to.equal(26);
+    expect(last[0]!.start).to.equal(13);
   });
 
   it('does not keep taken records reachable while reading ahead', () => {

@@ -8,7 +8,7 @@ import { TaildirSource, taildirSource, type TaildirSourceConfig } from '../src/i
 /** Defaults of the taildir schema, with fast polling for tests. */
 export function taildirConfig(overrides: Partial<TaildirSourceConfig> & Pick<TaildirSourceConfig, 'filegroups'>): TaildirSourceConfig {
   return {
-    headers: {}, positionFile: '', skipToEnd: false, fileHeader: false, fileHeaderKey: 'file', batchSize: 100,
+    headers: {}, positionFile: '', skipToEnd: false, fileHeader: false, fileHeaderKey: 'file', byteOffsetHeader: false, batchSize: 100,
     maxLineLength: 65536, lineOverflow: 'split', multilineStartPattern: '', multilineTimeout: '1s', idleTimeout: '2m',
     pollInterval: '50ms', writePosInterval: '0', readBufferSize: 262144,
     ...overrides,

@@ -39,6 +39,13 @@ describe('taildir source', () => {
     expect(byBody.two).to.deep.equal({ kind: 'text', team: 'x', path: rig.file('b.txt') });
   });
 
+  it('adds the byte offset of each line with byteOffsetHeader', async () => {
+    writeFileSync(rig.file('a.log'), 'one\r\ntwo\nthree\n');
+    await rig.start(taildirConfig({ filegroups: { app: `${rig.dir}/*.log` }, byteOffsetHeader: true }));
+    await rig.until((b) => b.length >= 3, 'three lines');
+    expect(rig.events.map((e) => [e.body.toString(), e.headers.byteoffset])).to.deep.equal([['one', '0'], ['two', '5'], ['three', '9']]);
+  });
+
   it('follows files that appear after start', async () => {
     await rig.start(taildirConfig({ filegroups: { app: `${rig.dir}/*.log` } }));
     writeFileSync(rig.file('late.log'), text(lines('late', 10)));
