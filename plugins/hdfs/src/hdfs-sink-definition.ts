@@ -25,9 +25,10 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       compression: { type: 'string', enum: [...COMPRESSION_NAMES], default: 'none', description: 'gzip compresses each batch as one gzip member (zcat reads the file whole).' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events taken per transaction; one APPEND per bucket per batch.' },
       requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Timeout of each WebHDFS request.' },
+      writeConcurrency: { type: 'integer', minimum: 1, default: 8, description: 'Buckets of one batch written in parallel (each bucket is one file and one request pair).' },
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
-    required: ['url', 'path', 'filePrefix', 'fileSuffix', 'inUseSuffix', 'user', 'delegationToken', 'serializer', 'compression', 'batchSize', 'requestTimeout', ...BUCKETING_REQUIRED],
+    required: ['url', 'path', 'filePrefix', 'fileSuffix', 'inUseSuffix', 'user', 'delegationToken', 'serializer', 'compression', 'batchSize', 'requestTimeout', 'writeConcurrency', ...BUCKETING_REQUIRED],
   },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};

@@ -20,6 +20,7 @@ export interface HdfsSinkConfig {
   compression: CompressionName;
   batchSize: number;
   requestTimeout: string;
+  writeConcurrency: number;
   roll: RollConfig;
   maxOpenFiles: number;
   round: boolean;
@@ -116,39 +117,56 @@ export class HdfsSink extends BatchSink {
       group.push(event);
     }
     const full: [string, OpenFile][] = [];
-    for (const [dir, group] of groups) {
-      let file = this.open.get(dir);
-      let data = file ? file.serializer.serialize(group) : undefined;
-      if (file && data && (this.policy.fullBefore(file, data.length) || this.policy.expired(file, now))) {
-        this.open.delete(dir);
-        await this.closeOrDefer(file);
-        file = undefined;
-      }
-      if (!file) {
-        file = await this.create(dir, group, now);
-      } else {
+    // Buckets are independent files: write up to writeConcurrency of them at once.
+    const queue = [...groups];
+    let failure: { error: unknown } | undefined;
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next && !failure; next = queue.shift()) {
         try {
-          await this.client.append(file.tmpPath, data!);
+          const file = await this.writeGroup(next[0], next[1], now);
+          if (this.policy.full(file)) full.push([next[0], file]);
         } catch (error) {
-          // The file may be gone or its lease lost: forget it so the retry starts a fresh file.
-          this.open.delete(dir);
-          this.closing.add(file);
-          this.ctx.metrics.inc('ConnectionFailedCount');
-          throw error;
+          failure ??= { error };
         }
-        file.bytes += data!.length;
-        file.events += group.length;
-        file.lastWriteAt = now;
       }
-      this.open.touch(dir, file);
-      if (this.policy.full(file)) full.push([dir, file]);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.config.writeConcurrency, groups.size) }, worker));
+    if (failure) throw failure.error;
     // The batch is acknowledged; closes from here on must not fail it (they are retried).
     for (const [dir, file] of [...full, ...this.open.overflow(new Set(groups.keys()))]) {
       this.open.delete(dir);
       await this.closeOrDefer(file);
     }
     if (this.closing.size > 0) await this.retryClosing();
+  }
+
+  /** Writes one bucket's events: CREATE a new in-use file or APPEND to the open one (rolling first if due). */
+  private async writeGroup(dir: string, group: SluiceEvent[], now: number): Promise<OpenFile> {
+    let file = this.open.get(dir);
+    let data = file ? file.serializer.serialize(group) : undefined;
+    if (file && data && (this.policy.fullBefore(file, data.length) || this.policy.expired(file, now))) {
+      this.open.delete(dir);
+      await this.closeOrDefer(file);
+      file = undefined;
+    }
+    if (!file) {
+      file = await this.create(dir, group, now);
+    } else {
+      try {
+        await this.client.append(file.tmpPath, data!);
+      } catch (error) {
+        // The file may be gone or its lease lost: forget it so the retry starts a fresh file.
+        this.open.delete(dir);
+        this.closing.add(file);
+        this.ctx.metrics.inc('ConnectionFailedCount');
+        throw error;
+      }
+      file.bytes += data!.length;
+      file.events += group.length;
+      file.lastWriteAt = now;
+    }
+    this.open.touch(dir, file);
+    return file;
   }
 
   private async create(dir: string, group: SluiceEvent[], now: number): Promise<OpenFile> {

@@ -13,6 +13,8 @@ export class OpenFileJournal {
   /** Files recorded open and not yet closed by this process. */
   private readonly open = new Set<string>();
   private lines = 0;
+  /** Journal writes run one at a time, so a compaction never races an append. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dir: string) {
     this.file = path.join(dir, 'open-files.journal');
@@ -35,19 +37,33 @@ export class OpenFileJournal {
     return [...open];
   }
 
-  async opened(file: string): Promise<void> {
-    this.open.add(file);
-    await this.append(`+${file}\n`);
+  opened(file: string): Promise<void> {
+    return this.serial(async () => {
+      this.open.add(file);
+      await this.append(`+${file}\n`);
+    });
   }
 
-  async closed(file: string): Promise<void> {
-    this.open.delete(file);
-    if (this.lines > 1000 && this.lines > 4 * this.open.size) await this.reset([...this.open]);
-    else await this.append(`-${file}\n`);
+  closed(file: string): Promise<void> {
+    return this.serial(async () => {
+      this.open.delete(file);
+      if (this.lines > 1000 && this.lines > 4 * this.open.size) await this.rewrite([...this.open]);
+      else await this.append(`-${file}\n`);
+    });
   }
 
   /** Rewrites the journal with just `stillOpen` (after recovery). */
-  async reset(stillOpen: readonly string[]): Promise<void> {
+  reset(stillOpen: readonly string[]): Promise<void> {
+    return this.serial(() => this.rewrite(stillOpen));
+  }
+
+  private serial(work: () => Promise<void>): Promise<void> {
+    const result = this.chain.then(work, work);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  private async rewrite(stillOpen: readonly string[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const tmp = `${this.file}.new`;
     await writeFile(tmp, stillOpen.map((f) => `+${f}\n`).join(''));

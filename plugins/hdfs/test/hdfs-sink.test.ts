@@ -14,7 +14,7 @@ import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
 function config(peer: HdfsPeer, overrides: Partial<HdfsSinkConfig> = {}): HdfsSinkConfig {
   return {
     url: peer.url, path: `${peer.root}/logs`, filePrefix: 'FlumeData', fileSuffix: '', inUseSuffix: '.tmp', user: peer.user,
-    delegationToken: '', serializer: 'text', compression: 'none', batchSize: 100, requestTimeout: '5s',
+    delegationToken: '', serializer: 'text', compression: 'none', batchSize: 100, requestTimeout: '5s', writeConcurrency: 8,
     roll: { ...ROLL_DEFAULTS }, maxOpenFiles: 500, round: false, roundValue: 1, roundUnit: 'second', useLocalTimeStamp: true, timeZone: 'utc',
     ...overrides,
   };
@@ -305,6 +305,23 @@ describe('hdfs sink', function () {
     await sink.stop();
     expect((await peer.client.read(`${peer.root}/logs/FlumeData.${startMillis}-1.log.tmp`)).toString()).to.equal('theirs\n');
     expect((await peer.client.read(`${peer.root}/logs/FlumeData.${startMillis}-2.log`)).toString()).to.equal('event-0\nevent-1\n');
+  });
+
+  it('writes the buckets of one batch in parallel and keeps each file whole', async function () {
+    const { sink, put } = await harness({ path: `${peer.root}/logs/%{k}`, writeConcurrency: 4, batchSize: 200 });
+    await sink.start();
+    await put(Array.from({ length: 200 }, (_, i) => createEvent(`event-${i}`, { k: `b${i % 20}` })));
+    await sink.process();
+    await put(Array.from({ length: 200 }, (_, i) => createEvent(`event-${200 + i}`, { k: `b${i % 20}` })));
+    await sink.process();
+    await sink.stop();
+    const files = await peer.files();
+    expect(files).to.have.length(20);
+    for (const file of files) {
+      const k = Number(/\/b(\d+)\//.exec(file)![1]);
+      const lines = (await peer.client.read(file)).toString().trim().split('\n');
+      expect(lines).to.deep.equal(Array.from({ length: 20 }, (_, j) => `event-${k + 20 * j}`));
+    }
   });
 
   it('maps Flume hdfs.* keys', () => {
