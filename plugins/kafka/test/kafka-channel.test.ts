@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { channelSuite, eventually } from '@sluice/testkit';
-import { createComponentContext, createEvent } from '@sluice/core';
+import { createComponentContext, createEvent, errorCode } from '@sluice/core';
 import { kafkaChannel, type KafkaChannel, type KafkaChannelConfig } from '../src/index.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
 
@@ -80,7 +80,7 @@ describe('kafka channel @slow', function () {
     });
   });
 
-  describe('metrics', () => {
+  describe('metrics and limits', () => {
     let channel: KafkaChannel | undefined;
     afterEach(async () => {
       await channel?.stop();
@@ -105,6 +105,28 @@ describe('kafka channel @slow', function () {
         await tx.commit();
       }
       expect(channel.metrics.snapshot()).to.include({ ChannelSize: 0, ChannelFillPercentage: 0, EventTakeSuccessCount: 5 });
+    });
+
+    it('fails a put beyond transactionCapacity with SLUICE_TX_CAPACITY, before anything reaches Kafka', async () => {
+      const topic = uniqueName('txcap');
+      await cluster.createTopic(topic, 1);
+      channel = kafkaChannel.create(configOf<KafkaChannelConfig>(kafkaChannel, {
+        brokers: [...cluster.brokers], topic, groupId: uniqueName('group'), ...FAST_GROUP, idempotent: cluster.mock === undefined, transactionCapacity: 5,
+      }), createComponentContext({ name: 'txcap-channel', kind: 'CHANNEL' })) as KafkaChannel;
+      await channel.start();
+      const tx = channel.transaction();
+      tx.put([createEvent('a'), createEvent('b')]);
+      let failure: unknown;
+      try {
+        tx.put(Array.from({ length: 4 }, (_, i) => createEvent(`c${i}`)));
+      } catch (error) {
+        failure = error;
+      }
+      expect(errorCode(failure)).to.equal('SLUICE_TX_CAPACITY');
+      await tx.rollback();
+      const reader = channel.transaction();
+      expect(await reader.take(10)).to.deep.equal([]);
+      await reader.commit();
     });
   });
 });
