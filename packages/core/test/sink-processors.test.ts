@@ -81,6 +81,24 @@ describe('failover sink processor', () => {
     expect(primary!.sink.written).to.deep.equal(['8', '9', '10', '11']);
   });
 
+  it('does not take a dead sink back when its retry finds nothing to deliver (backoff): only a delivered batch revives it', async () => {
+    const clock = new Clock();
+    const channel = await channelWith(2);
+    const [primary, backup] = sinks(channel, 'primary', 'backup');
+    const processor = new FailoverSinkProcessor({ priority: { primary: 10, backup: 1 }, maxPenalty: '30s' }, [primary!, backup!], 'g1', undefined, clock.now);
+    primary!.sink.down = true;
+    await processor.process(); // primary fails, backup delivers 0,1; channel now empty
+    clock.t += 2000;
+    expect(await processor.process()).to.equal('backoff'); // primary retried on an empty channel
+    expect(processor.active).to.equal('backup');
+    const tx = channel.transaction();
+    tx.put([createEvent('2'), createEvent('3')]);
+    await tx.commit();
+    await processor.process(); // primary still down: penalised again, backup delivers 2,3
+    expect(backup!.sink.written).to.deep.equal(['0', '1', '2', '3']);
+    expect(processor.active).to.equal('backup');
+  });
+
   it('rejects with SLUICE_DELIVERY_FAILED when every sink fails, leaving the batch in the channel', async () => {
     const channel = await channelWith(2);
     const group = sinks(channel, 'k1', 'k2');

@@ -29,8 +29,9 @@ interface Member extends NamedSink {
  * Sends every batch through the live sink with the highest priority (ties: the group's order).
  * A sink whose `process` throws is moved to the dead pool for min(maxPenalty, 1 s x 2^fails) and
  * the same call tries the next live sink, so the batch the failed sink rolled back is delivered
- * by the next one. After its penalty a dead sink gets one try at the start of a call: success
- * makes it live again (so traffic returns to a recovered primary), failure doubles its penalty.
+ * by the next one. After its penalty a dead sink gets a try at the start of each call: a delivered
+ * batch ('ready') makes it live again (so traffic returns to a recovered primary), a failure
+ * doubles its penalty, and 'backoff' (nothing to take) keeps it dead and due.
  * Rejects with SLUICE_DELIVERY_FAILED only when every sink failed.
  */
 export class FailoverSinkProcessor implements SinkProcessor {
@@ -70,8 +71,12 @@ export class FailoverSinkProcessor implements SinkProcessor {
     for (const member of this.dead.filter((m) => m.retryAt <= now).sort(byPriority)) {
       try {
         const status = await member.sink.process();
-        this.revive(member);
-        return status;
+        // Only a delivered batch proves recovery: 'backoff' (nothing to take) leaves the sink dead,
+        // due for another try on the next call, as in Flume.
+        if (status === 'ready') {
+          this.revive(member);
+          return status;
+        }
       } catch (error) {
         this.penalize(member, error, false);
       }
