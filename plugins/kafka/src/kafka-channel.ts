@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, PartitionerArgs, Producer } from 'kafkajs';
 import {
-  BaseChannel, BaseTransaction, DURATION_PATTERN, EventQueue, SluiceError, decodeAvroFlumeEvent, defineComponent,
+  BaseChannel, BaseTransaction, DURATION_PATTERN, EventQueue, SluiceError, batchBytes, decodeAvroFlumeEvent, defineComponent,
   encodeAvroFlumeEvent, parseDuration, type ComponentContext, type SluiceEvent,
 } from '@sluice/core';
 import {
@@ -107,6 +107,7 @@ export class KafkaChannel extends BaseChannel {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
       if (restart) this.ctx.logger.warn({ err: error }, 'kafka channel consumer failed; it reconnects and rejoins by itself');
       else this.ctx.logger.error({ err: error, code: 'SLUICE_COMPONENT_START' }, 'kafka channel consumer failed and does not restart; restart the agent after fixing the cause');
     });
@@ -244,6 +245,7 @@ export class KafkaChannel extends BaseChannel {
       return decodeAvroFlumeEvent(value);
     } catch (error) {
       this.ctx.metrics.inc('EventTakeErrorCount');
+      this.ctx.telemetry.emit('component.error', this.name, 1, value?.length ?? 0, error);
       this.ctx.logger.warn({ code: 'SLUICE_DATA_CORRUPT', topic: this.config.topic, partition, offset: message.offset, err: error },
         'kafka channel skipped a record that is not an Avro AvroFlumeEvent; set parseAsFlumeEvent: false if the topic holds raw bodies');
       return undefined;
@@ -355,6 +357,7 @@ export class KafkaChannel extends BaseChannel {
     try {
       await this.producerClient.send({ topic: this.config.topic, messages, acks: -1 });
     } catch (error) {
+      this.ctx.telemetry.emit('component.error', this.name, events.length, batchBytes(events), error);
       if (error instanceof SluiceError) throw error;
       const rejected = rejectionOf(error);
       if (rejected !== undefined) {

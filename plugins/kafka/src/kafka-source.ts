@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
-  Backoff, DURATION_PATTERN, SluiceError, defineComponent, errorCode, parseDuration, type EventDrivenSource, type SluiceEvent,
+  Backoff, DURATION_PATTERN, SluiceError, batchBytes, defineComponent, errorCode, parseDuration, type EventDrivenSource, type SluiceEvent,
   type SourceContext,
 } from '@sluice/core';
 import {
@@ -71,6 +71,7 @@ export class KafkaSource implements EventDrivenSource {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
       if (restart) this.ctx.logger.warn({ err: error }, 'kafka source consumer failed; it reconnects and rejoins by itself');
       else this.ctx.logger.error({ err: error, code: 'SLUICE_COMPONENT_START' }, 'kafka source consumer failed and does not restart; restart the agent after fixing the cause');
     });
@@ -123,6 +124,7 @@ export class KafkaSource implements EventDrivenSource {
       try {
         await this.ctx.deliver(events);
       } catch (error) {
+        this.ctx.telemetry.emit('component.error', this.name, chunk.length, batchBytes(events), error);
         // A batch larger than the channel can ever hold must shrink to get through.
         this.chunkSizes.set(key, Math.max(1, chunk.length >> 1));
         this.pauseAfterRefusal(topic, partition, pause, error);

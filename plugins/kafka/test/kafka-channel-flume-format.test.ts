@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { expect } from 'chai';
-import { createComponentContext, errorCode, type Channel, type SluiceEvent } from '@sluice/core';
+import { Telemetry, createComponentContext, errorCode, type Channel, type SluiceEvent, type TelemetryEvent } from '@sluice/core';
 import { kafkaChannel, type KafkaChannel, type KafkaChannelConfig } from '../src/index.js';
 import { kcatConsume, kcatProduce, kcatProduceFile, kcatValueAt } from './helpers/kcat.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
@@ -47,12 +47,12 @@ describe('kafka channel record format @slow', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function startChannel(config: Record<string, unknown>): Promise<{ channel: KafkaChannel; topic: string }> {
+  async function startChannel(config: Record<string, unknown>, telemetry = new Telemetry()): Promise<{ channel: KafkaChannel; topic: string }> {
     const topic = uniqueName('format');
     await cluster.createTopic(topic, 1);
     const channel = kafkaChannel.create(configOf<KafkaChannelConfig>(kafkaChannel, {
       brokers: [...cluster.brokers], topic, groupId: uniqueName('group'), ...FAST_GROUP, idempotent: cluster.mock === undefined, ...config,
-    }), createComponentContext({ name: 'format-channel', kind: 'CHANNEL' })) as KafkaChannel;
+    }), createComponentContext({ name: 'format-channel', kind: 'CHANNEL', telemetry })) as KafkaChannel;
     open.push(channel);
     await channel.start();
     return { channel, topic };
@@ -99,13 +99,20 @@ describe('kafka channel record format @slow', function () {
     expect(Buffer.compare(event!.body, body)).to.equal(0);
   });
 
-  it('skips a record that is not an AvroFlumeEvent, counts it, and takes the next one', async () => {
-    const { channel, topic } = await startChannel({});
+  it('skips a record that is not an AvroFlumeEvent, counts it, reports component.error, and takes the next one', async () => {
+    const telemetry = new Telemetry();
+    const errors: TelemetryEvent[] = [];
+    const subscription = telemetry.events$.subscribe((event) => {
+      if (event.type === 'component.error') errors.push(event);
+    });
+    const { channel, topic } = await startChannel({}, telemetry);
     await kcatProduce(cluster.bootstrap, topic, ['\u0001not avro']);
     await put(channel, [{ headers: { ok: 'yes' }, body: Buffer.from('valid') }]);
     const [event] = await takeOne(channel);
     expect(event!.body.toString()).to.equal('valid');
     expect(channel.metrics.get('EventTakeErrorCount')).to.equal(1);
+    subscription.unsubscribe();
+    expect(errors.map((e) => [e.component, e.count])).to.deep.equal([['format-channel', 1]]);
   });
 
   it('a put commit fails with SLUICE_EVENT_REJECTED when Kafka refuses the records and SLUICE_CHANNEL_UNAVAILABLE when it cannot store them', async function () {
