@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import {
   BatchSink, DURATION_PATTERN, SluiceError, defineComponent, encodeAvroFlumeEvent, parseDuration, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
@@ -55,7 +55,8 @@ export class KafkaSink extends BatchSink {
   protected override async onStart(): Promise<void> {
     await loadCompressionCodec(this.config.compression, this.name);
     // Connection failures are not fatal here: the first write connects, and the runner backs off until the cluster is reachable.
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    // The murmur2 partitioner Java clients use, so equal keys land where Flume's Kafka sink put them.
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     this.ctx.logger.info({ topic: this.config.topic, acks: this.config.acks, compression: this.config.compression }, 'kafka sink started');
   }
 
