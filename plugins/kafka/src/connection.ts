@@ -106,11 +106,15 @@ function readPem(path: string, what: string, ctx: ComponentContext): string | un
   }
 }
 
+/** kafkajs warnings that do not apply here: the components retry whole transactions themselves. */
+const BENIGN = /^Limiting retries for the idempotent producer/;
+
 /** Maps kafkajs log entries onto the component logger: kafkajs errors are logged as warnings because the component retries them itself. */
 function logCreator(logger: Logger) {
   return () => ({ level, log }: { namespace: string; level: logLevel; label: string; log: { message: string; [key: string]: unknown } }) => {
     const { message, timestamp: _t, logger: _l, ...fields } = log;
-    if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafkajs: fields }, `kafka client: ${message}`);
+    if (BENIGN.test(message)) logger.debug({ kafkajs: fields }, `kafka client: ${message}`);
+    else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafkajs: fields }, `kafka client: ${message}`);
     else if (level === logLevel.INFO) logger.debug({ kafkajs: fields }, `kafka client: ${message}`);
     else logger.trace({ kafkajs: fields }, `kafka client: ${message}`);
   };
