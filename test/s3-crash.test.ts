@@ -5,6 +5,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { expect } from 'chai';
 import S3rver from 's3rver';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
+import { WholeBodyProxy } from './helpers/whole-body-proxy.js';
 
 const BATCH = 100;
 /** The sink takes bigger batches than the source puts, so the final drain needs few requests. */
@@ -20,6 +21,9 @@ describe('s3 sink survives SIGKILL of a real agent mid-upload @slow', function (
   const s3Dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-s3rver-'));
   const real = process.env.S3_ENDPOINT;
   let server: S3rver | undefined;
+  let proxy: WholeBodyProxy | undefined;
+  /** Where the agent sends its uploads (s3rver behind the whole-body proxy, or S3_ENDPOINT). */
+  let agentEndpoint: string;
   let client: S3Client;
   let endpoint: string;
   let agent: AgentProcess | undefined;
@@ -31,8 +35,11 @@ describe('s3 sink survives SIGKILL of a real agent mid-upload @slow', function (
     if (!real) {
       server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET }] });
       endpoint = `http://127.0.0.1:${(await server.run()).port}`;
+      proxy = await WholeBodyProxy.start(endpoint);
+      agentEndpoint = proxy.url;
     } else {
       endpoint = real;
+      agentEndpoint = real;
     }
     client = new S3Client({
       endpoint, region: process.env.S3_REGION ?? 'us-east-1', forcePathStyle: true, maxAttempts: 1,
@@ -43,6 +50,7 @@ describe('s3 sink survives SIGKILL of a real agent mid-upload @slow', function (
   after(async () => {
     await agent?.kill();
     client?.destroy();
+    await proxy?.close();
     await server?.close();
     rmSync(s3Dir, { recursive: true, force: true });
     dir.cleanup();
@@ -69,7 +77,7 @@ agents:
         channel: disk
         bucket: ${bucket}
         key: '${prefix}${v.name}/'
-        endpoint: '${endpoint}'
+        endpoint: '${agentEndpoint}'
         region: '${process.env.S3_REGION ?? 'us-east-1'}'
         forcePathStyle: true
         accessKeyId: '${creds.id}'
@@ -141,6 +149,8 @@ agents:
     expect(missing.length, `missing sequence numbers, first: ${missing.slice(0, 5).join(', ')}`).to.equal(0);
 
     // No partial object: every object is whole lines of whole events, as the serializer wrote them.
+    // Read every object again now that nothing is uploading (a poll may have caught one mid-write).
+    for (const key of [...objects.keys()]) if (key.startsWith(`${prefix}${v.name}/`)) objects.delete(key);
     await delivered(v);
     for (const [key, text] of objects) {
       if (!key.startsWith(`${prefix}${v.name}/`)) continue;
