@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import S3rver from 's3rver';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
@@ -49,6 +49,8 @@ describe('s3 sink survives SIGKILL of a real agent mid-upload @slow', function (
   });
   after(async () => {
     await agent?.kill();
+    // Against a shared real bucket, remove what this run wrote.
+    if (real) for (const Key of objects.keys()) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key })).catch(() => undefined);
     client?.destroy();
     await proxy?.close();
     await server?.close();
