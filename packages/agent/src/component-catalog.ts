@@ -10,9 +10,12 @@ import type { ComponentLookup } from '@sluice/config';
 export class ComponentCatalog implements ComponentLookup {
   readonly container = new Container();
   private readonly providers = new Map<string, string[]>();
+  private readonly registered = new Set<string>();
 
-  /** Binds every component of a plugin. */
+  /** Binds every component of a plugin; registering the same package again is a no-op. */
   register(plugin: PluginDefinition): void {
+    if (this.registered.has(plugin.name)) return;
+    this.registered.add(plugin.name);
     for (const definition of plugin.components) {
       const plain = `${definition.kind}:${definition.type}`;
       this.container.bind<AnyComponentDefinition>(plain).toConstantValue(definition);

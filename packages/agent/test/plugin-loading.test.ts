@@ -94,3 +94,15 @@ describe('plugin loading', () => {
     expect(problems[0]).to.contain('does not default-export definePlugin');
   });
 });
+
+describe('ComponentCatalog', () => {
+  it('registers a plugin once even when it is both listed and loaded automatically', async () => {
+    const { ComponentCatalog } = await import('../src/index.js');
+    const { builtinPlugin } = await import('@sluice/core');
+    const catalog = new ComponentCatalog();
+    catalog.register(builtinPlugin);
+    catalog.register(builtinPlugin);
+    expect(catalog.find('channel', 'memory')?.type).to.equal('memory');
+    expect(catalog.providersOf('channel', 'memory')).to.deep.equal(['@sluice/core']);
+  });
+});
