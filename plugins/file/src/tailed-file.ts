@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { fingerprintOf, prefixMatches, readPrefix, type Fingerprint } from './fingerprint.js';
+import { FINGERPRINT_BYTES, fingerprintOf, prefixMatches, readPrefix, type Fingerprint } from './fingerprint.js';
 import { RecordReader, type RecordReaderOptions } from './record-reader.js';
 
 /** Result of {@link TailedFile.check}. */
@@ -110,8 +110,18 @@ export class TailedFile {
     const handle = this.handle;
     if (!handle) return 0;
     const buffer = Buffer.allocUnsafe(max);
-    const { bytesRead } = await handle.read(buffer, 0, max, this.reader.readPos);
+    const at = this.reader.readPos;
+    const { bytesRead } = await handle.read(buffer, 0, max, at);
     if (bytesRead === 0) return 0;
+    // Keep the head in step with what is read: after a truncation the file is read from 0 before
+    // the next check, and a copy of this new content must be recognisable as such.
+    if (this.head.length < FINGERPRINT_BYTES && at <= this.head.length) {
+      const end = Math.min(FINGERPRINT_BYTES, at + bytesRead);
+      if (end > this.head.length) {
+        this.head = Buffer.concat([this.head.subarray(0, at), buffer.subarray(0, end - at)]);
+        this.fingerprint = fingerprintOf(this.head);
+      }
+    }
     // Events keep slices of what is pushed: a short read is copied so the big buffer can go.
     this.reader.push(bytesRead === max ? buffer : bytesRead >= max / 2 ? buffer.subarray(0, bytesRead) : Buffer.from(buffer.subarray(0, bytesRead)));
     this.lastDataAt = Date.now();
