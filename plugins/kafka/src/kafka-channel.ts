@@ -50,8 +50,11 @@ interface Fetched {
  */
 export class KafkaChannel extends BaseChannel {
   readonly config: KafkaChannelConfig;
+  /** @internal Records read ahead and not taken, oldest first (KafkaTransaction takes from it). */
   readonly buffer = new EventQueue<Fetched>();
+  /** @internal Offset bookkeeping of the partitions assigned to this member. */
   readonly partitions = new Map<number, PartitionOffsets>();
+  /** @internal Bumped on every group (re)join; records of older generations are never committed. */
   generation = 0;
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
@@ -83,7 +86,7 @@ export class KafkaChannel extends BaseChannel {
     return 0;
   }
 
-  get producerClient(): Producer {
+  private get producerClient(): Producer {
     if (!this.producer) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `Kafka channel '${this.name}' is not running`);
     return this.producer;
   }
