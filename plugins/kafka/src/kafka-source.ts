@@ -51,6 +51,7 @@ export class KafkaSource implements EventDrivenSource {
     }
     this.kafka = createKafkaClient(config, ctx);
     this.maxBackoffMs = parseDuration(config.maxBackoff);
+    ctx.metrics.inc('KafkaCommitTimer', 0);
   }
 
   async start(): Promise<void> {
@@ -134,8 +135,10 @@ export class KafkaSource implements EventDrivenSource {
       this.backoffs.get(key)?.reset();
       if (size < this.config.batchSize) this.chunkSizes.set(key, Math.min(this.config.batchSize, size * 2));
       resolveOffset(chunk[chunk.length - 1]!.offset);
+      const committing = Date.now();
       try {
         await commitOffsetsIfNecessary();
+        this.ctx.metrics.inc('KafkaCommitTimer', Date.now() - committing);
       } catch (error) {
         this.ctx.logger.warn({ err: error, topic, partition }, 'kafka source could not commit offsets yet; they are committed with the next batch (a crash before then re-delivers the batch)');
       }
