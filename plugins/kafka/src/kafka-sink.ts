@@ -138,7 +138,7 @@ export const kafkaSink = defineComponent<'sink', KafkaSinkConfig>({
       topicHeader: { type: 'string', default: 'topic', description: 'Header whose value, when present, overrides topic (Flume: topicHeader with allowTopicOverride); empty disables the override.' },
       keyHeader: { type: 'string', default: 'key', description: 'Header whose value becomes the record key (records with equal keys go to one partition); empty for no key.' },
       recordHeaders: { type: 'boolean', default: true, description: 'Send every event header as a Kafka record header.' },
-      useFlumeEventFormat: { type: 'boolean', default: false, description: 'Write the record value as an Avro binary AvroFlumeEvent (headers and body), as Flume\'s useFlumeEventFormat; readable by a kafka channel or source with parseAsFlumeEvent.' },
+      useFlumeEventFormat: { type: 'boolean', default: false, description: 'Write the record value as an Avro binary AvroFlumeEvent (headers and body), as Flume\'s useFlumeEventFormat; readable by a kafka channel (parseAsFlumeEvent) and a kafka source with useFlumeEventFormat.' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Events taken per transaction and produced in one request (Flume: flumeBatchSize).' },
       acks: { type: 'string', enum: ['all', 'leader', 'none'], default: 'all', description: 'Acknowledgement required before the transaction commits: all in-sync replicas, the leader only, or none (no delivery guarantee).' },
       compression: { type: 'string', enum: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', description: 'Record batch compression. gzip is built in; snappy, lz4 and zstd need the npm packages kafkajs-snappy, kafkajs-lz4 or @kafkajs/zstd installed next to the agent.' },

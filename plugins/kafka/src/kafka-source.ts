@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
-  Backoff, DURATION_PATTERN, SluiceError, batchBytes, defineComponent, errorCode, parseDuration, type EventDrivenSource, type SluiceEvent,
+  Backoff, DURATION_PATTERN, SluiceError, batchBytes, decodeAvroFlumeEvent, defineComponent, errorCode, parseDuration, type EventDrivenSource, type SluiceEvent,
   type SourceContext,
 } from '@sluice/core';
 import {
@@ -16,6 +16,7 @@ export interface KafkaSourceConfig extends KafkaConnectionConfig {
   batchSize: number;
   autoOffsetReset: 'earliest' | 'latest';
   recordHeaders: boolean;
+  useFlumeEventFormat: boolean;
   fetchMaxWait: string;
   sessionTimeout: string;
   heartbeatInterval: string;
@@ -167,13 +168,26 @@ export class KafkaSource implements EventDrivenSource {
   }
 
   private toEvent(topic: string, partition: number, message: KafkaMessage): SluiceEvent {
-    const headers: Record<string, string> = this.config.recordHeaders ? headersFromRecord(message.headers, {}) : {};
+    let headers: Record<string, string> = this.config.recordHeaders ? headersFromRecord(message.headers, {}) : {};
+    let body = message.value ?? Buffer.alloc(0);
+    if (this.config.useFlumeEventFormat) {
+      try {
+        const event = decodeAvroFlumeEvent(body);
+        headers = Object.assign(headers, event.headers);
+        body = event.body;
+      } catch (error) {
+        // Not an AvroFlumeEvent: deliver the raw value rather than drop it, and say so.
+        headers['sluice.decode.error'] = 'not an AvroFlumeEvent';
+        this.ctx.metrics.inc('EventReadFail');
+        this.ctx.telemetry.emit('component.error', this.name, 1, body.length, error);
+      }
+    }
     headers.topic = topic;
     headers.partition = String(partition);
     headers.offset = message.offset;
     if (message.key !== null && message.key !== undefined) headers.key = message.key.toString('utf8');
     headers.timestamp = message.timestamp;
-    return { headers, body: message.value ?? Buffer.alloc(0) };
+    return { headers, body };
   }
 }
 
@@ -193,13 +207,14 @@ export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Maximum events delivered to the channels in one batch.' },
       autoOffsetReset: { type: 'string', enum: ['earliest', 'latest'], default: 'latest', description: 'Where a group without committed offsets starts (Flume: kafka.consumer.auto.offset.reset).' },
       recordHeaders: { type: 'boolean', default: true, description: 'Copy the Kafka record headers into event headers (before topic, partition, offset, key and timestamp, which win).' },
+      useFlumeEventFormat: { type: 'boolean', default: false, description: 'Read each record value as an Avro binary AvroFlumeEvent (as written by Flume\'s Kafka sink with useFlumeEventFormat, or a Kafka channel topic) and use its headers and body; a value that does not decode is delivered raw with the header sluice.decode.error.' },
       fetchMaxWait: { type: 'string', pattern: DURATION_PATTERN, default: '500ms', description: 'How long the broker may hold a fetch that has no data (consumer maxWaitTimeInMs); bounds the latency when the topic is quiet.' },
       sessionTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Consumer group session timeout.' },
       heartbeatInterval: { type: 'string', pattern: DURATION_PATTERN, default: '3s', description: 'Consumer group heartbeat interval (well below sessionTimeout).' },
       maxBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'Longest pause of a partition after a channel refused its batch; the pause starts at 100ms and doubles.' },
       startTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long start waits for the first consumer-group join before it goes on.' },
     },
-    required: [...CONNECTION_REQUIRED, 'topics', 'topicPattern', 'groupId', 'batchSize', 'autoOffsetReset', 'recordHeaders', 'fetchMaxWait', 'sessionTimeout', 'heartbeatInterval', 'maxBackoff', 'startTimeout'],
+    required: [...CONNECTION_REQUIRED, 'topics', 'topicPattern', 'groupId', 'batchSize', 'autoOffsetReset', 'recordHeaders', 'useFlumeEventFormat', 'fetchMaxWait', 'sessionTimeout', 'heartbeatInterval', 'maxBackoff', 'startTimeout'],
   } as never,
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
@@ -210,6 +225,7 @@ export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
       else if (key === 'kafka.topics.regex') config.topicPattern = value;
       else if (key === 'kafka.consumer.group.id' || key === 'groupId') config.groupId = value;
       else if (key === 'batchSize') config.batchSize = value;
+      else if (key === 'useFlumeEventFormat') config.useFlumeEventFormat = value;
       else if (key === 'kafka.consumer.auto.offset.reset') config.autoOffsetReset = value;
       else if (key === 'kafka.consumer.session.timeout.ms') config.sessionTimeout = `${value}ms`;
       else if (key === 'kafka.consumer.heartbeat.interval.ms') config.heartbeatInterval = `${value}ms`;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHarness, eventually, sourceSuite, type SuiteHarness } from '@sluice/testkit';
-import { errorCode, type SluiceEvent, type SourceContext } from '@sluice/core';
-import { kafkaSource, type KafkaSource, type KafkaSourceConfig } from '../src/index.js';
+import { createEvent, errorCode, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { kafkaSink, kafkaSource, type KafkaSink, type KafkaSinkConfig, type KafkaSource, type KafkaSourceConfig } from '../src/index.js';
 import { kcatProduce } from './helpers/kcat.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
 
@@ -102,6 +102,33 @@ describe('kafka source @slow', function () {
       await source.start();
       const events = await takeUntil(1);
       expect(events.map((e) => e.body.toString())).to.deep.equal(['three']);
+    });
+
+    it('with useFlumeEventFormat reads the headers and body of AvroFlumeEvent records the sink wrote, and delivers other records raw', async () => {
+      const topic = uniqueName('source-flume-format');
+      await cluster.createTopic(topic, 1);
+      const upstream = await createHarness();
+      let sink: KafkaSink | undefined;
+      try {
+        sink = kafkaSink.create(configOf<KafkaSinkConfig>(kafkaSink, { brokers: [...cluster.brokers], topic, useFlumeEventFormat: true, recordHeaders: false }), upstream.sinkContext()) as KafkaSink;
+        await sink.start();
+        const tx = upstream.channel.transaction();
+        tx.put([createEvent(Buffer.from([0, 1, 2, 0xff]), { host: 'web-3', app: 'shop' })]);
+        await tx.commit();
+        await sink.process();
+      } finally {
+        await sink?.stop();
+        await upstream.close();
+      }
+      await kcatProduce(cluster.bootstrap, topic, ['plain text']);
+      source = createSource(harness.sourceContext(), { topics: [topic], useFlumeEventFormat: true });
+      await source.start();
+      const [flume, plain] = await takeUntil(2);
+      expect(Buffer.compare(flume!.body, Buffer.from([0, 1, 2, 0xff]))).to.equal(0);
+      expect(flume!.headers).to.include({ host: 'web-3', app: 'shop', topic, offset: '0' });
+      expect(flume!.headers).to.not.have.property('sluice.decode.error');
+      expect(plain!.body.toString()).to.equal('plain text');
+      expect(plain!.headers).to.include({ 'sluice.decode.error': 'not an AvroFlumeEvent', offset: '1' });
     });
 
     it('refuses a config with neither topics nor topicPattern with SLUICE_CONFIG_INVALID', () => {
