@@ -14,6 +14,7 @@ export interface KafkaSinkConfig extends KafkaConnectionConfig {
   topic: string;
   topicHeader: string;
   keyHeader: string;
+  partitionHeader: string;
   recordHeaders: boolean;
   useFlumeEventFormat: boolean;
   batchSize: number;
@@ -95,7 +96,7 @@ export class KafkaSink extends BatchSink {
   }
 
   private toTopicMessages(events: SluiceEvent[]): TopicMessages[] {
-    const { topic: defaultTopic, topicHeader, keyHeader, recordHeaders, useFlumeEventFormat } = this.config;
+    const { topic: defaultTopic, topicHeader, keyHeader, partitionHeader, recordHeaders, useFlumeEventFormat } = this.config;
     const byTopic = new Map<string, Message[]>();
     let lastTopic = '';
     let lastMessages: Message[] | undefined;
@@ -106,6 +107,10 @@ export class KafkaSink extends BatchSink {
       const key = keyHeader !== '' ? headers[keyHeader] : undefined;
       const message: Message = { value: useFlumeEventFormat ? encodeAvroFlumeEvent(event) : event.body };
       if (key !== undefined) message.key = key;
+      if (partitionHeader !== '') {
+        const partition = headers[partitionHeader];
+        if (partition !== undefined && /^[0-9]+$/.test(partition)) message.partition = Number(partition);
+      }
       if (recordHeaders) {
         const record = headersToRecord(headers);
         if (record !== undefined) message.headers = record;
@@ -137,6 +142,7 @@ export const kafkaSink = defineComponent<'sink', KafkaSinkConfig>({
       topic: { type: 'string', minLength: 1, default: 'default-flume-topic', description: 'Topic for events without a topic header (Flume: kafka.topic).' },
       topicHeader: { type: 'string', default: 'topic', description: 'Header whose value, when present, overrides topic (Flume: topicHeader with allowTopicOverride); empty disables the override.' },
       keyHeader: { type: 'string', default: 'key', description: 'Header whose value becomes the record key (records with equal keys go to one partition); empty for no key.' },
+      partitionHeader: { type: 'string', default: '', description: 'Header whose value (a partition number) picks the partition, overriding the key (Flume: partitionIdHeader); empty to let the key decide. A number the topic does not have fails the batch.' },
       recordHeaders: { type: 'boolean', default: true, description: 'Send every event header as a Kafka record header.' },
       useFlumeEventFormat: { type: 'boolean', default: false, description: 'Write the record value as an Avro binary AvroFlumeEvent (headers and body), as Flume\'s useFlumeEventFormat; readable by a kafka channel (parseAsFlumeEvent) and a kafka source with useFlumeEventFormat.' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Events taken per transaction and produced in one request (Flume: flumeBatchSize).' },
@@ -144,7 +150,7 @@ export const kafkaSink = defineComponent<'sink', KafkaSinkConfig>({
       compression: { type: 'string', enum: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', description: 'Record batch compression. gzip is built in; snappy, lz4 and zstd need the npm packages kafkajs-snappy, kafkajs-lz4 or @kafkajs/zstd installed next to the agent.' },
       timeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long the broker may wait for the replicas\' acknowledgements.' },
     },
-    required: [...CONNECTION_REQUIRED, 'topic', 'topicHeader', 'keyHeader', 'recordHeaders', 'useFlumeEventFormat', 'batchSize', 'acks', 'compression', 'timeout'],
+    required: [...CONNECTION_REQUIRED, 'topic', 'topicHeader', 'keyHeader', 'partitionHeader', 'recordHeaders', 'useFlumeEventFormat', 'batchSize', 'acks', 'compression', 'timeout'],
   } as never,
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
@@ -158,6 +164,7 @@ export const kafkaSink = defineComponent<'sink', KafkaSinkConfig>({
       else if (key === 'allowTopicOverride') { if (value === 'false') config.topicHeader = ''; }
       else if (key === 'topicHeader') config.topicHeader = value;
       else if (key === 'useFlumeEventFormat') config.useFlumeEventFormat = value;
+      else if (key === 'partitionIdHeader') config.partitionHeader = value;
       else config[key] = value;
     }
     return config;

@@ -79,6 +79,19 @@ describe('kafka sink', function () {
       expect(byBody.get('no key')!.headers).to.deep.equal({});
     });
 
+    it('picks the partition from partitionHeader, over the key', async () => {
+      const topic = uniqueName('sink-partition');
+      await cluster.createTopic(topic, 3);
+      sink = createSink(harness.sinkContext(), { topic, partitionHeader: 'part' });
+      await sink.start();
+      const tx = harness.channel.transaction();
+      tx.put([createEvent('to 2', { part: '2', key: 'k' }), createEvent('to 0', { part: '0', key: 'k' }), createEvent('also to 2', { part: '2' })]);
+      await tx.commit();
+      await drain();
+      const records = await kcatConsume(cluster.bootstrap, topic);
+      expect(records.map((r) => `${r.partition}:${r.payload}`).sort()).to.deep.equal(['0:to 0', '2:also to 2', '2:to 2']);
+    });
+
     it('routes by the topic header, falling back to the configured topic, with gzip compression', async () => {
       const fallback = uniqueName('sink-fallback');
       const routed = uniqueName('sink-routed');
