@@ -50,10 +50,27 @@ describe('sluice agent with the netcat source and a real nc client', function ()
     expect(outputLines(out)).to.have.members(lines);
   });
 
+  it('splits a burst larger than transactionCapacity into batches and acknowledges every line', async () => {
+    const out = path.join(dir.path, 'burst');
+    const file = dir.write('burst.yaml', `agents:
+  edge:
+    sources: { lines: { type: netcat, port: 0, batchSize: 100, channels: [mem] } }
+    channels: { mem: { type: memory, capacity: 100000, transactionCapacity: 100 } }
+    sinks: { files: { type: file_roll, channel: mem, directory: ${out}, batchSize: 100 } }
+`);
+    agent = AgentProcess.start(file, 'edge');
+    const port = await agent.portOf('lines');
+    const lines = Array.from({ length: 5000 }, (_, i) => `burst-${i}`);
+    const replies = await nc(port, lines);
+    expect(replies.filter((r) => r === 'OK')).to.have.length(5000);
+    expect((await agent.stop('SIGINT')).code).to.equal(0);
+    expect(outputLines(out)).to.deep.equal(lines);
+  });
+
   it('answers FAILED instead of dropping when the channel is full, and keeps what it acknowledged', async () => {
     const file = dir.write('full.yaml', `agents:
   edge:
-    sources: { lines: { type: netcat, port: 0, channels: [tiny] } }
+    sources: { lines: { type: netcat, port: 0, batchSize: 5, channels: [tiny] } }
     channels: { tiny: { type: memory, capacity: 5, transactionCapacity: 5, keepAlive: '0' } }
 `);
     agent = AgentProcess.start(file, 'edge');

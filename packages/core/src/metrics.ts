@@ -5,7 +5,7 @@ export type MetricKind = 'SOURCE' | 'CHANNEL' | 'SINK' | 'INTERCEPTOR' | 'SELECT
 export const SOURCE_COUNTERS = [
   'EventReceivedCount', 'EventAcceptedCount', 'AppendReceivedCount', 'AppendAcceptedCount',
   'AppendBatchReceivedCount', 'AppendBatchAcceptedCount', 'OpenConnectionCount', 'EventReadFail',
-  'ChannelWriteFail', 'GenericProcessingFail', 'ChannelBlockedMillis',
+  'ChannelWriteFail', 'GenericProcessingFail',
 ] as const;
 /** Flume's channel counters (`ChannelCounterMBean`); size, capacity and fill are gauges. */
 export const CHANNEL_COUNTERS = [

@@ -12,6 +12,7 @@ export interface NetcatSourceConfig {
   port: number;
   maxLineLength: number;
   ackEveryEvent: boolean;
+  batchSize: number;
 }
 
 const OK = Buffer.from('OK\n');
@@ -73,7 +74,7 @@ export class NetcatSource implements EventDrivenSource {
     const handle = (lines: Buffer[]): void => {
       if (lines.length === 0) return;
       socket.pause();
-      const work = chain.then(() => this.deliver(socket, lines)).finally(() => {
+      const work = chain.then(() => this.deliverInBatches(socket, lines)).finally(() => {
         this.inFlight.delete(work);
         if (!socket.destroyed) socket.resume();
       });
@@ -95,6 +96,13 @@ export class NetcatSource implements EventDrivenSource {
     });
     socket.on('error', (err) => this.ctx.logger.debug({ err }, 'netcat client connection error'));
     socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  /** One read may hold more lines than a transaction takes: deliver them batchSize at a time, in order. */
+  private async deliverInBatches(socket: net.Socket, lines: Buffer[]): Promise<void> {
+    const size = this.config.batchSize;
+    if (lines.length <= size) return this.deliver(socket, lines);
+    for (let i = 0; i < lines.length; i += size) await this.deliver(socket, lines.slice(i, i + size));
   }
 
   private async deliver(socket: net.Socket, lines: Buffer[]): Promise<void> {
@@ -125,8 +133,9 @@ export const netcatSource = defineComponent<'source', NetcatSourceConfig>({
       port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on (0 picks a free port).' },
       maxLineLength: { type: 'integer', minimum: 1, default: 512, description: 'Longest line in bytes; longer lines are cut and the rest discarded (counted as EventTruncatedCount).' },
       ackEveryEvent: { type: 'boolean', default: true, description: 'Answer OK for every committed line.' },
+      batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most lines committed in one transaction; a larger burst is split. At most the channels\' transactionCapacity.' },
     },
-    required: ['bind', 'port', 'maxLineLength', 'ackEveryEvent'],
+    required: ['bind', 'port', 'maxLineLength', 'ackEveryEvent', 'batchSize'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   fromFlume(properties) {
