@@ -61,7 +61,7 @@ describe('taildir survives SIGKILL of the agent @slow', function () {
     const conf = path.join(dir.path, 'logrotate.conf');
     writeFileSync(conf, `${logs}/app.log {\n  create\n  rotate 100\n  missingok\n  nocompress\n}\n`);
     const rotate = async (): Promise<void> => {
-      await promisify(execFile)('logrotate', ['-f', '-s', path.join(dir.path, 'logrotate.state'), conf]);
+      await promisify(execFile)(existsSync('/usr/sbin/logrotate') ? '/usr/sbin/logrotate' : 'logrotate', ['-f', '-s', path.join(dir.path, 'logrotate.state'), conf]);
       writer!.reopen();
     };
     const topology = dir.write('tail.yaml', `agents:

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { runAgent, type RunningAgent } from '@sluice/testkit';
+import { systemCommand } from './system-command.js';
 import type { SluiceEvent } from '@sluice/core';
 
 const run = promisify(execFile);
@@ -48,7 +49,9 @@ describe('taildir + log_to_json on a file written by the real rsyslogd, fed by l
       `input(type="imudp" address="127.0.0.1" port="${port}")`,
       `*.* action(type="omfile" file="${log}" template="RSYSLOG_TraditionalFileFormat")`,
     ].join('\n'));
-    rsyslogd = spawn('rsyslogd', ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
+    rsyslogd = spawn(systemCommand('rsyslogd'), ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
+    let spawnError: Error | undefined;
+    rsyslogd.on('error', (error) => (spawnError = error));
     agent = await runAgent(`
 agents:
   edge:
@@ -66,6 +69,7 @@ agents:
     // rsyslog may need a moment before its UDP input listens: resend until the file has the first line.
     const deadline = Date.now() + 10000;
     while (!(existsSync(log) && readFileSync(log, 'utf8').includes('probe'))) {
+      if (spawnError) throw spawnError;
       if (Date.now() > deadline) throw new Error('rsyslogd did not write the probe line');
       await run('logger', ['-n', '127.0.0.1', '-P', String(port), '-d', '--rfc3164', '-t', 'probe', 'probe']);
       await new Promise((resolve) => setTimeout(resolve, 100));

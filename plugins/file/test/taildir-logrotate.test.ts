@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { systemCommand } from './system-command.js';
 import { taildirConfig, TailRig } from './tail-harness.js';
 
 const run = promisify(execFile);
@@ -70,7 +71,7 @@ for (const mode of ['create', 'copytruncate'] as const) {
         // Rotations 3 and 4 follow each other at once: two rotations before the source looks.
         if (i !== 3) await new Promise((resolve) => setTimeout(resolve, 150));
         else writer.write(30);
-        await run('logrotate', ['-f', '-s', rig.file('logrotate.state'), conf]);
+        await run(systemCommand('logrotate'), ['-f', '-s', rig.file('logrotate.state'), conf]);
         if (mode === 'create') writer.reopen();
       }
       await new Promise((resolve) => setTimeout(resolve, 150));
