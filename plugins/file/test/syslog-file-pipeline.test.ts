@@ -55,7 +55,7 @@ describe('taildir + log_to_json on a file written by the real rsyslogd, fed by l
     agent = await runAgent(`
 agents:
   edge:
-    dataDir: \${path.join(dir, 'agent-data')}
+    dataDir: ${path.join(dir, 'agent-data')}
     sources:
       syslog-file:
         type: taildir
