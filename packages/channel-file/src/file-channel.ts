@@ -65,7 +65,7 @@ export class FileChannel extends BaseChannel {
   private db: Store | undefined;
   private readonly queue = new EventQueue<Segment>();
   private readonly buffers = new BufferPool();
-  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group), (entry) => entry.put === undefined && this.syncEachCommit);
+  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group));
   /** Committed events not yet consumed, including those reserved by open takes. */
   private held = 0;
   /** Events and stored bytes of puts whose commit is in flight (counted against capacity). */

@@ -16,13 +16,8 @@ export class GroupCommitter<T> {
   private scheduled = false;
   private running: Promise<void> | undefined;
 
-  /**
-   * `write` persists a group and applies it; when it throws, every entry of the group is rejected.
-   * `canWait(entry)` marks entries that may wait a little for company: a group made only of such
-   * entries is held back two event-loop turns, so that, for example, a sink's take commit shares
-   * the write of the source's next put instead of costing a write of its own.
-   */
-  constructor(private readonly write: (group: T[]) => Promise<void>, private readonly canWait: (entry: T) => boolean = () => false) {}
+  /** `write` persists a group and applies it; when it throws, every entry of the group is rejected. */
+  constructor(private readonly write: (group: T[]) => Promise<void>) {}
 
   /** Resolves once `entry` was written (durably, per the channel's fsync policy). */
   submit(entry: T): Promise<void> {
@@ -49,10 +44,6 @@ export class GroupCommitter<T> {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        if (this.pending.every((item) => this.canWait(item.entry))) {
-          await new Promise((resolve) => setImmediate(resolve));
-          await new Promise((resolve) => setImmediate(resolve));
-        }
         const group = this.pending;
         this.pending = [];
         const entries = new Array<T>(group.length);
