@@ -58,3 +58,4 @@ export * from './bucketing/bucket-template.js';
 export * from './bucketing/roll-policy.js';
 export * from './bucketing/open-buckets.js';
 export * from './bucketing/bucketing-schema.js';
+export * from './tls/server-tls.js';

@@ -5,11 +5,13 @@ import type net from 'node:net';
 import {
   defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
   type EventDrivenSource, type SourceContext,
+  loadServerTls, serverTlsSchema, type ServerTlsConfig,
 } from '@sluice/core';
+
+const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (HTTPS): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
 import { decodeContent } from './content-encoding.js';
 import { HttpStatusError } from './http-status-error.js';
 import { HANDLERS, type HandlerName, type RequestHandler } from './request-handlers.js';
-import { loadServerTls, SERVER_TLS_SCHEMA, type ServerTlsConfig } from './tls-config.js';
 
 /** Config of the `http` source. */
 export interface HttpSourceConfig {

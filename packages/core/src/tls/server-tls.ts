@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type tls from 'node:tls';
-import { SluiceError } from '@sluice/core';
+import { SluiceError } from '../errors.js';
 
-/** TLS settings of a server component (syslog_tcp's `tls` key). */
+/** TLS settings of a server component (the `tls` key of syslog_tcp, http, ...). */
 export interface ServerTlsConfig {
   enabled: boolean;
   cert: string;
@@ -12,22 +12,27 @@ export interface ServerTlsConfig {
   requireClientCert: boolean;
 }
 
-/** JSON Schema of {@link ServerTlsConfig}, with defaults (TLS off). */
-export const SERVER_TLS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  // ajv fills the inner defaults into this empty object.
-  default: {} as ServerTlsConfig,
-  description: 'TLS (HTTPS): PEM files for the server certificate and key, and optionally a CA to check client certificates.',
-  properties: {
-    enabled: { type: 'boolean', default: false, description: 'Accept TLS connections instead of plain TCP.' },
-    cert: { type: 'string', default: '', description: 'PEM file with the server certificate (chain); required when enabled.' },
-    key: { type: 'string', default: '', description: 'PEM file with the server private key; required when enabled.' },
-    ca: { type: 'string', default: '', description: 'PEM file with the CA certificates client certificates must chain to.' },
-    requireClientCert: { type: 'boolean', default: false, description: 'Refuse clients without a certificate signed by `ca`.' },
-  },
-  required: ['enabled', 'cert', 'key', 'ca', 'requireClientCert'],
-} as const;
+/**
+ * JSON Schema of {@link ServerTlsConfig}, with defaults (TLS off). `description` says what TLS
+ * means for the component (e.g. HTTPS, RFC 5425 syslog).
+ */
+export function serverTlsSchema(description: string) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    // ajv fills the inner defaults into this empty object.
+    default: {} as ServerTlsConfig,
+    description,
+    properties: {
+      enabled: { type: 'boolean', default: false, description: 'Accept TLS connections instead of plain TCP.' },
+      cert: { type: 'string', default: '', description: 'PEM file with the server certificate (chain); required when enabled.' },
+      key: { type: 'string', default: '', description: 'PEM file with the server private key; required when enabled.' },
+      ca: { type: 'string', default: '', description: 'PEM file with the CA certificates client certificates must chain to.' },
+      requireClientCert: { type: 'boolean', default: false, description: 'Refuse clients without a certificate signed by `ca`.' },
+    },
+    required: ['enabled', 'cert', 'key', 'ca', 'requireClientCert'],
+  } as const;
+}
 
 /**
  * Reads the PEM files of a TLS config into Node server options. Relative paths resolve against
