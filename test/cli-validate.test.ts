@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { SLUICE_BIN, TempDir } from './helpers/agent-process.js';
 
@@ -6,40 +7,8 @@ function sluice(...args: string[]) {
   return spawnSync(process.execPath, [SLUICE_BIN, ...args], { encoding: 'utf8' });
 }
 
-const FLUME_EXAMPLE = `a1.sources = web
-a1.channels = mem file
-a1.sinks = fwd1 fwd2 log
-a1.sinkgroups = g1
-a1.sources.web.type = http
-a1.sources.web.port = 8080
-a1.sources.web.channels = mem file
-a1.sources.web.interceptors = ts
-a1.sources.web.interceptors.ts.type = timestamp
-a1.sources.web.selector.type = multiplexing
-a1.sources.web.selector.header = tier
-a1.sources.web.selector.mapping.gold = file
-a1.sources.web.selector.default = mem
-a1.channels.mem.type = memory
-a1.channels.mem.capacity = 10000
-a1.channels.mem.transactionCapacity = 1000
-a1.channels.file.type = file
-a1.channels.file.checkpointDir = /var/lib/flume/ckpt
-a1.channels.file.dataDirs = /var/lib/flume/data
-a1.sinks.fwd1.type = avro
-a1.sinks.fwd1.hostname = c1
-a1.sinks.fwd1.port = 4141
-a1.sinks.fwd1.channel = file
-a1.sinks.fwd2.type = avro
-a1.sinks.fwd2.hostname = c2
-a1.sinks.fwd2.port = 4141
-a1.sinks.fwd2.channel = file
-a1.sinkgroups.g1.sinks = fwd1 fwd2
-a1.sinkgroups.g1.processor.type = failover
-a1.sinkgroups.g1.processor.priority.fwd1 = 10
-a1.sinkgroups.g1.processor.priority.fwd2 = 5
-a1.sinks.log.type = logger
-a1.sinks.log.channel = mem
-`;
+/** The Flume user-guide example (reference/flume.md section 1), shared with the config tests. */
+const FLUME_EXAMPLE = readFileSync(new URL('../../packages/config/test/fixtures/flume-user-guide.properties', import.meta.url), 'utf8');
 
 describe('sluice validate', () => {
   const dir = new TempDir();

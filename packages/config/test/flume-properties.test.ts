@@ -3,41 +3,8 @@ import { expect } from 'chai';
 import { parseJavaProperties, parseTopology, validateTopology } from '../src/index.js';
 import { builtins } from './lookup.js';
 
-/** The example of reference/flume.md section 1, verbatim. */
-export const FLUME_EXAMPLE = `a1.sources = web
-a1.channels = mem file
-a1.sinks = fwd1 fwd2 log
-a1.sinkgroups = g1
-a1.sources.web.type = http
-a1.sources.web.port = 8080
-a1.sources.web.channels = mem file
-a1.sources.web.interceptors = ts
-a1.sources.web.interceptors.ts.type = timestamp
-a1.sources.web.selector.type = multiplexing
-a1.sources.web.selector.header = tier
-a1.sources.web.selector.mapping.gold = file
-a1.sources.web.selector.default = mem
-a1.channels.mem.type = memory
-a1.channels.mem.capacity = 10000
-a1.channels.mem.transactionCapacity = 1000
-a1.channels.file.type = file
-a1.channels.file.checkpointDir = /var/lib/flume/ckpt
-a1.channels.file.dataDirs = /var/lib/flume/data
-a1.sinks.fwd1.type = avro
-a1.sinks.fwd1.hostname = c1
-a1.sinks.fwd1.port = 4141
-a1.sinks.fwd1.channel = file
-a1.sinks.fwd2.type = avro
-a1.sinks.fwd2.hostname = c2
-a1.sinks.fwd2.port = 4141
-a1.sinks.fwd2.channel = file
-a1.sinkgroups.g1.sinks = fwd1 fwd2
-a1.sinkgroups.g1.processor.type = failover
-a1.sinkgroups.g1.processor.priority.fwd1 = 10
-a1.sinkgroups.g1.processor.priority.fwd2 = 5
-a1.sinks.log.type = logger
-a1.sinks.log.channel = mem
-`;
+/** The example of reference/flume.md section 1, verbatim (also used by the CLI tests). */
+export const FLUME_EXAMPLE = readFileSync(new URL('../../test/fixtures/flume-user-guide.properties', import.meta.url), 'utf8');
 
 describe('Flume .properties', () => {
   it('parses Java properties syntax: separators, comments, continuations, escapes', () => {
