@@ -1,7 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  BaseChannel, EventQueue, SluiceError, parseDuration, parseSize,
+  BaseChannel, EventQueue, SluiceError, WaitList, parseDuration, parseSize,
   type BaseTransaction, type ComponentContext, type SluiceEvent,
 } from '@sluice/core';
 import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
@@ -87,7 +87,7 @@ export class FileChannel extends BaseChannel {
   private tombstones: number[] = [];
   private timers: NodeJS.Timeout[] = [];
   private stops = 0;
-  private spaceWaiters: (() => void)[] = [];
+  private readonly spaceWaiters = new WaitList();
 
   constructor(config: FileChannelConfig, ctx: ComponentContext) {
     super(ctx);
@@ -504,23 +504,10 @@ export class FileChannel extends BaseChannel {
   }
 
   private waitForSpace(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiters = this.spaceWaiters;
-      const timer = setTimeout(done, Math.min(ms, FREE_SPACE_REFRESH_MS));
-      waiters.push(done);
-      function done(): void {
-        clearTimeout(timer);
-        const index = waiters.indexOf(done);
-        if (index >= 0) waiters.splice(index, 1);
-        resolve();
-      }
-    });
+    return this.spaceWaiters.wait(Math.min(ms, FREE_SPACE_REFRESH_MS));
   }
 
   private wakeSpaceWaiters(): void {
-    if (this.spaceWaiters.length === 0) return;
-    const waiters = this.spaceWaiters;
-    this.spaceWaiters = [];
-    for (const wake of waiters) wake();
+    this.spaceWaiters.wakeAll();
   }
 }

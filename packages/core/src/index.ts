@@ -18,6 +18,7 @@ export * from './base-channel.js';
 export * from './event-queue.js';
 export * from './backoff.js';
 export * from './sleeper.js';
+export * from './wait-list.js';
 export * from './channel-processor.js';
 export * from './sink-runner.js';
 export * from './pollable-source-runner.js';

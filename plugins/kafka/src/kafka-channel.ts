@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, PartitionerArgs, Producer } from 'kafkajs';
 import {
   BaseChannel, BaseTransaction, DURATION_PATTERN, EventQueue, SluiceError, batchBytes, decodeAvroFlumeEvent, defineComponent,
-  encodeAvroFlumeEvent, parseDuration, type ComponentContext, type SluiceEvent,
+  encodeAvroFlumeEvent, parseDuration, WaitList, type ComponentContext, type SluiceEvent,
 } from '@sluice/core';
 import {
   CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, type KafkaConnectionConfig,
@@ -60,7 +60,7 @@ export class KafkaChannel extends BaseChannel {
   private producer: Producer | undefined;
   private consumer: Consumer | undefined;
   private readonly pollTimeoutMs: number;
-  private recordWaiters: (() => void)[] = [];
+  private readonly recordWaiters = new WaitList();
   private spaceWaiters: (() => void)[] = [];
   private commitChain: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -258,24 +258,11 @@ export class KafkaChannel extends BaseChannel {
   /** Resolves when records may be in the buffer, after `ms`, or on stop. */
   waitForRecords(ms: number): Promise<void> {
     if (this.buffer.length > 0 || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiters = this.recordWaiters;
-      const timer = setTimeout(done, ms);
-      waiters.push(done);
-      function done(): void {
-        clearTimeout(timer);
-        const index = waiters.indexOf(done);
-        if (index >= 0) waiters.splice(index, 1);
-        resolve();
-      }
-    });
+    return this.recordWaiters.wait(ms);
   }
 
   private wakeTakers(): void {
-    if (this.recordWaiters.length === 0) return;
-    const waiters = this.recordWaiters;
-    this.recordWaiters = [];
-    for (const wake of waiters) wake();
+    this.recordWaiters.wakeAll();
   }
 
   /** Called after takes drained the buffer below `prefetch`. */

@@ -4,6 +4,7 @@ import { defineComponent } from '../define.js';
 import { SluiceError } from '../errors.js';
 import { batchBytes, type SluiceEvent } from '../event.js';
 import { EventQueue } from '../event-queue.js';
+import { WaitList } from '../wait-list.js';
 import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from '../units.js';
 
 /** Config of the `memory` channel. */
@@ -29,7 +30,7 @@ export class MemoryChannel extends BaseChannel {
   readonly maxBytes: number;
   readonly txCapacity: number;
   readonly keepAliveMs: number;
-  private spaceWaiters: (() => void)[] = [];
+  private readonly spaceWaiters = new WaitList();
 
   constructor(config: MemoryChannelConfig, ctx: ComponentContext) {
     super(ctx);
@@ -71,24 +72,11 @@ export class MemoryChannel extends BaseChannel {
 
   /** Waits until room may have been freed, or `ms` passed. */
   waitForSpace(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const waiters = this.spaceWaiters;
-      waiters.push(done);
-      function done(): void {
-        clearTimeout(timer);
-        const index = waiters.indexOf(done);
-        if (index >= 0) waiters.splice(index, 1);
-        resolve();
-      }
-    });
+    return this.spaceWaiters.wait(ms);
   }
 
   wakeSpaceWaiters(): void {
-    if (this.spaceWaiters.length === 0) return;
-    const waiters = this.spaceWaiters;
-    this.spaceWaiters = [];
-    for (const wake of waiters) wake();
+    this.spaceWaiters.wakeAll();
   }
 
   readable(): void {
