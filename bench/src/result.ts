@@ -1,3 +1,5 @@
+import type { MetricGroup } from '@sluice/core';
+
 /** One benchmark figure line. */
 export interface BenchResult {
   scenario: string;
@@ -37,4 +39,22 @@ export function result(scenario: string, events: number, bytes: number, elapsedN
     peakRssMb,
     ...extra,
   };
+}
+
+/** The counters of the sink named `name` in a running agent. */
+export function sinkMetrics(agent: { metrics: readonly MetricGroup[] }, name: string): MetricGroup {
+  const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === name);
+  if (!sink) throw new TypeError(`bench topology has no sink '${name}'`);
+  return sink;
+}
+
+/** Resolves once the sink has delivered `events` events (polled every 5 ms). */
+export async function drained(sink: MetricGroup, events: number): Promise<void> {
+  while (sink.get('EventDrainSuccessCount') < events) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** The 99th percentile of `values` (sorts them in place); 0 when empty. */
+export function percentile99(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.floor(values.length * 0.99))] ?? 0;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained, percentile99 } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 3_000_000);
 const BODY = 256;
@@ -71,14 +71,13 @@ agents:
     const rss = trackPeakRss();
     const started = process.hrtime.bigint();
     await agent.start();
-    const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'hop')!;
-    while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sink = sinkMetrics(agent, 'hop');
+    await drained(sink, EVENTS);
     const elapsed = process.hrtime.bigint() - started;
     const peak = rss.stop();
     subscription.unsubscribe();
     await agent.stop(1000);
-    latencies.sort((a, b) => a - b);
-    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
+    const p99 = percentile99(latencies);
     return result('avro', EVENTS, EVENTS * BODY, elapsed, peak, {
       p99LatencyMs: Math.round(p99 * 100) / 100,
       hop: 'edge process -> collector process over loopback',

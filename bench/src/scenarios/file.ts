@@ -5,7 +5,7 @@ import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
 import { ClassicLevel } from 'classic-level';
 import { createComponentContext, type Channel, type SluiceEvent } from '@sluice/core';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const STORED = Number(process.env.BENCH_STORED ?? 1_000_000);
@@ -39,9 +39,9 @@ agents:
     const rss = trackPeakRss();
     const started = process.hrtime.bigint();
     await agent.start();
-    const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
+    const sink = sinkMetrics(agent, 'out');
     const channel = agent.metrics.find((m) => m.kind === 'CHANNEL' && m.name === 'disk')!;
-    while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+    await drained(sink, EVENTS);
     const elapsed = process.hrtime.bigint() - started;
     const peak = rss.stop();
     const fsyncs = channel.get('FsyncCount');
@@ -54,11 +54,11 @@ agents:
     const create = (): Channel => channelOn('stored');
 
     // Restart of the drained channel above: everything it ever held was consumed.
-    const drained = channelOn('flow');
-    const drainedStarted = process.hrtime.bigint();
-    await drained.start();
-    const restartAfterConsumedMs = Number(process.hrtime.bigint() - drainedStarted) / 1e6;
-    await drained.stop();
+    const emptied = channelOn('flow');
+    const emptiedStarted = process.hrtime.bigint();
+    await emptied.start();
+    const restartAfterConsumedMs = Number(process.hrtime.bigint() - emptiedStarted) / 1e6;
+    await emptied.stop();
     const fill = create();
     await fill.start();
     const body = Buffer.alloc(BODY, 0x78);

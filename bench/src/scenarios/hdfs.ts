@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
 import { WebHdfsTestServer } from '@sluice/testkit';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const BODY = 256;
@@ -37,8 +37,8 @@ agents:
     const rss = trackPeakRss();
     const started = process.hrtime.bigint();
     await agent.start();
-    const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
-    while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sink = sinkMetrics(agent, 'out');
+    await drained(sink, EVENTS);
     const elapsed = process.hrtime.bigint() - started;
     const peak = rss.stop();
     await agent.stop(5000);

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained, percentile99 } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const BATCH = 100;
@@ -81,17 +81,16 @@ agents:
   const agent = new Agent(model.agents.bench!, catalog);
   await agent.start();
   const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
-  const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
+  const sink = sinkMetrics(agent, 'out');
   const requests = Math.ceil(EVENTS / BATCH);
   const events = requests * BATCH;
   const rss = trackPeakRss();
   const started = process.hrtime.bigint();
   const latencies = await runClients(port, Array.from({ length: CLIENTS }, (_, c) => Math.floor(requests / CLIENTS) + (c < requests % CLIENTS ? 1 : 0)));
-  while (sink.get('EventDrainSuccessCount') < events) await new Promise((resolve) => setTimeout(resolve, 5));
+  await drained(sink, events);
   const elapsed = process.hrtime.bigint() - started;
   const peak = rss.stop();
   await agent.stop(1000);
-  latencies.sort((a, b) => a - b);
-  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+  const p99 = percentile99(latencies);
   return result('http', events, events * BODY, elapsed, peak, { p99LatencyMs: Math.round(p99 * 100) / 100, clients: CLIENTS, batchSize: BATCH, note: 'clients on a worker thread of the agent process' });
 }

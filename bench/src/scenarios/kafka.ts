@@ -2,7 +2,7 @@ import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
 import { BatchSink, defineComponent, definePlugin, type SluiceEvent } from '@sluice/core';
 import { KafkaMockCluster } from '@sluice/testkit';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained, percentile99 } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const BODY = 256;
@@ -57,13 +57,12 @@ export async function run(): Promise<BenchResult> {
     await agent.start();
     const rss = trackPeakRss();
     const started = process.hrtime.bigint();
-    const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
-    while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sink = sinkMetrics(agent, 'out');
+    await drained(sink, EVENTS);
     const elapsed = process.hrtime.bigint() - started;
     const peak = rss.stop();
     await agent.stop(1000);
-    latencies.sort((a, b) => a - b);
-    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
+    const p99 = percentile99(latencies);
     return result('kafka', EVENTS, EVENTS * BODY, elapsed, peak, {
       p99LatencyMs: p99,
       cluster: mock ? 'librdkafka mock (1 broker, 4 partitions)' : 'KAFKA_BROKERS',

@@ -1,6 +1,6 @@
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000_000);
 const BODY = 256;
@@ -23,8 +23,8 @@ agents:
   const rss = trackPeakRss();
   const started = process.hrtime.bigint();
   await agent.start();
-  const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
-  while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+  const sink = sinkMetrics(agent, 'out');
+  await drained(sink, EVENTS);
   const elapsed = process.hrtime.bigint() - started;
   const peak = rss.stop();
   await agent.stop(1000);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
 
 /** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
 const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
@@ -78,11 +78,11 @@ agents:
   const agent = new Agent(model.agents.bench!, catalog);
   await agent.start();
   const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
-  const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
+  const sink = sinkMetrics(agent, 'out');
   const rss = trackPeakRss();
   const started = process.hrtime.bigint();
   await sendFromWorker(port, EVENTS);
-  while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+  await drained(sink, EVENTS);
   const elapsed = process.hrtime.bigint() - started;
   const peak = rss.stop();
   await agent.stop(1000);

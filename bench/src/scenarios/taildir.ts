@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTopology } from '@sluice/config';
 import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult } from '../result.js';
+import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const LINE = 100;
@@ -52,8 +52,8 @@ agents:
   const started = process.hrtime.bigint();
   const writer = spawn(process.execPath, ['-e', writerCode], { stdio: 'inherit' });
   await agent.start();
-  const sink = agent.metrics.find((m) => m.kind === 'SINK' && m.name === 'out')!;
-  while (sink.get('EventDrainSuccessCount') < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
+  const sink = sinkMetrics(agent, 'out');
+  await drained(sink, EVENTS);
   const elapsed = process.hrtime.bigint() - started;
   const used = process.cpuUsage(cpu);
   const peak = rss.stop();
