@@ -73,7 +73,7 @@ describe('file channel dataDir lock between agent processes', function () {
     const fatal = second.logs.find((l) => l.level === 60) as { code?: string; err?: { details?: { component?: string }; stack?: string } } | undefined;
     expect(fatal?.code, JSON.stringify(fatal)).to.equal('SLUICE_COMPONENT_START');
     expect(fatal?.err?.details?.component).to.equal('disk');
-    expect(fatal?.err?.stack).to.contain(path.join(dir.path, 'disk', 'LOCK'));
+    expect(fatal?.err?.stack).to.contain(path.join(dir.path, 'disk', 'index', 'LOCK'));
     expect(first.child.exitCode, 'first agent still running').to.equal(null);
     const stopped = await first.stop();
     expect(stopped.code).to.equal(0);

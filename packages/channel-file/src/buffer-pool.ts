@@ -1,8 +1,8 @@
 /**
  * Reuses the buffers batches are encoded into. A batch-sized Buffer per commit is external memory
  * that drives V8's garbage collector and costs fresh page faults; reusing a few keeps the hot path
- * warm. A buffer goes back to the pool only after the write that used it resolved, so LevelDB is
- * done with it whatever the binding copies or not.
+ * warm. A buffer goes back to the pool only after the write that used it settled, so the kernel is
+ * done with it.
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];

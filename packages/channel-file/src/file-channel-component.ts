@@ -2,17 +2,17 @@ import path from 'node:path';
 import { DURATION_PATTERN, SIZE_PATTERN, defineComponent } from '@sluice/core';
 import { FileChannel, type FileChannelConfig } from './file-channel.js';
 
-/** Flume file-channel keys with no equivalent here: the LevelDB store checkpoints on every commit. */
+/** Flume file-channel keys with no equivalent here: the index records consumption on every commit, so there is no checkpoint. */
 const FLUME_KEYS_WITHOUT_EFFECT = new Set([
-  'checkpointInterval', 'maxFileSize', 'useDualCheckpoints', 'backupCheckpointDir', 'checkpointOnClose',
+  'checkpointInterval', 'useDualCheckpoints', 'backupCheckpointDir', 'checkpointOnClose',
   'use-log-replay-v1', 'use-fast-replay', 'checkpointDir',
 ]);
 
-/** The `file` channel: durable on local disk, on LevelDB. */
+/** The `file` channel: durable on local disk (append-only data files, LevelDB index). */
 export const fileChannel = defineComponent<'channel', FileChannelConfig>({
   kind: 'channel',
   type: 'file',
-  description: 'Durable channel on local disk (LevelDB): committed events survive a crash and are delivered after restart.',
+  description: 'Durable channel on local disk (append-only data files with a LevelDB index): committed events survive a crash and are delivered after restart.',
   guarantee: 'At-least-once across crashes. fsync: always (default): a put commit resolves only after its batch is fsynced, so nothing committed is lost even on power failure. fsync: interval: a committed put survives a process crash at once and an OS crash or power loss once fsyncInterval has passed. Taken events are removed only when the take commits; if the process dies first they are delivered again (duplicates bounded by the batches in flight). Damaged records found on disk are skipped, counted (CorruptEventCount) and logged; the channel still starts.',
   schema: {
     type: 'object',
@@ -20,14 +20,15 @@ export const fileChannel = defineComponent<'channel', FileChannelConfig>({
     properties: {
       dataDir: { type: 'string', default: '', description: 'Directory of this channel\'s store, used by one channel only (locked). Empty: <agent dataDir>/<channel name>. Relative paths resolve against the working directory.' },
       capacity: { type: 'integer', minimum: 1, default: 1000000, description: 'Maximum events held (including taken but uncommitted events).' },
-      byteCapacity: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Maximum bytes of stored batches on disk; 0 for no byte limit.' },
+      byteCapacity: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Maximum bytes of stored, not yet consumed batches; 0 for no byte limit. Data files are deleted whole, so disk use can exceed this by about maxFileSize.' },
       transactionCapacity: { type: 'integer', minimum: 1, default: 10000, description: 'Maximum events one transaction may put or take; at least the batchSize of every source and sink using the channel.' },
       fsync: { type: 'string', enum: ['always', 'interval'], default: 'always', description: 'always: every commit is fsynced before it resolves (concurrent commits share one fsync). interval: commits reach the OS at once and the disk every fsyncInterval; an OS crash or power loss can lose the commits of the last interval.' },
       fsyncInterval: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'With fsync: interval, how often written commits are fsynced (the loss window on OS crash or power loss).' },
       minFreeSpace: { type: 'string', pattern: SIZE_PATTERN, default: '500MiB', description: 'Puts fail with SLUICE_CHANNEL_FULL when free space on the dataDir filesystem would drop below this; 0 disables the check.' },
       keepAlive: { type: 'string', pattern: DURATION_PATTERN, default: '3s', description: 'How long a put commit waits for room before failing with SLUICE_CHANNEL_FULL.' },
+      maxFileSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Size at which the channel starts a new data file. A data file is deleted once every batch in it is consumed, so smaller files return disk space sooner.' },
     },
-    required: ['dataDir', 'capacity', 'byteCapacity', 'transactionCapacity', 'fsync', 'fsyncInterval', 'minFreeSpace', 'keepAlive'],
+    required: ['dataDir', 'capacity', 'byteCapacity', 'transactionCapacity', 'fsync', 'fsyncInterval', 'minFreeSpace', 'keepAlive', 'maxFileSize'],
   },
   capabilities: { durable: true, bounded: true },
   resources: (config) => (config.dataDir === '' ? [] : [{ id: `dir:${path.resolve(config.dataDir)}`, key: 'dataDir' }]),
@@ -39,6 +40,7 @@ export const fileChannel = defineComponent<'channel', FileChannelConfig>({
       else if (key === 'minimumRequiredSpace') config.minFreeSpace = `${value}B`;
       else if (key === 'fsyncPerTransaction') config.fsync = value.trim() === 'false' ? 'interval' : 'always';
       else if (key === 'fsyncInterval') config.fsyncInterval = `${value}s`;
+      else if (key === 'maxFileSize') config.maxFileSize = `${value}B`;
       else if (!FLUME_KEYS_WITHOUT_EFFECT.has(key)) config[key] = value;
     }
     // Flume splits its store into a checkpoint and data logs; here one directory holds both.

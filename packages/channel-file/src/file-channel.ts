@@ -6,6 +6,7 @@ import {
 } from '@sluice/core';
 import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
 import { BufferPool } from './buffer-pool.js';
+import { DataLog, type ExistingFile } from './data-log.js';
 import { FileTransaction } from './file-transaction.js';
 import { GroupCommitter } from './group-committer.js';
 import { levelCode, openStore, repairStore, type Store } from './open-store.js';
@@ -23,11 +24,12 @@ export interface FileChannelConfig {
   fsyncInterval: string;
   minFreeSpace: string;
   keepAlive: string;
+  maxFileSize: string;
 }
 
 /** One transaction's share of a group write: the batch it puts (if any) and the segments it consumed. */
 export interface CommitEntry {
-  put?: { batch: StoredBatch; value: Buffer; events: SluiceEvent[]; bodyBytes: number };
+  put?: { batch: StoredBatch; record: Buffer; events: SluiceEvent[]; bodyBytes: number };
   takes: readonly Segment[];
 }
 
@@ -40,12 +42,14 @@ const CACHE_BYTES = 64 * 1024 * 1024;
 const FREE_SPACE_REFRESH_MS = 1000;
 
 /**
- * A durable channel on LevelDB (classic-level). Each committed put-batch is one checksummed value;
- * a take reserves events in memory and its commit records consumption (deleting fully consumed
- * batches). Commits are written in groups: every commit that arrives while a write is in flight
- * shares the next write and its fsync. Start-up scans keys only, so its cost does not depend on
- * how much was ever consumed, and damaged records are skipped, counted (CorruptBatchCount,
- * CorruptEventCount) and logged instead of stopping the channel.
+ * A durable channel on local disk. Each committed put-batch is one checksummed record appended to
+ * a data file ({@link DataLog}), so a commit costs one write and one fdatasync; a small LevelDB
+ * index records consumption (a watermark, partial-consumption bitmaps, tombstones). A take
+ * reserves events in memory and its commit records consumption; a data file is deleted whole once
+ * none of its batches is live. Commits are written in groups: every commit that arrives while a
+ * write is in flight shares the next write and its fsync. Start-up reads record headers only, so
+ * its cost does not depend on how much was ever consumed, and damaged records are skipped,
+ * counted (CorruptBatchCount, CorruptEventCount) and logged instead of stopping the channel.
  *
  * Guarantee: with `fsync: always`, an event is on disk before the commit that put it resolves;
  * with `fsync: interval`, it is in the OS (surviving a process crash) and on disk within
@@ -61,8 +65,10 @@ export class FileChannel extends BaseChannel {
   readonly minFree: number;
   readonly syncEachCommit: boolean;
   private readonly fsyncIntervalMs: number;
+  private readonly maxFileBytes: number;
 
   private db: Store | undefined;
+  private log: DataLog | undefined;
   private readonly queue = new EventQueue<Segment>();
   private readonly buffers = new BufferPool();
   private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group));
@@ -71,19 +77,24 @@ export class FileChannel extends BaseChannel {
   /** Events and stored bytes of puts whose commit is in flight (counted against capacity). */
   private reservedEvents = 0;
   private reservedBytes = 0;
-  /** Stored bytes of live batches (the LevelDB values), for byteCapacity and the gauge. */
+  /** Stored bytes of live batches (their records), for byteCapacity. */
   private storedBytes = 0;
   private cachedBytes = 0;
   private nextSeq = 1;
+  /** The lowest sequence handed to a commit whose write has not settled yet (nextSeq when none). */
+  private unsettledFrom = 1;
+  /** Sequences whose write failed: never stored, so they need a tombstone unless the watermark passes them. */
+  private abandoned: number[] = [];
   private freeBytes = Number.POSITIVE_INFINITY;
   private writtenSinceStatfs = 0;
-  private unsynced = false;
+  /** The index holds writes not yet fsynced (consumption records are written without sync). */
+  private indexUnsynced = false;
   private readonly drops = new Set<StoredBatch>();
   /** Live (not fully consumed) batches in sequence order. */
   private readonly live = new Map<number, StoredBatch>();
   /** The stored watermark: every batch below it is gone on purpose. */
   private watermark = 0;
-  /** Sequences above the watermark with a tombstone on disk, ascending. */
+  /** Sequences above the watermark with a tombstone in the index, ascending. */
   private tombstones: number[] = [];
   private timers: NodeJS.Timeout[] = [];
   private stops = 0;
@@ -99,8 +110,9 @@ export class FileChannel extends BaseChannel {
     this.minFree = parseSize(config.minFreeSpace);
     this.syncEachCommit = config.fsync === 'always';
     this.fsyncIntervalMs = parseDuration(config.fsyncInterval);
-    ctx.metrics.gauge('ChannelBytesOnDisk', () => this.storedBytes);
-    for (const counter of ['StoreWriteCount', 'FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount']) ctx.metrics.inc(counter, 0);
+    this.maxFileBytes = parseSize(config.maxFileSize);
+    ctx.metrics.gauge('ChannelBytesOnDisk', () => this.log?.bytesOnDisk ?? 0);
+    for (const counter of ['StoreWriteCount', 'FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount', 'DataFileDeleteCount']) ctx.metrics.inc(counter, 0);
   }
 
   get size(): number {
@@ -131,33 +143,48 @@ export class FileChannel extends BaseChannel {
     } catch (cause) {
       throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}' cannot create dataDir ${this.dataDir}; check the path and permissions`, { cause });
     }
-    let { db, repaired } = await openStore(this.dataDir, this.name, this.ctx.logger);
-    let scan = await this.scan(db).catch(asError);
+    const indexDir = path.join(this.dataDir, 'index');
+    let { db, repaired } = await openStore(indexDir, this.name, this.ctx.logger);
+    let log: DataLog;
+    let existing: ExistingFile[];
+    try {
+      ({ log, existing } = await DataLog.open(path.join(this.dataDir, 'data'), this.maxFileBytes));
+    } catch (cause) {
+      await db.close();
+      throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}' cannot read its data files in ${this.dataDir}: ${(cause as Error).message}; check permissions`, { cause });
+    }
+    let scan = await this.scan(db, existing).catch(asError);
     if (scan instanceof Error && levelCode(scan) === 'LEVEL_CORRUPTION' && !repaired) {
       await db.close();
-      await repairStore(this.dataDir, this.name, this.ctx.logger);
-      ({ db, repaired } = await openStore(this.dataDir, this.name, this.ctx.logger));
+      await repairStore(indexDir, this.name, this.ctx.logger);
+      ({ db, repaired } = await openStore(indexDir, this.name, this.ctx.logger));
       repaired = true;
-      scan = await this.scan(db).catch(asError);
+      for (const { file } of existing) file.live = 0;
+      scan = await this.scan(db, existing).catch(asError);
     }
     if (scan instanceof Error) {
       await db.close();
-      throw new SluiceError('SLUICE_DATA_CORRUPT', `file channel '${this.name}': cannot read the store in ${this.dataDir} even after repair: ${scan.message}; move the directory aside to start empty`, { cause: scan });
+      await log.close();
+      throw new SluiceError('SLUICE_DATA_CORRUPT', `file channel '${this.name}': cannot read the index in ${indexDir} even after repair: ${scan.message}; move the directory aside to start empty`, { cause: scan });
     }
     if (repaired) this.ctx.metrics.inc('StoreRepairCount');
     try {
       await db.batch(scan.cleanup as never, { sync: true });
+      // Only now that the index says so durably may files of consumed batches go.
+      this.ctx.metrics.inc('DataFileDeleteCount', await log.reclaim());
       await this.refreshFreeSpace();
     } catch (error) {
       await db.close().catch(() => undefined);
+      await log.close().catch(() => undefined);
       throw error;
     }
     this.db = db;
+    this.log = log;
     if (this.minFree > 0) this.every(FREE_SPACE_REFRESH_MS, () => this.refreshFreeSpace());
     // Also in `always` mode: take commits are written unsynced and get synced here at the latest.
     if (this.fsyncIntervalMs > 0) this.every(this.fsyncIntervalMs, () => this.syncNow());
     this.ctx.logger.info(
-      { dataDir: this.dataDir, events: this.held, batches: scan.batches, bytes: this.storedBytes, repaired, ms: Date.now() - started, fsync: this.syncEachCommit ? 'always' : 'interval' },
+      { dataDir: this.dataDir, events: this.held, batches: scan.batches, dataFiles: existing.length, bytes: this.storedBytes, repaired, ms: Date.now() - started, fsync: this.syncEachCommit ? 'always' : 'interval' },
       'file channel started',
     );
   }
@@ -167,9 +194,16 @@ export class FileChannel extends BaseChannel {
     this.timers = [];
     await this.committer.idle();
     const db = this.db;
+    const log = this.log;
     this.db = undefined;
+    this.log = undefined;
+    if (log) {
+      await log.sync().catch((err) => this.ctx.logger.error({ err }, `file channel '${this.name}': fsync of data files at stop failed`));
+      await log.close();
+    }
     if (db) {
-      if (this.unsynced) await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true }).catch(() => undefined);
+      if (this.indexUnsynced) await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true }).catch(() => undefined);
+      this.indexUnsynced = false;
       await db.close();
     }
     this.queue.clear();
@@ -180,12 +214,13 @@ export class FileChannel extends BaseChannel {
     this.ctx.logger.info({ dataDir: this.dataDir }, 'file channel stopped; committed events stay on disk');
   }
 
-  /** Rebuilds the in-memory index from {@link scanStore} and reports any damage it found. */
-  private async scan(db: Store): Promise<{ batches: number; cleanup: BatchOp[] }> {
-    const scan = await scanStore(db);
+  /** Rebuilds the in-memory state from {@link scanStore} and reports any damage it found. */
+  private async scan(db: Store, files: readonly ExistingFile[]): Promise<{ batches: number; cleanup: BatchOp[] }> {
+    const scan = await scanStore(db, files);
     this.queue.clear();
     this.live.clear();
     this.drops.clear();
+    this.abandoned = [];
     this.held = 0;
     this.storedBytes = 0;
     for (const batch of scan.live) {
@@ -197,16 +232,26 @@ export class FileChannel extends BaseChannel {
       }
     }
     this.nextSeq = scan.nextSeq;
+    this.unsettledFrom = scan.nextSeq;
     this.watermark = scan.watermark;
     this.tombstones = scan.tombstones;
+    for (const { file, scan: found } of files) {
+      const damaged = found.damaged.reduce((sum, region) => sum + region.bytes, 0);
+      if (damaged > 0) {
+        this.ctx.logger.error({ file: file.path, regions: found.damaged }, `file channel '${this.name}': ${damaged} damaged bytes in ${file.path} skipped; the batches they held are counted as lost`);
+      }
+      if (found.tail > 0) {
+        this.ctx.logger.warn({ file: file.path, bytes: found.tail }, `file channel '${this.name}': ${found.tail} bytes at the end of ${file.path} form no whole record (a write cut short by a crash, never committed); ignored`);
+      }
+    }
     for (const batch of scan.badAcks) this.reportCorrupt(batch, 0, 'consumption record failed its checksum; its events are delivered again');
     if (scan.malformedKeys > 0) {
-      this.reportDamage(`file channel '${this.name}': skipped ${scan.malformedKeys} damaged keys`, { keys: scan.malformedKeys }, 0);
+      this.reportDamage(`file channel '${this.name}': skipped ${scan.malformedKeys} damaged index keys`, { keys: scan.malformedKeys }, 0);
     }
     if (scan.lostBatches > 0) {
       this.ctx.metrics.inc('CorruptBatchCount', scan.lostBatches);
       this.reportDamage(
-        `file channel '${this.name}': ${scan.lostBatches} committed batches were lost to damage in the store (their event count is unknown) and are skipped`,
+        `file channel '${this.name}': ${scan.lostBatches} committed batches were lost to damage on disk (their event count is unknown) and are skipped`,
         { batches: scan.lostBatches, first: scan.firstLost },
         0,
       );
@@ -245,15 +290,15 @@ export class FileChannel extends BaseChannel {
   }
 
   private async load(batch: StoredBatch): Promise<SluiceEvent[] | undefined> {
-    const db = this.db;
-    if (!db) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped`);
-    let value: Buffer | undefined;
+    const log = this.log;
+    if (!log) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped`);
+    let record: Buffer | undefined;
     try {
-      value = await db.get(batch.key, { fillCache: false });
+      record = await log.read(batch.file!, batch.offset, batch.bytes);
     } catch (error) {
-      if (levelCode(error) !== 'LEVEL_CORRUPTION') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_RECORD_TRUNCATED') throw error;
     }
-    const decoded = value === undefined ? 'missing' : decodeBatch(value, batch.seq, batch.count);
+    const decoded = record === undefined ? 'missing' : decodeBatch(record, batch.seq, batch.count);
     if (typeof decoded === 'string') {
       batch.corrupt = true;
       this.reportCorrupt(batch, batch.count - batch.consumedCount, `stored batch ${batch.seq} is ${decoded === 'missing' ? 'missing' : `corrupt (${decoded})`}; its events are skipped`);
@@ -262,7 +307,7 @@ export class FileChannel extends BaseChannel {
       return undefined;
     }
     batch.events = decoded;
-    batch.cachedBytes = value!.length;
+    batch.cachedBytes = record!.length;
     this.cachedBytes += batch.cachedBytes;
     return decoded;
   }
@@ -300,16 +345,16 @@ export class FileChannel extends BaseChannel {
     // The sequence is taken after any wait, so queue order and on-disk order agree.
     const seq = this.nextSeq++;
     const buffer = this.buffers.acquire(size);
-    const value = encodeBatch(seq, puts, size, buffer);
-    const batch = new StoredBatch(seq, puts.length, value.length);
+    const record = encodeBatch(seq, puts, size, buffer);
+    const batch = new StoredBatch(seq, puts.length, record.length);
     this.reservedEvents += puts.length;
-    this.reservedBytes += value.length;
+    this.reservedBytes += record.length;
     try {
-      await this.committer.submit({ put: { batch, value, events: puts, bodyBytes }, takes });
+      await this.committer.submit({ put: { batch, record, events: puts, bodyBytes }, takes });
     } finally {
       this.reservedEvents -= puts.length;
-      this.reservedBytes -= value.length;
-      // The group write that carried the value has settled (resolved or rejected).
+      this.reservedBytes -= record.length;
+      // The group write that carried the record has settled (resolved or rejected).
       this.buffers.release(buffer);
     }
   }
@@ -328,7 +373,7 @@ export class FileChannel extends BaseChannel {
         const disk = this.freeBytes - this.writtenSinceStatfs - bytes < this.minFree;
         throw new SluiceError('SLUICE_CHANNEL_FULL', disk
           ? `file channel '${this.name}': free space on ${this.dataDir} would drop below minFreeSpace (${this.minFree} bytes); free disk space or lower minFreeSpace`
-          : `file channel '${this.name}' is full (${this.held}/${this.maxEvents} events, ${this.storedBytes} bytes on disk); no room for ${events} events after waiting ${this.keepAliveMs} ms`);
+          : `file channel '${this.name}' is full (${this.held}/${this.maxEvents} events, ${this.storedBytes} bytes stored); no room for ${events} events after waiting ${this.keepAliveMs} ms`);
       }
       await this.waitForSpace(left);
     }
@@ -343,18 +388,23 @@ export class FileChannel extends BaseChannel {
     return this.storedBytes + this.reservedBytes + bytes <= this.maxBytes;
   }
 
-  /** Writes one group (puts, consumption records, deletions) with a single LevelDB batch. */
+  /**
+   * Writes one group: the put records as one append to the data log (fdatasync'ed with `fsync:
+   * always`) and, concurrently, the consumption records as one unsynced index write. Consumption
+   * records need no fsync before they resolve: losing one to power failure means redelivery, never
+   * loss, and the interval sync (or stop) persists them.
+   */
   private async writeGroup(group: CommitEntry[]): Promise<void> {
     const db = this.db;
-    if (!db) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped; the commit was not written`);
-    const ops: BatchOp[] = [];
-    const puts: BatchOp[] = [];
+    const log = this.log;
+    if (!db || !log) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped; the commit was not written`);
+    const records: Buffer[] = [];
+    const written: StoredBatch[] = [];
     const touched = new Set<StoredBatch>();
-    let firstPut: number | undefined;
     for (const entry of group) {
       if (entry.put) {
-        puts.push({ type: 'put', key: entry.put.batch.key, value: entry.put.value });
-        firstPut ??= entry.put.batch.seq;
+        records.push(entry.put.record);
+        written.push(entry.put.batch);
       }
       for (const segment of entry.takes) {
         segment.batch.markConsumed(segment.from, segment.to);
@@ -364,76 +414,101 @@ export class FileChannel extends BaseChannel {
     const drops = [...this.drops];
     this.drops.clear();
     for (const batch of drops) touched.add(batch);
+    const abandoned = this.abandoned;
+    this.abandoned = [];
+    const consumption = this.consumptionRecords(touched, abandoned);
 
+    const sync = this.syncEachCommit && records.length > 0;
+    const started = process.hrtime.bigint();
+    try {
+      const [appended, indexed] = await Promise.allSettled([
+        records.length > 0 ? log.append(records, sync) : undefined,
+        consumption.ops.length > 0 ? db.batch(consumption.ops as never, { sync: false }) : undefined,
+      ]);
+      if (appended.status === 'rejected') throw appended.reason;
+      if (indexed.status === 'rejected') {
+        // The records are written and count as live in their file; undo that as for a failed write.
+        appended.value?.forEach((placement) => placement.file.live--);
+        throw indexed.reason;
+      }
+      appended.value?.forEach((placement, i) => {
+        written[i]!.file = placement.file;
+        written[i]!.offset = placement.offset;
+      });
+    } catch (error) {
+      for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
+      for (const batch of drops) this.drops.add(batch);
+      this.abandoned.push(...abandoned, ...written.map((batch) => batch.seq));
+      if (written.length > 0) this.unsettledFrom = written[written.length - 1]!.seq + 1;
+      if (/no space|ENOSPC/i.test(`${(error as NodeJS.ErrnoException).code} ${(error as Error).message}`)) {
+        throw new SluiceError('SLUICE_CHANNEL_FULL', `file channel '${this.name}': the disk of ${this.dataDir} is full; free space (minFreeSpace keeps a floor)`, { cause: error });
+      }
+      throw error;
+    }
+    if (written.length > 0) this.unsettledFrom = written[written.length - 1]!.seq + 1;
+    this.ctx.metrics.inc('StoreWriteCount');
+    if (sync) {
+      this.ctx.metrics.inc('FsyncCount');
+      this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    if (consumption.ops.length > 0) this.indexUnsynced = true;
+    this.watermark = consumption.watermark;
+    this.tombstones = consumption.tombstones;
+    this.apply(group, touched);
+    if (log.reclaimable) {
+      // The group is applied and its commits succeed whatever happens here; a file left behind
+      // is retried after the next group and at the next start.
+      await this.reclaim(db, log).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+    }
+  }
+
+  /**
+   * The index writes that record a group's consumption: a bitmap for each partly consumed batch;
+   * for batches gone (fully consumed, corrupt) or never written (abandoned), the watermark moves
+   * up to the first batch still live or unsettled, and those above it get a tombstone.
+   */
+  private consumptionRecords(touched: ReadonlySet<StoredBatch>, abandoned: readonly number[]): { ops: BatchOp[]; watermark: number; tombstones: number[] } {
+    const ops: BatchOp[] = [];
     const gone: StoredBatch[] = [];
     for (const batch of touched) {
       if (batch.fullyConsumed || batch.corrupt) gone.push(batch);
       else ops.push({ type: 'put', key: ackKey(batch.seq), value: encodeAck(batch.count, batch.consumed!) });
     }
-    let watermark = this.watermark;
-    let tombstones = this.tombstones;
-    if (gone.length > 0) {
-      watermark = firstPut ?? this.nextSeq;
-      for (const [seq, batch] of this.live) {
-        if (!batch.fullyConsumed && !batch.corrupt) {
-          watermark = seq;
-          break;
-        }
+    if (gone.length === 0 && abandoned.length === 0) return { ops, watermark: this.watermark, tombstones: this.tombstones };
+    let watermark = this.unsettledFrom;
+    for (const [seq, batch] of this.live) {
+      if (!batch.fullyConsumed && !batch.corrupt) {
+        watermark = Math.min(watermark, seq);
+        break;
       }
-      tombstones = [];
-      for (const seq of this.tombstones) {
-        if (seq > watermark) tombstones.push(seq);
-        else ops.push({ type: 'del', key: ackKey(seq) });
-      }
-      for (const batch of gone) {
-        ops.push({ type: 'del', key: batch.key });
-        if (batch.seq > watermark) {
-          // Gone out of order: a tombstone tells start-up it was not lost.
-          ops.push({ type: 'put', key: ackKey(batch.seq), value: TOMBSTONE });
-          tombstones.push(batch.seq);
-        } else if (batch.ackStored) {
-          ops.push({ type: 'del', key: ackKey(batch.seq) });
-        }
-      }
-      if (watermark !== this.watermark) ops.push({ type: 'put', key: WATERMARK_KEY, value: encodeWatermark(watermark) });
     }
+    const tombstones: number[] = [];
+    for (const seq of this.tombstones) {
+      if (seq > watermark) tombstones.push(seq);
+      else ops.push({ type: 'del', key: ackKey(seq) });
+    }
+    const ended = [...gone.map((batch) => ({ seq: batch.seq, ackStored: batch.ackStored })), ...abandoned.map((seq) => ({ seq, ackStored: false }))];
+    for (const { seq, ackStored } of ended) {
+      if (seq > watermark) {
+        // Gone out of order: a tombstone tells start-up it was not lost.
+        ops.push({ type: 'put', key: ackKey(seq), value: TOMBSTONE });
+        tombstones.push(seq);
+      } else if (ackStored) {
+        ops.push({ type: 'del', key: ackKey(seq) });
+      }
+    }
+    tombstones.sort((a, b) => a - b);
+    if (watermark !== this.watermark) ops.push({ type: 'put', key: WATERMARK_KEY, value: encodeWatermark(watermark) });
+    return { ops, watermark, tombstones };
+  }
 
-    // Only puts need fsync before they resolve: a consumption record lost to power failure means
-    // redelivery, never loss, and the next synced put (or the interval sync) persists it anyway.
-    const sync = this.syncEachCommit && firstPut !== undefined;
-    const started = process.hrtime.bigint();
-    try {
-      if (puts.length === 1) {
-        // The common case, one source: a single put goes through db.put, which hands the value
-        // to LevelDB's thread without the main-thread copy an array batch makes. Consumption
-        // records need not be atomic with it (losing them means redelivery), so they go in a
-        // concurrent unsynced write.
-        const put = puts[0] as { key: Buffer; value: Buffer };
-        const results = await Promise.allSettled([db.put(put.key, put.value, { sync }), ops.length > 0 ? db.batch(ops as never, { sync: false }) : undefined]);
-        for (const result of results) if (result.status === 'rejected') throw result.reason;
-      } else {
-        await db.batch((puts.length > 0 ? [...puts, ...ops] : ops) as never, { sync });
-      }
-    } catch (error) {
-      for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
-      for (const batch of drops) this.drops.add(batch);
-      if (/no space/i.test(String((error as Error).message))) {
-        throw new SluiceError('SLUICE_CHANNEL_FULL', `file channel '${this.name}': the disk of ${this.dataDir} is full; free space (minFreeSpace keeps a floor)`, { cause: error });
-      }
-      throw error;
+  /** Deletes data files with no live batch, once the index that says so is on disk. */
+  private async reclaim(db: Store, log: DataLog): Promise<void> {
+    if (this.indexUnsynced) {
+      await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
+      this.indexUnsynced = false;
     }
-    this.ctx.metrics.inc('StoreWriteCount');
-    if (sync) {
-      // Consumption records written beside a single put may land after its fsync.
-      this.unsynced = puts.length === 1 && ops.length > 0;
-      this.ctx.metrics.inc('FsyncCount');
-      this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
-    } else {
-      this.unsynced = true;
-    }
-    this.watermark = watermark;
-    this.tombstones = tombstones;
-    this.apply(group, touched);
+    this.ctx.metrics.inc('DataFileDeleteCount', await log.reclaim());
   }
 
   /** Makes a written group visible: new batches join the queue in sequence order, consumed ones go. */
@@ -464,8 +539,10 @@ export class FileChannel extends BaseChannel {
     }
     for (const batch of touched) {
       if (batch.fullyConsumed || batch.corrupt) {
-        this.live.delete(batch.seq);
-        this.storedBytes -= batch.bytes;
+        if (this.live.delete(batch.seq)) {
+          this.storedBytes -= batch.bytes;
+          batch.file!.live--;
+        }
         this.cachedBytes -= batch.cachedBytes;
         batch.cachedBytes = 0;
         batch.events = undefined;
@@ -479,10 +556,17 @@ export class FileChannel extends BaseChannel {
   }
 
   private async syncNow(): Promise<void> {
-    if (!this.unsynced || !this.db) return;
-    this.unsynced = false;
+    const db = this.db;
+    const log = this.log;
+    if (!db || !log) return;
     const started = process.hrtime.bigint();
-    await this.db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
+    let synced = await log.sync();
+    if (this.indexUnsynced) {
+      this.indexUnsynced = false;
+      await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
+      synced = true;
+    }
+    if (!synced) return;
     this.ctx.metrics.inc('FsyncCount');
     this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
   }

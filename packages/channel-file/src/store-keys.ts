@@ -1,50 +1,24 @@
 import { crc32 } from 'node:zlib';
 
 /**
- * LevelDB key layout of the file channel. Keys sort by a one-byte prefix, then big-endian sequence:
+ * Key layout of the file channel's index (LevelDB). The events themselves live in data files
+ * ({@link DataLog}); the index records only what was consumed. Keys sort by a one-byte prefix,
+ * then big-endian sequence:
  *
- * - `B` seq(u64) count(u32) bytes(u32): one committed put-batch; its value is a {@link encodeBatch}
- *   record. Count and stored size live in the key so start-up learns the channel's size from a
- *   keys-only scan without reading or decoding any event.
- * - `A` seq(u64): the consumed-events bitmap of a batch that is partly taken-and-committed. A batch
- *   that is fully consumed is deleted together with its `A` key, so nothing consumed is replayed.
- * - `A` seq with count 0 (a tombstone): the batch is gone on purpose (consumed out of order, or
- *   removed as corrupt) although its sequence is at or above the watermark.
- * - `W`: the watermark, u64: every batch below it is gone on purpose. A sequence between the
- *   watermark and the highest one stored that has neither a `B` key nor a tombstone was lost to
- *   damage (for example a write-ahead log record LevelDB dropped), and start-up counts it.
- * - `S`: a marker written with `sync` by `fsync: interval` to flush everything written before it.
+ * - `A` seq(u64): the consumed-events bitmap of a batch that is partly taken-and-committed.
+ * - `A` seq with count 0 (a tombstone): the batch is gone on purpose (fully consumed out of order,
+ *   removed as corrupt, or never written because its write failed) although its sequence is at or
+ *   above the watermark.
+ * - `W`: the watermark, u64: every batch below it is gone on purpose. A record in a data file
+ *   below the watermark is consumed data waiting for its file to be deleted. A sequence between
+ *   the watermark and the highest one known that has neither a record nor a tombstone was lost to
+ *   damage, and start-up counts it.
+ * - `S`: a marker written with `sync` to flush everything written to the index before it.
  */
-export const BATCH_PREFIX = 0x42;
 export const ACK_PREFIX = 0x41;
 export const SYNC_KEY = Buffer.from('S');
 export const WATERMARK_KEY = Buffer.from('W');
 const TWO_32 = 0x1_0000_0000;
-
-/** The identity of a stored batch as read back from its key. */
-export interface BatchKeyInfo {
-  seq: number;
-  count: number;
-  bytes: number;
-}
-
-export function batchKey(seq: number, count: number, bytes: number): Buffer {
-  const key = Buffer.allocUnsafe(17);
-  key[0] = BATCH_PREFIX;
-  key.writeUInt32BE(Math.floor(seq / TWO_32), 1);
-  key.writeUInt32BE(seq % TWO_32, 5);
-  key.writeUInt32BE(count, 9);
-  key.writeUInt32BE(bytes, 13);
-  return key;
-}
-
-/** Parses a `B` key; undefined when it is malformed (a damaged store). */
-export function parseBatchKey(key: Buffer): BatchKeyInfo | undefined {
-  if (key.length !== 17 || key[0] !== BATCH_PREFIX) return undefined;
-  const count = key.readUInt32BE(9);
-  if (count === 0) return undefined;
-  return { seq: key.readUInt32BE(1) * TWO_32 + key.readUInt32BE(5), count, bytes: key.readUInt32BE(13) };
-}
 
 export function ackKey(seq: number): Buffer {
   const key = Buffer.allocUnsafe(9);

@@ -1,18 +1,22 @@
 import type { SluiceEvent } from '@sluice/core';
-import { batchKey } from './store-keys.js';
+import type { DataFile } from './data-file.js';
 
 /**
  * The in-memory index entry of one stored put-batch. The channel keeps one per live batch (not one
- * per event): the key, the event count, which events are consumed (taken and committed), and,
- * while memory allows, the decoded events so a flowing channel never reads back what it wrote.
+ * per event): where its record is, the event count, which events are consumed (taken and
+ * committed), and, while memory allows, the decoded events so a flowing channel never reads back
+ * what it wrote.
  */
 export class StoredBatch {
-  readonly key: Buffer;
-  /** Events taken and committed; at `count` the batch is deleted. */
+  /** The data file holding the record, once written. */
+  file: DataFile | undefined;
+  /** The record's offset in `file`. */
+  offset = 0;
+  /** Events taken and committed; at `count` the batch is gone. */
   consumedCount = 0;
   /** Bit i set = event i consumed. Allocated on the first consumption. */
   consumed: Uint8Array | undefined;
-  /** Whether an `A` record for this batch exists on disk (so deletion must remove it too). */
+  /** Whether an `A` record for this batch exists in the index (so its end must remove it too). */
   ackStored = false;
   /** Decoded events, when cached or loaded. */
   events: SluiceEvent[] | undefined;
@@ -23,9 +27,8 @@ export class StoredBatch {
   /** Set when the stored value failed verification; its events are skipped. */
   corrupt = false;
 
-  constructor(readonly seq: number, readonly count: number, readonly bytes: number, key?: Buffer) {
-    this.key = key ?? batchKey(seq, count, bytes);
-  }
+  /** `bytes` is the length of the batch's record. */
+  constructor(readonly seq: number, readonly count: number, readonly bytes: number) {}
 
   get fullyConsumed(): boolean {
     return this.consumedCount >= this.count;

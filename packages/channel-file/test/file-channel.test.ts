@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { ClassicLevel } from 'classic-level';
 import { parseTopology } from '@sluice/config';
@@ -18,9 +20,9 @@ async function expectCode(work: () => Promise<unknown>, code: string): Promise<v
   expect.fail(`expected ${code}`);
 }
 
-/** Keys in the store by prefix letter (the channel must be stopped). */
-async function storedKeys(dir: string): Promise<Record<string, number>> {
-  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+/** Keys in the index by prefix letter (the channel must be stopped). */
+async function indexKeys(dir: string): Promise<Record<string, number>> {
+  const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   const counts: Record<string, number> = {};
   for await (const key of db.keys()) {
     const prefix = String.fromCharCode(key[0]!);
@@ -72,15 +74,19 @@ describe('file channel', () => {
     await expectCode(() => started(first.dataDir), 'SLUICE_LOCKED');
   });
 
-  it('consumed batches are deleted, so a restart reads only what is left (no replay of consumed data)', async () => {
-    const first = await started();
+  it('data files whose batches are all consumed are deleted, so a restart reads only what is left', async () => {
+    // Each batch record (about 8.5 KiB) outgrows maxFileSize, so each lands in a file of its own.
+    const first = await started(undefined, { maxFileSize: '8KiB' });
     await fill(first, 20, 100, 64);
+    expect(readdirSync(path.join(first.dataDir, 'data'))).to.have.length(20);
     const tx = first.transaction();
     expect(await tx.take(1950)).to.have.length(1950);
     await tx.commit();
+    expect(first.metrics.get('DataFileDeleteCount')).to.equal(19);
     await first.stop();
-    // 19 batches fully consumed are gone; the 20th stays with its consumption record.
-    expect(await storedKeys(first.dataDir)).to.deep.include({ B: 1, A: 1 });
+    // 19 batches fully consumed are gone with their files; the 20th stays with its consumption record.
+    expect(readdirSync(path.join(first.dataDir, 'data'))).to.have.length(1);
+    expect(await indexKeys(first.dataDir)).to.deep.equal({ A: 1, S: 1, W: 1 });
 
     const second = await started(first.dataDir);
     expect(second.size).to.equal(50);

@@ -8,7 +8,7 @@ import { FileChannel, fileChannel, type FileChannelConfig } from '@sluice/channe
 export function channelConfig(dataDir: string, overrides: Partial<FileChannelConfig> = {}): FileChannelConfig {
   return {
     dataDir, capacity: 1_000_000, byteCapacity: '0', transactionCapacity: 10000, fsync: 'always',
-    fsyncInterval: '1s', minFreeSpace: '0', keepAlive: '100ms', ...overrides,
+    fsyncInterval: '1s', minFreeSpace: '0', keepAlive: '100ms', maxFileSize: '64MiB', ...overrides,
   };
 }
 
