@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, fsync, ftruncate, open, openSync, read, readdirSync, unlink, writev, close } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, fsync, ftruncate, open, openSync, read, readdirSync, unlink, writev, close } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,18 @@ const NAME = /^data-(\d{12})\.dat$/;
 
 function fileName(id: number): string {
   return `data-${String(id).padStart(12, '0')}.dat`;
+}
+
+/** How a {@link DataLog} writes. */
+export interface DataLogOptions {
+  /** Size at which appends move to a new file. */
+  maxFileSize: number;
+  /**
+   * Every append is on disk when it resolves (fsync: always). The active file is opened with
+   * O_DSYNC, so the write itself waits for the disk: one system call per group instead of a write
+   * and an fdatasync. Otherwise appends reach the OS and {@link DataLog.sync} flushes them.
+   */
+  durableAppends: boolean;
 }
 
 /** A data file found at start-up, with what its scan found. */
@@ -42,15 +54,15 @@ export class DataLog {
   /** Files written since their last fdatasync (fsync: interval). */
   private readonly dirty = new Set<DataFile>();
 
-  private constructor(readonly dir: string, private readonly maxFileSize: number) {}
+  private constructor(readonly dir: string, private readonly options: DataLogOptions) {}
 
   /**
    * Opens the data files in `dir` (creating the directory) and scans each one's record headers.
    * The caller marks live batches (`file.live`) and then calls {@link reclaim}.
    */
-  static async open(dir: string, maxFileSize: number): Promise<{ log: DataLog; existing: ExistingFile[] }> {
+  static async open(dir: string, options: DataLogOptions): Promise<{ log: DataLog; existing: ExistingFile[] }> {
     await mkdir(dir, { recursive: true });
-    const log = new DataLog(dir, maxFileSize);
+    const log = new DataLog(dir, options);
     const existing: ExistingFile[] = [];
     try {
       const ids = readdirSync(dir).map((name) => NAME.exec(name)?.[1]).filter((id) => id !== undefined).map(Number).sort((a, b) => a - b);
@@ -84,21 +96,21 @@ export class DataLog {
   }
 
   /**
-   * Appends records as one write (fdatasync'ed when `sync`), rolling to a new file first when they
-   * would push the active one past maxFileSize. Each record counts as one live batch of its file.
-   * On failure nothing counts as written, and the file is cut back to where the write began.
+   * Appends records as one write (on disk when it resolves with durableAppends), rolling to a new
+   * file first when they would push the active one past maxFileSize. Each record counts as one
+   * live batch of its file. On failure nothing counts as written, and the file is cut back to
+   * where the write began.
    */
-  async append(records: readonly Buffer[], sync: boolean): Promise<Placement[]> {
+  async append(records: readonly Buffer[]): Promise<Placement[]> {
     let total = 0;
     for (const record of records) total += record.length;
     let file = this.active;
-    if (!file || (file.size > 0 && file.size + total > this.maxFileSize)) file = await this.roll();
+    if (!file || (file.size > 0 && file.size + total > this.options.maxFileSize)) file = await this.roll();
     const start = file.size;
     try {
       const { bytesWritten: written } = await writevAsync(file.fd, records as Buffer[], start);
       if (written !== total) throw Object.assign(new Error(`short write to ${file.path}: ${written} of ${total} bytes (no space left on device?)`), { code: 'ENOSPC' });
-      if (sync) await fdatasyncAsync(file.fd);
-      else this.dirty.add(file);
+      if (!this.options.durableAppends) this.dirty.add(file);
     } catch (error) {
       await ftruncateAsync(file.fd, start).catch(() => undefined);
       throw error;
@@ -172,7 +184,8 @@ export class DataLog {
     }
     const id = this.nextId++;
     const filePath = path.join(this.dir, fileName(id));
-    const fd = await openAsync(filePath, 'wx+');
+    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (this.options.durableAppends ? constants.O_DSYNC : 0);
+    const fd = await openAsync(filePath, flags);
     const file = new DataFile(id, filePath, fd, 0);
     this.files.set(id, file);
     this.active = file;

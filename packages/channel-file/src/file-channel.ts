@@ -43,7 +43,7 @@ const FREE_SPACE_REFRESH_MS = 1000;
 
 /**
  * A durable channel on local disk. Each committed put-batch is one checksummed record appended to
- * a data file ({@link DataLog}), so a commit costs one write and one fdatasync; a small LevelDB
+ * a data file ({@link DataLog}), so a commit costs one synchronous write; a small LevelDB
  * index records consumption (a watermark, partial-consumption bitmaps, tombstones). A take
  * reserves events in memory and its commit records consumption; a data file is deleted whole once
  * none of its batches is live. Commits are written in groups: every commit that arrives while a
@@ -148,7 +148,7 @@ export class FileChannel extends BaseChannel {
     let log: DataLog;
     let existing: ExistingFile[];
     try {
-      ({ log, existing } = await DataLog.open(path.join(this.dataDir, 'data'), this.maxFileBytes));
+      ({ log, existing } = await DataLog.open(path.join(this.dataDir, 'data'), { maxFileSize: this.maxFileBytes, durableAppends: this.syncEachCommit }));
     } catch (cause) {
       await db.close();
       throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}' cannot read its data files in ${this.dataDir}: ${(cause as Error).message}; check permissions`, { cause });
@@ -422,7 +422,7 @@ export class FileChannel extends BaseChannel {
     const started = process.hrtime.bigint();
     try {
       const [appended, indexed] = await Promise.allSettled([
-        records.length > 0 ? log.append(records, sync) : undefined,
+        records.length > 0 ? log.append(records) : undefined,
         consumption.ops.length > 0 ? db.batch(consumption.ops as never, { sync: false }) : undefined,
       ]);
       if (appended.status === 'rejected') throw appended.reason;
