@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -142,6 +143,11 @@ export class FileChannel extends BaseChannel {
       await mkdir(this.dataDir, { recursive: true });
     } catch (cause) {
       throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}' cannot create dataDir ${this.dataDir}; check the path and permissions`, { cause });
+    }
+    if (existsSync(path.join(this.dataDir, 'CURRENT'))) {
+      // Sluice 0.1 kept whole batches in a LevelDB store right in dataDir; reading past it would
+      // silently skip the events it still holds.
+      throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}': ${this.dataDir} holds a store of the earlier format (a LevelDB store with the events in it); drain it with the Sluice version that wrote it, or move it aside, then start again`, { details: { dataDir: this.dataDir } });
     }
     const indexDir = path.join(this.dataDir, 'index');
     let { db, repaired } = await openStore(indexDir, this.name, this.ctx.logger);

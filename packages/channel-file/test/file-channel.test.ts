@@ -69,6 +69,18 @@ describe('file channel', () => {
     }
   });
 
+  it('a dataDir holding a store of the earlier format (LevelDB right in dataDir) is refused, not skipped', async () => {
+    const dir = root.dir('earlier-format');
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.put(Buffer.from('B'), Buffer.from('an event batch'));
+    await db.close();
+    const channel = makeChannel(dir);
+    await expectCode(() => channel.start(), 'SLUICE_COMPONENT_START');
+    const entries = readdirSync(dir);
+    expect(entries, 'no index beside the old store').to.not.include('index');
+    expect(entries, 'no data files beside the old store').to.not.include('data');
+  });
+
   it('a second channel opening the same dataDir fails with SLUICE_LOCKED', async () => {
     const first = await started();
     await expectCode(() => started(first.dataDir), 'SLUICE_LOCKED');
