@@ -1,16 +1,7 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, type Problem } from '@sluice/core';
 
-/** One thing wrong with a topology: where, what, and how to fix it. */
-export interface Problem {
-  /** JSON pointer into the topology, e.g. `/agents/a1/sinks/k1/batchSize`. */
-  path: string;
-  /** What is wrong, for people. */
-  message: string;
-  /** How to fix it, when we can tell. */
-  hint?: string;
-  /** The .properties key the path came from, for Flume files. */
-  key?: string;
-}
+/** Re-exported from @sluice/core, where components' `check` hooks return it too. */
+export type { Problem };
 
 /** Formats one problem as a single line: `path (key): message. hint`. */
 export function formatProblem(problem: Problem): string {

@@ -4,6 +4,7 @@ import type {
   ComponentContext, ProcessorContext, SelectorContext, SinkContext, SourceContext,
 } from './context.js';
 import type { Interceptor } from './interceptor.js';
+import type { Problem } from './problem.js';
 import type { ChannelSelector } from './selector.js';
 import type { Sink } from './sink.js';
 import type { SinkProcessor } from './sink-processor.js';
@@ -42,7 +43,8 @@ export interface ClaimedResource {
 
 /**
  * Describes one component type. The agent validates the user's config against `schema` (with
- * defaults applied, additional properties rejected), then calls `create` with the frozen result.
+ * defaults applied, additional properties rejected) and `check`, then calls `create` with the
+ * frozen result.
  */
 export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C = any> {
   kind: K;
@@ -58,6 +60,19 @@ export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C 
   capabilities?: Readonly<Record<string, boolean>>;
   /** Resources the component would claim with this config, checked for clashes before start. */
   resources?(config: C): ClaimedResource[];
+  /**
+   * Finds what the schema cannot express (a path template with an unknown escape, a value that
+   * only a parser can judge), so `sluice validate` reports it instead of `create` failing at start.
+   *
+   * Called by the config validator (`@sluice/config` `validateTopology`, hence `sluice validate`,
+   * `sluice agent` and hot reload) once per component, only after its config passed the schema,
+   * with the defaults applied. Returns every problem, `[]` when there is none; each `path` is a
+   * JSON pointer relative to this component's config (`/path`, `/roll/size`), and the validator
+   * prefixes the component's pointer and adds the Flume .properties key. Must be pure: no I/O, no
+   * clock, no mutation of `config`, and it never throws. Use the same parser `create` uses, so a
+   * config that passes here does not fail at start for the same reason, with the same message.
+   */
+  check?(config: C): Problem[];
   /**
    * Translates the keys of a Flume `.properties` component (already stripped of the component
    * prefix, values as strings) into this component's config. Default: camelCase each key.
@@ -75,6 +90,7 @@ export interface AnyComponentDefinition {
   readonly schema: object;
   readonly capabilities?: Readonly<Record<string, boolean>>;
   resources?(config: any): ClaimedResource[];
+  check?(config: any): Problem[];
   fromFlume?(properties: Record<string, string>): Record<string, unknown>;
   create(config: any, ctx: any): unknown;
 }

@@ -13,6 +13,7 @@ export * from './selector.js';
 export * from './sink-processor.js';
 export * from './context.js';
 export * from './define.js';
+export * from './problem.js';
 export * from './transaction-states.js';
 export * from './base-channel.js';
 export * from './event-queue.js';

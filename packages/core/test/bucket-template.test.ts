@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BucketTemplate, createEvent, encodeHeaderValue, errorCode, OpenBuckets, RollPolicy } from '../src/index.js';
+import { BucketTemplate, bucketTemplateError, createEvent, encodeHeaderValue, errorCode, OpenBuckets, RollPolicy } from '../src/index.js';
 
 const at = (iso: string, headers: Record<string, string> = {}) => createEvent('x', { timestamp: String(Date.parse(iso)), ...headers });
 
@@ -50,6 +50,20 @@ describe('BucketTemplate', () => {
   it('fails with SLUICE_CONFIG_INVALID on an unknown escape', () => {
     expect(() => new BucketTemplate('/logs/%Q')).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
     expect(() => new BucketTemplate('/logs/%{host')).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
+
+  it('bucketTemplateError() gives the message the constructor throws, and nothing for a valid template', () => {
+    for (const bad of ['/logs/%Q', '/logs/%{host', '/logs/%{}', '/logs/%[host]', '/logs/%[IP', '/logs/100%']) {
+      const message = bucketTemplateError(bad);
+      expect(message, bad).to.be.a('string').and.contain(`bucket template '${bad}'`);
+      expect(() => new BucketTemplate(bad)).to.throw().with.property('message', message);
+    }
+    expect(bucketTemplateError('/logs/%Q')).to.contain('unknown escape %Q');
+    expect(bucketTemplateError('/logs/%{host')).to.contain('unclosed %{');
+    for (const good of ['/logs/%Y/%m/%d/%{host}/%{log-type}', 'k/%[localhost]/%[IP]/%[FQDN]/%s/%t/100%%', 'plain', '']) {
+      expect(bucketTemplateError(good), good).to.equal(undefined);
+      expect(() => new BucketTemplate(good)).to.not.throw();
+    }
   });
 
   it('keeps a %{host} header of ../../etc inside the prefix', () => {

@@ -64,9 +64,10 @@ export function encodeHeaderValue(value: string): string {
  * %A %b %B %c %D %z`, and `%%` for a literal percent sign.
  *
  * Sinks compile the template once at construction (which throws SLUICE_CONFIG_INVALID on an
- * unknown escape) and call {@link render} per event. Rendering an event without a usable
- * `timestamp` header, when the template has time escapes and `useLocalTimeStamp` is off, throws
- * the non-retriable SLUICE_EVENT_REJECTED (retrying cannot invent the missing time).
+ * unknown escape; {@link bucketTemplateError} reports the same at validate time) and call
+ * {@link render} per event. Rendering an event without a usable `timestamp` header, when the
+ * template has time escapes and `useLocalTimeStamp` is off, throws the non-retriable
+ * SLUICE_EVENT_REJECTED (retrying cannot invent the missing time).
  */
 export class BucketTemplate {
   private readonly parts: Part[];
@@ -79,7 +80,9 @@ export class BucketTemplate {
   private readonly timestampHeader: string;
 
   constructor(readonly template: string, private readonly options: BucketTemplateOptions = {}) {
-    this.parts = parseTemplate(template);
+    const parsed = parseTemplate(template, hostValue);
+    if ('error' in parsed) throw new SluiceError('SLUICE_CONFIG_INVALID', parsed.error);
+    this.parts = parsed.parts;
     this.usesTime = this.parts.some((p) => p.kind === 'time');
     this.constant = this.parts.every((p) => p.kind === 'text');
     this.roundMs = options.round ? (options.roundValue ?? 1) * UNIT_MS[options.roundUnit ?? 'second'] : 0;
@@ -197,11 +200,22 @@ function hostValue(name: string): string {
   }
 }
 
-function parseTemplate(template: string): Part[] {
+/**
+ * Why `template` is not a valid bucket template, or undefined when it is: the same text the
+ * {@link BucketTemplate} constructor throws (SLUICE_CONFIG_INVALID), from the same parser. Pure
+ * (host escapes are not looked up) and never throws, for components' validate-time `check`.
+ */
+export function bucketTemplateError(template: string): string | undefined {
+  const parsed = parseTemplate(template, () => '');
+  return 'error' in parsed ? parsed.error : undefined;
+}
+
+/** Splits a template into parts; `host` expands %[localhost|IP|FQDN] into literal text. */
+function parseTemplate(template: string, host: (name: string) => string): { parts: Part[] } | { error: string } {
   const parts: Part[] = [];
   let text = '';
-  const invalid = (what: string): SluiceError =>
-    new SluiceError('SLUICE_CONFIG_INVALID', `bucket template '${template}': ${what}; use %{header}, %[localhost|IP|FQDN], %% or a date escape such as %Y %m %d %H %M %S`);
+  const invalid = (what: string): { error: string } =>
+    ({ error: `bucket template '${template}': ${what}; use %{header}, %[localhost|IP|FQDN], %% or a date escape such as %Y %m %d %H %M %S` });
   for (let i = 0; i < template.length; i++) {
     const ch = template[i]!;
     if (ch !== '%') {
@@ -209,32 +223,32 @@ function parseTemplate(template: string): Part[] {
       continue;
     }
     const next = template[++i];
-    if (next === undefined) throw invalid('it ends with a lone %');
+    if (next === undefined) return invalid('it ends with a lone %');
     if (next === '%') {
       text += '%';
       continue;
     }
     if (next === '{' || next === '[') {
       const close = template.indexOf(next === '{' ? '}' : ']', i);
-      if (close < 0) throw invalid(`unclosed %${next}`);
+      if (close < 0) return invalid(`unclosed %${next}`);
       const name = template.slice(i + 1, close);
       i = close;
       if (next === '{') {
-        if (name === '') throw invalid('empty %{} header name');
+        if (name === '') return invalid('empty %{} header name');
         if (text) parts.push({ kind: 'text', text });
         text = '';
         parts.push({ kind: 'header', name });
       } else {
-        if (!['localhost', 'IP', 'FQDN'].includes(name)) throw invalid(`unknown host escape %[${name}]`);
-        text += hostValue(name);
+        if (!['localhost', 'IP', 'FQDN'].includes(name)) return invalid(`unknown host escape %[${name}]`);
+        text += host(name);
       }
       continue;
     }
-    if (!TIME_FIELDS.has(next)) throw invalid(`unknown escape %${next}`);
+    if (!TIME_FIELDS.has(next)) return invalid(`unknown escape %${next}`);
     if (text) parts.push({ kind: 'text', text });
     text = '';
     parts.push({ kind: 'time', field: next });
   }
   if (text) parts.push({ kind: 'text', text });
-  return parts;
+  return { parts };
 }

@@ -1,0 +1,19 @@
+/**
+ * One thing wrong with a topology: where, what, and how to fix it. `@sluice/config` reports every
+ * problem of a file in this shape; a component's `check` returns the same shape for its own config
+ * (see {@link ComponentDefinition.check}).
+ */
+export interface Problem {
+  /**
+   * JSON pointer into the topology, e.g. `/agents/a1/sinks/k1/batchSize`. In what a component's
+   * `check` returns it is relative to the component's config (`/path`, `/roll/size`); the
+   * validator prefixes the component's own pointer.
+   */
+  path: string;
+  /** What is wrong, for people. */
+  message: string;
+  /** How to fix it, when we can tell. */
+  hint?: string;
+  /** The .properties key the path came from, for Flume files (the validator fills it in). */
+  key?: string;
+}
