@@ -37,8 +37,9 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
 
 /**
  * Checks a raw topology completely and reports every problem at once: the file's shape, each
- * component's type and config against its schema, and the graph (references, unconnected
- * channels, duplicate names, clashing ports, batch sizes above a channel's transactionCapacity).
+ * component's type and config against its schema and its own `check`, and the graph (references,
+ * unconnected channels, duplicate names, clashing ports, batch sizes above a channel's
+ * transactionCapacity).
  * Nothing is started and nothing is replaced by a default silently.
  */
 export function validateTopology(raw: RawTopology, lookup: ComponentLookup, options: ValidateOptions = {}): ValidationResult {
@@ -195,13 +196,29 @@ class AgentValidator {
       return undefined;
     }
     const config = this.configOf(definition, value, path, reserved);
+    const before = this.problems.length;
     const validated = validateComponentConfig(definition, config, path, this.problems, this.coerce);
+    if (this.problems.length === before) this.check(definition, validated, path);
     for (const resource of definition.resources?.(validated) ?? []) {
       const other = this.claims.get(resource.id);
       if (other) this.problems.push({ path: `${path}/${resource.key}`, message: `${resource.id} is already used by ${other}`, hint: 'give each component its own port or directory' });
       else this.claims.set(resource.id, path);
     }
     return { name, type, config: validated };
+  }
+
+  /** Adds what the component's own `check` finds (it only sees configs that passed the schema). */
+  private check(definition: AnyComponentDefinition, config: Json, path: string): void {
+    if (!definition.check) return;
+    let found: Problem[];
+    try {
+      found = definition.check(config);
+    } catch (error) {
+      // The contract says check() never throws; a plugin that does must not hide the other problems.
+      this.problems.push({ path, message: `${definition.kind} type '${definition.type}' failed to check its config: ${(error as Error)?.message ?? String(error)}`, hint: 'this is a bug in the component (check() must not throw); report it to its authors' });
+      return;
+    }
+    for (const problem of found) this.problems.push({ ...problem, path: `${path}${problem.path}` });
   }
 
   private configOf(definition: AnyComponentDefinition, value: Json, path: string, reserved: string[]): Json {
@@ -373,9 +390,11 @@ function withKeys(problems: Problem[], raw: RawTopology): Problem[] {
       const component = raw.flume!.get(at);
       if (component) {
         const rest = problem.path.slice(at.length).replace(/^\//, '').split('/')[0]!;
+        const keys = Object.keys(component.properties);
+        // Sink keys often carry a namespace Sluice drops (hdfs.path -> path, s3.key -> key).
         const original = rest === '' ? undefined
           : rest in component.properties || ['type', 'channels', 'channel'].includes(rest) ? rest
-            : Object.keys(component.properties).find((k) => camelCaseKey(k) === rest);
+            : keys.find((k) => camelCaseKey(k) === rest) ?? keys.find((k) => k.includes('.') && camelCaseKey(k.slice(k.indexOf('.') + 1)) === rest);
         return { ...problem, key: original ? `${component.prefix}${original}` : component.prefix.replace(/\.$/, '') };
       }
       at = at.slice(0, at.lastIndexOf('/'));

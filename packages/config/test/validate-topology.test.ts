@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, parseTopology, validateTopology } from '../src/index.js';
+import { bucketTemplateError, defineComponent } from '@sluice/core';
+import { ConfigError, parseTopology, validateTopology, type ComponentLookup } from '../src/index.js';
 import { builtins } from './lookup.js';
 
 const validate = (yaml: string, env: NodeJS.ProcessEnv = {}) => validateTopology(parseTopology(yaml, 'topology.yaml', { env }), builtins);
@@ -99,5 +100,91 @@ agents:
     sinks: { k1: { type: 'null', channel: c1 } }
 `);
     expect(problems.map((p) => p.path)).to.deep.equal(['/agents/a1/sources/r1/batchSize']);
+  });
+});
+
+describe('validateTopology with a component check()', () => {
+  /** A sink whose `path` is a bucket template; its check records every config it is given. */
+  const checked: Record<string, unknown>[] = [];
+  const templated = defineComponent<'sink', { path: string; depth: number }>({
+    kind: 'sink', type: 'templated', description: 'test sink', guarantee: 'test only',
+    schema: {
+      type: 'object', additionalProperties: false, required: ['path', 'depth'],
+      properties: {
+        path: { type: 'string', description: 'a bucket template' },
+        depth: { type: 'integer', minimum: 1, default: 3, description: 'a number the schema checks' },
+      },
+    },
+    check(config) {
+      checked.push(config);
+      const message = bucketTemplateError(config.path);
+      return message === undefined ? [] : [{ path: '/path', message, hint: 'escape a literal percent sign as %%' }];
+    },
+    create: () => { throw new Error('not started in these tests'); },
+  });
+  const throwing = defineComponent<'sink', Record<string, never>>({
+    kind: 'sink', type: 'throwing', description: 'test sink', guarantee: 'test only',
+    schema: { type: 'object', additionalProperties: false, properties: {}, required: [] },
+    check() { throw new Error('boom'); },
+    create: () => { throw new Error('not started in these tests'); },
+  });
+  const extra = [templated, throwing] as const;
+  const lookup: ComponentLookup = {
+    find: (kind, type) => extra.find((c) => c.kind === kind && c.type === type) ?? builtins.find(kind, type),
+    types: (kind) => [...builtins.types(kind), ...extra.filter((c) => c.kind === kind).map((c) => c.type)],
+  };
+  beforeEach(() => { checked.length = 0; });
+
+  it('reports what check() finds under the component path, together with schema and graph problems', () => {
+    const { model, problems } = validateTopology(parseTopology(`
+agents:
+  a1:
+    sources: { r1: { type: seq, channels: [c1, c9] } }
+    channels: { c1: { type: memory, capacty: 10 } }
+    sinks:
+      k1: { type: templated, channel: c1, path: "/logs/%Q" }
+      k2: { type: templated, channel: c1, path: "/logs/%Y/%{host}" }
+`, 'topology.yaml'), lookup);
+    expect(model).to.equal(undefined);
+    expect(problems.map((p) => p.path)).to.have.members(['/agents/a1/sources/r1/channels/1', '/agents/a1/channels/c1/capacty', '/agents/a1/sinks/k1/path']);
+    expect(problems).to.deep.include({ path: '/agents/a1/sinks/k1/path', message: "bucket template '/logs/%Q': unknown escape %Q; use %{header}, %[localhost|IP|FQDN], %% or a date escape such as %Y %m %d %H %M %S", hint: 'escape a literal percent sign as %%' });
+    expect(checked, 'check() sees the config with its defaults applied').to.deep.include({ path: '/logs/%Y/%{host}', depth: 3 });
+  });
+
+  it('does not call check() on a config its schema rejected', () => {
+    const { problems } = validateTopology(parseTopology(`
+agents:
+  a1:
+    sources: { r1: { type: seq, channels: [c1] } }
+    channels: { c1: { type: memory } }
+    sinks: { k1: { type: templated, channel: c1, path: "/logs/%Q", depth: 0 } }
+`, 'topology.yaml'), lookup);
+    expect(problems.map((p) => p.path)).to.deep.equal(['/agents/a1/sinks/k1/depth']);
+    expect(checked).to.deep.equal([]);
+  });
+
+  it('reports a check() that throws as a problem of that component and keeps reporting the others', () => {
+    const { problems } = validateTopology(parseTopology(`
+agents:
+  a1:
+    sources: { r1: { type: seq, channels: [c1] } }
+    channels: { c1: { type: memory } }
+    sinks:
+      k1: { type: throwing, channel: c1 }
+      k2: { type: templated, channel: c1, path: "/logs/%{host" }
+`, 'topology.yaml'), lookup);
+    expect(problems.map((p) => p.path)).to.have.members(['/agents/a1/sinks/k1', '/agents/a1/sinks/k2/path']);
+    expect(problems.find((p) => p.path === '/agents/a1/sinks/k1')!.message).to.equal("sink type 'throwing' failed to check its config: boom");
+  });
+
+  it('names the .properties key of a check() problem in a Flume file', () => {
+    const { problems } = validateTopology(parseTopology([
+      'a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1',
+      'a1.sources.r1.type = seq', 'a1.sources.r1.channels = c1', 'a1.channels.c1.type = memory',
+      'a1.sinks.k1.type = templated', 'a1.sinks.k1.channel = c1', 'a1.sinks.k1.path = /logs/%[host]',
+    ].join('\n'), 'flume.properties'), lookup);
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.include({ path: '/agents/a1/sinks/k1/path', key: 'a1.sinks.k1.path' });
+    expect(problems[0]!.message).to.contain('unknown host escape %[host]');
   });
 });
