@@ -1,7 +1,8 @@
 import {
-  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, COMPRESSION_NAMES, defineComponent,
-  DURATION_PATTERN, SERIALIZER_NAMES,
+  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError, COMPRESSION_NAMES,
+  defineComponent, DURATION_PATTERN, SERIALIZER_NAMES,
 } from '@sluice/core';
+import { hdfsPathColonError } from './hdfs-path-colon.js';
 import { HdfsSink, type HdfsSinkConfig } from './hdfs-sink.js';
 
 /** The `hdfs` sink: bucketed, rolling files on HDFS over WebHDFS/HttpFS. */
@@ -29,6 +30,12 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
     required: ['url', 'path', 'filePrefix', 'fileSuffix', 'inUseSuffix', 'user', 'delegationToken', 'serializer', 'compression', 'batchSize', 'requestTimeout', 'writeConcurrency', ...BUCKETING_REQUIRED],
+  },
+  // The same checks, and messages, the constructor throws with at start.
+  check(config) {
+    return [bucketTemplateError(config.path), hdfsPathColonError(config.path)]
+      .filter((message) => message !== undefined)
+      .map((message) => ({ path: '/path', message }));
   },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};

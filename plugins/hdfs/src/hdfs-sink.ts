@@ -4,6 +4,7 @@ import {
   type CompressionName, type EventSerializer, type OpenBucketStats, type RollConfig, type RoundUnit,
   parseDuration, type SerializerName, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
+import { hdfsPathColonError } from './hdfs-path-colon.js';
 import { OpenFileJournal } from './open-file-journal.js';
 import { WebHdfsClient } from './webhdfs-client.js';
 
@@ -60,10 +61,8 @@ export class HdfsSink extends BatchSink {
     super(ctx, config.batchSize);
     this.client = new WebHdfsClient({ url: config.url, user: config.user, delegationToken: config.delegationToken, timeoutMs: parseDuration(config.requestTimeout) });
     this.template = new BucketTemplate(config.path, config);
-    const literal = config.path.replace(/%\{[^}]*\}|%\[[^\]]*\]|%[^c]/g, '');
-    if (literal.includes(':') || literal.includes('%c')) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `hdfs sink '${ctx.name}': path '${config.path}' would put ':' in a file or directory name, which HDFS refuses; use %H%M or %H-%M instead of %H:%M or %c`);
-    }
+    const colon = hdfsPathColonError(config.path);
+    if (colon) throw new SluiceError('SLUICE_CONFIG_INVALID', `hdfs sink '${ctx.name}': ${colon}`);
     this.policy = new RollPolicy(config.roll);
     this.open = new OpenBuckets(config.maxOpenFiles);
     this.journal = new OpenFileJournal(ctx.dataDir);

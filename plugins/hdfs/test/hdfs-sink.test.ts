@@ -295,6 +295,25 @@ describe('hdfs sink', function () {
       .to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
   });
 
+  it('check() reports each path mistake the constructor throws at start, with the same message', () => {
+    const ctx = { ...createComponentContext({ name: 'h', kind: 'SINK', dataDir }), channel: undefined as never };
+    for (const path of ['/logs/%Q', '/logs/%{host', '/logs/%[host]', '/logs/%H:%M', '/logs/%c']) {
+      const problems = hdfsSink.check!(config(peer, { path }));
+      expect(problems, path).to.have.length(1);
+      expect(problems[0]!.path).to.equal('/path');
+      let thrown: unknown;
+      try {
+        new HdfsSink(config(peer, { path }), ctx);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(errorCode(thrown), path).to.equal('SLUICE_CONFIG_INVALID');
+      expect((thrown as Error).message, path).to.be.oneOf([problems[0]!.message, `hdfs sink 'h': ${problems[0]!.message}`]);
+    }
+    expect(hdfsSink.check!(config(peer, { path: '/logs/%Q/%H:%M' })).map((p) => p.message)).to.have.length(2);
+    expect(hdfsSink.check!(config(peer, { path: '/logs/%Y/%m/%d/%H%M/%{host}/%[localhost]' }))).to.deep.equal([]);
+  });
+
   it('takes the next file name when another writer already owns one', async () => {
     const { sink, put } = await harness();
     const { startMillis } = sink as unknown as { startMillis: number };

@@ -1,6 +1,6 @@
 import {
-  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, COMPRESSION_NAMES, defineComponent,
-  DURATION_PATTERN, SERIALIZER_NAMES, SIZE_PATTERN,
+  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError, COMPRESSION_NAMES,
+  defineComponent, DURATION_PATTERN, SERIALIZER_NAMES, SIZE_PATTERN,
 } from '@sluice/core';
 import { S3Sink, type S3SinkConfig } from './s3-sink.js';
 
@@ -34,6 +34,11 @@ export const s3Sink = defineComponent<'sink', S3SinkConfig>({
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
     required: ['bucket', 'key', 'filePrefix', 'fileSuffix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'serializer', 'compression', 'batchSize', 'multipartThreshold', 'partSize', 'maxAttempts', 'requestTimeout', 'maxWaitingEvents', ...BUCKETING_REQUIRED],
+  },
+  // The same parser, and message, the constructor throws with at start.
+  check(config) {
+    const message = bucketTemplateError(config.key);
+    return message === undefined ? [] : [{ path: '/key', message }];
   },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};

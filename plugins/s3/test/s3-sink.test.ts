@@ -125,6 +125,17 @@ describe('s3 sink', function () {
     expect(keys.filter((k) => k.startsWith('etc'))).to.deep.equal([]);
   });
 
+  it('check() reports a bad key template with the message the constructor throws at start', () => {
+    const ctx: SinkContext = { ...createComponentContext({ name: 's3', kind: 'SINK', dataDir }), channel: undefined as never };
+    for (const key of ['logs/%Q/', 'logs/%{host/', 'logs/%[ip]/', 'logs/50%']) {
+      const problems = s3Sink.check!(config(peer, { key }));
+      expect(problems, key).to.have.length(1);
+      expect(problems[0]!.path).to.equal('/key');
+      expect(() => new S3Sink(config(peer, { key }), ctx), key).to.throw().with.property('message', problems[0]!.message);
+    }
+    expect(s3Sink.check!(config(peer, { key: 'logs/%Y/%m/%d/%H/%{host}/%{log-type}/' }))).to.deep.equal([]);
+  });
+
   it('writes avro_event objects that avsc createFileDecoder reads back', async () => {
     const { sink, put } = await harness({ serializer: 'avro_event', batchSize: 4 });
     await sink.start();
