@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseDuration, type AnyComponentDefinition, type ComponentKind } from '@sluice/core';
+import { parseDuration, type AnyComponentDefinition, type CheckScope, type ComponentKind } from '@sluice/core';
 import { closest } from './closest.js';
 import type { ComponentLookup } from './component-lookup.js';
 import { camelCaseKey, defaultFromFlume } from './flume-aliases.js';
@@ -174,7 +174,7 @@ class AgentValidator {
   }
 
   /** Resolves the definition and validates the config of one typed component. */
-  private component(kind: ComponentKind, value: Json, path: string, reserved: string[], name: string): ComponentModel | undefined {
+  private component(kind: ComponentKind, value: Json, path: string, reserved: string[], name: string, scope: CheckScope = {}): ComponentModel | undefined {
     const type = value.type;
     if (typeof type !== 'string' || type === '') {
       this.problems.push({ path: `${path}/type`, message: `${kind} type is missing`, hint: `known ${kind} types: ${this.lookup.types(kind).join(', ')}` });
@@ -198,7 +198,7 @@ class AgentValidator {
     const config = this.configOf(definition, value, path, reserved);
     const before = this.problems.length;
     const validated = validateComponentConfig(definition, config, path, this.problems, this.coerce);
-    if (this.problems.length === before) this.check(definition, validated, path);
+    if (this.problems.length === before) this.check(definition, validated, path, scope);
     for (const resource of definition.resources?.(validated) ?? []) {
       const other = this.claims.get(resource.id);
       if (other) this.problems.push({ path: `${path}/${resource.key}`, message: `${resource.id} is already used by ${other}`, hint: 'give each component its own port or directory' });
@@ -208,11 +208,11 @@ class AgentValidator {
   }
 
   /** Adds what the component's own `check` finds (it only sees configs that passed the schema). */
-  private check(definition: AnyComponentDefinition, config: Json, path: string): void {
+  private check(definition: AnyComponentDefinition, config: Json, path: string, scope: CheckScope): void {
     if (!definition.check) return;
     let found: Problem[];
     try {
-      found = definition.check(config);
+      found = definition.check(config, scope);
     } catch (error) {
       // The contract says check() never throws; a plugin that does must not hide the other problems.
       this.problems.push({ path, message: `${definition.kind} type '${definition.type}' failed to check its config: ${(error as Error)?.message ?? String(error)}`, hint: 'this is a bug in the component (check() must not throw); report it to its authors' });
@@ -320,7 +320,8 @@ class AgentValidator {
       });
     }
     const processorValue = isObject(value.processor) ? value.processor : { type: 'default' };
-    const processor = this.component('processor', processorValue, `${path}/processor`, ['type'], `${name}-processor`);
+    // The processor's check sees the members only when the list itself is valid (else that is the problem).
+    const processor = this.component('processor', processorValue, `${path}/processor`, ['type'], `${name}-processor`, names.length > 0 ? { sinks: names } : {});
     if (!processor) return undefined;
     return { name, sinks: names, processor };
   }
@@ -389,10 +390,12 @@ function withKeys(problems: Problem[], raw: RawTopology): Problem[] {
     while (at) {
       const component = raw.flume!.get(at);
       if (component) {
-        const rest = problem.path.slice(at.length).replace(/^\//, '').split('/')[0]!;
+        const [rest = '', next] = problem.path.slice(at.length).replace(/^\//, '').split('/');
         const keys = Object.keys(component.properties);
-        // Sink keys often carry a namespace Sluice drops (hdfs.path -> path, s3.key -> key).
+        // Sink keys often carry a namespace Sluice drops (hdfs.path -> path, s3.key -> key); a map
+        // entry such as /priority/k1 is one dotted key (priority.k1).
         const original = rest === '' ? undefined
+          : next !== undefined && `${rest}.${next}` in component.properties ? `${rest}.${next}`
           : rest in component.properties || ['type', 'channels', 'channel'].includes(rest) ? rest
             : keys.find((k) => camelCaseKey(k) === rest) ?? keys.find((k) => k.includes('.') && camelCaseKey(k.slice(k.indexOf('.') + 1)) === rest);
         return { ...problem, key: original ? `${component.prefix}${original}` : component.prefix.replace(/\.$/, '') };

@@ -41,6 +41,12 @@ export interface ClaimedResource {
   key: string;
 }
 
+/** What a component's `check` learns from the topology around it (see {@link ComponentDefinition.check}). */
+export interface CheckScope {
+  /** For a sink processor: the names of its group's sinks, in the group's order. */
+  readonly sinks?: readonly string[];
+}
+
 /**
  * Describes one component type. The agent validates the user's config against `schema` (with
  * defaults applied, additional properties rejected) and `check`, then calls `create` with the
@@ -71,8 +77,10 @@ export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C 
    * prefixes the component's pointer and adds the Flume .properties key. Must be pure: no I/O, no
    * clock, no mutation of `config`, and it never throws. Use the same parser `create` uses, so a
    * config that passes here does not fail at start for the same reason, with the same message.
+   * `scope` is what the topology around the component says and its config cannot (a sink
+   * processor's group members); the validator always passes it, direct callers may leave it out.
    */
-  check?(config: C): Problem[];
+  check?(config: C, scope?: CheckScope): Problem[];
   /**
    * Translates the keys of a Flume `.properties` component (already stripped of the component
    * prefix, values as strings) into this component's config. Default: camelCase each key.
@@ -90,7 +98,7 @@ export interface AnyComponentDefinition {
   readonly schema: object;
   readonly capabilities?: Readonly<Record<string, boolean>>;
   resources?(config: any): ClaimedResource[];
-  check?(config: any): Problem[];
+  check?(config: any, scope?: CheckScope): Problem[];
   fromFlume?(properties: Record<string, string>): Record<string, unknown>;
   create(config: any, ctx: any): unknown;
 }

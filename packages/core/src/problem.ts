@@ -1,3 +1,5 @@
+import { SluiceError } from './errors.js';
+
 /**
  * One thing wrong with a topology: where, what, and how to fix it. `@sluice/config` reports every
  * problem of a file in this shape; a component's `check` returns the same shape for its own config
@@ -16,4 +18,17 @@ export interface Problem {
   hint?: string;
   /** The .properties key the path came from, for Flume files (the validator fills it in). */
   key?: string;
+}
+
+/**
+ * Throws what a component's own `check` found, for its constructor or `create`: one
+ * SLUICE_CONFIG_INVALID whose message is `<who>: <message>` (several joined by `; `), so a config
+ * that skipped `sluice validate` fails at start with the text validate would have shown. Does
+ * nothing when `problems` is empty.
+ */
+export function throwConfigProblems(problems: readonly Problem[], who: string): void {
+  if (problems.length === 0) return;
+  throw new SluiceError('SLUICE_CONFIG_INVALID', `${who}: ${problems.map((p) => p.message).join('; ')}`, {
+    details: { paths: problems.map((p) => p.path) },
+  });
 }
