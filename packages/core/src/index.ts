@@ -50,6 +50,8 @@ export * from './components/interceptors/uuid-interceptor.js';
 export * from './components/interceptors/regex-filter-interceptor.js';
 export * from './components/interceptors/regex-extractor-interceptor.js';
 export * from './components/interceptors/search-replace-interceptor.js';
+export * from './components/interceptors/regex-error.js';
+export { millisPatternError } from './components/interceptors/millis-pattern.js';
 export * from './builtins.js';
 export * from './version.js';
 export * from './avro/avro-flume-event.js';

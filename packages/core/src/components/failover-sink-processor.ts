@@ -3,6 +3,7 @@ import type { ProcessorContext } from '../context.js';
 import { defineComponent } from '../define.js';
 import { SluiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { throwConfigProblems, type Problem } from '../problem.js';
 import type { NamedSink, SinkProcessor } from '../sink-processor.js';
 import { DURATION_PATTERN, parseDuration } from '../units.js';
 
@@ -45,9 +46,7 @@ export class FailoverSinkProcessor implements SinkProcessor {
     this.name = name;
     this.sinks = sinks;
     this.maxPenaltyMs = parseDuration(config.maxPenalty);
-    for (const key of Object.keys(config.priority)) {
-      if (!sinks.some((s) => s.name === key)) throw new SluiceError('SLUICE_CONFIG_INVALID', `failover processor '${name}': priority names sink '${key}', which is not in the group (${sinks.map((s) => s.name).join(', ')})`);
-    }
+    throwConfigProblems(failoverPriorityProblems(config, sinks.map((s) => s.name)), `failover processor '${name}'`);
     sinks.forEach((s, order) => this.live.push({ ...s, priority: config.priority[s.name] ?? 0, order, fails: 0, retryAt: 0 }));
     this.sortLive();
   }
@@ -120,6 +119,18 @@ function byPriority(a: Member, b: Member): number {
   return b.priority - a.priority || a.order - b.order;
 }
 
+/**
+ * Priorities naming a sink that is not in the group (a typo would otherwise leave the intended
+ * primary at priority 0). The constructor throws them; the definition's `check` reports them with
+ * the group's members from the topology. Pure.
+ */
+export function failoverPriorityProblems(config: FailoverSinkProcessorConfig, members: readonly string[]): Problem[] {
+  return Object.keys(config.priority).filter((key) => !members.includes(key)).map((key) => ({
+    path: `/priority/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+    message: `priority names sink '${key}', which is not in the group (${members.join(', ')}); name one of the group's sinks or remove the entry`,
+  }));
+}
+
 export const failoverSinkProcessor = defineComponent<'processor', FailoverSinkProcessorConfig>({
   kind: 'processor',
   type: 'failover',
@@ -134,6 +145,7 @@ export const failoverSinkProcessor = defineComponent<'processor', FailoverSinkPr
     },
     required: ['priority', 'maxPenalty'],
   } as never,
+  check: (config, scope) => (scope?.sinks ? failoverPriorityProblems(config, scope.sinks) : []),
   /** Flume: `priority.k1 = 10`, `maxpenalty = 10000` (ms). */
   fromFlume(properties) {
     const out: Record<string, unknown> = {};

@@ -1,6 +1,8 @@
 import { SluiceError } from '../../errors.js';
 
-const FIELDS: Record<string, { group: string; field: 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'millis' }> = {
+type Field = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'millis';
+
+const FIELDS: Record<string, { group: string; field: Field }> = {
   yyyy: { group: '(\\d{4})', field: 'year' },
   yy: { group: '(\\d{2})', field: 'year' },
   MM: { group: '(\\d{1,2})', field: 'month' },
@@ -19,29 +21,13 @@ const FIELDS: Record<string, { group: string; field: 'year' | 'month' | 'day' | 
  */
 export class MillisPattern {
   private readonly regex: RegExp;
-  private readonly fields: (typeof FIELDS)[string]['field'][] = [];
+  private readonly fields: Field[];
 
   constructor(readonly pattern: string) {
-    let source = '^';
-    for (let i = 0; i < pattern.length;) {
-      const token = ['yyyy', 'SSS', 'yy', 'MM', 'dd', 'HH', 'mm', 'ss'].find((t) => pattern.startsWith(t, i));
-      if (token) {
-        source += FIELDS[token]!.group;
-        this.fields.push(FIELDS[token]!.field);
-        i += token.length;
-      } else if (pattern[i] === '\'') {
-        const end = pattern.indexOf('\'', i + 1);
-        if (end < 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `date pattern '${pattern}' has an unclosed quote`);
-        source += escape(pattern.slice(i + 1, end));
-        i = end + 1;
-      } else if (/[A-Za-z]/.test(pattern[i]!)) {
-        throw new SluiceError('SLUICE_CONFIG_INVALID', `date pattern '${pattern}' uses '${pattern[i]}', which is not supported; use yyyy, yy, MM, dd, HH, mm, ss, SSS and quoted literals`);
-      } else {
-        source += escape(pattern[i]!);
-        i++;
-      }
-    }
-    this.regex = new RegExp(`${source}$`);
+    const compiled = compileMillisPattern(pattern);
+    if ('error' in compiled) throw new SluiceError('SLUICE_CONFIG_INVALID', compiled.error);
+    this.regex = compiled.regex;
+    this.fields = compiled.fields;
   }
 
   parse(text: string): number | undefined {
@@ -55,6 +41,39 @@ export class MillisPattern {
     const time = new Date(v.year, v.month - 1, v.day, v.hour, v.minute, v.second, v.millis).getTime();
     return Number.isNaN(time) ? undefined : time;
   }
+}
+
+/**
+ * Why `pattern` is not a date pattern {@link MillisPattern} supports, or undefined: the text its
+ * constructor throws (SLUICE_CONFIG_INVALID), from the same parser. Pure, for components' `check`.
+ */
+export function millisPatternError(pattern: string): string | undefined {
+  const compiled = compileMillisPattern(pattern);
+  return 'error' in compiled ? compiled.error : undefined;
+}
+
+function compileMillisPattern(pattern: string): { regex: RegExp; fields: Field[] } | { error: string } {
+  const fields: Field[] = [];
+  let source = '^';
+  for (let i = 0; i < pattern.length;) {
+    const token = ['yyyy', 'SSS', 'yy', 'MM', 'dd', 'HH', 'mm', 'ss'].find((t) => pattern.startsWith(t, i));
+    if (token) {
+      source += FIELDS[token]!.group;
+      fields.push(FIELDS[token]!.field);
+      i += token.length;
+    } else if (pattern[i] === '\'') {
+      const end = pattern.indexOf('\'', i + 1);
+      if (end < 0) return { error: `date pattern '${pattern}' has an unclosed quote; close it with '` };
+      source += escape(pattern.slice(i + 1, end));
+      i = end + 1;
+    } else if (/[A-Za-z]/.test(pattern[i]!)) {
+      return { error: `date pattern '${pattern}' uses '${pattern[i]}', which is not supported; use yyyy, yy, MM, dd, HH, mm, ss, SSS and quoted literals` };
+    } else {
+      source += escape(pattern[i]!);
+      i++;
+    }
+  }
+  return { regex: new RegExp(`${source}$`), fields };
 }
 
 function escape(text: string): string {

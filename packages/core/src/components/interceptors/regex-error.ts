@@ -1,13 +1,14 @@
-import { SluiceError } from '../../errors.js';
-
 /**
- * Compiles a user's regular expression from a component config. Called by interceptors' `create`;
- * throws SLUICE_CONFIG_INVALID naming the component and key instead of a bare SyntaxError.
+ * Why `pattern` (with `flags`) is not a regular expression JavaScript accepts, or undefined. The
+ * interceptors' `check` reports it at the key's path, and their constructors throw it (as
+ * SLUICE_CONFIG_INVALID after the interceptor's name) before they compile the pattern. Pure.
  */
-export function compileRegex(pattern: string, flags: string, component: string, key: string): RegExp {
+export function regexError(pattern: string, flags: string, key: string): string | undefined {
   try {
-    return new RegExp(pattern, flags);
+    new RegExp(pattern, flags);
+    return undefined;
   } catch (cause) {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `interceptor '${component}': ${key} '${pattern}' is not a valid regular expression (${(cause as Error).message}); fix the pattern (JavaScript syntax)`, { cause });
+    return `${key} '${pattern}' is not a valid regular expression (${(cause as Error).message}); fix the pattern (JavaScript syntax)`;
   }
 }
+

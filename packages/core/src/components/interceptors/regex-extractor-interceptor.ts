@@ -1,11 +1,11 @@
 import { defineComponent } from '../../define.js';
-import { SluiceError } from '../../errors.js';
 import type { ComponentContext } from '../../context.js';
 import type { SluiceEvent } from '../../event.js';
 import type { Interceptor } from '../../interceptor.js';
-import { compileRegex } from './compile-regex.js';
+import { throwConfigProblems, type Problem } from '../../problem.js';
+import { regexError } from './regex-error.js';
 import { splitFlumeList } from './flume-keys.js';
-import { MillisPattern } from './millis-pattern.js';
+import { MillisPattern, millisPatternError } from './millis-pattern.js';
 
 /** Config of the `regex_extractor` interceptor (Flume's RegexExtractorInterceptor). */
 export interface RegexExtractorInterceptorConfig {
@@ -39,13 +39,10 @@ export class RegexExtractorInterceptor implements Interceptor {
   private readonly dates: (MillisPattern | undefined)[];
 
   constructor(config: RegexExtractorInterceptorConfig, component = 'regex_extractor') {
-    this.regex = compileRegex(config.regex, '', component, 'regex');
+    throwConfigProblems(regexExtractorProblems(config), `interceptor '${component}'`);
+    this.regex = new RegExp(config.regex);
     this.names = config.serializers.map((s) => s.name);
-    this.dates = config.serializers.map((s, i) => {
-      if (s.type !== 'millis') return undefined;
-      if (!s.pattern) throw new SluiceError('SLUICE_CONFIG_INVALID', `interceptor '${component}': serializers[${i}] has type millis but no pattern; add pattern: 'yyyy-MM-dd HH:mm'`);
-      return new MillisPattern(s.pattern);
-    });
+    this.dates = config.serializers.map((s) => (s.type === 'millis' ? new MillisPattern(s.pattern!) : undefined));
   }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
@@ -68,6 +65,22 @@ export class RegexExtractorInterceptor implements Interceptor {
     }
     return events;
   }
+}
+
+/**
+ * What the constructor would refuse in a regex_extractor config (the `check` of the definition):
+ * the regex, and each millis serializer's date pattern (missing, or not one MillisPattern parses). Pure.
+ */
+export function regexExtractorProblems(config: RegexExtractorInterceptorConfig): Problem[] {
+  const problems: Problem[] = [];
+  const regex = regexError(config.regex, '', 'regex');
+  if (regex !== undefined) problems.push({ path: '/regex', message: regex });
+  config.serializers.forEach((s, i) => {
+    if (s.type !== 'millis') return;
+    const message = s.pattern ? millisPatternError(s.pattern) : `serializers[${i}] has type millis but no pattern; add pattern: 'yyyy-MM-dd HH:mm'`;
+    if (message !== undefined) problems.push({ path: `/serializers/${i}/pattern`, message: s.pattern ? `serializers[${i}]: ${message}` : message });
+  });
+  return problems;
 }
 
 export const regexExtractorInterceptor = defineComponent<'interceptor', RegexExtractorInterceptorConfig>({
@@ -98,6 +111,7 @@ export const regexExtractorInterceptor = defineComponent<'interceptor', RegexExt
     },
     required: ['regex', 'serializers'],
   },
+  check: regexExtractorProblems,
   /**
    * Flume: `serializers = s1 s2`, `serializers.s1.name = one`, `serializers.s2.type =
    * org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer`, `serializers.s2.pattern`.

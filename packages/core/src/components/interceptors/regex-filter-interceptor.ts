@@ -3,7 +3,8 @@ import type { ComponentContext } from '../../context.js';
 import type { SluiceEvent } from '../../event.js';
 import type { Interceptor } from '../../interceptor.js';
 import type { MetricGroup } from '../../metrics.js';
-import { compileRegex } from './compile-regex.js';
+import { throwConfigProblems, type Problem } from '../../problem.js';
+import { regexError } from './regex-error.js';
 import { renameFlumeKeys } from './flume-keys.js';
 
 /** Config of the `regex_filter` interceptor (Flume's RegexFilteringInterceptor). */
@@ -20,7 +21,8 @@ export class RegexFilterInterceptor implements Interceptor {
   private readonly regex: RegExp;
 
   constructor(private readonly config: RegexFilterInterceptorConfig, private readonly metrics?: MetricGroup, component = 'regex_filter') {
-    this.regex = compileRegex(config.regex, '', component, 'regex');
+    throwConfigProblems(regexFilterProblems(config), `interceptor '${component}'`);
+    this.regex = new RegExp(config.regex);
   }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
@@ -42,6 +44,12 @@ export class RegexFilterInterceptor implements Interceptor {
   }
 }
 
+/** What the constructor would refuse in a regex_filter config (the `check` of the definition). Pure. */
+export function regexFilterProblems(config: RegexFilterInterceptorConfig): Problem[] {
+  const message = regexError(config.regex, '', 'regex');
+  return message === undefined ? [] : [{ path: '/regex', message }];
+}
+
 export const regexFilterInterceptor = defineComponent<'interceptor', RegexFilterInterceptorConfig>({
   kind: 'interceptor',
   type: 'regex_filter',
@@ -56,6 +64,7 @@ export const regexFilterInterceptor = defineComponent<'interceptor', RegexFilter
     },
     required: ['regex', 'excludeEvents'],
   },
+  check: regexFilterProblems,
   fromFlume: (properties) => renameFlumeKeys(properties, {}),
   create: (config, ctx: ComponentContext) => new RegexFilterInterceptor(config, ctx.metrics, ctx.name),
 });

@@ -2,7 +2,8 @@ import { defineComponent } from '../../define.js';
 import type { ComponentContext } from '../../context.js';
 import type { SluiceEvent } from '../../event.js';
 import type { Interceptor } from '../../interceptor.js';
-import { compileRegex } from './compile-regex.js';
+import { throwConfigProblems, type Problem } from '../../problem.js';
+import { regexError } from './regex-error.js';
 import { renameFlumeKeys } from './flume-keys.js';
 
 /** Config of the `remove_header` interceptor (Flume's RemoveHeaderInterceptor). */
@@ -19,14 +20,13 @@ export class RemoveHeaderInterceptor implements Interceptor {
   private readonly matching: RegExp | undefined;
 
   constructor(config: RemoveHeaderInterceptorConfig, component = 'remove_header') {
+    throwConfigProblems(removeHeaderProblems(config), `interceptor '${component}'`);
     this.names = new Set<string>();
     if (config.withName !== '') this.names.add(config.withName);
     if (config.fromList !== '') {
-      const separator = compileRegex(config.fromListSeparator, '', component, 'fromListSeparator');
-      for (const name of config.fromList.split(separator)) if (name !== '') this.names.add(name);
+      for (const name of config.fromList.split(new RegExp(config.fromListSeparator))) if (name !== '') this.names.add(name);
     }
-    // Flume uses Matcher.matches(): the whole name must match.
-    this.matching = config.matching === '' ? undefined : compileRegex(`^(?:${config.matching})$`, '', component, 'matching');
+    this.matching = config.matching === '' ? undefined : new RegExp(wholeName(config.matching));
   }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
@@ -37,6 +37,19 @@ export class RemoveHeaderInterceptor implements Interceptor {
     }
     return events;
   }
+}
+
+/** Flume uses Matcher.matches(): the whole header name must match. */
+const wholeName = (pattern: string): string => `^(?:${pattern})$`;
+
+/** What the constructor would refuse in a remove_header config (the `check` of the definition). Pure. */
+export function removeHeaderProblems(config: RemoveHeaderInterceptorConfig): Problem[] {
+  const problems: Problem[] = [];
+  const separator = config.fromList === '' ? undefined : regexError(config.fromListSeparator, '', 'fromListSeparator');
+  if (separator !== undefined) problems.push({ path: '/fromListSeparator', message: separator });
+  const matching = config.matching === '' ? undefined : regexError(wholeName(config.matching), '', 'matching');
+  if (matching !== undefined) problems.push({ path: '/matching', message: matching });
+  return problems;
 }
 
 export const removeHeaderInterceptor = defineComponent<'interceptor', RemoveHeaderInterceptorConfig>({
@@ -55,6 +68,7 @@ export const removeHeaderInterceptor = defineComponent<'interceptor', RemoveHead
     },
     required: ['withName', 'fromList', 'fromListSeparator', 'matching'],
   },
+  check: removeHeaderProblems,
   fromFlume: (properties) => renameFlumeKeys(properties, {}),
   create: (config, ctx: ComponentContext) => new RemoveHeaderInterceptor(config, ctx.name),
 });

@@ -2,7 +2,8 @@ import { defineComponent } from '../../define.js';
 import type { ComponentContext } from '../../context.js';
 import type { SluiceEvent } from '../../event.js';
 import type { Interceptor } from '../../interceptor.js';
-import { compileRegex } from './compile-regex.js';
+import { throwConfigProblems, type Problem } from '../../problem.js';
+import { regexError } from './regex-error.js';
 import { renameFlumeKeys } from './flume-keys.js';
 
 /** Config of the `search_replace` interceptor (Flume's SearchAndReplaceInterceptor). */
@@ -17,7 +18,8 @@ export class SearchReplaceInterceptor implements Interceptor {
   private readonly pattern: RegExp;
 
   constructor(private readonly config: SearchReplaceInterceptorConfig, component = 'search_replace') {
-    this.pattern = compileRegex(config.searchPattern, 'g', component, 'searchPattern');
+    throwConfigProblems(searchReplaceProblems(config), `interceptor '${component}'`);
+    this.pattern = new RegExp(config.searchPattern, 'g');
   }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
@@ -30,6 +32,12 @@ export class SearchReplaceInterceptor implements Interceptor {
     }
     return events;
   }
+}
+
+/** What the constructor would refuse in a search_replace config (the `check` of the definition). Pure. */
+export function searchReplaceProblems(config: SearchReplaceInterceptorConfig): Problem[] {
+  const message = regexError(config.searchPattern, 'g', 'searchPattern');
+  return message === undefined ? [] : [{ path: '/searchPattern', message }];
 }
 
 const CHARSETS: Record<string, SearchReplaceInterceptorConfig['charset']> = {
@@ -51,6 +59,7 @@ export const searchReplaceInterceptor = defineComponent<'interceptor', SearchRep
     },
     required: ['searchPattern', 'replaceString', 'charset'],
   },
+  check: searchReplaceProblems,
   fromFlume(properties) {
     const out = renameFlumeKeys(properties, {});
     if (typeof properties.charset === 'string') out.charset = CHARSETS[properties.charset.toLowerCase()] ?? properties.charset;
