@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext,
+  defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
+  type SourceContext,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
 import {
   checkClientProtocol, PROTOCOL_HASH, PROTOCOL_JSON, writeHandshakeResponse, type HandshakeMatch, type HandshakeRequest, type Status,
 } from './avro-source-protocol.js';
-import { isAllowed, normalizeAddress, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
+import { ipFilterRulesError, isAllowed, normalizeAddress, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
 import { RpcStream } from './rpc-stream.js';
 import { SourceConnection, type SourceConnectionHost } from './source-connection.js';
 
@@ -53,13 +54,8 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
     this.name = ctx.name;
     this.maxFrameBytes = parseSize(config.maxFrameSize);
     this.maxBatchEvents = config.maxBatchEvents;
+    throwConfigProblems(avroSourceProblems(config), `avro source '${ctx.name}'`);
     this.rules = config.ipFilter ? parseIpFilterRules(config.ipFilterRules) : [];
-    if (config.ipFilter && this.rules.length === 0) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `avro source '${ctx.name}': ipFilter is true but ipFilterRules is empty; add rules like allow:ip:10.*,deny:ip:*`);
-    }
-    if (config.ssl && config.keystore === '') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `avro source '${ctx.name}': ssl is true but no keystore is set; point keystore at a PKCS#12 file (or a PEM file with keystoreType: pem)`);
-    }
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
 
@@ -197,6 +193,26 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
   }
 }
 
+/**
+ * What the constructor would refuse in an avro source config, from the config alone (the `check`
+ * of the definition): ipFilterRules that do not parse or are empty while ipFilter is on, and ssl
+ * without a keystore. Pure: the keystore file is only read at start.
+ */
+export function avroSourceProblems(config: AvroSourceConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (config.ipFilter) {
+    const error = ipFilterRulesError(config.ipFilterRules);
+    if (error !== undefined) problems.push({ path: '/ipFilterRules', message: error });
+    else if (parseIpFilterRules(config.ipFilterRules).length === 0) {
+      problems.push({ path: '/ipFilterRules', message: 'ipFilter is true but ipFilterRules is empty; add rules like allow:ip:10.*,deny:ip:*' });
+    }
+  }
+  if (config.ssl && config.keystore === '') {
+    problems.push({ path: '/keystore', message: 'ssl is true but no keystore is set; point keystore at a PKCS#12 file (or a PEM file with keystoreType: pem)' });
+  }
+  return problems;
+}
+
 const FLUME_KEYS: Record<string, string> = {
   'compression-type': 'compressionType',
   'compression-level': 'compressionLevel',
@@ -230,6 +246,7 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
     required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxBatchEvents', 'maxConnections'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
+  check: avroSourceProblems,
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {

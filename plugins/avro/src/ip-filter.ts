@@ -16,19 +16,34 @@ export interface IpFilterRule {
  * bad rule.
  */
 export function parseIpFilterRules(text: string): IpFilterRule[] {
+  const parsed = parseRules(text);
+  if ('error' in parsed) throw new SluiceError('SLUICE_CONFIG_INVALID', parsed.error);
+  return parsed.rules;
+}
+
+/**
+ * Why `text` is not a valid `ipFilterRules` value, or undefined: the message
+ * {@link parseIpFilterRules} throws, from the same parser. Pure (no DNS), for the source's `check`.
+ */
+export function ipFilterRulesError(text: string): string | undefined {
+  const parsed = parseRules(text);
+  return 'error' in parsed ? parsed.error : undefined;
+}
+
+function parseRules(text: string): { rules: IpFilterRule[] } | { error: string } {
   const rules: IpFilterRule[] = [];
   for (const raw of text.split(',')) {
     const rule = raw.trim();
     if (rule === '') continue;
     const match = /^(allow|deny):(ip|name):(.+)$/.exec(rule);
     if (!match) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `ipFilterRules entry '${rule}' should look like allow:ip:10.* or deny:name:*.example.com (<allow|deny>:<ip|name>:<pattern>)`);
+      return { error: `ipFilterRules entry '${rule}' should look like allow:ip:10.* or deny:name:*.example.com (<allow|deny>:<ip|name>:<pattern>)` };
     }
     const pattern = match[3]!.trim();
     const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
     rules.push({ allow: match[1] === 'allow', kind: match[2] as 'ip' | 'name', pattern: new RegExp(`^${source}$`, 'i'), text: rule });
   }
-  return rules;
+  return { rules };
 }
 
 /** Strips the IPv4-mapped IPv6 prefix so `127.*` matches a dual-stack socket's address. */
