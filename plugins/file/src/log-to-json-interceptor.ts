@@ -1,5 +1,7 @@
-import { defineComponent, SluiceError, type ComponentContext, type Interceptor, type MetricGroup, type SluiceEvent } from '@sluice/core';
-import { compilePattern } from './compile-pattern.js';
+import {
+  defineComponent, throwConfigProblems, type ComponentContext, type Interceptor, type MetricGroup, type Problem, type SluiceEvent,
+} from '@sluice/core';
+import { patternProblems } from './compile-pattern.js';
 import { logFormat, type LogFormat } from './log-formats.js';
 
 /** Config of the `log_to_json` interceptor (the Kinesis agent's LOGTOJSON). */
@@ -20,13 +22,10 @@ export class LogToJsonInterceptor implements Interceptor {
   private readonly format: LogFormat;
 
   constructor(config: LogToJsonConfig, private readonly metrics?: MetricGroup, component = 'log_to_json', private readonly drop = config.onMismatch === 'drop') {
+    throwConfigProblems(logToJsonProblems(config), `interceptor '${component}'`);
     const base = logFormat(config.logFormat);
-    let pattern = base.pattern;
-    if (config.matchPattern) pattern = compilePattern(config.matchPattern, component, 'matchPattern');
+    const pattern = config.matchPattern ? new RegExp(config.matchPattern) : base.pattern;
     const fields = config.customFieldNames.length > 0 ? config.customFieldNames : base.fields;
-    if (config.matchPattern && config.customFieldNames.length === 0) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `interceptor '${component}': matchPattern needs customFieldNames, one per capture group`);
-    }
     this.format = { pattern, fields, dashIsNull: base.dashIsNull };
   }
 
@@ -59,6 +58,19 @@ export class LogToJsonInterceptor implements Interceptor {
   }
 }
 
+/**
+ * What the constructor would refuse in a log_to_json config (the `check` of the definition): a
+ * matchPattern that is not a regular expression, or one without customFieldNames to name its
+ * groups. Pure.
+ */
+export function logToJsonProblems(config: LogToJsonConfig): Problem[] {
+  const problems = patternProblems({ matchPattern: config.matchPattern });
+  if (config.matchPattern && config.customFieldNames.length === 0) {
+    problems.push({ path: '/customFieldNames', message: 'matchPattern needs customFieldNames, one per capture group; list a JSON key for each group' });
+  }
+  return problems;
+}
+
 export const logToJsonInterceptor = defineComponent<'interceptor', LogToJsonConfig>({
   kind: 'interceptor',
   type: 'log_to_json',
@@ -75,5 +87,6 @@ export const logToJsonInterceptor = defineComponent<'interceptor', LogToJsonConf
     },
     required: ['logFormat', 'matchPattern', 'customFieldNames', 'onMismatch'],
   },
+  check: logToJsonProblems,
   create: (config, ctx: ComponentContext) => new LogToJsonInterceptor(config, ctx.metrics, ctx.name),
 });

@@ -1,4 +1,5 @@
 import { defineComponent, DURATION_PATTERN } from '@sluice/core';
+import { patternProblems } from './compile-pattern.js';
 import { SpooldirSource, type SpooldirSourceConfig } from './spooldir-source.js';
 
 const FLUME_KEYS: Record<string, string> = {
@@ -41,6 +42,8 @@ export const spooldirSource = defineComponent<'source', SpooldirSourceConfig>({
     ],
   },
   resources: (config) => [{ id: `dir:${config.spoolDir}`, key: 'spoolDir' }],
+  // The patterns the constructor compiles, with the message it throws.
+  check: (config) => patternProblems({ includePattern: config.includePattern, ignorePattern: config.ignorePattern }),
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {

@@ -65,8 +65,8 @@ export class SpooldirSource implements EventDrivenSource {
     this.name = ctx.name;
     this.spoolDir = path.resolve(config.spoolDir);
     this.trackerDir = path.resolve(this.spoolDir, config.trackerDir);
-    this.include = compilePattern(config.includePattern, ctx.name, 'includePattern');
-    this.ignore = compilePattern(config.ignorePattern, ctx.name, 'ignorePattern');
+    this.include = compilePattern(config.includePattern, `spooldir source '${ctx.name}'`, 'includePattern');
+    this.ignore = compilePattern(config.ignorePattern, `spooldir source '${ctx.name}'`, 'ignorePattern');
     this.pollMs = parseDuration(config.pollDelay);
   }
 

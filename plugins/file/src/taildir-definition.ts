@@ -1,4 +1,5 @@
 import { defineComponent, DURATION_PATTERN } from '@sluice/core';
+import { patternProblems } from './compile-pattern.js';
 import { flumeRegexToGlob } from './glob.js';
 import { TaildirSource, type TaildirSourceConfig } from './taildir-source.js';
 
@@ -49,6 +50,8 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
     ],
   },
   resources: (config) => [{ id: `file:${config.positionFile || 'default'}`, key: 'positionFile' }].filter((r) => r.id !== 'file:default'),
+  // The pattern the constructor compiles, with the message it throws.
+  check: (config) => patternProblems({ multilineStartPattern: config.multilineStartPattern }),
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     const groups: Record<string, string> = {};

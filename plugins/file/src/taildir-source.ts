@@ -76,7 +76,7 @@ export class TaildirSource implements EventDrivenSource {
     this.readerOptions = {
       maxLineLength: config.maxLineLength,
       overflow: config.lineOverflow,
-      multilineStart: config.multilineStartPattern ? compilePattern(config.multilineStartPattern, ctx.name, 'multilineStartPattern') : undefined,
+      multilineStart: config.multilineStartPattern ? compilePattern(config.multilineStartPattern, `taildir source '${ctx.name}'`, 'multilineStartPattern') : undefined,
     };
     this.positionFile = config.positionFile
       ? path.resolve(config.positionFile)

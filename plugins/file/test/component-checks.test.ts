@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { validateComponentConfig } from '@sluice/config';
+import { createComponentContext, errorCode, type AnyComponentDefinition, type Problem } from '@sluice/core';
+import { createHarness } from '@sluice/testkit';
+import { logToJsonInterceptor, spooldirSource, taildirSource } from '../src/index.js';
+
+/** The config with the schema's defaults, as the agent passes it to check() and create(). */
+function configOf(definition: AnyComponentDefinition, config: Record<string, unknown>): any {
+  const problems: Problem[] = [];
+  const full = validateComponentConfig(definition, config, '', problems, false);
+  expect(problems, 'the test config passes the schema').to.deep.equal([]);
+  return full;
+}
+
+/** check() finds one problem at `path`; create() refuses the config with its message after `who`. */
+function expectSameMistake(problems: Problem[], path: string, create: () => unknown, who: string): void {
+  expect(problems.map((p) => p.path)).to.deep.equal([path]);
+  let thrown: Error | undefined;
+  try {
+    create();
+  } catch (error) {
+    thrown = error as Error;
+  }
+  expect(errorCode(thrown), 'create() throws').to.equal('SLUICE_CONFIG_INVALID');
+  expect(thrown!.message).to.equal(`${who}: ${problems[0]!.message}`);
+}
+
+describe('check() of the file plugin components', () => {
+  it('log_to_json: reports a matchPattern that is not a regex, and one without customFieldNames', () => {
+    const ctx = createComponentContext({ name: 'i1', kind: 'INTERCEPTOR' });
+    const bad = configOf(logToJsonInterceptor, { logFormat: 'SYSLOG', matchPattern: '^(\\w+=', customFieldNames: ['key'] });
+    expectSameMistake(logToJsonInterceptor.check!(bad), '/matchPattern', () => logToJsonInterceptor.create(bad, ctx), "interceptor 'i1'");
+    const unnamed = configOf(logToJsonInterceptor, { logFormat: 'SYSLOG', matchPattern: '^(\\w+)=(\\d+)$' });
+    const problems = logToJsonInterceptor.check!(unnamed);
+    expectSameMistake(problems, '/customFieldNames', () => logToJsonInterceptor.create(unnamed, ctx), "interceptor 'i1'");
+    expect(problems[0]!.message).to.equal('matchPattern needs customFieldNames, one per capture group; list a JSON key for each group');
+    expect(logToJsonInterceptor.check!(configOf(logToJsonInterceptor, { logFormat: 'SYSLOG', matchPattern: '^(\\w+)=(\\d+)$', customFieldNames: ['key', 'value'] }))).to.deep.equal([]);
+    expect(logToJsonInterceptor.check!(configOf(logToJsonInterceptor, { logFormat: 'COMBINEDAPACHELOG' }))).to.deep.equal([]);
+  });
+
+  it('spooldir: reports a bad includePattern or ignorePattern, as the constructor does', async () => {
+    const harness = await createHarness();
+    const include = configOf(spooldirSource, { spoolDir: '/var/spool/app', includePattern: '*.log' });
+    expectSameMistake(spooldirSource.check!(include), '/includePattern', () => spooldirSource.create(include, harness.sourceContext('r1')), "spooldir source 'r1'");
+    const ignore = configOf(spooldirSource, { spoolDir: '/var/spool/app', ignorePattern: '^(tmp' });
+    expectSameMistake(spooldirSource.check!(ignore), '/ignorePattern', () => spooldirSource.create(ignore, harness.sourceContext('r1')), "spooldir source 'r1'");
+    expect(spooldirSource.check!(configOf(spooldirSource, { spoolDir: '/var/spool/app', includePattern: '^.*\\.log$', ignorePattern: '^tmp' }))).to.deep.equal([]);
+  });
+
+  it('taildir: reports a bad multilineStartPattern, as the constructor does', async () => {
+    const harness = await createHarness();
+    const bad = configOf(taildirSource, { filegroups: { app: '/var/log/app/*.log' }, multilineStartPattern: '^(\\d{4}-' });
+    expectSameMistake(taildirSource.check!(bad), '/multilineStartPattern', () => taildirSource.create(bad, harness.sourceContext('r1')), "taildir source 'r1'");
+    expect(taildirSource.check!(configOf(taildirSource, { filegroups: { app: '/var/log/app/*.log' }, multilineStartPattern: '^\\d{4}-' }))).to.deep.equal([]);
+  });
+});
