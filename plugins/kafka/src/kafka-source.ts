@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
-  Backoff, DURATION_PATTERN, SluiceError, batchBytes, decodeAvroFlumeEvent, defineComponent, errorCode, parseDuration, type EventDrivenSource, type SluiceEvent,
-  type SourceContext,
+  Backoff, DURATION_PATTERN, SluiceError, batchBytes, decodeAvroFlumeEvent, defineComponent, errorCode, parseDuration, regexError, throwConfigProblems,
+  type EventDrivenSource, type Problem, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 import {
   CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, type KafkaConnectionConfig,
@@ -47,9 +47,7 @@ export class KafkaSource implements EventDrivenSource {
 
   constructor(private readonly config: KafkaSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
-    if (config.topics.length === 0 && config.topicPattern === '') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `Kafka source '${ctx.name}' has neither topics nor topicPattern; set one of them`);
-    }
+    throwConfigProblems(kafkaSourceProblems(config), `Kafka source '${ctx.name}'`);
     this.kafka = createKafkaClient(config, ctx);
     this.maxBackoffMs = parseDuration(config.maxBackoff);
     ctx.metrics.inc('KafkaCommitTimer', 0);
@@ -191,6 +189,20 @@ export class KafkaSource implements EventDrivenSource {
   }
 }
 
+/**
+ * What the constructor would refuse in a kafka source config (the `check` of the definition):
+ * nothing to consume, or a topicPattern that is not a regular expression. Pure: whether the
+ * topics exist is only known at start.
+ */
+export function kafkaSourceProblems(config: KafkaSourceConfig): Problem[] {
+  if (config.topicPattern !== '') {
+    const message = regexError(config.topicPattern, '', 'topicPattern');
+    return message === undefined ? [] : [{ path: '/topicPattern', message }];
+  }
+  if (config.topics.length === 0) return [{ path: '/topics', message: 'neither topics nor topicPattern is set; set one of them' }];
+  return [];
+}
+
 export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
   kind: 'source',
   type: 'kafka',
@@ -216,6 +228,7 @@ export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
     },
     required: [...CONNECTION_REQUIRED, 'topics', 'topicPattern', 'groupId', 'batchSize', 'autoOffsetReset', 'recordHeaders', 'useFlumeEventFormat', 'fetchMaxWait', 'sessionTimeout', 'heartbeatInterval', 'maxBackoff', 'startTimeout'],
   } as never,
+  check: kafkaSourceProblems,
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     const used = connectionFromFlume(properties, config);
