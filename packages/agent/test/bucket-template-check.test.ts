@@ -1,21 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ConfigError, parseTopology, type Problem } from '@sluice/config';
+import { parseTopology } from '@sluice/config';
 import { loadTopology } from '../src/index.js';
+import { besideTests, problemsOf } from './helpers.js';
 
-// A file name beside this test, so the first-party hdfs and s3 plugins resolve from the repository
-// whatever the working directory (the file itself is never read).
-const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
-
-async function problemsOf(text: string, file: string): Promise<Problem[]> {
-  try {
-    await loadTopology(parseTopology(text, here(file)));
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return [];
-}
 
 describe('loadTopology with the bucket templates of the hdfs and s3 sinks', () => {
   it('reports a bad hdfs path and a bad s3 key together with an unrelated schema mistake, each with its path', async () => {
@@ -56,7 +43,7 @@ agents:
     sinks:
       h: { type: hdfs, channel: c1, url: "http://namenode:9870", path: "/logs/%{log-type}/%Y/%m/%d/%H%M/%{host}-%[localhost]" }
       k: { type: s3, channel: c1, bucket: my-logs, key: "logs/%{tenant}/%Y/%m/%d/%H/100%%/" }
-`, here('topology.yaml')));
+`, besideTests('topology.yaml')));
     expect(model.agents.a1!.sinks.h!.config.path).to.equal('/logs/%{log-type}/%Y/%m/%d/%H%M/%{host}-%[localhost]');
     expect(model.agents.a1!.sinks.k!.config.key).to.equal('logs/%{tenant}/%Y/%m/%d/%H/100%%/');
   });

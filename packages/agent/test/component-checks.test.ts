@@ -1,21 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ConfigError, parseTopology, type Problem } from '@sluice/config';
-import { loadTopology } from '../src/index.js';
+import { besideTests, problemsOf } from './helpers.js';
 
-// A file name beside this test, so the first-party plugins resolve from the repository whatever
-// the working directory (the file itself is never read).
-const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
-
-async function problemsOf(text: string, file: string): Promise<Problem[]> {
-  try {
-    await loadTopology(parseTopology(text, here(file)));
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return [];
-}
 
 describe('loadTopology with the check() of interceptors, processors and sources', () => {
   it('reports mistakes of an interceptor, a failover processor, an avro source, log_to_json and a kafka source at once', async () => {

@@ -1,4 +1,6 @@
-import { parseTopology } from '@sluice/config';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { ConfigError, parseTopology, type Problem } from '@sluice/config';
 import { BatchSink, defineComponent, definePlugin, type SinkContext, type SluiceEvent } from '@sluice/core';
 import { Agent, loadTopology } from '../src/index.js';
 
@@ -53,4 +55,21 @@ export async function until(check: () => boolean, what: string, timeoutMs = 1000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A path beside these tests, so first-party plugins resolve from the repository whatever the
+ * working directory (the file itself is never read).
+ */
+export const besideTests = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
+
+/** Every problem loadTopology reports for the topology `text` (as if read from `file` beside the tests); [] when it loads. */
+export async function problemsOf(text: string, file: string): Promise<Problem[]> {
+  try {
+    await loadTopology(parseTopology(text, besideTests(file)));
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  return [];
 }
