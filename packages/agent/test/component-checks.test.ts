@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { besideTests, problemsOf } from './helpers.js';
 
-
 describe('loadTopology with the check() of interceptors, processors and sources', () => {
   it('reports mistakes of an interceptor, a failover processor, an avro source, log_to_json and a kafka source at once', async () => {
     const problems = await problemsOf(`
@@ -80,5 +79,38 @@ agents:
       '/agents/a1/sources/r2/ipFilterRules (a1.sources.r2.ipFilterRules)',
       '/agents/a1/sinkGroups/g1/processor/priority/k9 (a1.sinkgroups.g1.processor.priority.k9)',
     ]);
+  });
+});
+
+describe('loadTopology with the TLS settings of the http and syslog_tcp sources', () => {
+  it('reports TLS without a certificate or key, client certificates without a CA, and client certificates with TLS off, all at once', async () => {
+    const problems = await problemsOf(`
+agents:
+  a1:
+    sources:
+      web: { type: http, port: 8080, channels: [c1], tls: { enabled: true, key: server.key } }
+      logs: { type: syslog_tcp, port: 6514, channels: [c1], tls: { enabled: true, cert: s.pem, key: s.key, requireClientCert: true } }
+      plain: { type: syslog_tcp, port: 5140, channels: [c1], tls: { requireClientCert: true, ca: ca.pem } }
+    channels: { c1: { type: memory } }
+    sinks: { k1: { type: "null", channel: c1 } }
+`, 'topology.yaml');
+    expect(problems.map((p) => [p.path, p.message])).to.have.deep.members([
+      ['/agents/a1/sources/web/tls/cert', 'tls.cert is required when tls.enabled is true; set it to a PEM file'],
+      ['/agents/a1/sources/logs/tls/ca', 'tls.requireClientCert needs tls.ca, the CA that signs client certificates'],
+      ['/agents/a1/sources/plain/tls/requireClientCert', 'tls.requireClientCert is true but tls.enabled is false, so no client certificate would be checked; set tls.enabled: true (with cert, key and ca)'],
+    ]);
+  });
+
+  it('accepts TLS with its files named (they are read at start, not by validate) and TLS left off', async () => {
+    const problems = await problemsOf(`
+agents:
+  a1:
+    sources:
+      web: { type: http, port: 8081, channels: [c1], tls: { enabled: true, cert: missing.pem, key: missing.key, requireClientCert: true, ca: ca.pem } }
+      logs: { type: syslog_tcp, port: 6515, channels: [c1] }
+    channels: { c1: { type: memory } }
+    sinks: { k1: { type: "null", channel: c1 } }
+`, 'topology.yaml');
+    expect(problems).to.deep.equal([]);
   });
 });

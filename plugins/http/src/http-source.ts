@@ -5,7 +5,7 @@ import type net from 'node:net';
 import {
   defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
   type EventDrivenSource, type SourceContext,
-  loadServerTls, serverTlsSchema, type ServerTlsConfig,
+  loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (HTTPS): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
@@ -47,6 +47,7 @@ export class HttpSource implements EventDrivenSource {
 
   constructor(private readonly config: HttpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
+    throwConfigProblems(serverTlsProblems(config.tls), `http source '${ctx.name}'`);
     this.handler = HANDLERS[config.handler];
     this.maxBody = parseSize(config.maxBodySize);
     this.token = config.authToken === '' ? undefined : Buffer.from(`Bearer ${config.authToken}`);
@@ -222,5 +223,6 @@ export const httpSource = defineComponent<'source', HttpSourceConfig>({
     }
     return config;
   },
+  check: (config) => serverTlsProblems(config.tls),
   create: (config, ctx) => new HttpSource(config, ctx),
 });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  defineComponent, loadServerTls, serverTlsSchema, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
+  defineComponent, loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (RFC 5425 for syslog): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
@@ -39,6 +39,7 @@ export class SyslogTcpSource implements EventDrivenSource {
 
   constructor(private readonly config: SyslogTcpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
+    throwConfigProblems(serverTlsProblems(config.tls), `syslog_tcp source '${ctx.name}'`);
     this.delivery = new RetryingDelivery(ctx, config.batchSize);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
@@ -207,6 +208,7 @@ export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>(
     required: [...SYSLOG_COMMON_REQUIRED, 'ports', 'portHeader', 'tls'],
   },
   resources: (config) => [config.port, ...config.ports].filter((port) => port !== 0).map((port) => ({ id: `tcp:${port}`, key: 'port' })),
+  check: (config) => serverTlsProblems(config.tls),
   fromFlume: syslogFromFlume,
   create: (config, ctx) => new SyslogTcpSource(config, ctx),
 });

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { SluiceError } from '../errors.js';
+import { throwConfigProblems, type Problem } from '../problem.js';
 
 /** TLS settings of a server component (the `tls` key of syslog_tcp, http, ...). */
 export interface ServerTlsConfig {
@@ -35,13 +36,36 @@ export function serverTlsSchema(description: string) {
 }
 
 /**
- * Reads the PEM files of a TLS config into Node server options. Relative paths resolve against
- * the working directory. Throws SLUICE_COMPONENT_START naming the component and file on failure.
+ * The mistakes of a component's `tls` settings that show without reading any file, with paths
+ * relative to the component's config (`/tls/cert`). Pure; the `check` of every component using
+ * {@link serverTlsSchema} returns these, and {@link loadServerTls} throws them at start.
+ */
+export function serverTlsProblems(config: ServerTlsConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (!config.enabled) {
+    if (config.requireClientCert) {
+      problems.push({ path: '/tls/requireClientCert', message: 'tls.requireClientCert is true but tls.enabled is false, so no client certificate would be checked; set tls.enabled: true (with cert, key and ca)' });
+    }
+    return problems;
+  }
+  for (const key of ['cert', 'key'] as const) {
+    if (config[key] === '') problems.push({ path: `/tls/${key}`, message: `tls.${key} is required when tls.enabled is true; set it to a PEM file` });
+  }
+  if (config.requireClientCert && config.ca === '') {
+    problems.push({ path: '/tls/ca', message: 'tls.requireClientCert needs tls.ca, the CA that signs client certificates' });
+  }
+  return problems;
+}
+
+/**
+ * Reads the PEM files of an enabled TLS config into Node server options. Relative paths resolve
+ * against the working directory. Throws SLUICE_CONFIG_INVALID for {@link serverTlsProblems} and
+ * SLUICE_COMPONENT_START for a file that cannot be read, naming the component and file.
  */
 export async function loadServerTls(config: ServerTlsConfig, component: string): Promise<tls.TlsOptions> {
+  throwConfigProblems(serverTlsProblems(config), component);
   const read = async (key: 'cert' | 'key' | 'ca'): Promise<Buffer> => {
     const file = config[key];
-    if (file === '') throw new SluiceError('SLUICE_COMPONENT_START', `${component}: tls.${key} is required when tls.enabled is true; set it to a PEM file`);
     try {
       return await readFile(path.resolve(file));
     } catch (error) {
@@ -49,9 +73,6 @@ export async function loadServerTls(config: ServerTlsConfig, component: string):
     }
   };
   const options: tls.TlsOptions = { cert: await read('cert'), key: await read('key') };
-  if (config.requireClientCert && config.ca === '') {
-    throw new SluiceError('SLUICE_COMPONENT_START', `${component}: tls.requireClientCert needs tls.ca, the CA that signs client certificates`);
-  }
   if (config.ca !== '') options.ca = await read('ca');
   if (config.requireClientCert) {
     options.requestCert = true;
