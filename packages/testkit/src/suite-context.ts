@@ -1,6 +1,6 @@
 import {
   ChannelProcessor, createComponentContext, MemoryChannel, memoryChannel, ReplicatingSelector, Telemetry,
-  type SinkContext, type SourceContext, type TelemetryEvent,
+  type SinkContext, type SluiceEvent, type SourceContext, type TelemetryEvent,
 } from '@sluice/core';
 
 /** A memory channel, a telemetry recorder and contexts wired to them, for the conformance suites. */
@@ -50,4 +50,22 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Takes and commits up to `max` events from the harness channel: what the source under test delivered so far. */
+export async function takeAll(harness: SuiteHarness, max = 10000): Promise<SluiceEvent[]> {
+  const tx = harness.channel.transaction();
+  const events = await tx.take(max);
+  await tx.commit();
+  return events;
+}
+
+/** Takes from the harness channel until at least `count` events arrived; throws after `timeoutMs`. */
+export async function collectEvents(harness: SuiteHarness, count: number, timeoutMs = 10000): Promise<SluiceEvent[]> {
+  const got: SluiceEvent[] = [];
+  await eventually(async () => {
+    got.push(...(await takeAll(harness)));
+    return got.length >= count;
+  }, `${count} events in the channel (have ${got.length})`, timeoutMs);
+  return got;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { createComponentContext, type Logger, type SluiceEvent, type SourceContext } from '@sluice/core';
-import { createHarness, eventually, sourceSuite, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, eventually, sourceSuite, takeAll, type SuiteHarness } from '@sluice/testkit';
 import {
   avroSource, AvroReader, AvroWriter, encodeAppendBatchCall, encodeNettyFrame, md5, PROTOCOL_HASH, PROTOCOL_JSON,
   readCallResult, readHandshakeResponse, writeHandshakeRequest, type AvroSource, type AvroSourceConfig,
@@ -16,13 +16,6 @@ const BASE: AvroSourceConfig = {
 
 const batch = (prefix: string, n: number): SluiceEvent[] =>
   Array.from({ length: n }, (_, i) => ({ headers: { seq: String(i), from: prefix }, body: Buffer.from(`${prefix}-${i}`) }));
-
-async function takeAll(harness: SuiteHarness): Promise<SluiceEvent[]> {
-  const tx = harness.channel.transaction();
-  const events = await tx.take(100000);
-  await tx.commit();
-  return events;
-}
 
 /** The handshake the Java client sends first: its hash, no protocol text, and a guess of ours. */
 function handshake(clientProtocol: string | null, serverHash: Buffer, clientHash = md5(clientProtocol ?? 'a client protocol we never sent')): AvroWriter {
@@ -72,7 +65,7 @@ describe('avro source', () => {
     const client = await avsc(s.port);
     expect(await client.appendBatch(batch('b', 3))).to.equal('OK');
     expect(await client.append({ headers: { single: 'yes' }, body: Buffer.from('one') })).to.equal('OK');
-    const got = await takeAll(harness);
+    const got = await takeAll(harness, 100000);
     expect(got.map((e) => e.body.toString())).to.deep.equal(['b-0', 'b-1', 'b-2', 'one']);
     expect(got[1]!.headers).to.deep.equal({ seq: '1', from: 'b' });
     expect(got[3]!.headers).to.deep.equal({ single: 'yes' });
@@ -158,9 +151,9 @@ describe('avro source', () => {
     expect(await client.appendBatch(batch('full', 3))).to.equal('FAILED');
     expect(harness.channel.size).to.equal(5);
     expect(s['ctx'].metrics.get('ChannelWriteFail')).to.equal(1);
-    await takeAll(harness);
+    await takeAll(harness, 100000);
     expect(await client.appendBatch(batch('full', 3))).to.equal('OK');
-    expect((await takeAll(harness)).map((e) => e.body.toString())).to.deep.equal(['full-0', 'full-1', 'full-2']);
+    expect((await takeAll(harness, 100000)).map((e) => e.body.toString())).to.deep.equal(['full-0', 'full-1', 'full-2']);
   });
 
   it('survives garbage, an oversized frame, a malformed call and a close mid-frame while another client keeps being served', async () => {
@@ -211,7 +204,7 @@ describe('avro source', () => {
     await eventually(() => logged.some((m) => /middle of a frame/.test(m)), 'the source to notice the close mid-frame');
 
     expect(await good.appendBatch(batch('last', 2))).to.equal('OK');
-    const bodies = (await takeAll(harness)).map((e) => e.body.toString());
+    const bodies = (await takeAll(harness, 100000)).map((e) => e.body.toString());
     expect(bodies).to.deep.equal(['good-0', 'good-1', 'good-2', 'good-3', 'good-4', 'after-garbage-0', 'last-0', 'last-1']);
     expect(s['ctx'].metrics.get('EventReadFail')).to.be.at.least(4);
     expect(harness.events.filter((e) => e.type === 'component.error' && e.component === s.name).length, 'bad input is reported as component.error').to.be.at.least(4);
@@ -226,7 +219,7 @@ describe('avro source', () => {
       return answers;
     }));
     expect(statuses.flat().every((status) => status === 'OK')).to.equal(true);
-    const bodies = (await takeAll(harness)).map((e) => e.body.toString());
+    const bodies = (await takeAll(harness, 100000)).map((e) => e.body.toString());
     expect(bodies).to.have.length(12 * 10 * 50);
     expect(new Set(bodies).size).to.equal(bodies.length);
   });

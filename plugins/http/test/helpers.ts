@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { SluiceEvent } from '@sluice/core';
-import { createHarness, eventually, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, type SuiteHarness } from '@sluice/testkit';
 import { httpSource, type HttpSource, type HttpSourceConfig } from '../src/index.js';
 
 /** What curl reported: the HTTP status (0 when no response), the body and curl's stderr (-v). */
@@ -50,24 +49,6 @@ export async function startSource(config: Partial<HttpSourceConfig> = {}, capaci
   await source.start();
   const scheme = config.tls?.enabled ? 'https' : 'http';
   return { source, harness, url: `${scheme}://127.0.0.1:${source.port}/`, close: async () => { await source.stop(); await harness.close(); } };
-}
-
-/** Takes (and commits) everything in the channel. */
-export async function takeAll(harness: SuiteHarness): Promise<SluiceEvent[]> {
-  const tx = harness.channel.transaction();
-  const events = await tx.take(10000);
-  await tx.commit();
-  return events;
-}
-
-/** Collects events until `count` arrived. */
-export async function collect(harness: SuiteHarness, count: number, timeoutMs = 10000): Promise<SluiceEvent[]> {
-  const got: SluiceEvent[] = [];
-  await eventually(async () => {
-    got.push(...(await takeAll(harness)));
-    return got.length >= count;
-  }, `${count} events in the channel (have ${got.length})`, timeoutMs);
-  return got;
 }
 
 /** A Flume JSONHandler body for the given bodies. */

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createComponentContext, createEvent, errorCode, isRetriable, MemoryChannel, memoryChannel, type SinkContext } from '@sluice/core';
-import { eventually, runAgent, sinkSuite, type RunningAgent } from '@sluice/testkit';
+import { eventually, runAgent, type RunningAgent, sinkSuite, takeAll } from '@sluice/testkit';
 import { httpSink, type HttpSink, type HttpSinkConfig, type HttpSource } from '../src/index.js';
-import { startSource, takeAll } from './helpers.js';
+import { startSource } from './helpers.js';
 
 /**
  * A destination built on Node's own HTTP server: it records every request and answers with

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { Source } from '@sluice/core';
-import { sourceSuite } from '@sluice/testkit';
+import { sourceSuite, takeAll } from '@sluice/testkit';
 import { httpSource, type HttpSource } from '../src/index.js';
-import { curl, flumeBatch, SOURCE_DEFAULTS, startSource, takeAll, type RunningSource } from './helpers.js';
+import { curl, flumeBatch, SOURCE_DEFAULTS, startSource, type RunningSource } from './helpers.js';
 
 const JSON_TYPE = ['-H', 'Content-Type: application/json'];
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { SluiceEvent, SourceContext } from '@sluice/core';
-import { createHarness, eventually, type SuiteHarness } from '@sluice/testkit';
+import type { SourceContext } from '@sluice/core';
+import { createHarness, type SuiteHarness } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogTcpSourceConfig, type SyslogUdpSource, type SyslogUdpSourceConfig } from '../src/index.js';
 
 export const run = promisify(execFile);
@@ -57,20 +57,3 @@ export async function startUdp(config: Partial<SyslogUdpSourceConfig> = {}, capa
   return { source, harness, ctx, close: async () => { await source.stop(); await harness.close(); } };
 }
 
-/** Takes (and commits) everything in the channel. */
-export async function takeAll(harness: SuiteHarness): Promise<SluiceEvent[]> {
-  const tx = harness.channel.transaction();
-  const events = await tx.take(10000);
-  await tx.commit();
-  return events;
-}
-
-/** Collects events from the channel until `count` arrived (or times out). */
-export async function collect(harness: SuiteHarness, count: number, timeoutMs = 10000): Promise<SluiceEvent[]> {
-  const got: SluiceEvent[] = [];
-  await eventually(async () => {
-    got.push(...(await takeAll(harness)));
-    return got.length >= count;
-  }, `${count} events in the channel (have ${got.length})`, timeoutMs);
-  return got;
-}

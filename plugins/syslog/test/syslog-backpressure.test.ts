@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
-import { startTcp, takeAll, type Running } from './helpers.js';
+import { takeAll } from '@sluice/testkit';
+import { startTcp, type Running } from './helpers.js';
 
 describe('syslog_tcp backpressure with a full channel @slow', function () {
   this.timeout(60000);

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SluiceEvent, Source } from '@sluice/core';
-import { eventually, sourceSuite } from '@sluice/testkit';
+import { collectEvents, eventually, sourceSuite, takeAll } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogUdpSource } from '../src/index.js';
-import { collect, logger, startTcp, startUdp, takeAll, TCP_DEFAULTS, UDP_DEFAULTS, type Running } from './helpers.js';
+import { logger, startTcp, startUdp, TCP_DEFAULTS, UDP_DEFAULTS, type Running } from './helpers.js';
 
 const HOST = os.hostname();
 
@@ -46,7 +46,7 @@ describe('syslog sources with util-linux logger', () => {
       const port = running.source.port;
       const lines = Array.from({ length: 20 }, (_, i) => `message ${i} über ${c.name}`);
       await logger(['-n', '127.0.0.1', '-P', String(port), '-t', 'sluicetest', '-i', ...c.args], `${lines.join('\n')}\n`);
-      const events = await collect(running.harness, lines.length);
+      const events = await collectEvents(running.harness, lines.length);
       expect(events.map((e) => e.body.toString('utf8').replace(/^sluicetest\[\d+\]: /, ''))).to.have.members(lines);
       for (const event of events) expectHeaders(event, c.rfc);
     });
@@ -58,7 +58,7 @@ describe('syslog sources with util-linux logger', () => {
     expect(second).to.be.a('number').and.not.equal(first);
     await logger(['-n', '127.0.0.1', '-P', String(first), '-T', '--rfc3164', '-t', 'sluicetest', 'to first']);
     await logger(['-n', '127.0.0.1', '-P', String(second), '-T', '--rfc3164', '-t', 'sluicetest', 'to second']);
-    const events = await collect(running.harness, 2);
+    const events = await collectEvents(running.harness, 2);
     expect(events.map((e) => [e.headers.port, e.body.toString()])).to.have.deep.members([[String(first), 'sluicetest: to first'], [String(second), 'sluicetest: to second']]);
   });
 
@@ -71,7 +71,7 @@ describe('syslog sources with util-linux logger', () => {
   it('sets clientIPHeader and keeps the raw line with keepFields all', async () => {
     running = await startTcp({ clientIPHeader: 'clientIP', keepFields: 'all' });
     await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--rfc3164', '-t', 'sluicetest', 'raw line']);
-    const [event] = await collect(running.harness, 1);
+    const [event] = await collectEvents(running.harness, 1);
     expect(event!.headers.clientIP).to.equal('127.0.0.1');
     expect(event!.body.toString()).to.match(/^<13>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ sluicetest: raw line$/);
   });
@@ -80,7 +80,7 @@ describe('syslog sources with util-linux logger', () => {
     for (const transport of ['tcp', 'udp'] as const) {
       running = transport === 'tcp' ? await startTcp({ clientHostnameHeader: 'clientHost' }) : await startUdp({ clientHostnameHeader: 'clientHost' });
       await logger(['-n', '127.0.0.1', '-P', String(running.source.port), transport === 'tcp' ? '-T' : '-d', '--rfc3164', '-t', 'sluicetest'], 'one\ntwo\n');
-      const events = await collect(running.harness, 2);
+      const events = await collectEvents(running.harness, 2);
       expect(events.map((e) => e.headers.clientHost), transport).to.deep.equal(['localhost', 'localhost']);
       await running.close();
       running = undefined;
@@ -91,7 +91,7 @@ describe('syslog sources with util-linux logger', () => {
     running = await startTcp({ eventSize: 64 });
     const long = 'x'.repeat(500);
     await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--octet-count', '--rfc3164', '-t', 'sluicetest', '--size', '1024'], `${long}\nshort\n`);
-    const events = await collect(running.harness, 2);
+    const events = await collectEvents(running.harness, 2);
     expect(events[0]!.headers['flume.syslog.status']).to.equal('Incomplete');
     expect(events[1]!.body.toString()).to.equal('sluicetest: short');
     expect(running.harness.channel.size).to.equal(0);
@@ -104,7 +104,7 @@ describe('syslog sources with util-linux logger', () => {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => socket.send('not syslog at all', running!.source.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
     socket.close();
-    const events = await collect(running.harness, 2);
+    const events = await collectEvents(running.harness, 2);
     const invalid = events.find((e) => e.headers['flume.syslog.status'] === 'Invalid');
     expect(invalid?.body.toString()).to.equal('not syslog at all');
   });
@@ -122,7 +122,7 @@ describe('syslog_tcp with a client that breaks octet counting', () => {
     socket.on('error', () => undefined);
     socket.write('9 <13>first12x<13>broken');
     await closed;
-    const events = await collect(running.harness, 1);
+    const events = await collectEvents(running.harness, 1);
     expect(events.map((e) => e.body.toString())).to.deep.equal(['first']);
     expect(running.ctx.metrics.get('EventReadFail')).to.equal(1);
     const errors = running.harness.events.filter((e) => e.type === 'component.error');

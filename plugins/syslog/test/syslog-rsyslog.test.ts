@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
-import { collect, startTcp, type Running } from './helpers.js';
+import { collectEvents } from '@sluice/testkit';
+import { startTcp, type Running } from './helpers.js';
 
 /** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
 const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
@@ -57,7 +58,7 @@ action(type="omfwd" target="127.0.0.1" port="${newline.source.port}" protocol="t
   const expected = Array.from({ length: LINES }, (_, i) => `rsyslog line ${i}`);
 
   it('receives every line forwarded octet-counted as RFC 5424, with its headers', async () => {
-    const events = await collect(octet!.harness, LINES, 20000).catch((error: Error) => { throw new Error(`${error.message}; rsyslogd said: ${rsyslogErr}`); });
+    const events = await collectEvents(octet!.harness, LINES, 20000).catch((error: Error) => { throw new Error(`${error.message}; rsyslogd said: ${rsyslogErr}`); });
     expect(events.map((e) => e.body.toString())).to.deep.equal(expected);
     for (const event of events) {
       expect(event.headers).to.include({ Facility: '16', Severity: '6', appName: 'rsyslogtest' });
@@ -67,7 +68,7 @@ action(type="omfwd" target="127.0.0.1" port="${newline.source.port}" protocol="t
   });
 
   it('receives every line forwarded newline-framed in the traditional RFC 3164 format', async () => {
-    const events = await collect(newline!.harness, LINES, 20000);
+    const events = await collectEvents(newline!.harness, LINES, 20000);
     expect(events.map((e) => e.body.toString())).to.deep.equal(expected.map((line) => `rsyslogtest: ${line}`));
     for (const event of events) expect(event.headers).to.include({ Facility: '16', Severity: '6', appName: 'rsyslogtest' });
   });

@@ -6,7 +6,8 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
-import { collect, startTcp, TCP_DEFAULTS, takeAll, type Running } from './helpers.js';
+import { collectEvents, takeAll } from '@sluice/testkit';
+import { startTcp, TCP_DEFAULTS, type Running } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -54,7 +55,7 @@ describe('syslog_tcp over TLS (RFC 5425)', function () {
     const messages = ['<14>1 2026-01-02T03:04:05Z h app - - - over tls one', '<14>1 2026-01-02T03:04:05Z h app - - - over tls two'];
     const { code, output } = await sClient(running.source.port, ['-CAfile', file('server.pem'), '-verify_return_error'], messages.map((m) => `${m.length} ${m}`).join(''));
     expect(code, output).to.equal(0);
-    const events = await collect(running.harness, 2);
+    const events = await collectEvents(running.harness, 2);
     expect(events.map((e) => e.body.toString())).to.deep.equal(['over tls one', 'over tls two']);
     expect(events[0]!.headers).to.include({ host: 'h', appName: 'app', Facility: '1', Severity: '6' });
   });
@@ -63,7 +64,7 @@ describe('syslog_tcp over TLS (RFC 5425)', function () {
     running = await startTcp(tlsConfig(true));
     const { code, output } = await sClient(running.source.port, ['-CAfile', file('server.pem'), '-cert', file('client.pem'), '-key', file('client.key')], '<13>Jan  2 03:04:05 h app: with cert\n');
     expect(code, output).to.equal(0);
-    const [event] = await collect(running.harness, 1);
+    const [event] = await collectEvents(running.harness, 1);
     expect(event!.body.toString()).to.equal('app: with cert');
   });
 
