@@ -208,8 +208,7 @@ export class FileChannel extends BaseChannel {
       await log.close();
     }
     if (db) {
-      if (this.indexUnsynced) await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true }).catch(() => undefined);
-      this.indexUnsynced = false;
+      await this.syncIndex(db).catch(() => undefined);
       await db.close();
     }
     this.queue.clear();
@@ -510,11 +509,22 @@ export class FileChannel extends BaseChannel {
 
   /** Deletes data files with no live batch, once the index that says so is on disk. */
   private async reclaim(db: Store, log: DataLog): Promise<void> {
-    if (this.indexUnsynced) {
-      await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
-      this.indexUnsynced = false;
-    }
+    await this.syncIndex(db);
     this.ctx.metrics.inc('DataFileDeleteCount', await log.reclaim());
+  }
+
+  /** fsyncs the index when it holds unsynced writes; returns whether it did. */
+  private async syncIndex(db: Store): Promise<boolean> {
+    if (!this.indexUnsynced) return false;
+    // Cleared first: a write landing while this sync runs marks the index again.
+    this.indexUnsynced = false;
+    try {
+      await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
+    } catch (error) {
+      this.indexUnsynced = true;
+      throw error;
+    }
+    return true;
   }
 
   /** Makes a written group visible: new batches join the queue in sequence order, consumed ones go. */
@@ -566,13 +576,9 @@ export class FileChannel extends BaseChannel {
     const log = this.log;
     if (!db || !log) return;
     const started = process.hrtime.bigint();
-    let synced = await log.sync();
-    if (this.indexUnsynced) {
-      this.indexUnsynced = false;
-      await db.put(SYNC_KEY, Buffer.alloc(0), { sync: true });
-      synced = true;
-    }
-    if (!synced) return;
+    const dataSynced = await log.sync();
+    const indexSynced = await this.syncIndex(db);
+    if (!dataSynced && !indexSynced) return;
     this.ctx.metrics.inc('FsyncCount');
     this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
   }
