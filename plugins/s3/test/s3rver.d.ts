@@ -1,3 +1,4 @@
+// Types of the s3rver test peer (it ships none). Shared by this package's tests, bench/ and test/ through their tsconfig "include".
 declare module 's3rver' {
   interface S3rverOptions {
     port?: number;
