@@ -3,9 +3,9 @@ import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
 import { createComponentContext, type Channel, type SluiceEvent } from '@sluice/core';
-import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
+import { result, type BenchResult } from '../result.js';
+import { runUntilDrained } from '../run-until-drained.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const STORED = Number(process.env.BENCH_STORED ?? 1_000_000);
@@ -34,16 +34,8 @@ agents:
     sinks:
       out: { type: 'null', channel: disk, batchSize: ${BATCH} }
 `);
-    const { model, catalog } = await loadTopology(raw);
-    const agent = new Agent(model.agents.bench!, catalog);
-    const rss = trackPeakRss();
-    const started = process.hrtime.bigint();
-    await agent.start();
-    const sink = sinkMetrics(agent, 'out');
+    const { agent, catalog, sink, elapsed, peakRssMb: peak } = await runUntilDrained(raw, EVENTS);
     const channel = agent.metrics.find((m) => m.kind === 'CHANNEL' && m.name === 'disk')!;
-    await drained(sink, EVENTS);
-    const elapsed = process.hrtime.bigint() - started;
-    const peak = rss.stop();
     const fsyncs = channel.get('FsyncCount');
     const fsyncMeanMs = fsyncs > 0 ? Math.round((channel.get('FsyncTimeMillis') / fsyncs) * 100) / 100 : 0;
     await agent.stop(1000);

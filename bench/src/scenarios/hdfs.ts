@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
 import { WebHdfsTestServer } from '@sluice/testkit';
-import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
+import { result, type BenchResult } from '../result.js';
+import { runUntilDrained } from '../run-until-drained.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const BODY = 256;
@@ -32,15 +32,7 @@ agents:
       out: { type: hdfs, channel: mem, batchSize: 1000, url: '${real ?? server!.url}', path: '/tmp/sluice-bench-${Date.now()}',
              user: '${process.env.WEBHDFS_USER ?? 'sluice'}', roll: { size: 64MiB, interval: 10m, idleTimeout: 2m, count: 0 } }
 `);
-    const { model, catalog } = await loadTopology(raw);
-    const agent = new Agent(model.agents.bench!, catalog);
-    const rss = trackPeakRss();
-    const started = process.hrtime.bigint();
-    await agent.start();
-    const sink = sinkMetrics(agent, 'out');
-    await drained(sink, EVENTS);
-    const elapsed = process.hrtime.bigint() - started;
-    const peak = rss.stop();
+    const { agent, sink, elapsed, peakRssMb: peak } = await runUntilDrained(raw, EVENTS);
     await agent.stop(5000);
     return result('hdfs', EVENTS, EVENTS * (BODY + 1), elapsed, peak, { files: sink.get('ConnectionCreatedCount'), peer: real ? 'WEBHDFS_URL' : 'webhdfs-test-server' });
   } finally {

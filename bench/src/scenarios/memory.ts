@@ -1,6 +1,6 @@
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
+import { result, type BenchResult } from '../result.js';
+import { runUntilDrained } from '../run-until-drained.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000_000);
 const BODY = 256;
@@ -18,15 +18,7 @@ agents:
     sinks:
       out: { type: 'null', channel: mem, batchSize: 1000 }
 `);
-  const { model, catalog } = await loadTopology(raw);
-  const agent = new Agent(model.agents.bench!, catalog);
-  const rss = trackPeakRss();
-  const started = process.hrtime.bigint();
-  await agent.start();
-  const sink = sinkMetrics(agent, 'out');
-  await drained(sink, EVENTS);
-  const elapsed = process.hrtime.bigint() - started;
-  const peak = rss.stop();
+  const { agent, elapsed, peakRssMb: peak } = await runUntilDrained(raw, EVENTS);
   await agent.stop(1000);
   return result('memory', EVENTS, EVENTS * BODY, elapsed, peak);
 }

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
+import { result, type BenchResult } from '../result.js';
+import { runUntilDrained } from '../run-until-drained.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const BODY = 256;
@@ -35,15 +35,7 @@ agents:
       out: { type: s3, channel: mem, batchSize: 1000, bucket: ${bucket}, key: 'bench-${Date.now()}/', endpoint: '${endpoint}', region: us-east-1,
              forcePathStyle: true, ${creds} useLocalTimeStamp: true, roll: { size: 32MiB, interval: 10m, idleTimeout: 2m, count: 0 } }
 `);
-    const { model, catalog } = await loadTopology(raw);
-    const agent = new Agent(model.agents.bench!, catalog);
-    const rss = trackPeakRss();
-    const started = process.hrtime.bigint();
-    await agent.start();
-    const sink = sinkMetrics(agent, 'out');
-    await drained(sink, EVENTS);
-    const elapsed = process.hrtime.bigint() - started;
-    const peak = rss.stop();
+    const { agent, sink, elapsed, peakRssMb: peak } = await runUntilDrained(raw, EVENTS);
     await agent.stop(5000);
     // Bytes as written to S3: each body plus its newline.
     return result('s3', EVENTS, EVENTS * (BODY + 1), elapsed, peak, { objects: sink.get('ConnectionClosedCount'), peer: real ? 'S3_ENDPOINT' : 's3rver' });
