@@ -52,6 +52,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
+/** Puts `events` into the harness channel in one committed transaction: input for the sink under test. */
+export async function putAll(harness: SuiteHarness, events: readonly SluiceEvent[]): Promise<void> {
+  const tx = harness.channel.transaction();
+  tx.put(events);
+  await tx.commit();
+}
+
 /** Takes and commits up to `max` events from the harness channel: what the source under test delivered so far. */
 export async function takeAll(harness: SuiteHarness, max = 10000): Promise<SluiceEvent[]> {
   const tx = harness.channel.transaction();

@@ -5,9 +5,9 @@ import path from 'node:path';
 import avro from 'avsc';
 import { expect } from 'chai';
 import {
-  createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type Channel, type SinkContext, type SluiceEvent,
+  createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type MemoryChannel, type SluiceEvent,
 } from '@sluice/core';
-import { sinkSuite, WebHdfsTestServer } from '@sluice/testkit';
+import { createHarness, putAll, sinkSuite, WebHdfsTestServer } from '@sluice/testkit';
 import { HdfsSink, hdfsSink, type HdfsSinkConfig } from '../src/index.js';
 import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
 
@@ -49,19 +49,10 @@ describe('hdfs sink', function () {
     });
   });
 
-  async function harness(overrides: Partial<HdfsSinkConfig> = {}): Promise<{ sink: HdfsSink; channel: Channel; put(events: SluiceEvent[]): Promise<void> }> {
-    const channel = memoryChannel.create({ capacity: 100000, transactionCapacity: 10000, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'c', kind: 'CHANNEL' }));
-    await channel.start();
-    const ctx: SinkContext = { ...createComponentContext({ name: 'hdfs', kind: 'SINK', dataDir }), channel };
-    const sink = new HdfsSink(config(peer, overrides), ctx);
-    return {
-      sink, channel,
-      async put(events) {
-        const tx = channel.transaction();
-        tx.put(events);
-        await tx.commit();
-      },
-    };
+  async function harness(overrides: Partial<HdfsSinkConfig> = {}): Promise<{ sink: HdfsSink; channel: MemoryChannel; put(events: SluiceEvent[]): Promise<void> }> {
+    const suite = await createHarness();
+    const sink = new HdfsSink(config(peer, overrides), { ...suite.sinkContext('hdfs'), dataDir });
+    return { sink, channel: suite.channel, put: (events) => putAll(suite, events) };
   }
 
   const seq = (from: number, n: number, headers: Record<string, string> = {}): SluiceEvent[] =>
@@ -197,7 +188,7 @@ describe('hdfs sink', function () {
       const error = await sink.process().then(() => undefined, (e: unknown) => e);
       expect(errorCode(error)).to.equal(code);
       expect((error as { retriable: boolean }).retriable).to.equal(retriable);
-      expect((channel as unknown as { size: number }).size).to.equal(3);
+      expect(channel.size).to.equal(3);
     }
     peer.server!.failWith(null);
     await sink.process();
@@ -221,7 +212,7 @@ describe('hdfs sink', function () {
     const error = await sink.process().then(() => undefined, (e: unknown) => e);
     expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
     expect((error as { retriable: boolean }).retriable).to.equal(false);
-    expect((channel as unknown as { size: number }).size).to.equal(1);
+    expect(channel.size).to.equal(1);
     await sink.stop();
     expect(await peer.files()).to.deep.equal([]);
   });
@@ -262,7 +253,7 @@ describe('hdfs sink', function () {
     } finally {
       peer.server!.failWith(null);
     }
-    expect((channel as unknown as { size: number }).size, 'the acknowledged batch is committed').to.equal(0);
+    expect(channel.size, 'the acknowledged batch is committed').to.equal(0);
     expect((await peer.files()).filter((f) => f.endsWith('.tmp'))).to.have.length(1);
     await put(seq(2, 1));
     await sink.process();

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import {
   createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type MemoryChannel, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
-import { sinkSuite } from '@sluice/testkit';
+import { createHarness, putAll, sinkSuite } from '@sluice/testkit';
 import { S3Sink, s3Sink, type S3SinkConfig } from '../src/index.js';
 import { startS3Peer, type S3Peer } from './s3-peer.js';
 
@@ -57,18 +57,9 @@ describe('s3 sink', function () {
   });
 
   async function harness(overrides: Partial<S3SinkConfig> = {}): Promise<{ sink: S3Sink; channel: MemoryChannel; put(events: SluiceEvent[]): Promise<void> }> {
-    const channel = memoryChannel.create({ capacity: 100000, transactionCapacity: 10000, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'c', kind: 'CHANNEL' })) as MemoryChannel;
-    await channel.start();
-    const ctx: SinkContext = { ...createComponentContext({ name: 's3', kind: 'SINK', dataDir }), channel };
-    const sink = new S3Sink(config(peer, overrides), ctx);
-    return {
-      sink, channel,
-      async put(events) {
-        const tx = channel.transaction();
-        tx.put(events);
-        await tx.commit();
-      },
-    };
+    const suite = await createHarness();
+    const sink = new S3Sink(config(peer, overrides), { ...suite.sinkContext('s3'), dataDir });
+    return { sink, channel: suite.channel, put: (events) => putAll(suite, events) };
   }
 
   it('keeps events in the channel until their object is uploaded, then commits them', async () => {
