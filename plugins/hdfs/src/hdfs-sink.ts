@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {
-  BatchSink, BucketTemplate, createSerializer, OpenBuckets, RollPolicy, SluiceError,
-  type CompressionName, type EventSerializer, type OpenBucketStats, type RollConfig, type RoundUnit,
+  BatchSink, BucketTemplate, type BucketingConfig, createSerializer, OpenBuckets, RollPolicy, SluiceError,
+  type CompressionName, type EventSerializer, type OpenBucketStats,
   parseDuration, type SerializerName, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { hdfsPathColonError } from './hdfs-path-colon.js';
@@ -9,7 +9,7 @@ import { OpenFileJournal } from './open-file-journal.js';
 import { WebHdfsClient } from './webhdfs-client.js';
 
 /** Config of the `hdfs` sink (see the schema in hdfs-sink-definition.ts for every default). */
-export interface HdfsSinkConfig {
+export interface HdfsSinkConfig extends BucketingConfig {
   url: string;
   path: string;
   filePrefix: string;
@@ -22,13 +22,6 @@ export interface HdfsSinkConfig {
   batchSize: number;
   requestTimeout: string;
   writeConcurrency: number;
-  roll: RollConfig;
-  maxOpenFiles: number;
-  round: boolean;
-  roundValue: number;
-  roundUnit: RoundUnit;
-  useLocalTimeStamp: boolean;
-  timeZone: 'utc' | 'local';
 }
 
 interface OpenFile extends OpenBucketStats {

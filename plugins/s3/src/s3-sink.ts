@@ -3,15 +3,15 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  batchBytes, BucketTemplate, isRetriable, createSerializer, OpenBuckets, parseDuration, parseSize, RollPolicy, SluiceError,
-  type CompressionName, type EventSerializer, type OpenBucketStats, type RollConfig, type RoundUnit, type SerializerName,
+  batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseDuration, parseSize, RollPolicy, SluiceError,
+  type CompressionName, type EventSerializer, type OpenBucketStats, type SerializerName,
   type Sink, type SinkContext, type SluiceEvent, type Status, type Transaction,
 } from '@sluice/core';
 import { moveToDeadLetter } from './dead-letter.js';
 import { uploadStagedObject } from './object-uploader.js';
 
 /** Config of the `s3` sink (see s3-sink-definition.ts for every default). */
-export interface S3SinkConfig {
+export interface S3SinkConfig extends BucketingConfig {
   bucket: string;
   key: string;
   filePrefix: string;
@@ -29,13 +29,6 @@ export interface S3SinkConfig {
   maxAttempts: number;
   requestTimeout: string;
   maxWaitingEvents: number;
-  roll: RollConfig;
-  maxOpenFiles: number;
-  round: boolean;
-  roundValue: number;
-  roundUnit: RoundUnit;
-  useLocalTimeStamp: boolean;
-  timeZone: 'utc' | 'local';
 }
 
 /** A channel transaction whose events wait in staged objects; committed when all are uploaded. */

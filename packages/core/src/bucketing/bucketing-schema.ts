@@ -1,7 +1,19 @@
-import { ROLL_SCHEMA } from './roll-policy.js';
+import type { RoundUnit } from './bucket-template.js';
+import { ROLL_SCHEMA, type RollConfig } from './roll-policy.js';
+
+/** The config keys every bucketing sink (hdfs, s3) shares; its config interface extends this. */
+export interface BucketingConfig {
+  roll: RollConfig;
+  maxOpenFiles: number;
+  round: boolean;
+  roundValue: number;
+  roundUnit: RoundUnit;
+  useLocalTimeStamp: boolean;
+  timeZone: 'utc' | 'local';
+}
 
 /**
- * JSON Schema properties every bucketing sink (hdfs, s3) shares: rolling, maxOpenFiles and the
+ * JSON Schema properties of {@link BucketingConfig}: what every bucketing sink (hdfs, s3) shares: rolling, maxOpenFiles and the
  * Flume time-bucketing keys. Spread into a sink's `schema.properties` and list the names in
  * `required` (they all have defaults).
  */
