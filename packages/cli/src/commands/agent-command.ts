@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readTopology, ConfigError, formatProblem } from '@sluice/config';
 import { Agent, loadTopology, MonitoringServer } from '@sluice/agent';
 import { createLogger, SluiceError, type Logger } from '@sluice/core';
+import { writeConfigProblems } from './report-load-failure.js';
 
 /** Options of `sluice agent`. */
 export interface AgentCommandOptions {
@@ -156,8 +157,7 @@ class Reloader {
 
 function reportStartFailure(error: unknown, options: AgentCommandOptions, logger: Logger): number {
   if (error instanceof ConfigError) {
-    options.err.write(`${options.file}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}; the agent was not started\n`);
-    for (const problem of error.problems) options.err.write(`  - ${formatProblem(problem)}\n`);
+    writeConfigProblems(options.err, options.file, error, '; the agent was not started');
     return 1;
   }
   if (error instanceof SluiceError) {

@@ -1,6 +1,6 @@
-import { readTopology, ConfigError, formatProblem } from '@sluice/config';
+import { readTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
-import { SluiceError } from '@sluice/core';
+import { reportLoadFailure } from './report-load-failure.js';
 import { renderGraph, type GraphFormat } from './render-graph.js';
 
 /**
@@ -24,15 +24,6 @@ export async function graphCommand(file: string, name: string | undefined, forma
     out.write(renderGraph(model.agents[chosen]!, format as GraphFormat));
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      err.write(`${file}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
-      for (const problem of error.problems) err.write(`  - ${formatProblem(problem)}\n`);
-      return 1;
-    }
-    if (error instanceof SluiceError) {
-      err.write(`${file}: ${error.message} [${error.code}]\n`);
-      return 1;
-    }
-    throw error;
+    return reportLoadFailure(error, file, err);
   }
 }

@@ -1,6 +1,6 @@
-import { readTopology, ConfigError, formatProblem } from '@sluice/config';
+import { readTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
-import { SluiceError } from '@sluice/core';
+import { reportLoadFailure } from './report-load-failure.js';
 
 /** `sluice validate -f FILE [-n NAME]`: exit 0 when valid, 1 with every problem listed. */
 export async function validateCommand(file: string, agent: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
@@ -11,16 +11,7 @@ export async function validateCommand(file: string, agent: string | undefined, o
     out.write(`${file}: valid (${names.map((n) => describe(model.agents[n]!)).join('; ')})\n`);
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      err.write(`${file}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
-      for (const problem of error.problems) err.write(`  - ${formatProblem(problem)}\n`);
-      return 1;
-    }
-    if (error instanceof SluiceError) {
-      err.write(`${file}: ${error.message} [${error.code}]\n`);
-      return 1;
-    }
-    throw error;
+    return reportLoadFailure(error, file, err);
   }
 }
 
