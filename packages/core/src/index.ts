@@ -63,3 +63,4 @@ export * from './bucketing/roll-policy.js';
 export * from './bucketing/open-buckets.js';
 export * from './bucketing/bucketing-schema.js';
 export * from './tls/server-tls.js';
+export * from './aws/aws-settings.js';

@@ -1,6 +1,6 @@
 import {
-  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError, COMPRESSION_NAMES,
-  defineComponent, DURATION_PATTERN, SERIALIZER_NAMES, SIZE_PATTERN,
+  AWS_REQUIRED, AWS_SCHEMA_PROPERTIES, awsSettingsProblems, BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError, COMPRESSION_NAMES,
+  defineComponent, SERIALIZER_NAMES, SIZE_PATTERN,
 } from '@sluice/core';
 import { S3Sink, type S3SinkConfig } from './s3-sink.js';
 
@@ -18,27 +18,22 @@ export const s3Sink = defineComponent<'sink', S3SinkConfig>({
       key: { type: 'string', default: '%Y/%m/%d/%H/', description: 'Key prefix template of each object, with Flume escapes (%Y %m %d %H ... %{header} %[localhost]); objects are <key><filePrefix>.<startMillis>-<random token>-<n><suffix>. Header values cannot leave the prefix.' },
       filePrefix: { type: 'string', minLength: 1, default: 'events', description: 'Object name prefix after the key template.' },
       fileSuffix: { type: 'string', default: '', description: 'Object name suffix; empty uses the serializer extension (.log, .json, .avro, plus .gz).' },
-      endpoint: { type: 'string', default: '', description: 'Endpoint URL for S3-compatible stores (MinIO, Ceph, s3rver); empty uses AWS.' },
-      region: { type: 'string', default: '', description: 'AWS region; empty takes it from the standard AWS chain (AWS_REGION, profile).' },
       forcePathStyle: { type: 'boolean', default: false, description: 'Use path-style URLs (endpoint/bucket/key), needed by most S3-compatible stores.' },
-      accessKeyId: { type: 'string', default: '', description: 'Access key id; empty uses the standard AWS credential chain (env, profile, instance role). Prefer ${ENV} substitution.' },
-      secretAccessKey: { type: 'string', default: '', description: 'Secret access key, with accessKeyId.' },
       serializer: { type: 'string', enum: [...SERIALIZER_NAMES], default: 'text', description: 'Output format: text, header_and_text, json (one object per line) or avro_event (Avro container of AvroFlumeEvent).' },
       compression: { type: 'string', enum: [...COMPRESSION_NAMES], default: 'none', description: 'gzip compresses each batch as one gzip member (zcat reads the object whole).' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events taken per channel transaction.' },
       multipartThreshold: { type: 'string', pattern: SIZE_PATTERN, default: '16MiB', description: 'Objects larger than this are uploaded in parts.' },
       partSize: { type: 'string', pattern: SIZE_PATTERN, default: '8MiB', description: 'Multipart part size (at least 5MiB).' },
-      maxAttempts: { type: 'integer', minimum: 1, default: 3, description: 'Attempts per S3 request inside the AWS SDK before the batch fails and the sink backs off.' },
-      requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '60s', description: 'Connection and request timeout of each S3 request.' },
       maxWaitingEvents: { type: 'integer', minimum: 1, default: 200000, description: 'Upload every open object once this many events (or half the channel capacity, if lower) wait for an upload; their transactions stay open until then.' },
+      ...AWS_SCHEMA_PROPERTIES,
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
-    required: ['bucket', 'key', 'filePrefix', 'fileSuffix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'serializer', 'compression', 'batchSize', 'multipartThreshold', 'partSize', 'maxAttempts', 'requestTimeout', 'maxWaitingEvents', ...BUCKETING_REQUIRED],
+    required: ['bucket', 'key', 'filePrefix', 'fileSuffix', 'forcePathStyle', 'serializer', 'compression', 'batchSize', 'multipartThreshold', 'partSize', 'maxWaitingEvents', ...AWS_REQUIRED, ...BUCKETING_REQUIRED],
   },
   // The same parser, and message, the constructor throws with at start.
   check(config) {
     const message = bucketTemplateError(config.key);
-    return message === undefined ? [] : [{ path: '/key', message }];
+    return [...(message === undefined ? [] : [{ path: '/key', message }]), ...awsSettingsProblems(config)];
   },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};

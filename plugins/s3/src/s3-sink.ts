@@ -3,7 +3,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseDuration, parseSize, RollPolicy, SluiceError,
+  awsClientConfig, type AwsSettings, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,
   type CompressionName, type EventSerializer, type OpenBucketStats, type SerializerName,
   type Sink, type SinkContext, type SluiceEvent, type Status, type Transaction,
 } from '@sluice/core';
@@ -11,23 +11,17 @@ import { moveToDeadLetter } from './dead-letter.js';
 import { uploadStagedObject } from './object-uploader.js';
 
 /** Config of the `s3` sink (see s3-sink-definition.ts for every default). */
-export interface S3SinkConfig extends BucketingConfig {
+export interface S3SinkConfig extends BucketingConfig, AwsSettings {
   bucket: string;
   key: string;
   filePrefix: string;
   fileSuffix: string;
-  endpoint: string;
-  region: string;
   forcePathStyle: boolean;
-  accessKeyId: string;
-  secretAccessKey: string;
   serializer: SerializerName;
   compression: CompressionName;
   batchSize: number;
   multipartThreshold: string;
   partSize: string;
-  maxAttempts: number;
-  requestTimeout: string;
   maxWaitingEvents: number;
 }
 
@@ -124,17 +118,12 @@ export class S3Sink implements Sink {
     } catch (cause) {
       throw new SluiceError('SLUICE_COMPONENT_START', `s3 sink '${this.name}' cannot prepare its staging directory ${this.stagingDir}; check the agent dataDir permissions`, { cause });
     }
-    const timeout = parseDuration(this.config.requestTimeout);
     this.client = new S3Client({
-      region: this.config.region || undefined,
-      endpoint: this.config.endpoint || undefined,
+      ...awsClientConfig(this.config),
       forcePathStyle: this.config.forcePathStyle,
-      credentials: this.config.accessKeyId ? { accessKeyId: this.config.accessKeyId, secretAccessKey: this.config.secretAccessKey } : undefined,
-      maxAttempts: this.config.maxAttempts,
       // S3-compatible stores often reject the newer default checksums; send them only when required.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
     });
     const every = this.policy.checkEveryMs;
     if (every > 0) {

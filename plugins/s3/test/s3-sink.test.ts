@@ -14,7 +14,7 @@ import { startS3Peer, type S3Peer } from './s3-peer.js';
 function config(peer: S3Peer, overrides: Partial<S3SinkConfig> = {}): S3SinkConfig {
   return {
     bucket: peer.bucket, key: `${peer.root}logs/`, filePrefix: 'events', fileSuffix: '', endpoint: peer.endpoint, region: peer.region,
-    forcePathStyle: true, accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey, serializer: 'text', compression: 'none',
+    forcePathStyle: true, profile: '', accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey, sessionToken: '', serializer: 'text', compression: 'none',
     batchSize: 100, multipartThreshold: '16MiB', partSize: '8MiB', maxAttempts: 1, requestTimeout: '5s', maxWaitingEvents: 200000,
     roll: { ...ROLL_DEFAULTS }, maxOpenFiles: 500, round: false, roundValue: 1, roundUnit: 'second', useLocalTimeStamp: true, timeZone: 'utc',
     ...overrides,
