@@ -3,6 +3,7 @@ import type { SinkContext } from './context.js';
 import { errorCode, isRetriable } from './errors.js';
 import { batchBytes, type SluiceEvent } from './event.js';
 import type { Sink } from './sink.js';
+import { moveToDeadLetter } from './dead-letter.js';
 
 /**
  * The sink template: take up to `batchSize` events in one transaction, `write` them, commit.
@@ -100,21 +101,10 @@ export abstract class BatchSink implements Sink {
     }
     this.rejectedInARow++;
     if (this.rejectedInARow < target.after) return false;
-    const reason = error instanceof Error ? error.message : String(error);
-    const code = errorCode(error) ?? 'unknown';
-    const copies = events.map((e) => ({ headers: { ...e.headers, 'sluice.deadletter.sink': this.name, 'sluice.deadletter.code': code, 'sluice.deadletter.reason': reason }, body: e.body }));
-    const dlTx = target.channel.transaction();
-    try {
-      dlTx.put(copies);
-      await dlTx.commit();
-    } catch (dlError) {
-      await dlTx.rollback().catch(() => undefined);
-      this.ctx.logger.error({ err: dlError, deadLetterChannel: target.name }, 'could not move rejected events to the dead-letter channel; they stay in the channel');
-      return false;
-    }
+    if (!await moveToDeadLetter(target, this.name, events, error, this.ctx.logger)) return false;
     this.rejectedInARow = 0;
     this.ctx.metrics.counters.EventDeadLetterCount! += events.length;
-    this.ctx.logger.warn({ count: events.length, deadLetterChannel: target.name, code, err: error }, 'moved rejected events to the dead-letter channel');
+    this.ctx.logger.warn({ count: events.length, deadLetterChannel: target.name, code: errorCode(error) ?? 'unknown', err: error }, 'moved rejected events to the dead-letter channel');
     return true;
   }
 }

@@ -24,6 +24,7 @@ export * from './channel-processor.js';
 export * from './sink-runner.js';
 export * from './pollable-source-runner.js';
 export * from './batch-sink.js';
+export * from './dead-letter.js';
 export * from './serializers/event-serializer.js';
 export * from './serializers/text-serializer.js';
 export * from './serializers/header-and-text-serializer.js';

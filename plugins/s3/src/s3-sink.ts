@@ -3,11 +3,10 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  awsClientConfig, type AwsSettings, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,
+  awsClientConfig, type AwsSettings, moveToDeadLetter, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,
   type CompressionName, type EventSerializer, type OpenBucketStats, type SerializerName,
   type Sink, type SinkContext, type SluiceEvent, type Status, type Transaction,
 } from '@sluice/core';
-import { moveToDeadLetter } from './dead-letter.js';
 import { uploadStagedObject } from './object-uploader.js';
 
 /** Config of the `s3` sink (see s3-sink-definition.ts for every default). */
