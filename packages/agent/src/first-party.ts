@@ -13,6 +13,7 @@ export const FIRST_PARTY_TYPES: Readonly<Partial<Record<ComponentKind, Readonly<
   channel: { file: '@sluice/channel-file', kafka: '@sluice/plugin-kafka' },
   sink: {
     hdfs: '@sluice/plugin-hdfs', s3: '@sluice/plugin-s3', kafka: '@sluice/plugin-kafka', avro: '@sluice/plugin-avro', http: '@sluice/plugin-http',
+    elasticsearch: '@sluice/plugin-elasticsearch',
   },
   interceptor: { single_line: '@sluice/plugin-file', csv_to_json: '@sluice/plugin-file', log_to_json: '@sluice/plugin-file' },
 };

@@ -21,6 +21,7 @@ const ALIASES: Record<ComponentKind, Record<string, string>> = {
     'org.apache.flume.sink.avrosink': 'avro', 'org.apache.flume.sink.loggersink': 'logger',
     'org.apache.flume.sink.rollingfilesink': 'file_roll', 'org.apache.flume.sink.nullsink': 'null',
     'org.apache.flume.sink.http.httpsink': 'http',
+    'org.apache.flume.sink.elasticsearch.elasticsearchsink': 'elasticsearch',
   },
   interceptor: {
     'org.apache.flume.interceptor.timestampinterceptor$builder': 'timestamp',

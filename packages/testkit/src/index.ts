@@ -4,4 +4,5 @@ export * from './source-suite.js';
 export * from './suite-context.js';
 export * from './run-agent.js';
 export * from './webhdfs/webhdfs-test-server.js';
+export * from './elasticsearch/bulk-test-server.js';
 export * from './kafka/mock-cluster.js';

@@ -1,15 +1,12 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadPlugins } from '@sluice/agent';
+import { FIRST_PARTY_TYPES, loadPlugins } from '@sluice/agent';
 import { builtinPlugin } from '@sluice/core';
 import { renderComponentsDoc } from '../docs/render-components.js';
 import { renderErrorsDoc } from '../docs/render-errors.js';
 
-/** The first-party packages documented in docs/components.md, in order. */
-export const FIRST_PARTY_PACKAGES = [
-  '@sluice/channel-file', '@sluice/plugin-avro', '@sluice/plugin-file', '@sluice/plugin-hdfs', '@sluice/plugin-http',
-  '@sluice/plugin-kafka', '@sluice/plugin-s3', '@sluice/plugin-syslog',
-];
+/** The first-party packages documented in docs/components.md (every package FIRST_PARTY_TYPES names), sorted. */
+export const FIRST_PARTY_PACKAGES = [...new Set(Object.values(FIRST_PARTY_TYPES).flatMap((types) => Object.values(types ?? {})))].sort();
 
 /** Renders every generated document, keyed by file name. */
 export async function renderDocs(baseDir: string): Promise<Record<string, string>> {
