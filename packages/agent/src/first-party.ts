@@ -10,7 +10,7 @@ export const FIRST_PARTY_TYPES: Readonly<Partial<Record<ComponentKind, Readonly<
     syslog_tcp: '@sluice/plugin-syslog', syslog_udp: '@sluice/plugin-syslog', http: '@sluice/plugin-http',
     avro: '@sluice/plugin-avro', kafka: '@sluice/plugin-kafka', taildir: '@sluice/plugin-file', spooldir: '@sluice/plugin-file',
   },
-  channel: { file: '@sluice/channel-file', kafka: '@sluice/plugin-kafka' },
+  channel: { file: '@sluice/channel-file', spillablememory: '@sluice/channel-file', kafka: '@sluice/plugin-kafka' },
   sink: {
     hdfs: '@sluice/plugin-hdfs', s3: '@sluice/plugin-s3', kafka: '@sluice/plugin-kafka', avro: '@sluice/plugin-avro', http: '@sluice/plugin-http',
     elasticsearch: '@sluice/plugin-elasticsearch',

@@ -15,6 +15,7 @@ const ALIASES: Record<ComponentKind, Record<string, string>> = {
   channel: {
     'org.apache.flume.channel.kafka.kafkachannel': 'kafka', 'org.apache.flume.channel.memorychannel': 'memory',
     'org.apache.flume.channel.file.filechannel': 'file',
+    'org.apache.flume.channel.spillablememorychannel': 'spillablememory',
   },
   sink: {
     'org.apache.flume.sink.kafka.kafkasink': 'kafka', 'org.apache.flume.sink.hdfs.hdfseventsink': 'hdfs',
