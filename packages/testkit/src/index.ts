@@ -5,4 +5,5 @@ export * from './suite-context.js';
 export * from './run-agent.js';
 export * from './webhdfs/webhdfs-test-server.js';
 export * from './elasticsearch/bulk-test-server.js';
+export * from './hadoop/sequence-file-reader.js';
 export * from './kafka/mock-cluster.js';

@@ -1,8 +1,19 @@
 import {
-  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError, COMPRESSION_NAMES,
+  BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError,
   defineComponent, DURATION_PATTERN, SERIALIZER_NAMES,
 } from '@sluice/core';
+import { HADOOP_CODEC_NAMES } from './hadoop-codecs.js';
+import { hdfsFormatProblems } from './hdfs-serializer.js';
 import { hdfsPathColonError } from './hdfs-path-colon.js';
+
+const FILE_TYPES = ['DataStream', 'CompressedStream', 'SequenceFile'];
+const WRITE_FORMATS = ['Writable', 'Text'];
+/** Flume hdfs.codeC values: the codec's short name or its Hadoop class. */
+const CODEC_NAMES: Record<string, string> = {
+  gzip: 'gzip', bzip2: 'bzip2', snappy: 'snappy', lz4: 'lz4',
+  'org.apache.hadoop.io.compress.gzipcodec': 'gzip', 'org.apache.hadoop.io.compress.bzip2codec': 'bzip2',
+  'org.apache.hadoop.io.compress.snappycodec': 'snappy', 'org.apache.hadoop.io.compress.lz4codec': 'lz4',
+};
 import { HdfsSink, type HdfsSinkConfig } from './hdfs-sink.js';
 
 /** The `hdfs` sink: bucketed, rolling files on HDFS over WebHDFS/HttpFS. */
@@ -23,19 +34,22 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       user: { type: 'string', default: '', description: 'Simple-auth user name (user.name); empty sends none.' },
       delegationToken: { type: 'string', default: '', description: 'Delegation token for secured clusters; used instead of user.' },
       serializer: { type: 'string', enum: [...SERIALIZER_NAMES], default: 'text', description: 'Output format: text, header_and_text, json (one object per line) or avro_event (Avro container of AvroFlumeEvent).' },
-      compression: { type: 'string', enum: [...COMPRESSION_NAMES], default: 'none', description: 'gzip compresses each batch as one gzip member (zcat reads the file whole).' },
+      fileType: { type: 'string', enum: ['DataStream', 'CompressedStream', 'SequenceFile'], default: 'DataStream', description: 'DataStream: the serializer\'s output as is (compressed when compression is set); CompressedStream: the same, a codec required; SequenceFile: a Hadoop SequenceFile of LongWritable timestamp keys and body values, block-compressed with a codec (Flume hdfs.fileType, whose Flume default is SequenceFile).' },
+      writeFormat: { type: 'string', enum: ['Writable', 'Text'], default: 'Writable', description: 'SequenceFile values: Writable (BytesWritable, the body\'s bytes) or Text (the body as UTF-8 text) (Flume hdfs.writeFormat).' },
+      compression: { type: 'string', enum: [...HADOOP_CODEC_NAMES], default: 'none', description: 'Hadoop codec (Flume hdfs.codeC): gzip, bzip2, snappy or lz4 (the last two in Hadoop\'s block framing). Each batch is compressed on its own, so the file is readable after any batch; SequenceFiles compress each batch as one block.' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events taken per transaction; one APPEND per bucket per batch.' },
       requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Timeout of each WebHDFS request.' },
       writeConcurrency: { type: 'integer', minimum: 1, default: 8, description: 'Buckets of one batch written in parallel (each bucket is one file and one request pair).' },
       ...BUCKETING_SCHEMA_PROPERTIES,
     },
-    required: ['url', 'path', 'filePrefix', 'fileSuffix', 'inUseSuffix', 'user', 'delegationToken', 'serializer', 'compression', 'batchSize', 'requestTimeout', 'writeConcurrency', ...BUCKETING_REQUIRED],
+    required: ['url', 'path', 'filePrefix', 'fileSuffix', 'inUseSuffix', 'user', 'delegationToken', 'fileType', 'writeFormat', 'serializer', 'compression', 'batchSize', 'requestTimeout', 'writeConcurrency', ...BUCKETING_REQUIRED],
   },
   // The same checks, and messages, the constructor throws with at start.
   check(config) {
     return [bucketTemplateError(config.path), hdfsPathColonError(config.path)]
       .filter((message) => message !== undefined)
-      .map((message) => ({ path: '/path', message }));
+      .map((message) => ({ path: '/path', message }))
+      .concat(hdfsFormatProblems(config));
   },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
@@ -43,10 +57,9 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       const key = raw.startsWith('hdfs.') ? raw.slice(5) : raw;
       if (bucketingFromFlume(key, value, config)) continue;
       if (key === 'serializer') config.serializer = value.toLowerCase();
-      // DataStream is what this sink writes; CompressedStream needs the codec; SequenceFile is not
-      // supported and is passed through so validation reports it instead of silently changing format.
-      else if (key === 'fileType') { if (value === 'CompressedStream') config.compression ??= 'gzip'; else if (value !== 'DataStream') config.fileType = value; }
-      else if (key === 'codeC') config.compression = /^(gzip|org\.apache\.hadoop\.io\.compress\.GzipCodec)$/i.test(value) ? 'gzip' : value;
+      else if (key === 'fileType') config.fileType = FILE_TYPES.find((t) => t.toLowerCase() === value.trim().toLowerCase()) ?? value;
+      else if (key === 'writeFormat') config.writeFormat = WRITE_FORMATS.find((t) => t.toLowerCase() === value.trim().toLowerCase()) ?? value;
+      else if (key === 'codeC') config.compression = CODEC_NAMES[value.trim().toLowerCase()] ?? value;
       else if (key === 'proxyUser' || key === 'kerberosPrincipal') config.user = value;
       else if (key === 'callTimeout') config.requestTimeout = `${value}ms`;
       else if (key === 'path') config.path = value.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
@@ -54,6 +67,8 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       else if (key === 'timeZone') config.timeZone = value.toLowerCase() === 'utc' ? 'utc' : 'local';
       else config[key] = value;
     }
+    // Flume writes SequenceFiles unless told otherwise.
+    config.fileType ??= 'SequenceFile';
     return config;
   },
   create: (config, ctx) => new HdfsSink(config, ctx),

@@ -1,15 +1,15 @@
 import path from 'node:path';
 import {
   BatchSink, BucketTemplate, type BucketingConfig, createSerializer, OpenBuckets, RollPolicy, SluiceError,
-  type CompressionName, type EventSerializer, type OpenBucketStats,
-  parseDuration, type SerializerName, type SinkContext, type SluiceEvent,
+  type EventSerializer, type OpenBucketStats, parseDuration, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
+import { createHdfsSerializer, type HdfsFormatConfig } from './hdfs-serializer.js';
 import { hdfsPathColonError } from './hdfs-path-colon.js';
 import { OpenFileJournal } from './open-file-journal.js';
 import { WebHdfsClient } from './webhdfs-client.js';
 
 /** Config of the `hdfs` sink (see the schema in hdfs-sink-definition.ts for every default). */
-export interface HdfsSinkConfig extends BucketingConfig {
+export interface HdfsSinkConfig extends BucketingConfig, HdfsFormatConfig {
   url: string;
   path: string;
   filePrefix: string;
@@ -17,8 +17,6 @@ export interface HdfsSinkConfig extends BucketingConfig {
   inUseSuffix: string;
   user: string;
   delegationToken: string;
-  serializer: SerializerName;
-  compression: CompressionName;
   batchSize: number;
   requestTimeout: string;
   writeConcurrency: number;
@@ -59,7 +57,7 @@ export class HdfsSink extends BatchSink {
     this.policy = new RollPolicy(config.roll);
     this.open = new OpenBuckets(config.maxOpenFiles);
     this.journal = new OpenFileJournal(ctx.dataDir);
-    this.suffix = config.fileSuffix || `.${createSerializer(config.serializer, config.compression).extension}`;
+    this.suffix = config.fileSuffix || `.${createHdfsSerializer(config).extension}`;
   }
 
   protected override async onStart(): Promise<void> {
@@ -162,7 +160,7 @@ export class HdfsSink extends BatchSink {
   }
 
   private async create(dir: string, group: SluiceEvent[], now: number): Promise<OpenFile> {
-    const serializer = createSerializer(this.config.serializer, this.config.compression);
+    const serializer = createHdfsSerializer(this.config);
     const header = serializer.header?.() ?? Buffer.alloc(0);
     const data = serializer.serialize(group);
     const body = header.length ? Buffer.concat([header, data]) : data;

@@ -14,7 +14,7 @@ import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
 function config(peer: HdfsPeer, overrides: Partial<HdfsSinkConfig> = {}): HdfsSinkConfig {
   return {
     url: peer.url, path: `${peer.root}/logs`, filePrefix: 'FlumeData', fileSuffix: '', inUseSuffix: '.tmp', user: peer.user,
-    delegationToken: '', serializer: 'text', compression: 'none', batchSize: 100, requestTimeout: '5s', writeConcurrency: 8,
+    delegationToken: '', fileType: 'DataStream', writeFormat: 'Writable', serializer: 'text', compression: 'none', batchSize: 100, requestTimeout: '5s', writeConcurrency: 8,
     roll: { ...ROLL_DEFAULTS }, maxOpenFiles: 500, round: false, roundValue: 1, roundUnit: 'second', useLocalTimeStamp: true, timeZone: 'utc',
     ...overrides,
   };
@@ -335,10 +335,11 @@ describe('hdfs sink', function () {
   });
 
   it('maps Flume hdfs.* keys', () => {
-    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
-    expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });
+    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'compressedstream', 'hdfs.codeC': 'org.apache.hadoop.io.compress.SnappyCodec', 'hdfs.round': 'true' });
+    expect(config).to.deep.include({ path: '/flume/%Y', fileType: 'CompressedStream', compression: 'snappy', round: true });
     expect(config.roll).to.deep.equal({ interval: '300s', count: 0 });
-    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'bzip2' }).compression, 'an unsupported codec reaches validation').to.equal('bzip2');
-    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'SequenceFile' }).fileType, 'SequenceFile reaches validation').to.equal('SequenceFile');
+    expect(hdfsSink.fromFlume!({ 'hdfs.codeC': 'lzop' }).compression, 'an unsupported codec reaches validation').to.equal('lzop');
+    expect(hdfsSink.fromFlume!({ 'hdfs.path': '/x' }), 'Flume writes SequenceFiles by default').to.deep.include({ fileType: 'SequenceFile' });
+    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'DataStream', 'hdfs.writeFormat': 'TEXT' })).to.deep.include({ fileType: 'DataStream', writeFormat: 'Text' });
   });
 });
