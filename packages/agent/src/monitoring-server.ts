@@ -102,7 +102,10 @@ export class MonitoringServer {
       res.end();
       return;
     }
-    const subscription = new TapSubscription(res, { rate: request.rate, limit: request.limit, maxBodyBytes: request.maxBodyBytes, onEnd: () => this.subscriptions.delete(subscription) });
+    const subscription = new TapSubscription(res, { rate: request.rate, limit: request.limit, maxBodyBytes: request.maxBodyBytes, onEnd: () => {
+      this.subscriptions.delete(subscription);
+      this.logger.info({ taps: request.points.map((p) => `${p.component}:${p.kind}`) }, 'tap detached');
+    } });
     this.subscriptions.add(subscription);
     for (const point of request.points) subscription.attach(point);
     res.once('close', () => subscription.close());
