@@ -10,3 +10,4 @@ export * from './prometheus-text.js';
 export * from './source-path.js';
 export * from './tap/tap-hub.js';
 export * from './tap/tap-subscription.js';
+export * from './topology-harness.js';

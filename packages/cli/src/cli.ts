@@ -6,6 +6,7 @@ import { graphCommand } from './commands/graph-command.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { tapCommand } from './commands/tap-command.js';
+import { testCommand } from './commands/test-command.js';
 import { topCommand } from './commands/top-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
@@ -18,6 +19,8 @@ Commands:
                                                    run an agent; SIGHUP (or a file change with --watch) reloads what changed
   validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
   graph     -f FILE [-n NAME] [--format mermaid|dot]  print the agent's flow as a Mermaid (default) or DOT graph
+  test      -f FILE [-n NAME]                       run the topology's unit tests (tests: in FILE, or NAME.test.yaml
+                                                   beside it) in-process, no ports opened; exit 1 with a diff on failure
   top       [URL|PORT] [-f FILE]                    live view of a running agent via its monitoring port
   tap       (-f FILE [-n NAME] | --url URL) COMPONENT... [--rate N] [--limit N] [--json]
                                                    print a live sample of the events leaving a source (NAME),
@@ -92,7 +95,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     });
   }
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
-  if (command !== 'agent' && command !== 'validate' && command !== 'graph') {
+  if (command !== 'agent' && command !== 'validate' && command !== 'graph' && command !== 'test') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
@@ -100,6 +103,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     err.write(`sluice ${command}: -f FILE is required\n\n${USAGE}`);
     return 2;
   }
+  if (command === 'test') return testCommand(values.file, values.name, out, err);
   if (command === 'validate') return validateCommand(values.file, values.name, out, err);
   if (command === 'graph') return graphCommand(values.file, values.name, values.format ?? 'mermaid', out, err);
   return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err, watch: values.watch === true });
