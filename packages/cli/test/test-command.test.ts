@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -127,5 +127,24 @@ tests:
     const { code, err } = await run('none', TOPOLOGY);
     expect(code).to.equal(1);
     expect(err).to.contain('no tests; add a tests: list to it or write none.test.yaml beside it');
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('its example topology validates and its tests pass', async () => {
+    const docs = readFileSync(new URL('../../../../docs/cli.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(docs)![1]!;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-doc-'));
+    try {
+      const file = path.join(dir, 'topology.yaml');
+      writeFileSync(file, yaml);
+      for (const command of ['validate', 'test']) {
+        const out = new Capture();
+        const err = new Capture();
+        expect(await main([command, '-f', file], out, err)).to.equal(0, err.text + out.text);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
