@@ -60,12 +60,19 @@ export async function tapCommand(options: TapCommandOptions): Promise<number> {
   if (options.limit !== undefined) query.set('limit', options.limit);
   const controller = new AbortController();
   const onInt = (): void => controller.abort();
+  // `sluice tap ... | head` closes stdout: stop tapping quietly, as on Ctrl-C.
+  const onOutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') err.write(`sluice tap: cannot write the output: ${error.message}\n`);
+    controller.abort();
+  };
   process.once('SIGINT', onInt);
+  options.out.on('error', onOutError);
   options.signal?.addEventListener('abort', onInt, { once: true });
   try {
     return await stream(`${base}/tap?${query}`, options, controller.signal);
   } finally {
     process.off('SIGINT', onInt);
+    options.out.off('error', onOutError);
     options.signal?.removeEventListener('abort', onInt);
   }
 }
