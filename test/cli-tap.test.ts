@@ -85,16 +85,12 @@ describe('sluice tap against a running sluice agent (examples/routing, netcat)',
   it('refuses clearly: a topology without tap: true, an unknown component, an unreachable agent', async () => {
     const file = dir.write('no-tap.yaml', `agents:\n  a:\n    sources: { s: { type: netcat, port: 0, channels: [m] } }\n    channels: { m: { type: memory } }\n    sinks: { k: { type: logger, channel: m } }\nmonitoring:\n  http: { port: ${monitoring} }\n`);
     const off = TapProcess.start(['-f', file, 's']);
-    taps.push(off);
-    expect(await off.exited).to.equal(1);
-    expect(off.stderr).to.contain('does not enable the tap: set monitoring: { http: { port: 41414, tap: true } }');
     const unknown = TapProcess.start(['--url', String(monitoring), 'nope']);
-    taps.push(unknown);
-    expect(await unknown.exited).to.equal(1);
-    expect(unknown.stderr).to.contain("refused the tap (HTTP 404): agent 'router' has no source or sink named 'nope'; taps: lines (source), lines:interceptors, alert-log (sink), to-main (sink), to-standby (sink)");
     const gone = TapProcess.start(['--url', String(await freePort()), 'lines']);
-    taps.push(gone);
-    expect(await gone.exited).to.equal(1);
+    taps.push(off, unknown, gone);
+    expect(await Promise.all([off.exited, unknown.exited, gone.exited])).to.deep.equal([1, 1, 1]);
+    expect(off.stderr).to.contain('does not enable the tap: set monitoring: { http: { port: 41414, tap: true } }');
+    expect(unknown.stderr).to.contain("refused the tap (HTTP 404): agent 'router' has no source or sink named 'nope'; taps: lines (source), lines:interceptors, alert-log (sink), to-main (sink), to-standby (sink)");
     expect(gone.stderr).to.contain('ECONNREFUSED; is the agent running with monitoring: { http: { tap: true } }?');
   });
 });

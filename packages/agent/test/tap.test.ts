@@ -2,7 +2,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import { createEvent, type NetcatSource, type SluiceEvent } from '@sluice/core';
 import { MonitoringServer, TapPoint, TapSubscription, type Agent, type TapOutput } from '../src/index.js';
-import { Gate, startAgent, until } from './helpers.js';
+import { Gate, modelOf, startAgent, until } from './helpers.js';
 
 /** A TapOutput collecting lines; `backedUp` plays a reader that stopped reading. */
 class Collected implements TapOutput {
@@ -205,5 +205,30 @@ describe('GET /tap on the monitoring server', () => {
     controller.abort();
     await until(() => agent.tapPoints().every((p) => !p.watched), 'the tap to detach after the reader left');
     expect(gate.written).to.deep.equal(['INFO up']);
+  });
+});
+
+describe('tap points across a reload', () => {
+  it('a tap stays attached when the interceptors are rewired and the sink restarts', async () => {
+    const gate = new Gate();
+    gate.open = true;
+    const agent = await startAgent(TOPOLOGY, gate);
+    try {
+      const out = new Collected();
+      const subscription = new TapSubscription(out, { rate: 100, limit: 0, maxBodyBytes: 1024 });
+      subscription.attach(agent.tapPoint('interceptors', 'lines')!);
+      subscription.attach(agent.tapPoint('sink', 'out')!);
+      const changed = TOPOLOGY.replace('value: eu-west-1', 'value: us-east-1').replace('batchSize: 10', 'batchSize: 20');
+      const result = await agent.reload((await modelOf(changed, gate)).model);
+      expect(result.plan.rewireSources).to.deep.equal(['lines']);
+      expect(result.plan.startSinkUnits).to.deep.equal(['out']);
+      const port = (agent.sources.get('lines')!.source as NetcatSource).port;
+      expect(await send(port, 'INFO after reload\n')).to.equal('OK\n');
+      await until(() => out.events().length === 2, 'both taps to see the event');
+      subscription.close();
+      expect(out.events().map((e) => `${e.point} ${(e.headers as Record<string, string>).dc}`)).to.deep.equal(['interceptors us-east-1', 'sink us-east-1']);
+    } finally {
+      await agent.stop(0);
+    }
   });
 });
