@@ -1,13 +1,15 @@
 import path from 'node:path';
 import {
-  ChannelProcessor, DefaultSinkProcessor, isPollable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
-  Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ComponentContext, type ComponentKind,
-  type Interceptor, type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
-  type ChannelSelector,
+  DefaultSinkProcessor, isPollable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
+  Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ChannelProcessor, type ComponentContext, type ComponentKind,
+  type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
 } from '@sluice/core';
 import type { AgentModel, ComponentModel } from '@sluice/config';
 import type { ComponentCatalog } from './component-catalog.js';
 import { isEmptyPlan, planReload, sinkUnits, type ReloadPlan } from './reload-plan.js';
+import { buildSourcePath, requireDefinition } from './source-path.js';
+import { TapHub, type TapPoint, type TapPointKind } from './tap/tap-hub.js';
+import { tappedChannel } from './tap/tapped-channel.js';
 
 /** Options for {@link Agent}. */
 export interface AgentOptions {
@@ -52,6 +54,11 @@ export class Agent {
   readonly sources = new Map<string, SourceEntry>();
   readonly sinkProcessors = new Map<string, SinkEntry>();
   readonly sinks = new Map<string, NamedSink>();
+  /**
+   * Where `sluice tap` (through the monitoring server's /tap) attaches: each source's output and
+   * interceptor-chain output, each sink's input. Hooks cost one boolean check per batch while untapped.
+   */
+  readonly taps = new TapHub();
   private readonly metricGroups = new Map<string, MetricGroup>();
   private readonly componentFailures = new Map<string, string>();
   private current: AgentModel;
@@ -252,10 +259,21 @@ export class Agent {
     };
   }
 
+  /** The tap points of the running model: `source` and `interceptors` per source, `sink` per sink. */
+  tapPoints(): TapPoint[] {
+    const points: TapPoint[] = [];
+    for (const name of Object.keys(this.current.sources)) points.push(this.taps.point('source', name), this.taps.point('interceptors', name));
+    for (const name of Object.keys(this.current.sinks)) points.push(this.taps.point('sink', name));
+    return points;
+  }
+
+  /** The tap point of a component of the running model, or undefined when it has no such point. */
+  tapPoint(kind: TapPointKind, component: string): TapPoint | undefined {
+    return this.tapPoints().find((p) => p.kind === kind && p.component === component);
+  }
+
   private definition(kind: ComponentKind, model: ComponentModel): AnyComponentDefinition {
-    const definition = this.catalog.find(kind, model.type);
-    if (!definition) throw new SluiceError('SLUICE_UNKNOWN_TYPE', `no ${kind} type '${model.type}' for '${model.name}'`);
-    return definition;
+    return requireDefinition(this.catalog, kind, model);
   }
 
   private async startComponent(kind: string, name: string, start: () => Promise<void>): Promise<void> {
@@ -276,7 +294,7 @@ export class Agent {
   private createSink(name: string): NamedSink {
     const model = this.current.sinks[name]!;
     const channel = this.requireChannel(model.channel, name);
-    const base = { ...this.context('SINK', model.name, model.type), channel };
+    const base = { ...this.context('SINK', model.name, model.type), channel: tappedChannel(channel, this.taps.point('sink', model.name)) };
     const ctx: SinkContext = model.deadLetter
       ? { ...base, deadLetter: { name: model.deadLetter.channel, channel: this.requireChannel(model.deadLetter.channel, name), after: model.deadLetter.after } }
       : base;
@@ -314,11 +332,10 @@ export class Agent {
   private channelProcessor(name: string, metrics: MetricGroup, logger: Logger): ChannelProcessor {
     const model = this.current.sources[name]!;
     const channels = new Map(model.channels.map((c) => [c, this.requireChannel(c, name)] as const));
-    const selectorCtx = { ...this.context('SELECTOR', model.selector.name, model.selector.type), channels };
-    const selector = this.definition('selector', model.selector).create(model.selector.config, selectorCtx) as ChannelSelector;
-    const interceptors = model.interceptors.map((i) =>
-      this.definition('interceptor', i).create(i.config, this.context('INTERCEPTOR', i.name, i.type)) as Interceptor);
-    return new ChannelProcessor({ source: model.name, interceptors, selector, metrics, telemetry: this.telemetry, logger });
+    return buildSourcePath({
+      source: model, channels, catalog: this.catalog, context: (kind, n, type) => this.context(kind, n, type),
+      metrics, telemetry: this.telemetry, logger, tap: this.taps.point('interceptors', name),
+    });
   }
 
   /** Swaps a running source's interceptors and selector; batches already in `deliver` finish on the old ones. */
@@ -333,7 +350,14 @@ export class Agent {
     const base = this.context('SOURCE', model.name, model.type);
     const processor = this.channelProcessor(name, base.metrics, base.logger);
     // `deliver` reads entry.processor on every batch, so a rewire takes effect on the next batch.
-    const ctx = { ...base, deliver: (events: SluiceEvent[]) => entry.processor.deliver(events) };
+    const tap = this.taps.point('source', name);
+    const ctx = {
+      ...base,
+      deliver: (events: SluiceEvent[]) => {
+        if (tap.watched) tap.publish(events);
+        return entry.processor.deliver(events);
+      },
+    };
     const source = this.definition('source', model).create(model.config, ctx) as Source;
     const entry: SourceEntry = { name: model.name, source, processor, metrics: base.metrics };
     this.sources.set(model.name, entry);

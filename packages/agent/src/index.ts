@@ -7,3 +7,7 @@ export * from './reload-plan.js';
 export * from './monitoring-server.js';
 export * from './flume-json.js';
 export * from './prometheus-text.js';
+export * from './source-path.js';
+export * from './tap/tap-hub.js';
+export * from './tap/tap-subscription.js';
+export * from './topology-harness.js';

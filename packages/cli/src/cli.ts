@@ -5,6 +5,8 @@ import { docsCommand } from './commands/docs-command.js';
 import { graphCommand } from './commands/graph-command.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
+import { tapCommand } from './commands/tap-command.js';
+import { testCommand } from './commands/test-command.js';
 import { topCommand } from './commands/top-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
@@ -17,7 +19,13 @@ Commands:
                                                    run an agent; SIGHUP (or a file change with --watch) reloads what changed
   validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
   graph     -f FILE [-n NAME] [--format mermaid|dot]  print the agent's flow as a Mermaid (default) or DOT graph
+  test      -f FILE [-n NAME]                       run the topology's unit tests (tests: in FILE, or NAME.test.yaml
+                                                   beside it) in-process, no ports opened; exit 1 with a diff on failure
   top       [URL|PORT] [-f FILE]                    live view of a running agent via its monitoring port
+  tap       (-f FILE [-n NAME] | --url URL) COMPONENT... [--rate N] [--limit N] [--json]
+                                                   print a live sample of the events leaving a source (NAME),
+                                                   its interceptor chain (NAME:interceptors) or entering a sink
+                                                   (NAME) of a running agent; needs monitoring.http.tap: true
   plugins                                          list built-in and installed plugin component types
   new plugin NAME [--out DIR]                      scaffold a plugin package with a sample sink and its tests
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
@@ -26,6 +34,9 @@ Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
   -n, --name NAME       agent name in the file (optional when it defines one agent)
   --log-level LEVEL     trace | debug | info | warn | error (default info)
+  --url URL             tap: the agent's monitoring address (http://127.0.0.1:41414, host:port or a port)
+  --rate N, --limit N   tap: at most N events per second (default 10); stop after N events
+  --json                tap: print the stream's NDJSON lines unchanged
   -h, --help            show this help
   -v, --version         print the version
 `;
@@ -48,6 +59,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         check: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
         format: { type: 'string', default: 'mermaid' },
+        url: { type: 'string' },
+        rate: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -73,8 +88,14 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return newPluginCommand(positionals[2], parsed.tokens?.some((t) => t.kind === 'option' && t.name === 'out') ? values.out : undefined, out, err);
   }
   if (command === 'top') return topCommand({ target: positionals[1], file: values.file, out, err });
+  if (command === 'tap') {
+    return tapCommand({
+      components: positionals.slice(1), url: values.url, file: values.file, name: values.name, rate: values.rate, limit: values.limit,
+      json: values.json === true, out, err,
+    });
+  }
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
-  if (command !== 'agent' && command !== 'validate' && command !== 'graph') {
+  if (command !== 'agent' && command !== 'validate' && command !== 'graph' && command !== 'test') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
@@ -82,6 +103,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     err.write(`sluice ${command}: -f FILE is required\n\n${USAGE}`);
     return 2;
   }
+  if (command === 'test') return testCommand(values.file, values.name, out, err);
   if (command === 'validate') return validateCommand(values.file, values.name, out, err);
   if (command === 'graph') return graphCommand(values.file, values.name, values.format ?? 'mermaid', out, err);
   return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err, watch: values.watch === true });

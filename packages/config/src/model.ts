@@ -14,7 +14,8 @@ export interface TopologyModel {
 
 /** `monitoring:` in the topology; `http` is absent when the monitoring server is off. */
 export interface MonitoringModel {
-  readonly http?: { readonly port: number; readonly host: string };
+  /** `tap`: serve `GET /tap` (live event samples for `sluice tap`); off unless set to true. */
+  readonly http?: { readonly port: number; readonly host: string; readonly tap: boolean };
 }
 
 /** One agent: its components and shutdown tuning. */

@@ -10,7 +10,8 @@ import { pointer, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { validateComponentConfig } from './schema-validator.js';
 
-const TOP_KEYS = ['plugins', 'agents', 'monitoring'];
+// `tests` holds `sluice test` cases; the agent ignores them and `sluice test`/`validate` check them.
+const TOP_KEYS = ['plugins', 'agents', 'monitoring', 'tests'];
 const AGENT_KEYS = ['sources', 'channels', 'sinks', 'sinkGroups', 'drainTimeout', 'dataDir'];
 const RESERVED: Record<'source' | 'channel' | 'sink', string[]> = {
   source: ['type', 'channels', 'interceptors', 'selector'],
@@ -89,12 +90,14 @@ function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['mo
     problems.push({ path: '/monitoring/http', message: 'must be a mapping', hint: 'http: { port: 41414, host: 127.0.0.1 }' });
     return {};
   }
-  checkKeys(value.http, ['port', 'host'], '/monitoring/http', 'monitoring.http key', problems);
+  checkKeys(value.http, ['port', 'host', 'tap'], '/monitoring/http', 'monitoring.http key', problems);
   const port = Number(value.http.port ?? 41414);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push({ path: '/monitoring/http/port', message: 'must be a port number from 0 to 65535' });
   const host = value.http.host ?? '127.0.0.1';
   if (typeof host !== 'string') problems.push({ path: '/monitoring/http/host', message: 'must be an address string' });
-  return { http: { port, host: String(host) } };
+  const tap = value.http.tap ?? false;
+  if (typeof tap !== 'boolean') problems.push({ path: '/monitoring/http/tap', message: 'must be true or false', hint: 'tap: true serves GET /tap for `sluice tap`' });
+  return { http: { port, host: String(host), tap: tap === true } };
 }
 
 function checkKeys(object: Json, allowed: string[], at: string, what: string, problems: Problem[]): void {

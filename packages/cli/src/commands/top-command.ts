@@ -1,4 +1,4 @@
-import { readTopology } from '@sluice/config';
+import { monitoringBase, monitoringOfFile } from './monitoring-address.js';
 import { renderTop, type FlumeMetrics } from './render-top.js';
 
 /** Options of `sluice top`. */
@@ -60,18 +60,9 @@ export async function topCommand(options: TopCommandOptions): Promise<number> {
 }
 
 async function resolveBase(options: TopCommandOptions): Promise<string | undefined> {
-  const target = options.target;
-  if (target !== undefined) {
-    if (/^\d+$/.test(target)) return `http://127.0.0.1:${target}`;
-    if (/^https?:\/\//.test(target)) return target.replace(/\/+$/, '');
-    return `http://${target}`;
-  }
+  if (options.target !== undefined) return monitoringBase(options.target);
   if (options.file === undefined) return undefined;
-  const raw = await readTopology(options.file);
-  const http = ((raw.data as { monitoring?: { http?: { port?: unknown; host?: unknown } } })?.monitoring)?.http;
-  if (typeof http?.port !== 'number' || http.port === 0) return undefined;
-  const host = typeof http.host === 'string' && http.host !== '0.0.0.0' ? http.host : '127.0.0.1';
-  return `http://${host}:${http.port}`;
+  return (await monitoringOfFile(options.file)).base;
 }
 
 /** `ok`, or `failing (reason)` from the agent's /health. */

@@ -1,14 +1,24 @@
 import { readTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
+import { loadTopologyTests, writeTestProblems } from '../testing/load-topology-tests.js';
 import { reportLoadFailure } from './report-load-failure.js';
 
-/** `sluice validate -f FILE [-n NAME]`: exit 0 when valid, 1 with every problem listed. */
+/**
+ * `sluice validate -f FILE [-n NAME]`: exit 0 when valid, 1 with every problem listed. The
+ * topology's `sluice test` cases (in the file or its NAME.test.yaml) are checked too, not run.
+ */
 export async function validateCommand(file: string, agent: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   try {
     const raw = await readTopology(file);
     const { model } = await loadTopology(raw, agent === undefined ? {} : { agent });
+    const tests = await loadTopologyTests(raw, model, agent);
+    if (tests.problems.length > 0) {
+      writeTestProblems(err, tests.problems);
+      return 1;
+    }
     const names = Object.keys(model.agents);
-    out.write(`${file}: valid (${names.map((n) => describe(model.agents[n]!)).join('; ')})\n`);
+    const counted = tests.tests.length > 0 ? `; ${tests.tests.length} test${tests.tests.length === 1 ? '' : 's'}` : '';
+    out.write(`${file}: valid (${names.map((n) => describe(model.agents[n]!)).join('; ')}${counted})\n`);
     return 0;
   } catch (error) {
     return reportLoadFailure(error, file, err);
