@@ -12,11 +12,11 @@ export const CHANNEL_COUNTERS = [
   'EventPutAttemptCount', 'EventPutSuccessCount', 'EventTakeAttemptCount', 'EventTakeSuccessCount',
   'EventPutErrorCount', 'EventTakeErrorCount',
 ] as const;
-/** Flume's sink counters (`SinkCounterMBean`) plus the dead-letter count. */
+/** Flume's sink counters (`SinkCounterMBean`) plus the dead-letter and rejected counts. */
 export const SINK_COUNTERS = [
   'ConnectionCreatedCount', 'ConnectionClosedCount', 'ConnectionFailedCount', 'BatchEmptyCount',
   'BatchUnderflowCount', 'BatchCompleteCount', 'EventDrainAttemptCount', 'EventDrainSuccessCount',
-  'EventWriteFail', 'ChannelReadFail', 'EventDeadLetterCount',
+  'EventWriteFail', 'ChannelReadFail', 'EventDeadLetterCount', 'EventRejectedCount',
 ] as const;
 
 const COUNTERS_BY_KIND: Record<MetricKind, readonly string[]> = {

@@ -47,6 +47,24 @@ describe('BucketTemplate', () => {
     expect((error as { retriable: boolean }).retriable).to.equal(false);
   });
 
+  it('rejects timestamps outside the Date range (poison events found by fuzzing) instead of throwing a TypeError or rendering NaN', () => {
+    const t = new BucketTemplate('/logs/%Y/%m');
+    for (const timestamp of ['-1e300', '1e300', '8640000000000001', 'Infinity', '', ' ']) {
+      let error: unknown;
+      try {
+        t.render(createEvent('x', { timestamp }));
+      } catch (e) {
+        error = e;
+      }
+      expect(errorCode(error), timestamp).to.equal('SLUICE_EVENT_REJECTED');
+    }
+    expect(t.render(createEvent('x', { timestamp: '8640000000000000' }))).to.equal('/logs/275760/09');
+  });
+
+  it('renders %{constructor} and other Object prototype names as absent headers', () => {
+    expect(new BucketTemplate('/a/%{constructor}/%{toString}/%{__proto__}').render(createEvent('x', {}))).to.equal('/a///');
+  });
+
   it('fails with SLUICE_CONFIG_INVALID on an unknown escape', () => {
     expect(() => new BucketTemplate('/logs/%Q')).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
     expect(() => new BucketTemplate('/logs/%{host')).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');

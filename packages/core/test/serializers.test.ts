@@ -31,6 +31,14 @@ describe('serializers', () => {
     ]);
   });
 
+  it('json writes a body that is not UTF-8 as base64 with bodyEncoding, so binary bodies survive byte for byte', () => {
+    const binary = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x41, 0xc3]);
+    const lines = createSerializer('json').serialize([createEvent(binary, { k: 'v' }), createEvent('héllo ✓', {})]).toString().trim().split('\n').map((l) => JSON.parse(l) as { body: string; bodyEncoding?: string });
+    expect(lines[0]).to.deep.equal({ headers: { k: 'v' }, body: binary.toString('base64'), bodyEncoding: 'base64' });
+    expect(Buffer.from(lines[0]!.body, 'base64').equals(binary)).to.equal(true);
+    expect(lines[1]).to.deep.equal({ headers: {}, body: 'héllo ✓' });
+  });
+
   it('avro_event files are read back by avsc createFileDecoder, across several blocks', async () => {
     const file = fileOf('avro_event', 'none', [events(0, 3), events(3, 4)]);
     const records: { headers: Record<string, string>; body: Buffer }[] = [];

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import {
-  BatchSink, errorCode, moveToDeadLetter, parseDuration, SluiceError, type SinkContext, type SluiceEvent,
+  BatchSink, errorCode, parseDuration, setAsideRejected, SluiceError, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { eventDocument, type DocumentFormat } from './document-formats.js';
 import { IndexNamer, type IndexNameBuilderName } from './index-namer.js';
@@ -84,7 +84,6 @@ export class ElasticsearchSink extends BatchSink {
     this.backoffMs = parseDuration(config.retryBackoff);
     if (config.apiKey !== '') this.headers.Authorization = `ApiKey ${config.apiKey}`;
     else if (config.username !== '') this.headers.Authorization = `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`;
-    ctx.metrics.counters.EventRejectedCount ??= 0;
   }
 
   protected override async onStart(): Promise<void> {
@@ -145,7 +144,7 @@ export class ElasticsearchSink extends BatchSink {
       pending = retry;
     }
     const rejected = items.filter((item) => item.lines === undefined && !item.done);
-    if (rejected.length > 0 && !await this.setAside(rejected)) {
+    if (!await setAsideRejected(this.ctx, rejected.map((item) => ({ event: item.event, error: item.rejection })))) {
       this.remember(events, items);
       throw new SluiceError('SLUICE_DELIVERY_FAILED', `elasticsearch sink '${this.name}': ${rejected.length} rejected event(s) could not be moved to the dead-letter channel; the batch was rolled back`);
     }
@@ -178,25 +177,6 @@ export class ElasticsearchSink extends BatchSink {
 
   private remember(events: SluiceEvent[], items: BulkItem[]): void {
     if (items.some((item) => item.done)) this.resume = { events, done: items.map((item) => item.done) };
-  }
-
-  /** Dead-letters (or drops and counts) events whose content Elasticsearch or we refused. */
-  private async setAside(rejected: BulkItem[]): Promise<boolean> {
-    const { counters } = this.ctx.metrics;
-    const first = rejected[0]!.rejection!;
-    const target = this.ctx.deadLetter;
-    if (target) {
-      for (const item of rejected) {
-        if (!await moveToDeadLetter(target, this.name, [item.event], item.rejection, this.ctx.logger)) return false;
-        item.done = true;
-      }
-      counters.EventDeadLetterCount! += rejected.length;
-      this.ctx.logger.warn({ count: rejected.length, deadLetterChannel: target.name, reason: first.message }, 'moved documents elasticsearch refused to the dead-letter channel');
-      return true;
-    }
-    counters.EventRejectedCount! += rejected.length;
-    this.ctx.logger.warn({ count: rejected.length, reason: first.message }, 'dropped documents elasticsearch refused (configure deadLetter on the sink to keep them)');
-    return true;
   }
 
   /** Sends one bulk request, trying each host in turn on retriable failures; returns item answers in order. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {
-  BatchSink, BucketTemplate, type BucketingConfig, createSerializer, OpenBuckets, RollPolicy, SluiceError,
+  BatchSink, BucketTemplate, type BucketingConfig, createSerializer, groupByBucket, OpenBuckets, RollPolicy, setAsideRejected, SluiceError,
   type EventSerializer, type OpenBucketStats, parseDuration, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createHdfsSerializer, type HdfsFormatConfig } from './hdfs-serializer.js';
@@ -99,13 +99,7 @@ export class HdfsSink extends BatchSink {
 
   private async writeBatch(events: SluiceEvent[]): Promise<void> {
     const now = Date.now();
-    const groups = new Map<string, SluiceEvent[]>();
-    for (const event of events) {
-      const dir = this.template.render(event, now);
-      let group = groups.get(dir);
-      if (!group) groups.set(dir, (group = []));
-      group.push(event);
-    }
+    const { groups, rejected } = groupByBucket(this.template, events, now);
     const full: [string, OpenFile][] = [];
     // Buckets are independent files: write up to writeConcurrency of them at once.
     const queue = [...groups];
@@ -122,6 +116,9 @@ export class HdfsSink extends BatchSink {
     };
     await Promise.all(Array.from({ length: Math.min(this.config.writeConcurrency, groups.size) }, worker));
     if (failure) throw failure.error;
+    if (!await setAsideRejected(this.ctx, rejected)) {
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `hdfs sink '${this.name}': ${rejected.length} event(s) it cannot place could not be moved to the dead-letter channel; the batch was rolled back and will be retried`);
+    }
     // The batch is acknowledged; closes from here on must not fail it (they are retried).
     for (const [dir, file] of [...full, ...this.open.overflow(new Set(groups.keys()))]) {
       this.open.delete(dir);

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { createEvent, createSerializer, ROLL_DEFAULTS, type SluiceEvent } from '@sluice/core';
 import { createHarness, decompressHadoopStream as decompress, putAll, readSequenceFile } from '@sluice/testkit';
@@ -91,7 +94,8 @@ describe('hdfs sink writing each format to WebHDFS', function () {
   for (const [fileType, compression] of [['SequenceFile', 'none'], ['SequenceFile', 'snappy'], ['CompressedStream', 'lz4'], ['CompressedStream', 'bzip2'], ['DataStream', 'gzip']] as const) {
     it(`${fileType} with ${compression}: every event in the closed file, appended batch by batch`, async () => {
       const harness = await createHarness();
-      const sink = hdfsSink.create(config({ fileType, compression }), harness.sinkContext());
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hdfs-formats-'));
+      const sink = hdfsSink.create(config({ fileType, compression }), { ...harness.sinkContext(), dataDir });
       const sent = events(450);
       try {
         await sink.start();
@@ -100,6 +104,7 @@ describe('hdfs sink writing each format to WebHDFS', function () {
       } finally {
         await sink.stop();
         await harness.close();
+        rmSync(dataDir, { recursive: true, force: true });
       }
       const files = await peer.files(`${peer.root}/${fileType}-${compression}`);
       expect(files).to.have.length(1);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import avro from 'avsc';
 import { expect } from 'chai';
 import {
-  createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type MemoryChannel, type SluiceEvent,
+  createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type MemoryChannel, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createHarness, putAll, sinkSuite, WebHdfsTestServer } from '@sluice/testkit';
 import { HdfsSink, hdfsSink, type HdfsSinkConfig } from '../src/index.js';
@@ -205,16 +205,17 @@ describe('hdfs sink', function () {
     await sink.stop();
   });
 
-  it('rejects a batch with an event lacking the timestamp header with non-retriable SLUICE_EVENT_REJECTED', async () => {
+  it('sets aside events without a usable timestamp (dropped and counted without a dead-letter channel); the rest of the batch is written', async () => {
     const { sink, put, channel } = await harness({ path: `${peer.root}/logs/%Y`, useLocalTimeStamp: false });
     await sink.start();
-    await put([createEvent('no-time')]);
-    const error = await sink.process().then(() => undefined, (e: unknown) => e);
-    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
-    expect((error as { retriable: boolean }).retriable).to.equal(false);
-    expect(channel.size).to.equal(1);
+    await put([createEvent('no-time'), createEvent('poison', { timestamp: '-1e300' }), ...seq(0, 2, { timestamp: '0' })]);
+    await sink.process();
+    expect(channel.size).to.equal(0);
+    expect((sink as unknown as { ctx: SinkContext }).ctx.metrics.get('EventRejectedCount')).to.equal(2);
     await sink.stop();
-    expect(await peer.files()).to.deep.equal([]);
+    const files = await peer.files();
+    expect(files).to.have.length(1);
+    expect((await peer.client.read(files[0]!)).toString()).to.equal('event-0\nevent-1\n');
   });
 
   it('moves a batch HDFS refuses with 403 to the dead-letter channel', async function () {

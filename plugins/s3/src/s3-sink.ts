@@ -3,7 +3,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  awsClientConfig, type AwsSettings, moveToDeadLetter, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,
+  awsClientConfig, type AwsSettings, groupByBucket, moveToDeadLetter, setAsideRejected, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,
   type CompressionName, type EventSerializer, type OpenBucketStats, type SerializerName,
   type Sink, type SinkContext, type SluiceEvent, type Status, type Transaction,
 } from '@sluice/core';
@@ -183,18 +183,21 @@ export class S3Sink implements Sink {
     else metrics.counters.BatchCompleteCount! += 1;
     metrics.counters.EventDrainAttemptCount! += events.length;
     const now = Date.now();
-    let groups: Map<string, SluiceEvent[]>;
-    try {
-      groups = this.group(events, now);
-    } catch (error) {
-      // Only this batch is at fault (e.g. no timestamp header): the waiting ones stay staged.
+    // Events the key template cannot place (no usable timestamp) are set aside; the rest moves on.
+    const { groups, rejected } = groupByBucket(this.template, events, now);
+    if (!await setAsideRejected(this.ctx, rejected)) {
       metrics.counters.EventWriteFail! += 1;
-      if (await this.settleFailed([{ tx, batch: events, events: events.length, bytes: 0, refs: 0 }], error)) return 'ready';
-      throw error;
+      await tx.rollback();
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `s3 sink '${this.name}': ${rejected.length} event(s) it cannot place could not be moved to the dead-letter channel; the batch was rolled back and will be retried`);
     }
     const pendingTx: PendingTx = { tx, batch: events, events: events.length, bytes: batchBytes(events), refs: 0 };
     this.pending.push(pendingTx);
     this.pendingEvents += events.length;
+    if (groups.size === 0) {
+      // Every event was set aside: nothing waits for an upload.
+      await this.commit(pendingTx);
+      return 'ready';
+    }
     try {
       await this.stage(groups, pendingTx, now);
       if (this.pendingEvents >= this.pendingLimit) await this.uploadWhere(() => true);
@@ -203,18 +206,6 @@ export class S3Sink implements Sink {
       throw error;
     }
     return 'ready';
-  }
-
-  /** Splits a batch by rendered key prefix; throws SLUICE_EVENT_REJECTED for an unusable event. */
-  private group(events: SluiceEvent[], now: number): Map<string, SluiceEvent[]> {
-    const groups = new Map<string, SluiceEvent[]>();
-    for (const event of events) {
-      const prefix = this.template.render(event, now);
-      let group = groups.get(prefix);
-      if (!group) groups.set(prefix, (group = []));
-      group.push(event);
-    }
-    return groups;
   }
 
   /** Appends the batch to the staged objects of its buckets; uploads those that are full. */

@@ -217,20 +217,35 @@ describe('s3 sink', function () {
     await sink.stop();
   });
 
-  it('rejects a batch with an event lacking the timestamp header with SLUICE_EVENT_REJECTED and keeps the staged ones', async () => {
-    const { sink, put, channel } = await harness({ key: `${peer.root}logs/%Y/`, useLocalTimeStamp: false, batchSize: 2 });
+  it('sets aside an event without a usable timestamp (dropped and counted without a dead-letter channel); the rest of its batch is written', async () => {
+    const { sink, put, channel } = await harness({ key: `${peer.root}logs/%Y/`, useLocalTimeStamp: false, batchSize: 3 });
     await sink.start();
     await put(seq(0, 2, { timestamp: '0' }));
     await sink.process();
-    await put([createEvent('no-time')]);
-    const error = await sink.process().then(() => undefined, (e: unknown) => e);
-    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
-    expect(channel.size).to.equal(3);
-    const tx = channel.transaction();
-    expect((await tx.take(1)).map((e) => e.body.toString())).to.deep.equal(['no-time']);
-    await tx.commit();
+    await put([createEvent('no-time'), createEvent('far-future', { timestamp: '1e300' }), ...seq(2, 1, { timestamp: '0' })]);
+    await sink.process();
     await sink.stop();
-    expect(await readBodies()).to.deep.equal(['event-0', 'event-1']);
+    expect(channel.size).to.equal(0);
+    expect((sink as unknown as { ctx: SinkContext }).ctx.metrics.get('EventRejectedCount')).to.equal(2);
+    expect(await readBodies()).to.deep.equal(['event-0', 'event-1', 'event-2']);
+  });
+
+  it('moves an event without a usable timestamp to the dead-letter channel at once', async () => {
+    const dead = memoryChannel.create({ capacity: 100, transactionCapacity: 100, byteCapacity: '0', keepAlive: '0' }, createComponentContext({ name: 'dlq', kind: 'CHANNEL' })) as MemoryChannel;
+    await dead.start();
+    const suite = await createHarness();
+    const sink = new S3Sink(config(peer, { key: `${peer.root}logs/%Y/`, useLocalTimeStamp: false }), { ...suite.sinkContext('s3'), dataDir, deadLetter: { name: 'dlq', channel: dead, after: 3 } });
+    await sink.start();
+    await putAll(suite, [createEvent('no-time'), ...seq(0, 1, { timestamp: '0' })]);
+    await sink.process();
+    await sink.stop();
+    const tx = dead.transaction();
+    const moved = await tx.take(10);
+    await tx.commit();
+    expect(moved.map((e) => e.body.toString())).to.deep.equal(['no-time']);
+    expect(moved[0]!.headers['sluice.deadletter.code']).to.equal('SLUICE_EVENT_REJECTED');
+    expect(await readBodies()).to.deep.equal(['event-0']);
+    await dead.stop();
   });
 
   it('moves events to the dead-letter channel after `after` consecutive 4xx rejections', async () => {

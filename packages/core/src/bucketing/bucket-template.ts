@@ -25,6 +25,8 @@ type Part =
   | { kind: 'header'; name: string }
   | { kind: 'time'; field: string };
 
+/** The largest distance from the epoch a Date can hold (ECMAScript time values). */
+const MAX_DATE_MS = 8.64e15;
 const UNIT_MS: Record<RoundUnit, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const TIME_FIELDS = new Set('YymndeHkIMSpjaAbBcDzst'.split(''));
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -119,7 +121,8 @@ export class BucketTemplate {
     for (let i = 0; i < this.parts.length; i++) {
       const part = this.parts[i]!;
       if (part.kind === 'text') out += part.text;
-      else if (part.kind === 'header') out += encodeHeaderValue(event.headers[part.name] ?? '');
+      // Own properties only: `%{constructor}` must not render Object's constructor.
+      else if (part.kind === 'header') out += encodeHeaderValue(Object.hasOwn(event.headers, part.name) ? event.headers[part.name]! : '');
       else out += part.field === 't' ? String(time) : this.cachedFields[i];
     }
     return out;
@@ -133,9 +136,10 @@ export class BucketTemplate {
     let time = now;
     if (!this.options.useLocalTimeStamp) {
       const raw = event.headers[this.timestampHeader];
-      time = raw === undefined ? NaN : Number(raw);
-      if (!Number.isFinite(time)) {
-        throw new SluiceError('SLUICE_EVENT_REJECTED', `bucket template '${this.template}' has time escapes but an event has no numeric '${this.timestampHeader}' header (got ${JSON.stringify(raw)}); add the timestamp interceptor or set useLocalTimeStamp: true`);
+      time = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+      // Beyond ±8.64e15 ms a Date is invalid: such a header is the event's fault, never retriable.
+      if (!Number.isFinite(time) || Math.abs(time) > MAX_DATE_MS) {
+        throw new SluiceError('SLUICE_EVENT_REJECTED', `bucket template '${this.template}' has time escapes but an event has no usable '${this.timestampHeader}' header in epoch milliseconds (got ${JSON.stringify(raw?.slice(0, 40))}); add the timestamp interceptor or set useLocalTimeStamp: true`);
       }
     }
     return this.roundMs > 0 ? time - (((time % this.roundMs) + this.roundMs) % this.roundMs) : time;

@@ -1,9 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import type { SluiceEvent } from '../event.js';
 import type { EventSerializer } from './event-serializer.js';
 
 /**
- * One JSON object per line: `{"headers":{...},"body":"..."}`. The body is decoded as UTF-8
- * (invalid sequences become U+FFFD); use avro_event to keep binary bodies byte for byte.
+ * One JSON object per line: `{"headers":{...},"body":"..."}`, the body as text when it is valid
+ * UTF-8. A body that is not (binary data, another charset) is written base64-encoded with a
+ * marker, `{"headers":{...},"body":"AAEC...","bodyEncoding":"base64"}`, so every body survives
+ * byte for byte; readers decode `body` from base64 when `bodyEncoding` is present.
  */
 export class JsonSerializer implements EventSerializer {
   readonly extension = 'json';
@@ -12,7 +15,10 @@ export class JsonSerializer implements EventSerializer {
     let text = '';
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      text += `{"headers":${JSON.stringify(event.headers)},"body":${JSON.stringify(event.body.toString('utf8'))}}\n`;
+      const body = event.body;
+      text += isUtf8(body)
+        ? `{"headers":${JSON.stringify(event.headers)},"body":${JSON.stringify(body.toString('utf8'))}}\n`
+        : `{"headers":${JSON.stringify(event.headers)},"body":"${body.toString('base64')}","bodyEncoding":"base64"}\n`;
     }
     return Buffer.from(text, 'utf8');
   }
