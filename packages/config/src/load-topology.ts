@@ -39,11 +39,33 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
       const line = error.linePos?.[0];
       problems.push({ path: '', message: `${line ? `line ${line.line}, column ${line.col}: ` : ''}${error.message.split('\n')[0]}`, hint: 'fix the YAML syntax' });
     }
-    const data = problems.length > 0 ? undefined : substituteEnv(document.toJS(), options.env ?? process.env, problems);
-    if (document.errors.length > 0) throw new ConfigError(problems, file);
+    const data = problems.length > 0 ? undefined : substituteEnv(toPlainData(document, problems), options.env ?? process.env, problems);
+    if (problems.length > 0 && data === undefined) throw new ConfigError(problems, file);
     raw = { data, format: 'yaml', ...(file ? { file } : {}) };
   }
   return problems.length > 0 ? { ...raw, problems } : raw;
+}
+
+/** Most alias expansions a topology may use; YAML 'billion laughs' files stop here at once. */
+const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * The document as plain data. An alias to an anchor that does not exist, or aliases that expand
+ * beyond {@link MAX_ALIAS_COUNT} nodes (an alias bomb), become a problem instead of an exception.
+ */
+function toPlainData(document: ReturnType<typeof parseDocument>, problems: Problem[]): unknown {
+  try {
+    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    const bomb = /alias count|resource exhaustion/i.test(message);
+    problems.push({
+      path: '',
+      message: bomb ? `YAML aliases expand to more than ${MAX_ALIAS_COUNT} nodes (${message})` : `YAML alias error: ${message}`,
+      hint: bomb ? 'write the repeated parts out, or use fewer nested aliases' : 'define the anchor (&name) before the alias (*name) that uses it',
+    });
+    return undefined;
+  }
 }
 
 /** Reads and parses a topology file (see {@link parseTopology}). */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseDuration, type AnyComponentDefinition, type CheckScope, type ComponentKind } from '@sluice/core';
+import { parseDuration, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
 import { closest } from './closest.js';
 import type { ComponentLookup } from './component-lookup.js';
 import { camelCaseKey, defaultFromFlume } from './flume-aliases.js';
@@ -157,7 +157,8 @@ class AgentValidator {
   }
 
   private section<T>(agent: Json, key: string, build: (name: string, value: Json, path: string) => T | undefined): Record<string, T> {
-    const out: Record<string, T> = {};
+    // No prototype: a component named `constructor`, `toString` or `__proto__` is just a name.
+    const out = Object.create(null) as Record<string, T>;
     const section = agent[key];
     if (section === undefined || section === null) return out;
     if (!isObject(section)) {
@@ -201,13 +202,29 @@ class AgentValidator {
     const config = this.configOf(definition, value, path, reserved);
     const before = this.problems.length;
     const validated = validateComponentConfig(definition, config, path, this.problems, this.coerce);
-    if (this.problems.length === before) this.check(definition, validated, path, scope);
-    for (const resource of definition.resources?.(validated) ?? []) {
+    // check() and resources() only ever see a config that passed the schema (a directory given as
+    // a mapping must be reported, not crash the validator).
+    if (this.problems.length === before) {
+      this.check(definition, validated, path, scope);
+      this.claim(definition, validated, path);
+    }
+    return { name, type, config: validated };
+  }
+
+  /** Records the ports and directories a component claims; a clash is a problem. */
+  private claim(definition: AnyComponentDefinition, config: Json, path: string): void {
+    let claimed: ClaimedResource[];
+    try {
+      claimed = definition.resources?.(config) ?? [];
+    } catch (error) {
+      this.problems.push({ path, message: `${definition.kind} type '${definition.type}' failed to list its resources: ${(error as Error)?.message ?? String(error)}`, hint: 'this is a bug in the component (resources() must not throw); report it to its authors' });
+      return;
+    }
+    for (const resource of claimed) {
       const other = this.claims.get(resource.id);
       if (other) this.problems.push({ path: `${path}/${resource.key}`, message: `${resource.id} is already used by ${other}`, hint: 'give each component its own port or directory' });
       else this.claims.set(resource.id, path);
     }
-    return { name, type, config: validated };
   }
 
   /** Adds what the component's own `check` finds (it only sees configs that passed the schema). */
@@ -316,7 +333,7 @@ class AgentValidator {
     } else {
       names = members as string[];
       names.forEach((sink, i) => {
-        if (!(sink in sinks) && !this.problems.some((p) => p.path.startsWith(`${this.base}/sinks/${sink}`))) {
+        if (!Object.hasOwn(sinks, sink) && !this.problems.some((p) => p.path.startsWith(`${this.base}/sinks/${sink}`))) {
           const guess = closest(sink, Object.keys(sinks));
           this.problems.push({ path: `${path}/sinks/${i}`, message: `no sink named '${sink}'`, hint: guess ? `did you mean '${guess}'?` : 'define it under sinks:' });
         }
@@ -330,7 +347,7 @@ class AgentValidator {
   }
 
   private requireChannel(channel: string, path: string, channels: Record<string, ChannelModel>): void {
-    if (channel in channels) return;
+    if (Object.hasOwn(channels, channel)) return;
     if (this.problems.some((p) => p.path.startsWith(`${this.base}/channels/${channel}`))) return;
     const guess = closest(channel, Object.keys(channels));
     this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${Object.keys(channels).join(', ') || 'none'}` });

@@ -185,6 +185,14 @@ export const httpSink = defineComponent<'sink', HttpSinkConfig>({
     },
     required: ['endpoint', 'format', 'contentType', 'compression', 'headers', 'authToken', 'ca', 'connectTimeout', 'requestTimeout', 'batchSize'],
   },
+  check(config) {
+    try {
+      new URL(config.endpoint);
+      return [];
+    } catch {
+      return [{ path: '/endpoint', message: `endpoint '${config.endpoint}' is not a URL`, hint: 'write it like http://collector:8080/ or https://[::1]:8443/ingest' }];
+    }
+  },
   fromFlume(properties) {
     // Flume's HttpSink posts one raw body per transaction of one event.
     const config: Record<string, unknown> = { format: 'body', batchSize: 1 };

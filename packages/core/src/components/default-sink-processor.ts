@@ -30,5 +30,9 @@ export const defaultSinkProcessor = defineComponent<'processor', Record<string, 
   description: 'Runs a single sink.',
   guarantee: 'The sink\'s own guarantee.',
   schema: { type: 'object', additionalProperties: false, properties: {}, required: [] } as never,
+  // Flume refuses it too ("DefaultSinkPolicy can only handle one sink").
+  check: (_config, scope) => ((scope?.sinks?.length ?? 1) > 1
+    ? [{ path: '/type', message: `the default sink processor drives exactly one sink, and this group has ${scope!.sinks!.length}`, hint: 'use type: failover or type: load_balance for a group of sinks' }]
+    : []),
   create: (_config, ctx) => new DefaultSinkProcessor(ctx.sinks),
 });
