@@ -4,6 +4,7 @@ export * from './units.js';
 export * from './metrics.js';
 export * from './telemetry.js';
 export * from './logger.js';
+export * from './log-throttle.js';
 export * from './component.js';
 export * from './channel.js';
 export * from './source.js';

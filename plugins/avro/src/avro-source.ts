@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
+  LogThrottle, defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
   type SourceContext,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
@@ -11,7 +11,7 @@ import {
 } from './avro-source-protocol.js';
 import { ipFilterRulesError, isAllowed, normalizeAddress, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
 import { RpcStream } from './rpc-stream.js';
-import { SourceConnection, type SourceConnectionHost } from './source-connection.js';
+import { SourceConnection, type BadClientKind, type SourceConnectionHost } from './source-connection.js';
 
 /** Config of the `avro` source. */
 export interface AvroSourceConfig {
@@ -49,9 +49,17 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
   private readonly connections = new Set<SourceConnection>();
   private readonly protocols = new Map<string, string>();
   private readonly rules: IpFilterRule[];
+  /** One line per 10 s per kind of misbehaving client, with a count: clients cannot flood the log. */
+  private readonly warnings: Record<BadClientKind | 'full' | 'filtered', LogThrottle>;
 
   constructor(private readonly config: AvroSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
+    this.warnings = {
+      frame: new LogThrottle(ctx.logger, 'warn', 'avro client sent a bad frame; closing its connection'),
+      call: new LogThrottle(ctx.logger, 'warn', 'avro client sent a malformed call; answered with an error'),
+      full: new LogThrottle(ctx.logger, 'warn', 'avro source: connection refused, maxConnections reached'),
+      filtered: new LogThrottle(ctx.logger, 'warn', 'avro source: connection refused by ipFilterRules'),
+    };
     this.maxFrameBytes = parseSize(config.maxFrameSize);
     this.maxBatchEvents = config.maxBatchEvents;
     throwConfigProblems(avroSourceProblems(config), `avro source '${ctx.name}'`);
@@ -61,6 +69,10 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
 
   get logger() {
     return this.ctx.logger;
+  }
+
+  badClient(kind: BadClientKind, fields: Record<string, unknown>): void {
+    this.warnings[kind].log(fields);
   }
 
   /** The bound port (useful with port 0). */
@@ -90,7 +102,7 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
       server.maxConnections = this.config.maxConnections;
       server.on('drop', (peer) => {
         this.ctx.metrics.inc('ConnectionRejectedCount');
-        this.ctx.logger.warn({ peer: peer?.remoteAddress, maxConnections: this.config.maxConnections }, 'avro source: connection refused, maxConnections reached');
+        this.warnings.full.log({ peer: peer?.remoteAddress, maxConnections: this.config.maxConnections });
       });
     }
     this.server = server;
@@ -107,6 +119,7 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
     await Promise.allSettled([...this.connections].map((c) => c.idle));
     for (const socket of this.sockets) socket.destroy();
     await closed;
+    for (const warning of Object.values(this.warnings)) warning.flush();
     this.ctx.metrics.stopTime = Date.now();
   }
 
@@ -140,7 +153,7 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
         return;
       }
       this.ctx.metrics.inc('ConnectionRejectedCount');
-      this.ctx.logger.warn({ peer }, 'avro source: connection refused by ipFilterRules');
+      this.warnings.filtered.log({ peer });
       socket.destroy();
     });
   }

@@ -17,7 +17,12 @@ export interface SourceConnectionHost {
   deliver(events: SluiceEvent[], single: boolean): Promise<Status>;
   /** Counts a malformed call or frame (EventReadFail) and reports it as component.error. */
   readFailed(error: unknown): void;
+  /** Logs a misbehaving client, throttled so that many of them cannot flood the log. */
+  badClient(kind: BadClientKind, fields: Record<string, unknown>): void;
 }
+
+/** What a client did wrong: a frame the decoder rejects, or a call whose parameters are malformed. */
+export type BadClientKind = 'frame' | 'call';
 
 const STATUS_RESPONSE: Record<Status, Buffer> = {
   OK: Buffer.from([0, 0, 0]),
@@ -93,7 +98,7 @@ export class SourceConnection {
     this.host.readFailed(error);
     this.closed = true;
     const serial = (error as { details?: { serial?: number } }).details?.serial;
-    this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, 'avro client sent a bad frame; closing its connection');
+    this.host.badClient('frame', { peer: this.peer, code: errorCode(error), err: error });
     if (this.established && serial !== undefined) this.send(serial, [encodeErrorResponse((error as Error).message)]);
     this.stream.end();
   }
@@ -140,7 +145,7 @@ export class SourceConnection {
       }
     } catch (error) {
       this.host.readFailed(error);
-      this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, 'avro client sent a malformed call; answered with an error');
+      this.host.badClient('call', { peer: this.peer, code: errorCode(error), err: error });
       this.send(frame.serial, [handshake, encodeErrorResponse((error as Error).message)]);
       return;
     }

@@ -210,6 +210,21 @@ describe('avro source', () => {
     expect(harness.events.filter((e) => e.type === 'component.error' && e.component === s.name).length, 'bad input is reported as component.error').to.be.at.least(4);
   });
 
+  it('logs a flood of bad clients as one line per interval with a count, not one line each', async () => {
+    const logged: string[] = [];
+    const s = await start({}, { ...harness.sourceContext(), logger: recordingLogger(logged) });
+    for (let i = 0; i < 50; i++) {
+      const garbage = await raw(s.port);
+      garbage.send(Buffer.from('GET / HTTP/1.1\r\nHost: collector\r\n\r\n'));
+      await garbage.closed;
+    }
+    expect(s['ctx'].metrics.get('EventReadFail')).to.equal(50);
+    expect(logged.filter((m) => /bad frame/.test(m))).to.have.length(1);
+    await s.stop();
+    // Stopping reports what the interval swallowed.
+    expect(logged.filter((m) => /bad frame/.test(m))).to.have.length(2);
+  });
+
   it('serves many concurrent clients, committing every batch exactly once', async () => {
     const s = await start();
     const senders = await Promise.all(Array.from({ length: 12 }, () => avsc(s.port)));
