@@ -33,7 +33,8 @@ const CHARSETS: Record<string, Charset> = { 'utf-8': utf8, utf8, 'utf-16': utf16
 export function charsetOf(contentType: string | undefined): Charset {
   const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '');
   if (!match) return utf8;
-  const charset = CHARSETS[match[1]!.toLowerCase()];
+  const name = match[1]!.toLowerCase();
+  const charset = Object.hasOwn(CHARSETS, name) ? CHARSETS[name] : undefined;
   if (!charset) throw new HttpStatusError(415, 'UNSUPPORTED_CHARSET', `charset '${match[1]}' is not supported; send UTF-8 or UTF-16`);
   return charset;
 }

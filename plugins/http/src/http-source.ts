@@ -19,8 +19,13 @@ export interface HttpSourceConfig {
   port: number;
   handler: HandlerName;
   maxBodySize: string;
+  maxEventsPerRequest: number;
+  maxPendingBytes: string;
+  maxConnections: number;
   authToken: string;
   keepAliveTimeout: string;
+  headersTimeout: string;
+  requestTimeout: string;
   tls: ServerTlsConfig;
 }
 
@@ -31,10 +36,15 @@ const DISCARD_FACTOR = 4;
  * An HTTP(S) server taking batches of events, compatible with Flume's HTTPSource and JSONHandler.
  * One request is one transaction: it is answered 200 only after every required channel committed
  * all its events, 503 (with Retry-After) when a channel is full and nothing of it was kept, 400
- * for a body the handler cannot read, 413 for a body over maxBodySize (or more events than the
- * channel's transactionCapacity), 401 without the configured bearer token, 405 for non-POST.
- * Bodies may be gzip- or deflate-compressed (`Content-Encoding`); maxBodySize bounds both the
- * compressed and the inflated size.
+ * for a body the handler cannot read, 413 for a body over maxBodySize (or more events than
+ * maxEventsPerRequest or the channel's transactionCapacity), 401 without the configured bearer
+ * token, 405 for non-POST. Bodies may be gzip- or deflate-compressed (`Content-Encoding`);
+ * maxBodySize bounds both the compressed and the inflated size.
+ *
+ * Bounded by design: events are counted before any is built; the bytes read and not yet committed
+ * across all connections stay under maxPendingBytes (503 past it); connections are capped at
+ * maxConnections; a request must send its headers within headersTimeout and be complete within
+ * requestTimeout (408 and close), so slow or endless clients cannot hold memory or sockets.
  */
 export class HttpSource implements EventDrivenSource {
   readonly name: string;
@@ -44,12 +54,16 @@ export class HttpSource implements EventDrivenSource {
   private readonly token: Buffer | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxPending: number;
+  /** Body bytes read (raw, then inflated) by requests not yet answered. */
+  private pendingBytes = 0;
 
   constructor(private readonly config: HttpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
     throwConfigProblems(serverTlsProblems(config.tls), `http source '${ctx.name}'`);
     this.handler = HANDLERS[config.handler];
     this.maxBody = parseSize(config.maxBodySize);
+    this.maxPending = parseSize(config.maxPendingBytes);
     this.token = config.authToken === '' ? undefined : Buffer.from(`Bearer ${config.authToken}`);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
@@ -63,10 +77,15 @@ export class HttpSource implements EventDrivenSource {
     if (this.server) return;
     const { config } = this;
     const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => this.track(this.handle(req, res));
+    // Node checks headersTimeout and requestTimeout on this interval (30 s by default).
+    const connectionsCheckingInterval = Math.max(100, Math.min(1000, parseDuration(config.headersTimeout) / 2, parseDuration(config.requestTimeout) / 2));
     const server = config.tls.enabled
-      ? https.createServer(await loadServerTls(config.tls, `http source '${this.name}'`), listener)
-      : http.createServer(listener);
+      ? https.createServer({ ...await loadServerTls(config.tls, `http source '${this.name}'`), connectionsCheckingInterval }, listener)
+      : http.createServer({ connectionsCheckingInterval }, listener);
     server.keepAliveTimeout = parseDuration(config.keepAliveTimeout);
+    server.headersTimeout = parseDuration(config.headersTimeout);
+    server.requestTimeout = parseDuration(config.requestTimeout);
+    server.maxConnections = config.maxConnections;
     server.on('checkContinue', (req, res) => this.track(this.handle(req, res, true)));
     server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
@@ -87,6 +106,9 @@ export class HttpSource implements EventDrivenSource {
     this.server = server;
     this.ctx.metrics.startTime = Date.now();
     this.ctx.logger.info({ bind: config.bind, port: this.port, tls: config.tls.enabled, handler: config.handler }, 'http source listening');
+    if (this.token === undefined && !isLoopback(config.bind)) {
+      this.ctx.logger.warn({ bind: config.bind, port: this.port }, 'http source listens beyond this host without authToken: anyone who reaches the port can send events; set authToken (and tls)');
+    }
   }
 
   async stop(): Promise<void> {
@@ -107,6 +129,8 @@ export class HttpSource implements EventDrivenSource {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false): Promise<void> {
+    // Bytes of this request counted in pendingBytes, given back once it is answered.
+    const held = { bytes: 0 };
     try {
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
@@ -121,14 +145,29 @@ export class HttpSource implements EventDrivenSource {
         res.setHeader('Connection', 'close');
         throw new HttpStatusError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit (maxBodySize) is ${this.maxBody}`);
       }
+      const query = queryOf(req.url);
       if (expectsContinue) res.writeContinue();
-      const body = await decodeContent(await this.readBody(req), req.headers['content-encoding'], this.maxBody);
-      const events = this.handler({ body, contentType: req.headers['content-type'], query: new URL(req.url ?? '/', 'http://x').searchParams });
+      const raw = await this.readBody(req, res, held);
+      const body = await decodeContent(raw, req.headers['content-encoding'], this.maxBody);
+      if (body !== raw) this.hold(held, body.length);
+      const events = this.handler({ body, contentType: req.headers['content-type'], query, maxEvents: this.config.maxEventsPerRequest });
       if (events.length > 0) await this.ctx.deliver(events);
       this.reply(res, 200, { accepted: events.length });
     } catch (error) {
-      this.refuse(req, res, error);
+      // readBody answers a body over a limit at once; the rejection that follows is already told.
+      if (!res.headersSent) this.refuse(req, res, error);
+    } finally {
+      this.pendingBytes -= held.bytes;
     }
+  }
+
+  /** Counts `bytes` more for one request against maxPendingBytes (shared by all connections); 503 past it. */
+  private hold(held: { bytes: number }, bytes: number): void {
+    if (this.maxPending > 0 && this.pendingBytes + bytes > this.maxPending) {
+      throw new HttpStatusError(503, 'BUSY', `the source holds ${this.pendingBytes} bytes of requests not yet committed (maxPendingBytes ${this.maxPending}); retry later`);
+    }
+    this.pendingBytes += bytes;
+    held.bytes += bytes;
   }
 
   private authorized(header: string | undefined): boolean {
@@ -137,23 +176,57 @@ export class HttpSource implements EventDrivenSource {
     return given.length === this.token!.length && timingSafeEqual(given, this.token!);
   }
 
-  /** Reads the whole body; past maxBodySize it keeps reading (discarding) so the 413 reaches the client. */
-  private readBody(req: http.IncomingMessage): Promise<Buffer> {
+  /**
+   * Reads the whole body, counting it against maxPendingBytes as it arrives. Past maxBodySize the
+   * 413 is answered at once (with Connection: close) and the rest is read and discarded up to
+   * DISCARD_FACTOR times the limit, so a client that reads only after sending still sees it; an
+   * endless body is cut there.
+   */
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse, held: { bytes: number }): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      let failed = false;
+      const fail = (error: HttpStatusError): void => {
+        if (failed) return;
+        failed = true;
+        // Answered now, while the client may still be sending; the connection stays open until the
+        // body ends (or DISCARD_FACTOR times the limit), so the client can read the answer.
+        this.refuse(req, res, error);
+        reject(error);
+      };
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size <= this.maxBody) chunks.push(chunk);
-        else if (size > this.maxBody * DISCARD_FACTOR) req.destroy();
+        if (failed) {
+          if (size > this.maxBody * DISCARD_FACTOR) req.destroy();
+          return;
+        }
+        if (size > this.maxBody) {
+          chunks.length = 0;
+          fail(new HttpStatusError(413, 'BODY_TOO_LARGE', `the body is over the limit (maxBodySize) of ${this.maxBody} bytes`));
+          return;
+        }
+        try {
+          this.hold(held, chunk.length);
+        } catch (error) {
+          chunks.length = 0;
+          fail(error as HttpStatusError);
+          return;
+        }
+        chunks.push(chunk);
       });
       req.on('end', () => {
-        if (size > this.maxBody) reject(new HttpStatusError(413, 'BODY_TOO_LARGE', `the body is over the limit (maxBodySize) of ${this.maxBody} bytes`));
-        else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+        if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       });
-      req.on('error', reject);
+      req.on('error', (error) => {
+        if (!failed) reject(error);
+        failed = true;
+      });
       req.on('close', () => {
-        if (!req.complete) reject(new HttpStatusError(400, 'ABORTED', 'the client closed the connection before the body was complete'));
+        if (!req.complete && !failed) {
+          failed = true;
+          reject(new HttpStatusError(400, 'ABORTED', 'the client closed the connection before the body was complete'));
+        }
       });
     });
   }
@@ -164,6 +237,7 @@ export class HttpSource implements EventDrivenSource {
     if (error instanceof HttpStatusError) {
       status = error.status;
       code = error.code;
+      if (status === 503) res.setHeader('Retry-After', '1');
       if (status === 400 || status === 413 || status === 415) {
         this.ctx.metrics.inc('EventReadFail');
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `http source '${this.name}': ${status} ${error.code}: ${error.message}`, { cause: error }));
@@ -194,6 +268,20 @@ export class HttpSource implements EventDrivenSource {
   }
 }
 
+/** The query of a request target; a target that is not a URL path is the client's mistake (400). */
+function queryOf(target: string | undefined): URLSearchParams {
+  try {
+    return new URL(target ?? '/', 'http://localhost').searchParams;
+  } catch {
+    throw new HttpStatusError(400, 'BAD_REQUEST', `the request target '${String(target).slice(0, 100)}' is not a URL path`);
+  }
+}
+
+/** True for addresses only this host can reach. */
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address);
+}
+
 /** The `http` source type: schema, Flume key translation (handler class names) and factory. */
 export const httpSource = defineComponent<'source', HttpSourceConfig>({
   kind: 'source',
@@ -204,15 +292,20 @@ export const httpSource = defineComponent<'source', HttpSourceConfig>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      bind: { type: 'string', default: '0.0.0.0', description: 'Address to listen on (Flume `bind`).' },
+      bind: { type: 'string', default: '127.0.0.1', description: 'Address to listen on (Flume `bind`); 0.0.0.0 for every interface, which without authToken logs a warning at start.' },
       port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0 picks a free port, logged at start).' },
       handler: { type: 'string', enum: ['json', 'ndjson', 'blob'], default: 'json', description: '`json`: Flume JSONHandler array of {headers, body}; `ndjson`: one {headers, body} object per line; `blob`: the whole body is one event, query parameters become headers.' },
-      maxBodySize: { type: 'string', pattern: SIZE_PATTERN, default: '16MiB', description: 'Largest request body; larger ones are answered 413.' },
+      maxBodySize: { type: 'string', pattern: SIZE_PATTERN, default: '16MiB', description: 'Largest request body (also once inflated); larger ones are answered 413 as soon as the limit is passed.' },
+      maxEventsPerRequest: { type: 'integer', minimum: 1, default: 10000, description: 'Most events in one request, counted before any is built; more are answered 413.' },
+      maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Most body bytes held by requests not yet answered, over all connections; past it requests are answered 503 with Retry-After. 0 for no limit.' },
+      maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Most open connections; further ones are closed at once.' },
       authToken: { type: 'string', default: '', description: 'When set, requests need `Authorization: Bearer <authToken>` (401 otherwise). Use ${ENV} substitution to keep it out of the file.' },
       keepAliveTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'How long an idle keep-alive connection stays open.' },
+      headersTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How long a client has to send the request headers (408 and close after).' },
+      requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long a client has to send the whole request, body included (408 and close after): a Content-Length never reached does not hold a connection forever.' },
       tls: SERVER_TLS_SCHEMA,
     },
-    required: ['bind', 'port', 'handler', 'maxBodySize', 'authToken', 'keepAliveTimeout', 'tls'],
+    required: ['bind', 'port', 'handler', 'maxBodySize', 'maxEventsPerRequest', 'maxPendingBytes', 'maxConnections', 'authToken', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'tls'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   fromFlume(properties) {

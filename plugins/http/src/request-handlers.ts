@@ -11,6 +11,8 @@ export interface RequestBody {
   contentType: string | undefined;
   /** Query parameters, used as headers by the blob handler. */
   query: URLSearchParams;
+  /** Most events the request may hold; counted before any event is built (413 past it). */
+  maxEvents?: number;
 }
 
 /** Turns one request into events; throws HttpStatusError (400, 415) for a body it cannot read. */
@@ -18,11 +20,64 @@ export type RequestHandler = (request: RequestBody) => SluiceEvent[];
 
 const bad = (message: string): HttpStatusError => new HttpStatusError(400, 'BAD_REQUEST', message);
 
+const tooMany = (limit: number): HttpStatusError => new HttpStatusError(413, 'TOO_MANY_EVENTS', `the request holds more than ${limit} events (maxEventsPerRequest); send smaller batches`);
+
+/**
+ * Counts the items of a top-level JSON array without parsing it, stopping as soon as there are
+ * more than `limit`: a body of a million empty objects is refused after reading a few kilobytes,
+ * before any object is built. Strings (with escapes) and nesting are skipped; the text is
+ * validated later by JSON.parse, so a malformed body only needs not to be miscounted low.
+ */
+export function countJsonArrayItems(text: string, limit: number): number {
+  let depth = 0;
+  let count = 0;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) { // a string: skip to its closing quote
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      if (depth === 1) empty = false;
+    } else if (c === 0x5b || c === 0x7b) { // [ {
+      if (depth === 1) empty = false;
+      depth++;
+    } else if (c === 0x5d || c === 0x7d) { // ] }
+      depth--;
+      if (depth === 0) break;
+    } else if (c === 0x2c && depth === 1) { // , between items
+      if (++count >= limit) return limit + 1;
+    } else if (depth === 1 && c > 0x20) {
+      empty = false;
+    }
+  }
+  return empty ? 0 : count + 1;
+}
+
+/** Counts lines holding anything but white space, stopping past `limit`. */
+function countNonBlankLines(text: string, limit: number): number {
+  let count = 0;
+  let blank = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      if (!blank && ++count > limit) return count;
+      blank = true;
+    } else if (c > 0x20) {
+      blank = false;
+    }
+  }
+  return blank ? count : count + 1;
+}
+
 /** Converts one `{headers, body}` item of Flume's JSON shape; `where` names it in errors. */
 function flumeEvent(item: unknown, charset: Charset, where: string): SluiceEvent {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) throw bad(`${where} must be an object like {"headers": {...}, "body": "..."}`);
   const { headers: rawHeaders, body } = item as { headers?: unknown; body?: unknown };
-  const headers: Record<string, string> = {};
+  // No prototype: a header named __proto__ (or constructor) is a header like any other.
+  const headers = Object.create(null) as Record<string, string>;
   if (rawHeaders !== undefined && rawHeaders !== null) {
     if (typeof rawHeaders !== 'object' || Array.isArray(rawHeaders)) throw bad(`${where}.headers must be an object of strings`);
     for (const [key, value] of Object.entries(rawHeaders)) {
@@ -47,28 +102,35 @@ function parseJson(text: string, where: string): unknown {
  * Flume's JSONHandler: the body is a JSON array of `{headers, body}` (string values), decoded
  * with the Content-Type charset; each body is stored encoded in that same charset, as Flume does.
  */
-export const jsonHandler: RequestHandler = ({ body, contentType }) => {
+export const jsonHandler: RequestHandler = ({ body, contentType, maxEvents }) => {
   const charset = charsetOf(contentType);
-  const parsed = parseJson(charset.decode(body), 'the request body');
+  const text = charset.decode(body);
+  if (maxEvents !== undefined && countJsonArrayItems(text, maxEvents) > maxEvents) throw tooMany(maxEvents);
+  const parsed = parseJson(text, 'the request body');
   if (!Array.isArray(parsed)) throw bad('the request body must be a JSON array of events, e.g. [{"headers":{},"body":"text"}]');
   return parsed.map((item, i) => flumeEvent(item, charset, `event ${i}`));
 };
 
 /** One `{headers, body}` JSON object per line (empty lines skipped); the same shape as the json handler. */
-export const ndjsonHandler: RequestHandler = ({ body, contentType }) => {
+export const ndjsonHandler: RequestHandler = ({ body, contentType, maxEvents }) => {
   const charset = charsetOf(contentType);
   const events: SluiceEvent[] = [];
-  const lines = charset.decode(body).split('\n');
+  const text = charset.decode(body);
+  // Non-blank lines are counted before any is split off or parsed: a flood of tiny lines stops here.
+  if (maxEvents !== undefined && countNonBlankLines(text, maxEvents) > maxEvents) throw tooMany(maxEvents);
+  const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    if (line !== '') events.push(flumeEvent(parseJson(line, `line ${i + 1}`), charset, `line ${i + 1}`));
+    if (line === '') continue;
+    if (maxEvents !== undefined && events.length >= maxEvents) throw tooMany(maxEvents);
+    events.push(flumeEvent(parseJson(line, `line ${i + 1}`), charset, `line ${i + 1}`));
   }
   return events;
 };
 
 /** Flume's BLOBHandler: the whole body, as received, is one event; query parameters become headers. */
 export const blobHandler: RequestHandler = ({ body, query }) => {
-  const headers: Record<string, string> = {};
+  const headers = Object.create(null) as Record<string, string>;
   for (const [key, value] of query) headers[key] = value;
   return [{ headers, body }];
 };

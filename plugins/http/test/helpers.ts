@@ -31,7 +31,8 @@ export function curl(args: string[], input?: Buffer | string): Promise<CurlResul
 }
 
 export const SOURCE_DEFAULTS: Omit<HttpSourceConfig, 'port'> = {
-  bind: '127.0.0.1', handler: 'json', maxBodySize: '16MiB', authToken: '', keepAliveTimeout: '5s',
+  bind: '127.0.0.1', handler: 'json', maxBodySize: '16MiB', maxEventsPerRequest: 10000, maxPendingBytes: '64MiB', maxConnections: 1000,
+  authToken: '', keepAliveTimeout: '5s', headersTimeout: '10s', requestTimeout: '30s',
   tls: { enabled: false, cert: '', key: '', ca: '', requireClientCert: false },
 };
 
