@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  LogThrottle, defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
+  DURATION_PATTERN, LogThrottle, defineComponent, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
   type SourceContext,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
@@ -26,6 +26,9 @@ export interface AvroSourceConfig {
   ipFilter: boolean;
   ipFilterRules: string;
   maxFrameSize: string;
+  maxPendingBytes: string;
+  frameTimeout: string;
+  idleTimeout: string;
   maxBatchEvents: number;
   maxConnections: number;
 }
@@ -44,6 +47,11 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
   readonly name: string;
   readonly maxFrameBytes: number;
   readonly maxBatchEvents: number;
+  readonly frameTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxPending: number;
+  /** Bytes of unfinished frames held over all connections. */
+  private pendingBytes = 0;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<SourceConnection>();
@@ -61,6 +69,9 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
       filtered: new LogThrottle(ctx.logger, 'warn', 'avro source: connection refused by ipFilterRules'),
     };
     this.maxFrameBytes = parseSize(config.maxFrameSize);
+    this.maxPending = parseSize(config.maxPendingBytes);
+    this.frameTimeoutMs = parseDuration(config.frameTimeout);
+    this.idleTimeoutMs = parseDuration(config.idleTimeout);
     this.maxBatchEvents = config.maxBatchEvents;
     throwConfigProblems(avroSourceProblems(config), `avro source '${ctx.name}'`);
     this.rules = config.ipFilter ? parseIpFilterRules(config.ipFilterRules) : [];
@@ -73,6 +84,11 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
 
   badClient(kind: BadClientKind, fields: Record<string, unknown>): void {
     this.warnings[kind].log(fields);
+  }
+
+  holdPartial(delta: number): boolean {
+    this.pendingBytes += delta;
+    return delta <= 0 || this.maxPending === 0 || this.pendingBytes <= this.maxPending;
   }
 
   /** The bound port (useful with port 0). */
@@ -141,6 +157,13 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
     socket.on('error', (err) => this.ctx.logger.debug({ err }, 'avro client connection error'));
     const peer = `${normalizeAddress(socket.remoteAddress ?? '?')}:${socket.remotePort ?? 0}`;
     socket.setNoDelay(true);
+    if (this.idleTimeoutMs > 0) {
+      // A connection that sends nothing (not even a ping) for idleTimeout is closed; Flume's clients reconnect.
+      socket.setTimeout(this.idleTimeoutMs, () => {
+        this.ctx.logger.debug({ peer, idleTimeoutMs: this.idleTimeoutMs }, 'avro client idle; closing its connection');
+        socket.destroy();
+      });
+    }
     if (this.rules.length === 0) {
       this.open(socket, peer);
       return;
@@ -254,9 +277,12 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
       ipFilterRules: { type: 'string', default: '', description: 'Flume syntax: comma-separated allow|deny:ip|name:pattern with * and ? wildcards, first match wins, no match allows (e.g. allow:ip:127.*,deny:ip:*).' },
       maxFrameSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Largest call a client may send; a larger frame is answered with an error and the connection closed.' },
       maxBatchEvents: { type: 'integer', minimum: 1, default: 100000, description: 'Most events in one appendBatch call; a larger batch is answered with an error.' },
+      maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '128MiB', description: 'Most bytes of unfinished frames held over all connections; the connection whose frame would pass it is dropped (its client resends). 0: no limit.' },
+      frameTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long a started frame may take to arrive whole before the connection is closed (slow or stuck clients cannot hold memory). 0: no limit.' },
+      idleTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10m', description: 'How long a connection may send nothing before it is closed. 0: never.' },
       maxConnections: { type: 'integer', minimum: 0, default: 1000, description: 'Most client connections served at once (with maxFrameSize, this bounds the memory clients can hold); further connections are closed at once. 0: no limit.' },
     },
-    required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxBatchEvents', 'maxConnections'],
+    required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxPendingBytes', 'frameTimeout', 'idleTimeout', 'maxBatchEvents', 'maxConnections'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   check: avroSourceProblems,

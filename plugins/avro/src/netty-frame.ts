@@ -62,8 +62,26 @@ export class NettyFrameDecoder {
     return this.state !== HEADER || this.filled > 0;
   }
 
+  /** Bytes of the frame in progress held in memory (its completed buffers and the current one). */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const part of this.parts) bytes += part.length;
+    return bytes;
+  }
+
   push(chunk: Buffer): NettyFrame[] {
     const frames: NettyFrame[] = [];
+    try {
+      this.read(chunk, frames);
+    } catch (error) {
+      // Frames the chunk completed before the bad one are still the client's calls.
+      if (error instanceof SluiceError) (error as { details: Record<string, unknown> }).details = { ...error.details, completed: frames };
+      throw error;
+    }
+    return frames;
+  }
+
+  private read(chunk: Buffer, frames: NettyFrame[]): void {
     const n = chunk.length;
     let pos = 0;
     while (pos < n) {
@@ -85,7 +103,6 @@ export class NettyFrameDecoder {
       if (this.state === HEADER) this.startFrame(frames);
       else this.startBuffer(frames);
     }
-    return frames;
   }
 
   private startFrame(frames: NettyFrame[]): void {

@@ -48,6 +48,25 @@ export class RpcStream {
     else this.socket.uncork();
   }
 
+  /** True when the peer has not read what was sent and more would only queue in memory. */
+  get congested(): boolean {
+    return this.output.writableNeedDrain;
+  }
+
+  /** Resolves when what was sent has been handed to the socket (or it closed). */
+  drained(): Promise<void> {
+    if (!this.congested || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.output.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.output.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
   /** Stops reading (backpressure); data already decompressed stays buffered. */
   pause(): void {
     this.input.pause();

@@ -1,4 +1,4 @@
-import { errorCode, type Logger, type SluiceEvent } from '@sluice/core';
+import { errorCode, SluiceError, type Logger, type SluiceEvent } from '@sluice/core';
 import { AvroReader } from './avro-binary.js';
 import {
   encodeErrorResponse, readEvent, readEventArray, readHandshakeRequest, type HandshakeRequest, type Status,
@@ -19,6 +19,13 @@ export interface SourceConnectionHost {
   readFailed(error: unknown): void;
   /** Logs a misbehaving client, throttled so that many of them cannot flood the log. */
   badClient(kind: BadClientKind, fields: Record<string, unknown>): void;
+  /** How long a frame may take to arrive whole, in ms (0: no limit). */
+  readonly frameTimeoutMs: number;
+  /**
+   * Counts `delta` bytes of partial frames held by a connection against the source-wide budget
+   * (maxPendingBytes); false when they do not fit, and the connection must be dropped.
+   */
+  holdPartial(delta: number): boolean;
 }
 
 /** What a client did wrong: a frame the decoder rejects, or a call whose parameters are malformed. */
@@ -44,6 +51,11 @@ export class SourceConnection {
   private established = false;
   private busy = false;
   private closed = false;
+  /** A frame error found after the frames that preceded it in the same chunk; reported once they are answered. */
+  private failure: unknown;
+  /** Bytes of the frame in progress counted in the source's budget. */
+  private held = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
   /** Settles when the frame being handled is answered (stop waits for it). */
   idle: Promise<void> = Promise.resolve();
 
@@ -56,6 +68,7 @@ export class SourceConnection {
     });
     stream.socket.on('close', () => {
       this.closed = true;
+      this.release();
     });
   }
 
@@ -65,24 +78,65 @@ export class SourceConnection {
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      this.reject(error);
+      frames = ((error as { details?: { completed?: NettyFrame[] } }).details?.completed) ?? [];
+      this.failure = error;
+      this.closed = frames.length === 0;
+    }
+    this.account();
+    for (const frame of frames) this.queue.push(frame);
+    if (this.failure !== undefined && frames.length === 0) {
+      this.reject(this.failure);
       return;
     }
-    if (frames.length === 0) return;
-    for (const frame of frames) this.queue.push(frame);
-    if (!this.busy) {
+    if (frames.length > 0 && !this.busy) {
       this.stream.pause();
       this.idle = this.drain();
     }
   }
 
+  /** Keeps the source-wide count of partial-frame bytes and the frame completion timer up to date. */
+  private account(): void {
+    const buffered = this.failure === undefined ? this.decoder.bufferedBytes : 0;
+    if (buffered !== this.held) {
+      const fits = this.host.holdPartial(buffered - this.held);
+      this.held = buffered;
+      if (!fits && this.failure === undefined) {
+        this.failure = new SluiceError('SLUICE_PROTOCOL', 'the avro source holds maxPendingBytes of unfinished frames from its clients; this connection is dropped, resend later');
+      }
+    }
+    if (!this.decoder.midFrame || this.failure !== undefined) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    } else if (this.frameTimer === undefined && this.host.frameTimeoutMs > 0) {
+      this.frameTimer = setTimeout(() => {
+        this.frameTimer = undefined;
+        if (this.closed) return;
+        this.reject(new SluiceError('SLUICE_PROTOCOL', `a frame did not arrive whole within frameTimeout (${this.host.frameTimeoutMs} ms); the connection is closed`));
+      }, this.host.frameTimeoutMs);
+      this.frameTimer.unref();
+    }
+  }
+
+  /** Gives back what this connection held of the budget. */
+  private release(): void {
+    clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    if (this.held > 0) this.host.holdPartial(-this.held);
+    this.held = 0;
+  }
+
   private async drain(): Promise<void> {
     this.busy = true;
     try {
-      while (this.queue.length > 0 && !this.closed) await this.handle(this.queue.shift()!);
+      while (this.queue.length > 0 && !this.closed) {
+        await this.handle(this.queue.shift()!);
+        // A client that does not read its answers stops being read: replies never pile up.
+        if (this.stream.congested) await this.stream.drained();
+      }
     } finally {
       this.busy = false;
-      if (!this.closed) this.stream.resume();
+      if (this.failure !== undefined && !this.closed) this.reject(this.failure);
+      else if (!this.closed) this.stream.resume();
     }
   }
 
@@ -97,6 +151,7 @@ export class SourceConnection {
   private reject(error: unknown): void {
     this.host.readFailed(error);
     this.closed = true;
+    this.release();
     const serial = (error as { details?: { serial?: number } }).details?.serial;
     this.host.badClient('frame', { peer: this.peer, code: errorCode(error), err: error });
     if (this.established && serial !== undefined) this.send(serial, [encodeErrorResponse((error as Error).message)]);

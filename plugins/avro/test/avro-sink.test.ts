@@ -88,7 +88,7 @@ describe('avro sink', () => {
     const target = await createHarness();
     const source = avroSource.create({
       bind: '127.0.0.1', port: 0, compressionType: 'none', compressionLevel: 6, ssl: false, keystore: '', keystorePassword: '',
-      keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxBatchEvents: 100000, maxConnections: 1000, ...overrides,
+      keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxPendingBytes: '128MiB', frameTimeout: '30s', idleTimeout: '10m', maxBatchEvents: 100000, maxConnections: 1000, ...overrides,
     }, target.sourceContext()) as AvroSource;
     await source.start();
     closers.push(async () => {

@@ -5,7 +5,7 @@ import { avroSource, type AvroSourceConfig } from '../src/index.js';
 
 const BASE: AvroSourceConfig = {
   bind: '127.0.0.1', port: 0, compressionType: 'none', compressionLevel: 6, ssl: false, keystore: '', keystorePassword: '',
-  keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxBatchEvents: 100000, maxConnections: 1000,
+  keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxPendingBytes: '128MiB', frameTimeout: '30s', idleTimeout: '10m', maxBatchEvents: 100000, maxConnections: 1000,
 };
 
 describe('avro source check()', () => {

@@ -11,7 +11,7 @@ import { makeCertificate, RawClient, type TestCertificate } from './raw-client.j
 
 const BASE: AvroSourceConfig = {
   bind: '127.0.0.1', port: 0, compressionType: 'none', compressionLevel: 6, ssl: false, keystore: '', keystorePassword: '',
-  keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxBatchEvents: 100000, maxConnections: 1000,
+  keystoreType: 'pkcs12', ipFilter: false, ipFilterRules: '', maxFrameSize: '64MiB', maxPendingBytes: '128MiB', frameTimeout: '30s', idleTimeout: '10m', maxBatchEvents: 100000, maxConnections: 1000,
 };
 
 const batch = (prefix: string, n: number): SluiceEvent[] =>
@@ -159,7 +159,7 @@ describe('avro source', () => {
   it('survives garbage, an oversized frame, a malformed call and a close mid-frame while another client keeps being served', async () => {
     const logged: string[] = [];
     const ctx = harness.sourceContext();
-    const s = await start({ maxFrameSize: '1MiB', maxBatchEvents: 10 }, { ...ctx, logger: recordingLogger(logged) });
+    const s = await start({ maxFrameSize: '1MiB', maxPendingBytes: '128MiB', frameTimeout: '30s', idleTimeout: '10m', maxBatchEvents: 10 }, { ...ctx, logger: recordingLogger(logged) });
     const good = await avsc(s.port);
     expect(await good.appendBatch(batch('good', 5))).to.equal('OK');
 
@@ -208,6 +208,57 @@ describe('avro source', () => {
     expect(bodies).to.deep.equal(['good-0', 'good-1', 'good-2', 'good-3', 'good-4', 'after-garbage-0', 'last-0', 'last-1']);
     expect(s['ctx'].metrics.get('EventReadFail')).to.be.at.least(4);
     expect(harness.events.filter((e) => e.type === 'component.error' && e.component === s.name).length, 'bad input is reported as component.error').to.be.at.least(4);
+  });
+
+  it('answers the frames a chunk completed before a bad frame, then closes', async () => {
+    const s = await start();
+    const client = await raw(s.port);
+    const good = encodeNettyFrame(1, [handshake(JSON.stringify(flumeService.protocol), PROTOCOL_HASH).finish(), encodeAppendBatchCall(batch('before-garbage', 2))]);
+    client.send(Buffer.concat([good, Buffer.from('GET / HTTP/1.1\r\n\r\n')]));
+    const answer = await client.nextFrame();
+    expect(answer?.serial).to.equal(1);
+    await client.closed;
+    expect((await takeAll(harness)).map((e) => e.body.toString())).to.deep.equal(['before-garbage-0', 'before-garbage-1']);
+  });
+
+  it('closes a connection whose frame does not arrive whole within frameTimeout, and an idle one after idleTimeout', async () => {
+    const s = await start({ frameTimeout: '300ms', idleTimeout: '600ms' });
+    const slow = await raw(s.port);
+    const frame = encodeNettyFrame(1, [handshake(JSON.stringify(flumeService.protocol), PROTOCOL_HASH).finish(), encodeAppendBatchCall(batch('slow', 3))]);
+    slow.send(frame.subarray(0, frame.length - 5));
+    const idle = await raw(s.port);
+    const started = Date.now();
+    await slow.closed;
+    const slowMs = Date.now() - started;
+    await idle.closed;
+    const idleMs = Date.now() - started;
+    expect(slowMs, 'the half frame is cut by frameTimeout').to.be.below(idleMs);
+    expect(await takeAll(harness)).to.deep.equal([]);
+    expect(s['pendingBytes' as keyof typeof s]).to.equal(0);
+  });
+
+  it('drops the connection whose unfinished frame would pass maxPendingBytes; the others are served', async () => {
+    const s = await start({ maxPendingBytes: '100KiB', maxFrameSize: '1MiB' });
+    const header = (serial: number): Buffer => {
+      const h = Buffer.alloc(12);
+      h.writeInt32BE(serial, 0);
+      h.writeInt32BE(1, 4);
+      h.writeInt32BE(512 * 1024, 8);
+      return h;
+    };
+    const first = await raw(s.port);
+    first.send(Buffer.concat([header(1), Buffer.alloc(60 * 1024, 1)]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = await raw(s.port);
+    second.send(Buffer.concat([header(1), Buffer.alloc(60 * 1024, 1)]));
+    await second.closed;
+    expect(first.socket.destroyed, 'the connection that fit is still open').to.equal(false);
+    first.socket.destroy();
+    await first.closed;
+    const good = await avsc(s.port);
+    expect(await good.appendBatch(batch('after', 1))).to.equal('OK');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(s['pendingBytes' as keyof typeof s]).to.equal(0);
   });
 
   it('logs a flood of bad clients as one line per interval with a count, not one line each', async () => {
