@@ -93,9 +93,15 @@ export class SyslogUdpSource implements EventDrivenSource {
     }
     let end = msg.length;
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x0d || msg[end - 1] === 0)) end--;
-    if (end === 0) return;
-    const incomplete = end > this.config.eventSize;
-    const event = this.parser.parse(msg.subarray(0, incomplete ? this.config.eventSize : end), incomplete, address);
+    const { eventSize } = this.config;
+    // An over-long datagram is cut at eventSize; its rest follows as further (Invalid) events.
+    for (let start = 0; start < end; start += eventSize) {
+      const stop = Math.min(end, start + eventSize);
+      this.enqueue(this.parser.parse(msg.subarray(start, stop), stop < end, address), address);
+    }
+  }
+
+  private enqueue(event: SluiceEvent, address: string): void {
     const status = event.headers[SYSLOG_HEADERS.status];
     if (status === 'Invalid') this.ctx.metrics.inc('EventInvalidCount');
     else if (status === 'Incomplete') this.ctx.metrics.inc('EventIncompleteCount');
