@@ -37,7 +37,7 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events delivered per channel transaction.' },
       maxLineLength: { type: 'integer', minimum: 1, default: 65536, description: 'Longest line (or multi-line record) in bytes.' },
       lineOverflow: { type: 'string', enum: ['split', 'drop'], default: 'split', description: 'A longer line is split into maxLineLength pieces (counted as LineSplitCount) or dropped (LineDroppedCount).' },
-      multilineStartPattern: { type: 'string', default: '', description: 'Regular expression matching the first line of a record (e.g. `^\\\\d{4}-` for stack traces); other lines join the record with a newline. Empty: one event per line.' },
+      multilineStartPattern: { type: 'string', default: '', description: 'Regular expression matching the first line of a record (e.g. `^\\d{4}-` for stack traces: one backslash in single-quoted YAML; a doubly escaped `\\\\d` is refused); other lines join the record with a newline. Empty: one event per line.' },
       multilineTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'A multi-line record is complete when the next start line arrives or its file stays quiet this long.' },
       idleTimeout: durationOption('Close a file that had no new data for this long (it is reopened when it grows).', '2m', 'ms'),
       pollInterval: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'How often files are checked and globs rescanned when no change notification arrives.' },
