@@ -76,21 +76,18 @@ function hostEnd(frame: Buffer, start: number): number {
   const n = frame.length;
   let p = start;
   let colons = 0;
-  let ipv6 = true;
-  while (p < n && !isSpace(frame[p])) {
+  let hex = true;
+  let word = isWord(frame[start]);
+  while (p < n) {
     const b = frame[p]!;
+    if (b === SP || b === HT) break;
     if (b === 0x3a) colons++;
-    else if (!isHex(b) && b !== 0x2e) ipv6 = false;
+    else if (!isHex(b) && b !== 0x2e) hex = false;
+    if (word && !isWord(b) && b !== 0x2e && b !== 0x40 && b !== 0x2d) word = false;
     p++;
   }
   if (p === start || p === n) return -1;
-  if (ipv6 && colons >= 2) return p;
-  if (!isWord(frame[start])) return -1;
-  for (let i = start + 1; i < p; i++) {
-    const b = frame[i]!;
-    if (!isWord(b) && b !== 0x2e && b !== 0x40 && b !== 0x2d) return -1;
-  }
-  return p;
+  return (hex && colons >= 2) || (word && colons === 0) ? p : -1;
 }
 
 /** Where the pieces of a recognised header lie in the frame. */
@@ -144,7 +141,7 @@ export class SyslogParser {
     const headers: Record<string, string> = {};
     let body: Buffer;
     const priEnd = readPri(frame);
-    if (priEnd < 0) {
+    if (priEnd === 0) {
       headers[SYSLOG_HEADERS.facility] = '0';
       headers[SYSLOG_HEADERS.severity] = '0';
       headers[SYSLOG_HEADERS.status] = 'Invalid';
@@ -158,8 +155,9 @@ export class SyslogParser {
   }
 
   private parseValid(frame: Buffer, priEnd: number, headers: Record<string, string>): Buffer {
-    const priText = NUMBERS[Number(frame.toString('latin1', 1, priEnd - 1))]!;
-    const pri = Number(priText);
+    let pri = 0;
+    for (let i = 1; i < priEnd - 1; i++) pri = pri * 10 + frame[i]! - 0x30;
+    const priText = NUMBERS[pri]!;
     headers[SYSLOG_HEADERS.facility] = NUMBERS[pri >> 3]!;
     headers[SYSLOG_HEADERS.severity] = NUMBERS[pri & 7]!;
     const spans = this.readHeader(frame, priEnd, headers);
@@ -264,13 +262,13 @@ export class SyslogParser {
   }
 }
 
-/** Position after a valid `<PRI>` (1-3 digits, at most 191), or -1. */
+/** Position after a valid `<PRI>` (1-3 digits, at most 191), or 0. */
 function readPri(frame: Buffer): number {
-  if (frame[0] !== 0x3c) return -1;
+  if (frame[0] !== 0x3c) return 0;
   let pri = 0;
   let p = 1;
   while (p <= 3 && isDigit(frame[p])) pri = pri * 10 + frame[p++]! - 0x30;
-  if (p === 1 || frame[p] !== 0x3e || pri > 191) return -1;
+  if (p === 1 || frame[p] !== 0x3e || pri > 191) return 0;
   return p + 1;
 }
 

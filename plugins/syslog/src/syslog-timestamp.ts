@@ -77,7 +77,9 @@ export function parseBsdTimestamp(buf: Buffer, start: number, length: number, no
  */
 export function rfc3339Length(buf: Buffer, start: number): number {
   const s = start;
-  for (const i of [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) if (!isDigit(buf[s + i])) return 0;
+  if (!isDigit(buf[s]) || !isDigit(buf[s + 1]) || !isDigit(buf[s + 2]) || !isDigit(buf[s + 3]) || !isDigit(buf[s + 5]) || !isDigit(buf[s + 6])
+    || !isDigit(buf[s + 8]) || !isDigit(buf[s + 9]) || !isDigit(buf[s + 11]) || !isDigit(buf[s + 12]) || !isDigit(buf[s + 14])
+    || !isDigit(buf[s + 15]) || !isDigit(buf[s + 17]) || !isDigit(buf[s + 18])) return 0;
   if (buf[s + 4] !== 0x2d || buf[s + 7] !== 0x2d || buf[s + 10] !== 0x54 || buf[s + 13] !== 0x3a || buf[s + 16] !== 0x3a) return 0;
   let p = s + 19;
   if (buf[p] === 0x2e) {
