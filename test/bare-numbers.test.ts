@@ -32,6 +32,22 @@ describe('bare numbers in duration and size options', function () {
     expect(refused.stderr).to.contain('/agents/a1/sinks/k1/rollInterval: must be a duration like 30s');
   });
 
+  it('a Flume .properties file with netcat encoding, a syslog keepFields list and bare numbers validates; an unknown keepFields word does not', () => {
+    const properties = (keepFields: string): string => [
+      'a1.sources = r1 r2', 'a1.channels = c1', 'a1.sinks = k1',
+      'a1.sources.r1.type = netcat', 'a1.sources.r1.bind = 127.0.0.1', 'a1.sources.r1.port = 44444', 'a1.sources.r1.encoding = UTF-16LE',
+      'a1.sources.r1.max-line-length = 10', 'a1.sources.r1.channels = c1',
+      'a1.sources.r2.type = syslogtcp', 'a1.sources.r2.host = 127.0.0.1', 'a1.sources.r2.port = 5140', `a1.sources.r2.keepFields = ${keepFields}`, 'a1.sources.r2.channels = c1',
+      'a1.channels.c1.type = memory', 'a1.channels.c1.byteCapacity = 1048576',
+      'a1.sinks.k1.type = file_roll', 'a1.sinks.k1.sink.directory = ./out', 'a1.sinks.k1.sink.rollInterval = 0', 'a1.sinks.k1.channel = c1', '',
+    ].join('\n');
+    const good = spawnSync(process.execPath, [SLUICE_BIN, 'validate', '-f', dir.write('flume.properties', properties('hostname timestamp'))], { encoding: 'utf8' });
+    expect(good.status, good.stderr).to.equal(0);
+    const bad = spawnSync(process.execPath, [SLUICE_BIN, 'validate', '-f', dir.write('flume-bad.properties', properties('hostname bogus'))], { encoding: 'utf8' });
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.contain('keepFields');
+  });
+
   it('a bare rollInterval is seconds, as in Flume: rollInterval: 1 does not roll per 1 ms batch', async () => {
     const file = dir.write('one-file.yaml', `agents:
   a1:
