@@ -118,6 +118,16 @@ describe('log_to_json as the Kinesis agent defines it', () => {
 });
 
 describe('csv_to_json', () => {
+  it('the Kinesis agent\'s testCSVToJSONDataConverter vectors (CSV and TSV, fewer and more fields, trailing empty fields)', () => {
+    const names = ['column1', 'column2', 'column3', 'column4'];
+    const convert = (delimiter: string, body: string): string => new CsvToJsonInterceptor({ customFieldNames: names, delimiter, trim: false }).intercept([createEvent(body)])[0]!.body.toString();
+    expect(convert(',', 'value1, value2,valu\ne3,    value4\n')).to.equal('{"column1":"value1","column2":" value2","column3":"valu\\ne3","column4":"    value4"}');
+    expect(convert(',', 'value1, value2,value3\n')).to.equal('{"column1":"value1","column2":" value2","column3":"value3","column4":null}');
+    expect(convert(',', 'value1,value2,value3,value4,value5\n')).to.equal('{"column1":"value1","column2":"value2","column3":"value3","column4":"value4"}');
+    expect(convert('\t', 'value1\t value2\tvalue3\t    value4\n')).to.equal('{"column1":"value1","column2":" value2","column3":"value3","column4":"    value4"}');
+    expect(convert(',', 'a,b,,')).to.equal('{"column1":"a","column2":"b","column3":null,"column4":null}');
+  });
+
   it('splits quoted fields holding delimiters, doubled quotes and newlines', () => {
     expect(splitDelimited('a,"b,c",d', ',', true)).to.deep.equal(['a', 'b,c', 'd']);
     expect(splitDelimited('"say ""hi""", 2 ,', ',', true)).to.deep.equal(['say "hi"', '2', '']);
@@ -149,6 +159,12 @@ describe('csv_to_json', () => {
 });
 
 describe('single_line', () => {
+  it('the Kinesis agent\'s testSingleLineDataConverter record (default options; ESCAPE_NEW_LINE is separator: "\\\\n")', () => {
+    const record = '{\n   "a": {\n           "b": 1,\n           "c": null,\n           "d": true\n    },\n   "e": "f",\n   "g": 2\n     }\n';
+    expect(new SingleLineInterceptor({ separator: '' }).intercept([createEvent(record)])[0]!.body.toString()).to.equal('{"a": {"b": 1,"c": null,"d": true},"e": "f","g": 2}');
+    expect(new SingleLineInterceptor({ separator: '\\n' }).intercept([createEvent(record)])[0]!.body.toString()).to.equal('{\\n"a": {\\n"b": 1,\\n"c": null,\\n"d": true\\n},\\n"e": "f",\\n"g": 2\\n}');
+  });
+
   it('joins a stack trace into one trimmed line', () => {
     const out = new SingleLineInterceptor({ separator: '' }).intercept([
       createEvent('  java.lang.IllegalStateException: bad\n\tat a.b.C.d(C.java:10)  \r\n    at a.b.C.main(C.java:3)\n'),
