@@ -16,7 +16,9 @@ export interface CsvToJsonConfig {
  * may be quoted and the delimiter is literal text, not a regular expression. Never drops an event.
  */
 export class CsvToJsonInterceptor implements Interceptor {
-  constructor(private readonly config: CsvToJsonConfig, private readonly metrics?: MetricGroup) {}
+  constructor(private readonly config: CsvToJsonConfig, private readonly metrics?: MetricGroup) {
+    metrics?.inc('EventExtraFieldsCount', 0);
+  }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
     const names = this.config.customFieldNames;

@@ -35,6 +35,7 @@ export class LogToJsonInterceptor implements Interceptor {
 
   constructor(private readonly config: LogToJsonConfig, private readonly metrics?: MetricGroup, component = 'log_to_json') {
     throwConfigProblems(logToJsonProblems(config), `interceptor '${component}'`);
+    metrics?.inc('EventUnparsedCount', 0);
     this.drop = config.onMismatch === 'drop';
     this.tag = config.onMismatch === 'deadLetter' ? config.mismatchHeader : undefined;
     const base = logFormat(config.logFormat);
