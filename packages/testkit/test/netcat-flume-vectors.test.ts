@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { expect } from 'chai';
 import { netcatSource, type NetcatSource, type NetcatSourceConfig } from '@sluice/core';
@@ -95,5 +96,19 @@ describe('netcat source with Flume TestNetcatSource vectors', () => {
     socket.write('abcdef');
     await closed;
     expect(answers().toString()).to.equal('OK\nFAILED: Event exceeds the maximum length (6 chars, including newline)\n');
+  });
+
+  it('a real nc client (netcat-openbsd) gets OK, then FAILED for an over-long line, and the connection closes', async () => {
+    const port = await start({ maxLineLength: 16 });
+    const nc = spawn('nc', ['-N', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let answers = '';
+    nc.stdout.on('data', (chunk: Buffer) => (answers += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => nc.once('exit', resolve));
+    nc.stdin.write('short line\n');
+    nc.stdin.end(`${'y'.repeat(40)}\nnever read\n`);
+    const code = await exited;
+    expect(code).to.equal(0);
+    expect(answers).to.equal('OK\nFAILED: Event exceeds the maximum length (16 chars, including newline)\n');
+    expect((await takeAll(harness!)).map((e) => e.body.toString())).to.deep.equal(['short line']);
   });
 });
