@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +153,42 @@ describe('real logs through syslog_tcp, syslog_udp, taildir and log_to_json @slo
     for (const line of sent) await new Promise<void>((resolve, reject) => socket.send(`${line}\n`, (source as SyslogUdpSource).port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
     socket.close();
     checkSyslog(await collectEvents(harness, sent.length, 20000), sent);
+  });
+
+  it('rsyslog (a real peer) tails loghub OpenSSH and forwards it over UDP in its traditional format to syslog_udp', async () => {
+    const rsyslogd = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
+    harness = await createHarness();
+    source = syslogUdpSource.create({ host: '127.0.0.1', port: 0, eventSize: 4096, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, maxPending: 10000, receiveBufferSize: '4MiB' }, harness.sourceContext('udp')) as SyslogUdpSource;
+    await source.start();
+    const dir = new TempDir();
+    mkdirSync(path.join(dir.path, 'work'));
+    const input = dir.write('ssh.log', '');
+    const conf = dir.write('rsyslog.conf', `global(workDirectory="${dir.path}/work")
+module(load="imfile")
+input(type="imfile" File="${input}" Tag="sshlog:" Facility="authpriv" Severity="notice")
+action(type="omfwd" target="127.0.0.1" port="${source.port}" protocol="udp" template="RSYSLOG_TraditionalForwardFormat")
+`);
+    const rsyslog = spawn(rsyslogd, ['-n', '-f', conf, '-i', path.join(dir.path, 'rsyslogd.pid')], { stdio: 'ignore' });
+    try {
+      const sent = lines('loghub-openssh.log');
+      // imfile reads the CRLF file as written; rsyslog forwards each line's text (its \r escaped as #015).
+      appendFileSync(input, readFileSync(path.join(FIXTURES, 'loghub-openssh.log')));
+      const events = await collectEvents(harness, sent.length, 20000);
+      const received = Date.now();
+      sent.forEach((line, i) => {
+        const event = events[i]!;
+        // authpriv is facility 10; notice is severity 5.
+        expect(event.headers, line).to.include({ Facility: '10', Severity: '5', priority: '85', appName: 'sshlog' });
+        expect(event.headers.host).to.be.a('string').and.not.equal('');
+        expect(Math.abs(Number(event.headers.timestamp) - received)).to.be.below(120000);
+        expect(event.body.toString('utf8').replace(/#015$/, '')).to.equal(`sshlog: ${line}`);
+      });
+    } finally {
+      const exited = new Promise((resolve) => rsyslog.once('exit', resolve));
+      rsyslog.kill('SIGTERM');
+      await exited;
+      dir.cleanup();
+    }
   });
 
   // ---- reference LOGTOJSON parsers, from the Kinesis agent's patterns, written as string splitting ----
