@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DURATION_PATTERN, SIZE_PATTERN, defineComponent } from '@sluice/core';
+import { defineComponent, durationOption, sizeOption } from '@sluice/core';
 import { FileChannel, type FileChannelConfig } from './file-channel.js';
 
 /** Flume file-channel keys with no equivalent here: the index records consumption on every commit, so there is no checkpoint. */
@@ -20,13 +20,13 @@ export const fileChannel = defineComponent<'channel', FileChannelConfig>({
     properties: {
       dataDir: { type: 'string', default: '', description: 'Directory of this channel\'s store, used by one channel only (locked). Empty: <agent dataDir>/<channel name>. Relative paths resolve against the working directory.' },
       capacity: { type: 'integer', minimum: 1, default: 1000000, description: 'Maximum events held (including taken but uncommitted events).' },
-      byteCapacity: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Maximum bytes of stored, not yet consumed batches; 0 for no byte limit. Data files are deleted whole, so disk use can exceed this by about maxFileSize.' },
+      byteCapacity: sizeOption('Maximum bytes of stored, not yet consumed batches; 0 for no byte limit. Data files are deleted whole, so disk use can exceed this by about maxFileSize.', '0'),
       transactionCapacity: { type: 'integer', minimum: 1, default: 10000, description: 'Maximum events one transaction may put or take; at least the batchSize of every source and sink using the channel.' },
       fsync: { type: 'string', enum: ['always', 'interval'], default: 'always', description: 'always: every commit is fsynced before it resolves (concurrent commits share one fsync). interval: commits reach the OS at once and the disk every fsyncInterval; an OS crash or power loss can lose the commits of the last interval.' },
-      fsyncInterval: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'With fsync: interval, how often written commits are fsynced (the loss window on OS crash or power loss).' },
-      minFreeSpace: { type: 'string', pattern: SIZE_PATTERN, default: '500MiB', description: 'Puts fail with SLUICE_CHANNEL_FULL when free space on the dataDir filesystem would drop below this; 0 disables the check.' },
-      keepAlive: { type: 'string', pattern: DURATION_PATTERN, default: '3s', description: 'How long a put commit waits for room before failing with SLUICE_CHANNEL_FULL.' },
-      maxFileSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Size at which the channel starts a new data file. A data file is deleted once every batch in it is consumed, so smaller files return disk space sooner.' },
+      fsyncInterval: durationOption('With fsync: interval, how often written commits are fsynced (the loss window on OS crash or power loss).', '1s', 's'),
+      minFreeSpace: sizeOption('Puts fail with SLUICE_CHANNEL_FULL when free space on the dataDir filesystem would drop below this; 0 disables the check (Flume minimumRequiredSpace).', '500MiB'),
+      keepAlive: durationOption('How long a put commit waits for room before failing with SLUICE_CHANNEL_FULL (Flume keep-alive).', '3s', 's'),
+      maxFileSize: sizeOption('Size at which the channel starts a new data file. A data file is deleted once every batch in it is consumed, so smaller files return disk space sooner.', '64MiB'),
     },
     required: ['dataDir', 'capacity', 'byteCapacity', 'transactionCapacity', 'fsync', 'fsyncInterval', 'minFreeSpace', 'keepAlive', 'maxFileSize'],
   },

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  BaseChannel, EventQueue, SluiceError, WaitList, parseDuration, parseSize,
+  BaseChannel, EventQueue, SluiceError, WaitList, parseDuration, parseSize, type Amount,
   type BaseTransaction, type ComponentContext, type SluiceEvent,
 } from '@sluice/core';
 import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
@@ -19,13 +19,13 @@ import { StoredBatch, type Segment } from './stored-batch.js';
 export interface FileChannelConfig {
   dataDir: string;
   capacity: number;
-  byteCapacity: string;
+  byteCapacity: Amount;
   transactionCapacity: number;
   fsync: 'always' | 'interval';
-  fsyncInterval: string;
-  minFreeSpace: string;
-  keepAlive: string;
-  maxFileSize: string;
+  fsyncInterval: Amount;
+  minFreeSpace: Amount;
+  keepAlive: Amount;
+  maxFileSize: Amount;
 }
 
 /** One transaction's share of a group write: the batch it puts (if any) and the segments it consumed. */
@@ -107,10 +107,10 @@ export class FileChannel extends BaseChannel {
     this.maxEvents = config.capacity;
     this.maxBytes = parseSize(config.byteCapacity);
     this.txCapacity = config.transactionCapacity;
-    this.keepAliveMs = parseDuration(config.keepAlive);
+    this.keepAliveMs = parseDuration(config.keepAlive, 's');
     this.minFree = parseSize(config.minFreeSpace);
     this.syncEachCommit = config.fsync === 'always';
-    this.fsyncIntervalMs = parseDuration(config.fsyncInterval);
+    this.fsyncIntervalMs = parseDuration(config.fsyncInterval, 's');
     this.maxFileBytes = parseSize(config.maxFileSize);
     ctx.metrics.gauge('ChannelBytesOnDisk', () => this.log?.bytesOnDisk ?? 0);
     for (const counter of ['StoreWriteCount', 'FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount', 'DataFileDeleteCount']) ctx.metrics.inc(counter, 0);

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { DURATION_PATTERN, SIZE_PATTERN, type AnyComponentDefinition } from '@sluice/core';
+import { DURATION_OR_NUMBER_PATTERN, DURATION_PATTERN, SIZE_OR_NUMBER_PATTERN, SIZE_PATTERN, type AnyComponentDefinition } from '@sluice/core';
 import { closest } from './closest.js';
 import { pointerSegment, type Problem } from './problem.js';
 
@@ -48,6 +48,8 @@ function toProblem(error: ErrorObject, definition: AnyComponentDefinition, baseP
       const pattern = String(error.params.pattern);
       if (pattern === DURATION_PATTERN) return { path, message: 'must be a duration like 30s', hint: 'use a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m), or 0' };
       if (pattern === SIZE_PATTERN) return { path, message: 'must be a size like 128MiB', hint: 'use a number with B, KiB, MiB, GiB (or KB, MB, GB), or 0' };
+      if (pattern === DURATION_OR_NUMBER_PATTERN) return { path, message: 'must be a duration like 30s', hint: 'use a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m), or a bare number in the unit the option\'s description names' };
+      if (pattern === SIZE_OR_NUMBER_PATTERN) return { path, message: 'must be a size like 128MiB', hint: 'use a number with B, KiB, MiB, GiB (or KB, MB, GB), or a bare number of bytes' };
       return { path, message: `must match ${pattern}` };
     }
     case 'enum':

@@ -9,21 +9,61 @@ const SIZE_UNITS: Record<string, number> = {
 export const DURATION_PATTERN = '^(0|[0-9]+(\\.[0-9]+)?(ms|s|m|h|d))$';
 /** Matches `64KiB`, `128MiB`, `1GB`, `512B`, `0`. */
 export const SIZE_PATTERN = '^(0|[0-9]+(\\.[0-9]+)?([KkMmGgTt]i?[Bb]|[Bb]))$';
+/** Matches a duration with a unit, or a bare number in the option's Flume unit (`30`, as Flume users write it). */
+export const DURATION_OR_NUMBER_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d)?)$';
+/** Matches a size with a unit, or a bare number of bytes (`1048576`, as Flume users write it). */
+export const SIZE_OR_NUMBER_PATTERN = '^([0-9]+(\\.[0-9]+)?\\s*([KkMmGgTt]i?[Bb]|[Bb])?)$';
 
-/** Parses a human duration (`30s`, `5m`, `250ms`, `0`) into milliseconds. Throws SLUICE_CONFIG_INVALID. */
-export function parseDuration(text: string | number): number {
-  if (typeof text === 'number') return text;
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (text.trim() === '0') return 0;
+/** The unit of a bare number in a duration option: Flume's unit for that option. */
+export type BareDurationUnit = 'ms' | 's';
+
+/** A duration or size option: text with a unit (`30s`, `64MiB`) or a bare number in the option's Flume unit. */
+export type Amount = string | number;
+
+/**
+ * JSON Schema of a duration option that, like Flume's, also takes a bare number (YAML `30` or
+ * `'30'`) meaning `bareUnit` (seconds for roll intervals and keep-alives, milliseconds where
+ * Flume counts milliseconds). The component reads it with `parseDuration(value, bareUnit)`.
+ * The description says the unit, so the generated docs do.
+ */
+export function durationOption(description: string, defaultValue: string, bareUnit: BareDurationUnit) {
+  const unit = bareUnit === 's' ? 'seconds' : 'milliseconds';
+  return {
+    type: ['string', 'number'] as ('string' | 'number')[], pattern: DURATION_OR_NUMBER_PATTERN, minimum: 0, default: defaultValue as Amount,
+    description: `${description} A duration like 30s, 500ms, 5m, 1h; a bare number is ${unit}, as in Flume.`,
+  };
+}
+
+/** JSON Schema of a size option that also takes a bare number of bytes (as Flume's size options). */
+export function sizeOption(description: string, defaultValue: string) {
+  return {
+    type: ['string', 'number'] as ('string' | 'number')[], pattern: SIZE_OR_NUMBER_PATTERN, minimum: 0, default: defaultValue as Amount,
+    description: `${description} A size like 512B, 64KiB, 128MiB, 1GB; a bare number is bytes, as in Flume.`,
+  };
+}
+
+/**
+ * Parses a human duration (`30s`, `5m`, `250ms`, `0`) into milliseconds. A bare number (a YAML
+ * number, or text of digits) is read in `bareUnit` when given (an option that takes Flume's
+ * numbers), and refused otherwise, except 0; a JS number without `bareUnit` is milliseconds.
+ * Throws SLUICE_CONFIG_INVALID.
+ */
+export function parseDuration(text: Amount, bareUnit?: BareDurationUnit): number {
+  if (typeof text === 'number') return Math.round(text * (bareUnit === 's' ? 1000 : 1));
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  if (bareUnit !== undefined && /^[0-9]+(\.[0-9]+)?$/.test(trimmed)) return Math.round(Number(trimmed) * DURATION_UNITS[bareUnit]!);
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(trimmed);
   if (!match) throw new SluiceError('SLUICE_CONFIG_INVALID', `'${text}' is not a duration; write it like 30s, 500ms, 5m or 1h`);
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2]!]!);
 }
 
-/** Parses a human size (`64KiB`, `128MiB`, `1GB`, `0`) into bytes. Throws SLUICE_CONFIG_INVALID. */
-export function parseSize(text: string | number): number {
+/** Parses a human size (`64KiB`, `128MiB`, `1GB`, `0`) or a bare number of bytes into bytes. Throws SLUICE_CONFIG_INVALID. */
+export function parseSize(text: Amount): number {
   if (typeof text === 'number') return text;
-  if (text.trim() === '0') return 0;
-  const match = /^([0-9]+(?:\.[0-9]+)?)\s*([KkMmGgTt]i?[Bb]|[Bb])$/.exec(text.trim());
-  if (!match) throw new SluiceError('SLUICE_CONFIG_INVALID', `'${text}' is not a size; write it like 512B, 64KiB, 128MiB or 1GB`);
+  const trimmed = text.trim();
+  if (/^[0-9]+$/.test(trimmed)) return Number(trimmed);
+  const match = /^([0-9]+(?:\.[0-9]+)?)\s*([KkMmGgTt]i?[Bb]|[Bb])$/.exec(trimmed);
+  if (!match) throw new SluiceError('SLUICE_CONFIG_INVALID', `'${text}' is not a size; write it like 512B, 64KiB, 128MiB or 1GB (a bare number is bytes)`);
   return Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!);
 }

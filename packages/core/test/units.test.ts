@@ -21,6 +21,16 @@ describe('units', () => {
 
   it('rejects text that is not a duration or size with SLUICE_CONFIG_INVALID', () => {
     for (const bad of ['30', '5 minutes', 's', '-1s']) expect(() => parseDuration(bad)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
-    for (const bad of ['128', '1 megabyte', 'MiB']) expect(() => parseSize(bad)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+    for (const bad of ['1 megabyte', 'MiB', '-1']) expect(() => parseSize(bad)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
+
+  it('reads a bare number in the option\'s Flume unit: seconds or milliseconds for durations, bytes for sizes', () => {
+    expect(parseDuration(30, 's')).to.equal(30000);
+    expect(parseDuration('30', 's')).to.equal(30000);
+    expect(parseDuration(0, 's')).to.equal(0);
+    expect(parseDuration('250', 'ms')).to.equal(250);
+    expect(parseDuration('5m', 's')).to.equal(300000);
+    expect(parseSize(1048576)).to.equal(1048576);
+    expect(parseSize('128')).to.equal(128);
   });
 });

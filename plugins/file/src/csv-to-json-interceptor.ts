@@ -10,17 +10,23 @@ export interface CsvToJsonConfig {
 
 /**
  * Replaces each body, a delimited record such as `v1, "v, 2"`, by a JSON object keyed by
- * `customFieldNames` (`{"f1":"v1","f2":"v, 2"}`). Missing trailing fields become null; extra
- * fields are ignored and counted as EventExtraFieldsCount. Never drops an event.
+ * `customFieldNames` (`{"f1":"v1","f2":"v, 2"}`). As in the Kinesis agent, a trailing `\n` of
+ * the record is removed, missing fields and empty trailing fields become null (Java's split drops
+ * them), and extra fields are ignored (counted as EventExtraFieldsCount). Unlike the agent, fields
+ * may be quoted and the delimiter is literal text, not a regular expression. Never drops an event.
  */
 export class CsvToJsonInterceptor implements Interceptor {
-  constructor(private readonly config: CsvToJsonConfig, private readonly metrics?: MetricGroup) {}
+  constructor(private readonly config: CsvToJsonConfig, private readonly metrics?: MetricGroup) {
+    metrics?.inc('EventExtraFieldsCount', 0);
+  }
 
   intercept(events: SluiceEvent[]): SluiceEvent[] {
     const names = this.config.customFieldNames;
     let extra = 0;
     for (const event of events) {
-      const fields = splitDelimited(event.body.toString('utf8'), this.config.delimiter, this.config.trim);
+      const body = event.body;
+      const fields = splitDelimited(body.toString('utf8', 0, body.length > 0 && body[body.length - 1] === 0x0a ? body.length - 1 : body.length), this.config.delimiter, this.config.trim);
+      while (fields.length > 0 && fields[fields.length - 1] === '') fields.pop();
       if (fields.length > names.length) extra++;
       const record: Record<string, string | null> = {};
       for (let i = 0; i < names.length; i++) record[names[i]!] = fields[i] ?? null;

@@ -1,4 +1,4 @@
-import { defineComponent, DURATION_PATTERN } from '@sluice/core';
+import { defineComponent, DURATION_PATTERN, durationOption } from '@sluice/core';
 import { patternProblems } from './compile-pattern.js';
 import { SpooldirSource, type SpooldirSourceConfig } from './spooldir-source.js';
 
@@ -32,7 +32,7 @@ export const spooldirSource = defineComponent<'source', SpooldirSourceConfig>({
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events delivered per channel transaction.' },
       maxLineLength: { type: 'integer', minimum: 1, default: 65536, description: 'Longest line in bytes.' },
       lineOverflow: { type: 'string', enum: ['split', 'drop'], default: 'split', description: 'A longer line is split into maxLineLength pieces or dropped.' },
-      pollDelay: { type: 'string', pattern: DURATION_PATTERN, default: '500ms', description: 'Wait between looks at the directory when there is nothing to read.' },
+      pollDelay: durationOption('Wait between looks at the directory when there is nothing to read.', '500ms', 'ms'),
       readBufferSize: { type: 'integer', minimum: 4096, default: 262144, description: 'Most bytes read from a file at once.' },
     },
     required: [

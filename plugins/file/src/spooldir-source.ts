@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  Backoff, errorCode, isRetriable, parseDuration, Sleeper, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext,
+  Backoff, errorCode, isRetriable, parseDuration, Sleeper, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext, type Amount,
 } from '@sluice/core';
 import { writeFileAtomic } from './atomic-write.js';
 import { compilePattern } from './compile-pattern.js';
@@ -25,7 +25,7 @@ export interface SpooldirSourceConfig {
   batchSize: number;
   maxLineLength: number;
   lineOverflow: OverflowPolicy;
-  pollDelay: string;
+  pollDelay: Amount;
   readBufferSize: number;
 }
 
@@ -67,7 +67,7 @@ export class SpooldirSource implements EventDrivenSource {
     this.trackerDir = path.resolve(this.spoolDir, config.trackerDir);
     this.include = compilePattern(config.includePattern, `spooldir source '${ctx.name}'`, 'includePattern');
     this.ignore = compilePattern(config.ignorePattern, `spooldir source '${ctx.name}'`, 'ignorePattern');
-    this.pollMs = parseDuration(config.pollDelay);
+    this.pollMs = parseDuration(config.pollDelay, 'ms');
   }
 
   async start(): Promise<void> {

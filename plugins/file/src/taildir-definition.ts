@@ -1,4 +1,4 @@
-import { defineComponent, DURATION_PATTERN } from '@sluice/core';
+import { defineComponent, DURATION_PATTERN, durationOption } from '@sluice/core';
 import { patternProblems } from './compile-pattern.js';
 import { flumeRegexToGlob } from './glob.js';
 import { TaildirSource, type TaildirSourceConfig } from './taildir-source.js';
@@ -37,11 +37,11 @@ export const taildirSource = defineComponent<'source', TaildirSourceConfig>({
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most events delivered per channel transaction.' },
       maxLineLength: { type: 'integer', minimum: 1, default: 65536, description: 'Longest line (or multi-line record) in bytes.' },
       lineOverflow: { type: 'string', enum: ['split', 'drop'], default: 'split', description: 'A longer line is split into maxLineLength pieces (counted as LineSplitCount) or dropped (LineDroppedCount).' },
-      multilineStartPattern: { type: 'string', default: '', description: 'Regular expression matching the first line of a record (e.g. `^\\\\d{4}-` for stack traces); other lines join the record with a newline. Empty: one event per line.' },
+      multilineStartPattern: { type: 'string', default: '', description: 'Regular expression matching the first line of a record (e.g. `^\\d{4}-` for stack traces: one backslash in single-quoted YAML; a doubly escaped `\\\\d` is refused); other lines join the record with a newline. Empty: one event per line.' },
       multilineTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'A multi-line record is complete when the next start line arrives or its file stays quiet this long.' },
-      idleTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '2m', description: 'Close a file that had no new data for this long (it is reopened when it grows).' },
+      idleTimeout: durationOption('Close a file that had no new data for this long (it is reopened when it grows).', '2m', 'ms'),
       pollInterval: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'How often files are checked and globs rescanned when no change notification arrives.' },
-      writePosInterval: { type: 'string', pattern: DURATION_PATTERN, default: '0', description: 'Least time between position file writes. 0 writes after every committed batch (a crash repeats at most one batch).' },
+      writePosInterval: durationOption('Least time between position file writes. 0 writes after every committed batch (a crash repeats at most one batch).', '0', 'ms'),
       readBufferSize: { type: 'integer', minimum: 4096, default: 262144, description: 'Most bytes read from a file at once.' },
     },
     required: [

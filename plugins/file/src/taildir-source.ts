@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import {
-  Backoff, errorCode, isRetriable, parseDuration, Sleeper, type EventDrivenSource, type SluiceEvent, type SourceContext,
+  Backoff, errorCode, isRetriable, parseDuration, Sleeper, type EventDrivenSource, type SluiceEvent, type SourceContext, type Amount,
 } from '@sluice/core';
 import { compilePattern } from './compile-pattern.js';
 import { FileTracker } from './file-tracker.js';
@@ -24,9 +24,9 @@ export interface TaildirSourceConfig {
   lineOverflow: OverflowPolicy;
   multilineStartPattern: string;
   multilineTimeout: string;
-  idleTimeout: string;
+  idleTimeout: Amount;
   pollInterval: string;
-  writePosInterval: string;
+  writePosInterval: Amount;
   readBufferSize: number;
 }
 
@@ -86,9 +86,9 @@ export class TaildirSource implements EventDrivenSource {
       readerOptions: this.readerOptions, logger: ctx.logger, metrics: ctx.metrics,
     });
     this.pollMs = parseDuration(config.pollInterval);
-    this.idleMs = parseDuration(config.idleTimeout);
+    this.idleMs = parseDuration(config.idleTimeout, 'ms');
     this.multilineMs = parseDuration(config.multilineTimeout);
-    this.writePosMs = parseDuration(config.writePosInterval);
+    this.writePosMs = parseDuration(config.writePosInterval, 'ms');
     ctx.metrics.gauge('OpenFileCount', () => [...this.tracker.files.values()].filter((f) => f.handle).length);
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { validateComponentConfig } from '@sluice/config';
+import { parseTopology, validateComponentConfig } from '@sluice/config';
 import { createComponentContext, errorCode, type AnyComponentDefinition, type Problem } from '@sluice/core';
 import { createHarness } from '@sluice/testkit';
 import { logToJsonInterceptor, spooldirSource, taildirSource } from '../src/index.js';
@@ -26,6 +26,20 @@ function expectSameMistake(problems: Problem[], path: string, create: () => unkn
 }
 
 describe('check() of the file plugin components', () => {
+  it('taildir: refuses a doubly escaped multilineStartPattern as single-quoted YAML gives it, accepts the single escape', () => {
+    // `yamlValue` is the value as written in a topology file, quotes included; the real YAML parser reads it.
+    const fromYaml = (yamlValue: string): string => (parseTopology(`agents:\n  a1:\n    sources:\n      t: { type: taildir, multilineStartPattern: ${yamlValue} }\n`).data as any).agents.a1.sources.t.multilineStartPattern;
+    const doubled = configOf(taildirSource, { filegroups: { a: '/tmp/x.log' }, multilineStartPattern: fromYaml(String.raw`'^\\d{4}-'`) });
+    expect(doubled.multilineStartPattern).to.equal(String.raw`^\\d{4}-`);
+    const problems = taildirSource.check!(doubled);
+    expect(problems.map((p) => p.path)).to.deep.equal(['/multilineStartPattern']);
+    expect(problems[0]!.message).to.contain('escaped twice');
+    // One backslash in single quotes, two in double quotes, and an escaped backslash before \d are all fine.
+    for (const good of [String.raw`'^\d{4}-'`, String.raw`"^\\d{4}-"`, String.raw`'^\\\d{4}-'`]) {
+      expect(taildirSource.check!(configOf(taildirSource, { filegroups: { a: '/tmp/x.log' }, multilineStartPattern: fromYaml(good) })), good).to.deep.equal([]);
+    }
+  });
+
   it('log_to_json: reports a matchPattern that is not a regex, and one without customFieldNames', () => {
     const ctx = createComponentContext({ name: 'i1', kind: 'INTERCEPTOR' });
     const bad = configOf(logToJsonInterceptor, { logFormat: 'SYSLOG', matchPattern: '^(\\w+=', customFieldNames: ['key'] });

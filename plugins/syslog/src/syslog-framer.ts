@@ -23,7 +23,9 @@ export class FramingError extends Error {
  * each frame is a view of the chunk it arrived in. The framing is detected from the first byte
  * of the connection (RFC 6587): a digit means octet counting (`LEN SP MSG`), anything else means
  * one message per line (`\n`, an optional `\r` before it is removed). Frames longer than
- * `eventSize` are cut there and reported incomplete; the rest of such a frame is discarded.
+ * `eventSize` are cut there and reported incomplete; like Flume, the rest of such a frame is not
+ * dropped but delivered as further frames of at most `eventSize` bytes (the parser marks them
+ * Invalid, as they have no `<PRI>`).
  * A line break ending an octet-counted frame is removed too.
  * A partial frame at the end of a chunk waits (copied) for the next chunk, which is then read in
  * place except for the bytes that complete that frame.
@@ -31,10 +33,8 @@ export class FramingError extends Error {
 export class SyslogFramer {
   private mode: Framing = 'unknown';
   private pending: Buffer | undefined;
-  /** Bytes of an over-long octet-counted frame still to skip. */
-  private skip = 0;
-  /** Discarding the rest of an over-long line, up to its newline. */
-  private discardLine = false;
+  /** Bytes of an over-long octet-counted frame still to deliver as further frames. */
+  private overflow = 0;
 
   constructor(private readonly eventSize: number) {}
 
@@ -57,8 +57,6 @@ export class SyslogFramer {
         p = reached - pending.length;
       } else if (take === chunk.length) {
         return;
-      } else if (this.discardLine) {
-        p = take;
       } else {
         this.pending = Buffer.concat([this.pending ?? Buffer.alloc(0), chunk.subarray(take)]);
         return;
@@ -75,12 +73,6 @@ export class SyslogFramer {
     let p = from;
     const n = data.length;
     while (p < until && p < n) {
-      if (this.skip > 0) {
-        const skipped = Math.min(this.skip, n - p);
-        this.skip -= skipped;
-        p += skipped;
-        continue;
-      }
       if (this.mode === 'unknown') this.mode = data[p]! >= 0x30 && data[p]! <= 0x39 ? 'octet-counting' : 'newline';
       const next = this.mode === 'octet-counting' ? this.octetFrame(data, p, onFrame) : this.lineFrame(data, p, onFrame);
       if (next < 0) return -1;
@@ -93,12 +85,23 @@ export class SyslogFramer {
   end(onFrame: FrameHandler): void {
     const rest = this.pending;
     this.pending = undefined;
-    if (rest && rest.length > 0 && this.mode === 'newline' && !this.discardLine) onFrame(trimCR(rest), false);
+    if (!rest || rest.length === 0) return;
+    if (this.mode === 'newline') onFrame(trimCR(rest), false);
+    else if (this.overflow > 0) onFrame(rest, true);
   }
 
   /** Reads one `LEN SP MSG` frame at p; returns where the next starts, or -1 to wait for more. */
   private octetFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
     const n = data.length;
+    if (this.overflow > 0) {
+      const size = Math.min(this.overflow, this.eventSize);
+      if (n - p < size) return this.wait(data, p);
+      this.overflow -= size;
+      let end = p + size;
+      if (this.overflow === 0) end = trimLineEnd(data, p, end);
+      if (end > p) onFrame(data.subarray(p, end), this.overflow > 0);
+      return p + size;
+    }
     // Tolerate line breaks some senders put between octet-counted frames.
     if (data[p] === LF || data[p] === CR) return p + 1;
     let length = 0;
@@ -113,38 +116,31 @@ export class SyslogFramer {
     if (length > this.eventSize) {
       if (n - start < this.eventSize) return this.wait(data, p);
       onFrame(data.subarray(start, start + this.eventSize), true);
-      this.skip = length - this.eventSize;
+      this.overflow = length - this.eventSize;
       return start + this.eventSize;
     }
     if (n - start < length) return this.wait(data, p);
     // A trailing line break inside the frame is a sender's template artefact (rsyslog's
     // RSYSLOG_SyslogProtocol23Format ends in \n), not part of the message.
-    let end = start + length;
-    if (end > start && data[end - 1] === LF) end--;
-    if (end > start && data[end - 1] === CR) end--;
+    const end = trimLineEnd(data, start, start + length);
     if (end > start) onFrame(data.subarray(start, end), false);
     return start + length;
   }
 
-  /** Reads one newline-terminated frame at p; returns where the next starts, or -1 to wait for more. */
+  /** Reads one newline-terminated frame at p (or its first eventSize bytes); returns where the next starts, or -1 to wait for more. */
   private lineFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
     const newline = data.indexOf(LF, p);
-    if (this.discardLine) {
-      if (newline < 0) return -1;
-      this.discardLine = false;
-      return newline + 1;
+    const end = newline < 0 ? data.length : newline;
+    if (end - p > this.eventSize) {
+      // A line break right after the cut belongs to this frame; the rest is read as a new frame.
+      const cut = p + this.eventSize;
+      const last = cut === end || (cut + 1 === end && data[cut] === CR);
+      onFrame(data.subarray(p, cut), true);
+      return last && newline >= 0 ? newline + 1 : cut;
     }
-    if (newline < 0) {
-      if (data.length - p > this.eventSize) {
-        onFrame(data.subarray(p, p + this.eventSize), true);
-        this.discardLine = true;
-        return -1;
-      }
-      return this.wait(data, p);
-    }
+    if (newline < 0) return this.wait(data, p);
     const frame = trimCR(data.subarray(p, newline));
-    if (frame.length > this.eventSize) onFrame(frame.subarray(0, this.eventSize), true);
-    else if (frame.length > 0) onFrame(frame, false);
+    if (frame.length > 0) onFrame(frame, false);
     return newline + 1;
   }
 
@@ -152,6 +148,14 @@ export class SyslogFramer {
     this.pending = Buffer.from(data.subarray(p));
     return -1;
   }
+}
+
+/** End of data[start, end) without one trailing `\n` and a `\r` before it. */
+function trimLineEnd(data: Buffer, start: number, end: number): number {
+  let e = end;
+  if (e > start && data[e - 1] === LF) e--;
+  if (e > start && data[e - 1] === CR) e--;
+  return e;
 }
 
 function trimCR(frame: Buffer): Buffer {

@@ -1,12 +1,14 @@
 import type { SluiceEvent } from '@sluice/core';
 import { addStructuredDataHeaders } from './structured-data.js';
-import { BSD_TIMESTAMP_LENGTH, parseBsdTimestamp, parseRfc3339 } from './syslog-timestamp.js';
+import { bsdTimestampLength, parseBsdTimestamp, parseRfc3339, rfc3339Length } from './syslog-timestamp.js';
 import { TokenCache, utf8Field } from './token-cache.js';
 
 /** Header names, as Flume's syslog sources set them (plus the RFC 5424 fields). */
 export const SYSLOG_HEADERS = {
   facility: 'Facility',
   severity: 'Severity',
+  priority: 'priority',
+  version: 'version',
   timestamp: 'timestamp',
   host: 'host',
   appName: 'appName',
@@ -16,8 +18,33 @@ export const SYSLOG_HEADERS = {
   status: 'flume.syslog.status',
 } as const;
 
-/** How much of the syslog header stays in the body: `none` keeps only the message, `all` the raw line. */
-export type KeepFields = 'none' | 'all';
+/**
+ * How much of the syslog header stays in the body, as Flume's `keepFields`: `none` (or `false`)
+ * keeps only the message, `all` (or `true`) the raw line, and a list naming any of `priority`,
+ * `version`, `timestamp`, `hostname` (`hostname timestamp`) puts those fields back in front of
+ * the message, in syslog order.
+ */
+export type KeepFields = string;
+
+/** The header fields a `keepFields` list can put back into the body. */
+interface KeptFields {
+  all: boolean;
+  priority: boolean;
+  version: boolean;
+  timestamp: boolean;
+  hostname: boolean;
+}
+
+/** Reads a Flume `keepFields` value; words are matched anywhere in the text, as Flume does. */
+export function readKeepFields(value: string): KeptFields {
+  const text = value.trim().toLowerCase();
+  const none = { all: false, priority: false, version: false, timestamp: false, hostname: false };
+  if (text === 'none' || text === 'false' || text === '') return none;
+  if (text === 'all' || text === 'true') return { ...none, all: true };
+  return {
+    all: false, priority: text.includes('priority'), version: text.includes('version'), timestamp: text.includes('timestamp'), hostname: text.includes('hostname'),
+  };
+}
 
 /** Options of a {@link SyslogParser}. */
 export interface SyslogParserOptions {
@@ -26,136 +53,192 @@ export interface SyslogParserOptions {
   clientIPHeader: string;
   /** Also split RFC 5424 structured data into `sd.<id>.<param>` headers. */
   structuredDataHeaders?: boolean;
+  /** The clock for the year of RFC 3164 stamps (tests pin it); defaults to Date.now. */
+  now?: () => number;
 }
 
 const SP = 0x20;
+const HT = 0x09;
 const NUMBERS = Array.from({ length: 192 }, (_, i) => String(i));
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
+const isSpace = (b: number | undefined): boolean => b === SP || b === HT;
+/** Java's `\w`: ASCII letters, digits and `_`. */
+const isWord = (b: number | undefined): boolean => b !== undefined && ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || isDigit(b) || b === 0x5f);
+const isHex = (b: number): boolean => isDigit(b) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46);
 const latin1 = (buf: Buffer, start: number, end: number): string => buf.toString('latin1', start, end);
 
 /**
- * Turns one syslog frame into an event, detecting RFC 5424 (`<PRI>1 ...`) or RFC 3164
- * (`<PRI>Mmm dd hh:mm:ss host tag: msg`) per message. It reads the frame's bytes in place: the
- * body is a view of the frame (never decoded), and only header fields become strings, through
- * caches so repeated host/app names and timestamps are decoded once.
+ * End of the host name at `start` as Flume's pattern `[\w][\w\d.@-]*` reads it, also accepting an
+ * IPv6 address (hex digits, `:` and `.`, at least two colons), which Flume's pattern cannot read;
+ * -1 when the token there is not a host name.
+ */
+function hostEnd(frame: Buffer, start: number): number {
+  const n = frame.length;
+  let p = start;
+  let colons = 0;
+  let hex = true;
+  let word = isWord(frame[start]);
+  while (p < n) {
+    const b = frame[p]!;
+    if (b === SP || b === HT) break;
+    if (b === 0x3a) colons++;
+    else if (!isHex(b) && b !== 0x2e) hex = false;
+    if (word && !isWord(b) && b !== 0x2e && b !== 0x40 && b !== 0x2d) word = false;
+    p++;
+  }
+  if (p === start || p === n) return -1;
+  return (hex && colons >= 2) || (word && colons === 0) ? p : -1;
+}
+
+/** Where the pieces of a recognised header lie in the frame. */
+interface HeaderSpans {
+  versionEnd: number;
+  stampStart: number;
+  stampEnd: number;
+  hostStart: number;
+  hostEnd: number;
+  bodyStart: number;
+  /** A version digit and an RFC 3339 (or nil) stamp: the body starts with APP-NAME PROCID MSGID SD. */
+  rfc5424: boolean;
+}
+
+/**
+ * Turns one syslog frame into an event the way Flume's syslogtcp and syslogudp sources do
+ * (SyslogUtils): `<PRI>` gives Facility and Severity (and `priority`); then the frame must match
+ * Flume's RFC 5424 form (`[VERSION[ ]]STAMP HOST BODY`, STAMP RFC 3339 or `-`, the version digit
+ * optional) or its RFC 3164 form (`[VERSION[ ]]Mmm d hh:mm:ss HOST BODY`) to get `timestamp`,
+ * `host` and `version`; the body is BODY (everything after the host name, so the RFC 5424
+ * APP-NAME, PROCID, MSGID and structured data stay in it), with the `keepFields` fields put back
+ * in front. As additions to Flume, the 3164 tag (`app[pid]:`) and the 5424 fields also become
+ * `appName`, `procId`, `msgId` and `structuredData` headers when present.
  *
- * A frame without a valid `<PRI>` (or a 5424 frame missing fields) is kept whole with
- * `flume.syslog.status: Invalid`; a frame cut at eventSize is parsed as far as it goes and marked
- * `Incomplete`. RFC 3164 is read leniently, like rsyslog: a missing timestamp means the rest is
- * the message. One parser per connection (the caches are not shared).
+ * A frame with a `<PRI>` that matches neither form keeps the whole raw line (with `<PRI>`) as its
+ * body and has no status. A frame without a valid `<PRI>` is kept whole with Facility and
+ * Severity "0" and `flume.syslog.status: Invalid`; a frame cut at eventSize is parsed as far as it
+ * goes and marked `Incomplete`.
+ *
+ * It reads the frame's bytes in place: the body is a view of the frame unless keepFields puts
+ * fields back, and header fields become strings through caches, so repeated host/app names and
+ * timestamps are decoded once. One parser per connection (the caches are not shared).
  */
 export class SyslogParser {
   private readonly hosts = new TokenCache(utf8Field);
   private readonly apps = new TokenCache(utf8Field);
   private readonly msgIds = new TokenCache(utf8Field);
   private readonly procIds = new TokenCache(latin1);
-  private readonly bsdTimes = new TokenCache((buf, start) => String(parseBsdTimestamp(buf, start)));
-  private readonly isoTimes = new TokenCache((buf, start, end) => String(parseRfc3339(buf, start, end)));
+  private readonly bsdTimes: TokenCache;
+  private readonly isoTimes = new TokenCache((buf, start, end) => String(parseRfc3339(buf, start, end - start)));
+  private readonly keep: KeptFields;
 
-  constructor(private readonly options: SyslogParserOptions) {}
+  constructor(private readonly options: SyslogParserOptions) {
+    this.keep = readKeepFields(options.keepFields);
+    const now = options.now ?? Date.now;
+    this.bsdTimes = new TokenCache((buf, start, end) => String(parseBsdTimestamp(buf, start, end - start, now())));
+  }
 
   /** Parses `frame` (one message, no framing bytes); `clientIP` fills clientIPHeader when set. */
   parse(frame: Buffer, incomplete = false, clientIP = ''): SluiceEvent {
     const headers: Record<string, string> = {};
-    let body = this.parseInto(frame, headers);
-    if (body === undefined) {
+    let body: Buffer;
+    const priEnd = readPri(frame);
+    if (priEnd === 0) {
+      headers[SYSLOG_HEADERS.facility] = '0';
+      headers[SYSLOG_HEADERS.severity] = '0';
       headers[SYSLOG_HEADERS.status] = 'Invalid';
       body = frame;
-    } else if (this.options.keepFields === 'all') {
-      body = frame;
+    } else {
+      body = this.parseValid(frame, priEnd, headers);
+      if (incomplete) headers[SYSLOG_HEADERS.status] = 'Incomplete';
     }
-    if (incomplete) headers[SYSLOG_HEADERS.status] = 'Incomplete';
     if (this.options.clientIPHeader !== '' && clientIP !== '') headers[this.options.clientIPHeader] = clientIP;
     return { headers, body };
   }
 
-  /** Fills the headers and returns the message part, or undefined when the frame is invalid. */
-  private parseInto(frame: Buffer, headers: Record<string, string>): Buffer | undefined {
-    const n = frame.length;
-    if (n < 3 || frame[0] !== 0x3c) return undefined;
+  private parseValid(frame: Buffer, priEnd: number, headers: Record<string, string>): Buffer {
     let pri = 0;
-    let p = 1;
-    while (p < n && p <= 3 && isDigit(frame[p])) pri = pri * 10 + frame[p++]! - 0x30;
-    if (p === 1 || frame[p] !== 0x3e || pri > 191) return undefined;
-    p++;
+    for (let i = 1; i < priEnd - 1; i++) pri = pri * 10 + frame[i]! - 0x30;
+    const priText = NUMBERS[pri]!;
     headers[SYSLOG_HEADERS.facility] = NUMBERS[pri >> 3]!;
     headers[SYSLOG_HEADERS.severity] = NUMBERS[pri & 7]!;
-    if (isDigit(frame[p]) && frame[p] !== 0x30 && frame[p + 1] === SP) return this.parse5424(frame, p + 2, headers);
-    return this.parse3164(frame, p, headers);
+    const spans = this.readHeader(frame, priEnd, headers);
+    if (!spans) return frame;
+    headers[SYSLOG_HEADERS.priority] = priText;
+    const hasVersion = spans.versionEnd > priEnd;
+    if (hasVersion) headers[SYSLOG_HEADERS.version] = NUMBERS[frame[priEnd]! - 0x30]!;
+    if (!(frame[spans.hostStart] === 0x2d && spans.hostEnd === spans.hostStart + 1)) headers[SYSLOG_HEADERS.host] = this.hosts.get(frame, spans.hostStart, spans.hostEnd);
+    if (spans.rfc5424) this.read5424Fields(frame, spans.bodyStart, headers);
+    else this.readTag(frame, spans.bodyStart, headers);
+    // Flume keeps the raw line when the message after the host name is empty.
+    if (this.keep.all || spans.bodyStart >= frame.length) return frame;
+    const message = frame.subarray(spans.bodyStart);
+    const { keep } = this;
+    if (!(keep.priority || keep.version || keep.timestamp || keep.hostname)) return message;
+    const parts: Buffer[] = [];
+    if (keep.priority) parts.push(frame.subarray(0, priEnd));
+    if (keep.version && hasVersion) parts.push(frame.subarray(priEnd, priEnd + 1), Buffer.from(' '));
+    if (keep.timestamp) parts.push(frame.subarray(spans.stampStart, spans.stampEnd), Buffer.from(' '));
+    if (keep.hostname) parts.push(frame.subarray(spans.hostStart, spans.hostEnd), Buffer.from(' '));
+    parts.push(message);
+    return Buffer.concat(parts);
   }
 
-  private parse5424(frame: Buffer, start: number, headers: Record<string, string>): Buffer | undefined {
+  /**
+   * Matches Flume's two header forms after `<PRI>` and sets `timestamp`; undefined when neither
+   * matches.
+   */
+  private readHeader(frame: Buffer, priEnd: number, headers: Record<string, string>): HeaderSpans | undefined {
+    let p = priEnd;
+    let versionEnd = priEnd;
+    // `(\d?)\s?`: a version digit only when the stamp does not start right there.
+    if (isDigit(frame[p]) && !isDigit(frame[p + 1])) versionEnd = ++p;
+    if (isSpace(frame[p])) p++;
+    const stampStart = p;
+    let stampEnd: number;
+    let ms = 'NaN';
+    const first = frame[p];
+    const iso = first === 0x2d || isDigit(first);
+    if (first === 0x2d) {
+      stampEnd = p + 1;
+    } else if (iso) {
+      stampEnd = p + rfc3339Length(frame, p);
+      if (stampEnd > p) ms = this.isoTimes.get(frame, p, stampEnd);
+    } else {
+      stampEnd = p + bsdTimestampLength(frame, p);
+      if (stampEnd > p) ms = this.bsdTimes.get(frame, p, stampEnd);
+    }
+    if (stampEnd === p || !isSpace(frame[stampEnd])) return undefined;
+    const hostStart = stampEnd + 1;
+    const end = iso && frame[hostStart] === 0x2d && isSpace(frame[hostStart + 1]) ? hostStart + 1 : hostEnd(frame, hostStart);
+    if (end < 0) return undefined;
+    if (ms !== 'NaN') headers[SYSLOG_HEADERS.timestamp] = ms;
+    return { versionEnd, stampStart, stampEnd, hostStart, hostEnd: end, bodyStart: end + 1, rfc5424: iso && versionEnd > priEnd };
+  }
+
+  /** Reads `APP PROCID MSGID SD` at the start of an RFC 5424 body into headers, when it has that shape. */
+  private read5424Fields(frame: Buffer, start: number, headers: Record<string, string>): void {
     const n = frame.length;
     let p = start;
     const fields: [number, number][] = [];
-    for (let f = 0; f < 5; f++) {
+    for (let f = 0; f < 3; f++) {
       const sp = frame.indexOf(SP, p);
-      if (sp < 0 || sp === p) return undefined;
+      if (sp < 0 || sp === p) return;
       fields.push([p, sp]);
       p = sp + 1;
     }
-    const [ts, host, app, proc, msgId] = fields as [[number, number], [number, number], [number, number], [number, number], [number, number]];
-    if (!isNil(frame, ts)) {
-      const ms = this.isoTimes.get(frame, ts[0], ts[1]);
-      if (ms === 'NaN') return undefined;
-      headers[SYSLOG_HEADERS.timestamp] = ms;
-    }
-    if (!isNil(frame, host)) headers[SYSLOG_HEADERS.host] = this.hosts.get(frame, host[0], host[1]);
+    let sdEnd: number;
+    if (frame[p] === 0x2d) sdEnd = p + 1;
+    else if (frame[p] === 0x5b) sdEnd = skipStructuredData(frame, p);
+    else return;
+    if (sdEnd < 0 || (sdEnd < n && frame[sdEnd] !== SP)) return;
+    const [app, proc, msgId] = fields as [[number, number], [number, number], [number, number]];
     if (!isNil(frame, app)) headers[SYSLOG_HEADERS.appName] = this.apps.get(frame, app[0], app[1]);
     if (!isNil(frame, proc)) headers[SYSLOG_HEADERS.procId] = this.procIds.get(frame, proc[0], proc[1]);
     if (!isNil(frame, msgId)) headers[SYSLOG_HEADERS.msgId] = this.msgIds.get(frame, msgId[0], msgId[1]);
-    if (p >= n) return undefined;
-    if (frame[p] === 0x2d) {
-      p++;
-    } else if (frame[p] === 0x5b) {
-      const sdStart = p;
-      p = skipStructuredData(frame, p);
-      if (p < 0) return undefined;
-      const sd = frame.toString('utf8', sdStart, p);
+    if (frame[p] === 0x5b) {
+      const sd = frame.toString('utf8', p, sdEnd);
       headers[SYSLOG_HEADERS.structuredData] = sd;
       if (this.options.structuredDataHeaders) addStructuredDataHeaders(sd, headers);
-    } else {
-      return undefined;
     }
-    if (p < n) {
-      if (frame[p] !== SP) return undefined;
-      p++;
-      if (frame[p] === 0xef && frame[p + 1] === 0xbb && frame[p + 2] === 0xbf) p += 3;
-    }
-    return frame.subarray(p);
-  }
-
-  private parse3164(frame: Buffer, start: number, headers: Record<string, string>): Buffer {
-    const n = frame.length;
-    let p = start;
-    let stamped = false;
-    if (n >= p + BSD_TIMESTAMP_LENGTH + 1 && frame[p + BSD_TIMESTAMP_LENGTH] === SP) {
-      const ms = this.bsdTimes.get(frame, p, p + BSD_TIMESTAMP_LENGTH);
-      if (ms !== 'NaN') {
-        headers[SYSLOG_HEADERS.timestamp] = ms;
-        p += BSD_TIMESTAMP_LENGTH + 1;
-        stamped = true;
-      }
-    }
-    if (!stamped && isDigit(frame[p]) && frame[p + 4] === 0x2d) {
-      // rsyslog's high-precision forward format puts an RFC 3339 stamp in the 3164 layout.
-      const sp = frame.indexOf(SP, p);
-      const ms = sp < 0 ? 'NaN' : this.isoTimes.get(frame, p, sp);
-      if (ms !== 'NaN') {
-        headers[SYSLOG_HEADERS.timestamp] = ms;
-        p = sp + 1;
-        stamped = true;
-      }
-    }
-    if (stamped) {
-      const sp = frame.indexOf(SP, p);
-      if (sp > p) {
-        headers[SYSLOG_HEADERS.host] = this.hosts.get(frame, p, sp);
-        p = sp + 1;
-      }
-    }
-    this.readTag(frame, p, headers);
-    return frame.subarray(p);
   }
 
   /** Reads `app[pid]:` or `app:` at the start of a 3164 message into appName/procId. */
@@ -177,6 +260,16 @@ export class SyslogParser {
       if (b === SP) return;
     }
   }
+}
+
+/** Position after a valid `<PRI>` (1-3 digits, at most 191), or 0. */
+function readPri(frame: Buffer): number {
+  if (frame[0] !== 0x3c) return 0;
+  let pri = 0;
+  let p = 1;
+  while (p <= 3 && isDigit(frame[p])) pri = pri * 10 + frame[p++]! - 0x30;
+  if (p === 1 || frame[p] !== 0x3e || pri > 191) return 0;
+  return p + 1;
 }
 
 function isNil(frame: Buffer, [start, end]: [number, number]): boolean {

@@ -1,5 +1,8 @@
 import type { KeepFields } from './syslog-parser.js';
 
+/** `none`, `all`, `true`, `false`, or a space- or comma-separated list of Flume's keepFields words. */
+const KEEP_FIELDS_PATTERN = '^\\s*(none|all|true|false|((priority|version|timestamp|hostname)[\\s,]*)+)\\s*$';
+
 /** Config keys shared by `syslog_tcp` and `syslog_udp`. */
 export interface SyslogCommonConfig {
   host: string;
@@ -16,8 +19,11 @@ export interface SyslogCommonConfig {
 export const SYSLOG_COMMON_PROPERTIES = {
   host: { type: 'string', default: '0.0.0.0', description: 'Address to listen on (Flume `host`).' },
   port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0 picks a free port, logged at start).' },
-  eventSize: { type: 'integer', minimum: 16, default: 2500, description: 'Longest message in bytes; longer ones are cut here and get `flume.syslog.status: Incomplete`.' },
-  keepFields: { type: 'string', enum: ['none', 'all'], default: 'none', description: '`none`: the body is the message only; `all`: the body is the whole raw syslog line (Flume `keepFields` true/false map to all/none).' },
+  eventSize: { type: 'integer', minimum: 16, default: 2500, description: 'Longest message in bytes; longer ones are cut here and get `flume.syslog.status: Incomplete`, and (as in Flume) the rest follows as further events of at most this size, marked `Invalid`.' },
+  keepFields: {
+    type: 'string', pattern: KEEP_FIELDS_PATTERN, default: 'none',
+    description: 'Header fields kept in the body, as Flume `keepFields`: `none` (or `false`) keeps the message only; `all` (or `true`) the whole raw syslog line; or a list of `priority`, `version`, `timestamp`, `hostname` (e.g. `hostname timestamp`) put back in front of the message in syslog order.',
+  },
   clientIPHeader: { type: 'string', default: '', description: 'Header that receives the sender\'s IP address; empty for none.' },
   clientHostnameHeader: { type: 'string', default: '', description: 'Header that receives the sender\'s host name (reverse lookup through the system resolver, cached 5 minutes; the IP when it has none); empty for none.' },
   structuredDataHeaders: { type: 'boolean', default: false, description: 'Also split RFC 5424 structured data into one header per parameter, `sd.<SD-ID>.<name>` (the raw text stays in `structuredData`).' },

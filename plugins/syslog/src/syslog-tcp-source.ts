@@ -42,6 +42,8 @@ export class SyslogTcpSource implements EventDrivenSource {
     throwConfigProblems(serverTlsProblems(config.tls), `syslog_tcp source '${ctx.name}'`);
     this.delivery = new RetryingDelivery(ctx, config.batchSize);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
+    // Listed in /metrics from the start, not only once something happened.
+    for (const counter of ['EventInvalidCount', 'EventIncompleteCount', 'EventDroppedCount', 'ConnectionAcceptedCount', 'TlsHandshakeFailCount']) ctx.metrics.inc(counter, 0);
   }
 
   /** The bound port of `port` (useful with port 0). */

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { defineComponent, parseSize, SIZE_PATTERN, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
 import { HostnameResolver } from './hostname-resolver.js';
+import { readUdpSocketDrops } from './kernel-udp-drops.js';
 import { RetryingDelivery } from './retrying-delivery.js';
 import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
 import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type SyslogCommonConfig } from './syslog-schema.js';
@@ -19,6 +20,11 @@ export interface SyslogUdpSourceConfig extends SyslogCommonConfig {
  * UDP cannot push back. Datagrams are queued and delivered in batches; while the channel refuses
  * a batch it is retried and new datagrams queue up to `maxPending` events. Beyond that they are
  * dropped and counted in `EventDroppedCount` (also logged, at most once per second).
+ *
+ * Datagrams the kernel discards because the socket's receive buffer is full (a burst faster than
+ * the event loop reads) never reach the source; on Linux it reads their count for its socket from
+ * /proc/net/udp once a second and adds it to `KernelDroppedCount` and `EventDroppedCount`. The
+ * receive buffer defaults to 4 MiB (`receiveBufferSize`), capped by the kernel at net.core.rmem_max.
  */
 export class SyslogUdpSource implements EventDrivenSource {
   readonly name: string;
@@ -35,12 +41,17 @@ export class SyslogUdpSource implements EventDrivenSource {
   private scheduled = false;
   private droppedSinceLog = 0;
   private lastDropLog = 0;
+  /** The kernel's drop count for our socket when last read, and the timer that reads it. */
+  private kernelDrops = 0;
+  private kernelDropTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: SyslogUdpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
     this.parser = new SyslogParser(config);
     this.delivery = new RetryingDelivery(ctx, config.batchSize);
     ctx.metrics.gauge('EventPendingCount', () => this.queue.length + this.delivering);
+    // Listed in /metrics from the start, not only once something happened.
+    for (const counter of ['EventDroppedCount', 'KernelDroppedCount', 'EventInvalidCount', 'EventIncompleteCount']) ctx.metrics.inc(counter, 0);
   }
 
   /** The bound port (useful with port 0). */
@@ -52,7 +63,8 @@ export class SyslogUdpSource implements EventDrivenSource {
     if (this.socket) return;
     this.delivery.restart();
     const { host, port } = this.config;
-    const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const family = net.isIPv6(host) ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket(family);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `syslog_udp source '${this.name}' cannot bind ${host}:${port}: ${err.message}`, { cause: err })));
       socket.bind(port, host, () => {
@@ -69,6 +81,10 @@ export class SyslogUdpSource implements EventDrivenSource {
     socket.on('error', (err) => this.ctx.logger.error({ err }, 'syslog UDP socket error'));
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
     this.socket = socket;
+    const boundPort = this.port;
+    this.kernelDrops = readUdpSocketDrops(boundPort, family) ?? 0;
+    this.kernelDropTimer = setInterval(() => this.readKernelDrops(boundPort, family), 1000);
+    this.kernelDropTimer.unref();
     this.ctx.metrics.startTime = Date.now();
     this.ctx.logger.info({ host, port: this.port }, 'syslog_udp source listening');
   }
@@ -76,6 +92,8 @@ export class SyslogUdpSource implements EventDrivenSource {
   async stop(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;
+    clearInterval(this.kernelDropTimer);
+    this.readKernelDrops(this.port, socket.address().family === 'IPv6' ? 'udp6' : 'udp4');
     this.socket = undefined;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     const timer = setTimeout(() => this.delivery.stop(), 2000);
@@ -93,9 +111,15 @@ export class SyslogUdpSource implements EventDrivenSource {
     }
     let end = msg.length;
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x0d || msg[end - 1] === 0)) end--;
-    if (end === 0) return;
-    const incomplete = end > this.config.eventSize;
-    const event = this.parser.parse(msg.subarray(0, incomplete ? this.config.eventSize : end), incomplete, address);
+    const { eventSize } = this.config;
+    // An over-long datagram is cut at eventSize; its rest follows as further (Invalid) events.
+    for (let start = 0; start < end; start += eventSize) {
+      const stop = Math.min(end, start + eventSize);
+      this.enqueue(this.parser.parse(msg.subarray(start, stop), stop < end, address), address);
+    }
+  }
+
+  private enqueue(event: SluiceEvent, address: string): void {
     const status = event.headers[SYSLOG_HEADERS.status];
     if (status === 'Invalid') this.ctx.metrics.inc('EventInvalidCount');
     else if (status === 'Incomplete') this.ctx.metrics.inc('EventIncompleteCount');
@@ -151,6 +175,16 @@ export class SyslogUdpSource implements EventDrivenSource {
     }
   }
 
+  private readKernelDrops(port: number, family: 'udp4' | 'udp6'): void {
+    const drops = readUdpSocketDrops(port, family);
+    if (drops === undefined || drops <= this.kernelDrops) return;
+    const added = drops - this.kernelDrops;
+    this.kernelDrops = drops;
+    this.ctx.metrics.inc('KernelDroppedCount', added);
+    this.ctx.metrics.inc('EventDroppedCount', added);
+    this.ctx.logger.warn({ dropped: added, receiveBufferSize: this.socket?.getRecvBufferSize() }, 'syslog UDP datagrams dropped by the kernel: the receive buffer was full (raise receiveBufferSize and net.core.rmem_max)');
+  }
+
   private drop(count: number): void {
     this.ctx.metrics.inc('EventDroppedCount', count);
     if (this.ctx.telemetry.observed) {
@@ -171,14 +205,14 @@ export const syslogUdpSource = defineComponent<'source', SyslogUdpSourceConfig>(
   kind: 'source',
   type: 'syslog_udp',
   description: 'Syslog server over UDP: RFC 3164 and RFC 5424, one message per datagram, like Flume\'s syslogudp source.',
-  guarantee: 'Best effort: UDP has no acknowledgement or backpressure. While the channel is full up to maxPending events wait; datagrams beyond that, or lost by the network or the kernel buffer, are gone (drops the source sees are counted in EventDroppedCount).',
+  guarantee: 'Best effort: UDP has no acknowledgement or backpressure. While the channel is full up to maxPending events wait; datagrams beyond that, or lost by the network or the kernel buffer, are gone. EventDroppedCount counts the source\'s drops and (on Linux) the kernel\'s receive-buffer drops for its socket, which are also in KernelDroppedCount.',
   schema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       ...SYSLOG_COMMON_PROPERTIES,
       maxPending: { type: 'integer', minimum: 1, default: 10000, description: 'Most events held while the channel refuses them; datagrams beyond this are dropped and counted.' },
-      receiveBufferSize: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Kernel receive buffer of the socket (SO_RCVBUF) for bursts, capped by net.core.rmem_max; 0 keeps the system default.' },
+      receiveBufferSize: { type: 'string', pattern: SIZE_PATTERN, default: '4MiB', description: 'Kernel receive buffer of the socket (SO_RCVBUF) that absorbs bursts; the kernel caps it at net.core.rmem_max (raise that sysctl for more) and logs what it granted; 0 keeps the system default (net.core.rmem_default, often 208 KiB). Datagrams the kernel drops when it is full are counted in KernelDroppedCount (Linux).' },
     },
     required: [...SYSLOG_COMMON_REQUIRED, 'maxPending', 'receiveBufferSize'],
   },

@@ -47,7 +47,9 @@ describe('syslog sources with util-linux logger', () => {
       const lines = Array.from({ length: 20 }, (_, i) => `message ${i} über ${c.name}`);
       await logger(['-n', '127.0.0.1', '-P', String(port), '-t', 'sluicetest', '-i', ...c.args], `${lines.join('\n')}\n`);
       const events = await collectEvents(running.harness, lines.length);
-      expect(events.map((e) => e.body.toString('utf8').replace(/^sluicetest\[\d+\]: /, ''))).to.have.members(lines);
+      // RFC 5424 bodies are everything after the host name (Flume's rule): APP PROCID MSGID SD MSG.
+      const prefix = c.rfc === '5424' ? /^sluicetest \d+ M42 \[timeQuality [^\]]*\]\[origin@32473 sw="sluice"\] / : /^sluicetest\[\d+\]: /;
+      expect(events.map((e) => e.body.toString('utf8').replace(prefix, ''))).to.have.members(lines);
       for (const event of events) expectHeaders(event, c.rfc);
     });
   }
@@ -87,13 +89,22 @@ describe('syslog sources with util-linux logger', () => {
     }
   });
 
-  it('cuts a message over eventSize and marks it Incomplete, then reads the next one', async () => {
-    running = await startTcp({ eventSize: 64 });
+  it('cuts a message over eventSize and marks it Incomplete, delivers its rest as Invalid events (as Flume does), then reads the next one', async () => {
+    running = await startTcp({ eventSize: 64, keepFields: 'all' });
     const long = 'x'.repeat(500);
     await logger(['-n', '127.0.0.1', '-P', String(running.source.port), '-T', '--octet-count', '--rfc3164', '-t', 'sluicetest', '--size', '1024'], `${long}\nshort\n`);
-    const events = await collectEvents(running.harness, 2);
-    expect(events[0]!.headers['flume.syslog.status']).to.equal('Incomplete');
-    expect(events[1]!.body.toString()).to.equal('sluicetest: short');
+    const events: SluiceEvent[] = [];
+    await eventually(async () => {
+      events.push(...(await takeAll(running!.harness)));
+      return events.at(-1)?.body.toString().endsWith('sluicetest: short') === true;
+    }, 'the short message after the long one');
+    const pieces = events.slice(0, -1);
+    expect(pieces[0]!.headers['flume.syslog.status']).to.equal('Incomplete');
+    for (const piece of pieces.slice(1)) expect(piece.headers['flume.syslog.status']).to.equal('Invalid');
+    for (const piece of pieces) expect(piece.body.length).to.be.at.most(64);
+    const whole = Buffer.concat(pieces.map((e) => e.body)).toString();
+    expect(whole).to.match(new RegExp(`^<13>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ sluicetest: ${long}$`));
+    expect(pieces).to.have.length(Math.ceil(whole.length / 64));
     expect(running.harness.channel.size).to.equal(0);
   });
 
@@ -123,7 +134,8 @@ describe('syslog_tcp with a client that breaks octet counting', () => {
     socket.write('9 <13>first12x<13>broken');
     await closed;
     const events = await collectEvents(running.harness, 1);
-    expect(events.map((e) => e.body.toString())).to.deep.equal(['first']);
+    // `<13>first` has a PRI but no stamp or host: like Flume, the body is the raw line.
+    expect(events.map((e) => e.body.toString())).to.deep.equal(['<13>first']);
     expect(running.ctx.metrics.get('EventReadFail')).to.equal(1);
     const errors = running.harness.events.filter((e) => e.type === 'component.error');
     expect(errors.map((e) => (e.error as { code?: string }).code)).to.include('SLUICE_PROTOCOL');

@@ -21,24 +21,23 @@ describe('SyslogParser', () => {
     expect(iso.headers.host).to.equal('h');
   });
 
-  it('keeps a 3164 message without timestamp as its message, with no host', () => {
+  it('keeps a message with a PRI but no stamp and host whole, as Flume does, with no status', () => {
     const event = parser().parse(Buffer.from('<13>just text'));
-    expect(event.headers).to.include({ Facility: '1', Severity: '5' });
-    expect(event.headers).to.not.have.property('host');
-    expect(event.body.toString()).to.equal('just text');
+    expect(event.headers).to.deep.equal({ Facility: '1', Severity: '5' });
+    expect(event.body.toString()).to.equal('<13>just text');
   });
 
-  it('reads an RFC 5424 message with structured data and a BOM', () => {
-    const raw = Buffer.concat([
-      Buffer.from('<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventID="1011" x="a\\]b"][other k="v"] '),
+  it('reads an RFC 5424 message with structured data and a BOM; the body is everything after the host name', () => {
+    const rest = Buffer.concat([
+      Buffer.from('evntslog - ID47 [exampleSDID@32473 iut="3" eventID="1011" x="a\\]b"][other k="v"] '),
       Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('An application event'),
     ]);
-    const event = parser().parse(raw);
+    const event = parser().parse(Buffer.concat([Buffer.from('<165>1 2003-10-11T22:14:15.003Z mymachine.example.com '), rest]));
     expect(event.headers).to.deep.equal({
-      Facility: '20', Severity: '5', timestamp: String(Date.parse('2003-10-11T22:14:15.003Z')), host: 'mymachine.example.com',
+      Facility: '20', Severity: '5', priority: '165', version: '1', timestamp: String(Date.parse('2003-10-11T22:14:15.003Z')), host: 'mymachine.example.com',
       appName: 'evntslog', msgId: 'ID47', structuredData: '[exampleSDID@32473 iut="3" eventID="1011" x="a\\]b"][other k="v"]',
     });
-    expect(event.body.toString()).to.equal('An application event');
+    expect(event.body).to.deep.equal(rest);
   });
 
   it('splits structured data into sd.<id>.<param> headers when asked, unescaping values', () => {
@@ -47,20 +46,28 @@ describe('SyslogParser', () => {
     expect(event.headers).to.include({
       'sd.exampleSDID@32473.iut': '3', 'sd.exampleSDID@32473.eventSource': 'Appli"cation', 'sd.exampleSDID@32473.x': 'a]b\\', 'sd.origin.ip': '10.0.0.1', structuredData: sd,
     });
-    expect(event.body.toString()).to.equal('msg');
+    expect(event.body.toString()).to.equal(`a - - ${sd} msg`);
     expect(parser().parse(Buffer.from(`<13>1 - h a - - ${sd} msg`)).headers).to.not.have.property('sd.origin.ip');
   });
 
-  it('reads an RFC 5424 message with nil fields and no message', () => {
+  it('reads an RFC 5424 message with nil fields', () => {
     const event = parser().parse(Buffer.from('<13>1 - - - - - -'));
-    expect(event.headers).to.deep.equal({ Facility: '1', Severity: '5' });
-    expect(event.body.length).to.equal(0);
+    expect(event.headers).to.deep.equal({ Facility: '1', Severity: '5', priority: '13', version: '1' });
+    expect(event.body.toString()).to.equal('- - - -');
   });
 
-  it('marks a message without PRI, or a truncated 5424 header, Invalid and keeps it whole', () => {
-    for (const text of ['no pri here', '<999>Oct 11 22:14:15 h x', '<13>1 2003-10-11T22:14:15Z host', '<13>1 notatime h a p m - x']) {
+  it('marks a message without a valid PRI Invalid with Facility and Severity 0 and keeps it whole', () => {
+    for (const text of ['no pri here', '<999>Oct 11 22:14:15 h x', '<>x', '<1a>x', '<1234>x']) {
       const event = parser().parse(Buffer.from(text));
-      expect(event.headers['flume.syslog.status'], text).to.equal('Invalid');
+      expect(event.headers, text).to.deep.equal({ Facility: '0', Severity: '0', 'flume.syslog.status': 'Invalid' });
+      expect(event.body.toString()).to.equal(text);
+    }
+  });
+
+  it('keeps a PRI line whose header matches neither form whole, with no status (a cut 5424 header, a bad stamp)', () => {
+    for (const text of ['<13>1 2003-10-11T22:14:15Z host', '<13>1 notatime h a p m - x', '<13>Oct 11 22:14:15 host']) {
+      const event = parser().parse(Buffer.from(text));
+      expect(event.headers, text).to.deep.equal({ Facility: '1', Severity: '5' });
       expect(event.body.toString()).to.equal(text);
     }
   });
@@ -98,9 +105,9 @@ describe('SyslogFramer', () => {
     expect(framer.framing).to.equal('octet-counting');
   });
 
-  it('cuts frames longer than eventSize and marks them incomplete, in both framings', () => {
-    expect(frames(new SyslogFramer(4), ['<13>abcdef\n<13>\n'])).to.deep.equal([['<13>', true], ['<13>', false]]);
-    expect(frames(new SyslogFramer(4), ['10 <13>abcdef4 <13>'])).to.deep.equal([['<13>', true], ['<13>', false]]);
+  it('cuts frames longer than eventSize, marks them incomplete and delivers the rest as further frames, in both framings', () => {
+    expect(frames(new SyslogFramer(4), ['<13>abcdefghi\n<13>\n'])).to.deep.equal([['<13>', true], ['abcd', true], ['efgh', true], ['i', false], ['<13>', false]]);
+    expect(frames(new SyslogFramer(4), ['10 <13>abcdef4 <13>'])).to.deep.equal([['<13>', true], ['abcd', true], ['ef', false], ['<13>', false]]);
   });
 
   it('gives the same frames however the stream is cut into chunks (seeded random cuts, both framings)', () => {
@@ -114,8 +121,8 @@ describe('SyslogFramer', () => {
     };
     for (const [name, stream] of Object.entries(streams)) {
       const whole = frames(new SyslogFramer(200), [stream.toString('latin1')]);
-      expect(whole, name).to.have.length(300);
-      expect(whole[7], name).to.deep.equal([`<13>${'L'.repeat(196)}`, true]);
+      expect(whole, name).to.have.length(301);
+      expect(whole.slice(7, 9), name).to.deep.equal([[`<13>${'L'.repeat(196)}`, true], ['L'.repeat(104), false]]);
       for (let round = 0; round < 50; round++) {
         const chunks: string[] = [];
         for (let at = 0; at < stream.length;) {

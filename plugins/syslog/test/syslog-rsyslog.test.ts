@@ -59,7 +59,8 @@ action(type="omfwd" target="127.0.0.1" port="${newline.source.port}" protocol="t
 
   it('receives every line forwarded octet-counted as RFC 5424, with its headers', async () => {
     const events = await collectEvents(octet!.harness, LINES, 20000).catch((error: Error) => { throw new Error(`${error.message}; rsyslogd said: ${rsyslogErr}`); });
-    expect(events.map((e) => e.body.toString())).to.deep.equal(expected);
+    // As in Flume, an RFC 5424 body is everything after the host name: APP-NAME PROCID MSGID SD MSG.
+    expect(events.map((e) => e.body.toString())).to.deep.equal(expected.map((line) => `rsyslogtest - - - ${line}`));
     for (const event of events) {
       expect(event.headers).to.include({ Facility: '16', Severity: '6', appName: 'rsyslogtest' });
       expect(event.headers.host).to.be.a('string').and.not.equal('');

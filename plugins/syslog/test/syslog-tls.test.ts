@@ -56,7 +56,7 @@ describe('syslog_tcp over TLS (RFC 5425)', function () {
     const { code, output } = await sClient(running.source.port, ['-CAfile', file('server.pem'), '-verify_return_error'], messages.map((m) => `${m.length} ${m}`).join(''));
     expect(code, output).to.equal(0);
     const events = await collectEvents(running.harness, 2);
-    expect(events.map((e) => e.body.toString())).to.deep.equal(['over tls one', 'over tls two']);
+    expect(events.map((e) => e.body.toString())).to.deep.equal(['app - - - over tls one', 'app - - - over tls two']);
     expect(events[0]!.headers).to.include({ host: 'h', appName: 'app', Facility: '1', Severity: '6' });
   });
 

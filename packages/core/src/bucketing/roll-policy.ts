@@ -1,11 +1,11 @@
-import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from '../units.js';
+import { durationOption, parseDuration, parseSize, sizeOption, type Amount } from '../units.js';
 
 /** The `roll` block of the hdfs and s3 sink configs (human-readable units). */
 export interface RollConfig {
-  interval: string;
-  size: string;
+  interval: Amount;
+  size: Amount;
   count: number;
-  idleTimeout: string;
+  idleTimeout: Amount;
 }
 
 /** What a sink tracks about one open file or object, so {@link RollPolicy} can judge it. */
@@ -33,10 +33,10 @@ export const ROLL_SCHEMA = {
   description: 'When to close the current file/object of a bucket: whichever limit is reached first. 0 disables a limit.',
   default: { ...ROLL_DEFAULTS },
   properties: {
-    interval: { type: 'string', pattern: DURATION_PATTERN, default: ROLL_DEFAULTS.interval, description: 'Close a file this long after it was opened (Flume rollInterval).' },
-    size: { type: 'string', pattern: SIZE_PATTERN, default: ROLL_DEFAULTS.size, description: 'Close a file before a batch would make it exceed this size (Flume rollSize).' },
+    interval: durationOption('Close a file this long after it was opened (Flume rollInterval); 0 never closes on time.', ROLL_DEFAULTS.interval as string, 's'),
+    size: sizeOption('Close a file before a batch would make it exceed this size (Flume rollSize); 0 never closes on size.', ROLL_DEFAULTS.size as string),
     count: { type: 'integer', minimum: 0, default: ROLL_DEFAULTS.count, description: 'Close a file once it holds this many events (Flume rollCount); 0 = no limit.' },
-    idleTimeout: { type: 'string', pattern: DURATION_PATTERN, default: ROLL_DEFAULTS.idleTimeout, description: 'Close a file that received nothing for this long (Flume idleTimeout).' },
+    idleTimeout: durationOption('Close a file that received nothing for this long (Flume idleTimeout); 0 never.', ROLL_DEFAULTS.idleTimeout as string, 's'),
   },
   required: ['interval', 'size', 'count', 'idleTimeout'],
 } as const;
@@ -53,10 +53,10 @@ export class RollPolicy {
 
   constructor(config: Partial<RollConfig> = {}) {
     const c = { ...ROLL_DEFAULTS, ...config };
-    this.intervalMs = parseDuration(c.interval);
+    this.intervalMs = parseDuration(c.interval, 's');
     this.sizeBytes = parseSize(c.size);
     this.count = c.count;
-    this.idleMs = parseDuration(c.idleTimeout);
+    this.idleMs = parseDuration(c.idleTimeout, 's');
   }
 
   /** True when adding `bytes` more would push a non-empty file past the size limit. */

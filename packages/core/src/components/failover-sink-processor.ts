@@ -5,14 +5,14 @@ import { SluiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { throwConfigProblems, type Problem } from '../problem.js';
 import type { NamedSink, SinkProcessor } from '../sink-processor.js';
-import { DURATION_PATTERN, parseDuration } from '../units.js';
+import { durationOption, parseDuration, type Amount } from '../units.js';
 
 /** Config of the `failover` sink processor. */
 export interface FailoverSinkProcessorConfig {
   /** Sink name -> priority; the highest live priority is used. Unlisted sinks have priority 0. */
   priority: Record<string, number>;
   /** Longest time a failed sink is left out, e.g. `30s`. */
-  maxPenalty: string;
+  maxPenalty: Amount;
 }
 
 /** Base of the failure penalty, as in Flume: 1 s, doubled per consecutive failure. */
@@ -45,7 +45,7 @@ export class FailoverSinkProcessor implements SinkProcessor {
   constructor(config: FailoverSinkProcessorConfig, sinks: readonly NamedSink[], name: string, private readonly logger?: Logger, private readonly now: () => number = Date.now) {
     this.name = name;
     this.sinks = sinks;
-    this.maxPenaltyMs = parseDuration(config.maxPenalty);
+    this.maxPenaltyMs = parseDuration(config.maxPenalty, 'ms');
     throwConfigProblems(failoverPriorityProblems(config, sinks.map((s) => s.name)), `failover processor '${name}'`);
     sinks.forEach((s, order) => this.live.push({ ...s, priority: config.priority[s.name] ?? 0, order, fails: 0, retryAt: 0 }));
     this.sortLive();
@@ -141,7 +141,7 @@ export const failoverSinkProcessor = defineComponent<'processor', FailoverSinkPr
     additionalProperties: false,
     properties: {
       priority: { type: 'object', required: [], additionalProperties: { type: 'integer' }, default: {}, description: 'Sink name -> priority (higher is preferred); unlisted sinks have 0, ties keep group order.' },
-      maxPenalty: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Longest time a failed sink is left out (the penalty doubles from 2s per consecutive failure).' },
+      maxPenalty: durationOption('Longest time a failed sink is left out (the penalty doubles from 2s per consecutive failure).', '30s', 'ms'),
     },
     required: ['priority', 'maxPenalty'],
   } as never,

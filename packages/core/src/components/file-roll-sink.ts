@@ -7,13 +7,13 @@ import { SluiceError } from '../errors.js';
 import type { SluiceEvent } from '../event.js';
 import { COMPRESSION_NAMES, createSerializer, SERIALIZER_NAMES, type CompressionName, type SerializerName } from '../serializers/create-serializer.js';
 import type { EventSerializer } from '../serializers/event-serializer.js';
-import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from '../units.js';
+import { durationOption, parseDuration, parseSize, sizeOption, type Amount } from '../units.js';
 
 /** Config of the `file_roll` sink. */
 export interface FileRollSinkConfig {
   directory: string;
-  rollInterval: string;
-  rollSize: string;
+  rollInterval: Amount;
+  rollSize: Amount;
   serializer: SerializerName;
   /** Optional for callers that build the config by hand; the schema defaults it to none. */
   compression?: CompressionName;
@@ -45,7 +45,7 @@ export class FileRollSink extends BatchSink {
     super(ctx, config.batchSize);
     this.serializer = createSerializer(config.serializer, config.compression);
     this.directory = path.resolve(config.directory);
-    this.rollIntervalMs = parseDuration(config.rollInterval);
+    this.rollIntervalMs = parseDuration(config.rollInterval, 's');
     this.rollSizeBytes = parseSize(config.rollSize);
   }
 
@@ -131,8 +131,8 @@ export const fileRollSink = defineComponent<'sink', FileRollSinkConfig>({
     additionalProperties: false,
     properties: {
       directory: { type: 'string', minLength: 1, description: 'Directory for the files (created if missing); relative paths resolve against the working directory.' },
-      rollInterval: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Start a new file after this long; 0 never rolls on time.' },
-      rollSize: { type: 'string', pattern: SIZE_PATTERN, default: '0', description: 'Start a new file before it would exceed this size; 0 never rolls on size.' },
+      rollInterval: durationOption('Start a new file after this long; 0 never rolls on time (Flume `sink.rollInterval`).', '30s', 's'),
+      rollSize: sizeOption('Start a new file before it would exceed this size; 0 never rolls on size.', '0'),
       serializer: { type: 'string', enum: [...SERIALIZER_NAMES], default: 'text', description: 'Output format: text (body per line), header_and_text ({k=v} body per line), json (one object per line) or avro_event (Avro container of AvroFlumeEvent).' },
       compression: { type: 'string', nullable: true, enum: [...COMPRESSION_NAMES], default: 'none', description: 'gzip compresses each batch as one gzip member (zcat reads the file whole).' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events taken and written per transaction.' },

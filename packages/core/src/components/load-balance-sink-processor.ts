@@ -4,13 +4,13 @@ import { defineComponent } from '../define.js';
 import { SluiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NamedSink, SinkProcessor } from '../sink-processor.js';
-import { DURATION_PATTERN, parseDuration } from '../units.js';
+import { durationOption, parseDuration, type Amount } from '../units.js';
 
 /** Config of the `load_balance` sink processor. */
 export interface LoadBalanceSinkProcessorConfig {
   selector: 'round_robin' | 'random';
   backoff: boolean;
-  maxTimeOut: string;
+  maxTimeOut: Amount;
 }
 
 /** Base of the blacklist time, as in Flume's OrderSelector: 1 s, doubled per consecutive failure. */
@@ -33,7 +33,7 @@ export class LoadBalanceSinkProcessor implements SinkProcessor {
     this.name = name;
     this.fails = sinks.map(() => 0);
     this.restoreAt = sinks.map(() => 0);
-    this.maxTimeOutMs = parseDuration(config.maxTimeOut);
+    this.maxTimeOutMs = parseDuration(config.maxTimeOut, 'ms');
   }
 
   async start(): Promise<void> {
@@ -97,7 +97,7 @@ export const loadBalanceSinkProcessor = defineComponent<'processor', LoadBalance
     properties: {
       selector: { type: 'string', enum: ['round_robin', 'random'], default: 'round_robin', description: 'How the next sink is chosen.' },
       backoff: { type: 'boolean', default: false, description: 'Leave a failed sink out for an exponentially growing time.' },
-      maxTimeOut: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Longest time a failed sink is left out when backoff is on.' },
+      maxTimeOut: durationOption('Longest time a failed sink is left out when backoff is on (Flume selector.maxTimeOut).', '30s', 'ms'),
     },
     required: ['selector', 'backoff', 'maxTimeOut'],
   },

@@ -5,14 +5,14 @@ import { SluiceError } from '../errors.js';
 import { batchBytes, type SluiceEvent } from '../event.js';
 import { EventQueue } from '../event-queue.js';
 import { WaitList } from '../wait-list.js';
-import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from '../units.js';
+import { durationOption, parseDuration, parseSize, sizeOption, type Amount } from '../units.js';
 
 /** Config of the `memory` channel. */
 export interface MemoryChannelConfig {
   capacity: number;
   transactionCapacity: number;
-  byteCapacity: string;
-  keepAlive: string;
+  byteCapacity: Amount;
+  keepAlive: Amount;
 }
 
 /**
@@ -37,7 +37,7 @@ export class MemoryChannel extends BaseChannel {
     this.maxEvents = config.capacity;
     this.txCapacity = config.transactionCapacity;
     this.maxBytes = parseSize(config.byteCapacity);
-    this.keepAliveMs = parseDuration(config.keepAlive);
+    this.keepAliveMs = parseDuration(config.keepAlive, 's');
   }
 
   get size(): number {
@@ -169,8 +169,8 @@ export const memoryChannel = defineComponent<'channel', MemoryChannelConfig>({
     properties: {
       capacity: { type: 'integer', minimum: 1, default: 100000, description: 'Maximum events held (including events taken but not yet committed).' },
       transactionCapacity: { type: 'integer', minimum: 1, default: 10000, description: 'Maximum events one transaction may put or take; must be at least the batchSize of every source and sink using the channel.' },
-      byteCapacity: { type: 'string', pattern: SIZE_PATTERN, default: '512MiB', description: 'Maximum body bytes held; 0 for no byte limit.' },
-      keepAlive: { type: 'string', pattern: DURATION_PATTERN, default: '3s', description: 'How long a commit waits for room before failing with SLUICE_CHANNEL_FULL.' },
+      byteCapacity: sizeOption('Maximum body bytes held; 0 for no byte limit.', '512MiB'),
+      keepAlive: durationOption('How long a commit waits for room before failing with SLUICE_CHANNEL_FULL (Flume keep-alive).', '3s', 's'),
     },
     required: ['capacity', 'transactionCapacity', 'byteCapacity', 'keepAlive'],
   },

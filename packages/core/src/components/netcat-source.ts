@@ -4,33 +4,46 @@ import { defineComponent } from '../define.js';
 import { errorCode } from '../errors.js';
 import type { SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
-import { LineSplitter } from './line-splitter.js';
+import { NETCAT_ENCODINGS, NetcatLineReader, type NetcatEncoding } from './netcat-line-reader.js';
 
 /** Config of the `netcat` source. */
 export interface NetcatSourceConfig {
   bind: string;
   port: number;
   maxLineLength: number;
+  encoding: NetcatEncoding;
   ackEveryEvent: boolean;
   batchSize: number;
 }
 
-const OK = Buffer.from('OK\n');
+/** `text` in the connection's encoding (answers go back in it, as Flume's Writer does). */
+function encodeAnswer(text: string, encoding: NetcatEncoding): Buffer {
+  const name = encoding.toLowerCase();
+  if (name === 'utf-16le') return Buffer.from(text, 'utf16le');
+  if (name === 'utf-16be') return Buffer.from(text, 'utf16le').swap16();
+  return Buffer.from(text, name === 'iso-8859-1' || name === 'latin1' ? 'latin1' : 'utf8');
+}
 
 /**
  * A TCP server taking one event per line, like Flume's netcat source. Lines that arrive in one
  * read are delivered as one batch; reading from that connection pauses until the batch is
  * committed, so a slow channel pushes back on the client through TCP. Each line is answered
  * `OK` once committed, or `FAILED: <reason>` when the channel refused it (the client must resend).
+ * As in Flume, a line longer than `maxLineLength` characters (newline included) is not delivered:
+ * the lines before it are, then the client is answered `FAILED: Event exceeds the maximum length
+ * (N chars, including newline)` and the connection is closed. Text is read in `encoding` and
+ * delivered as UTF-8; answers are written in `encoding`.
  */
 export class NetcatSource implements EventDrivenSource {
   readonly name: string;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly ok: Buffer;
 
   constructor(private readonly config: NetcatSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
+    this.ok = encodeAnswer('OK\n', config.encoding);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
 
@@ -69,7 +82,7 @@ export class NetcatSource implements EventDrivenSource {
 
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
-    const splitter = new LineSplitter(this.config.maxLineLength);
+    const reader = new NetcatLineReader(this.config.maxLineLength, this.config.encoding);
     let chain = Promise.resolve();
     const handle = (lines: Buffer[]): void => {
       if (lines.length === 0) return;
@@ -81,16 +94,23 @@ export class NetcatSource implements EventDrivenSource {
       this.inFlight.add(work);
       chain = work;
     };
+    let failed = false;
     socket.on('data', (chunk: Buffer) => {
-      const { lines, truncated } = splitter.push(chunk);
-      if (truncated > 0) {
-        this.ctx.metrics.inc('EventTruncatedCount', truncated);
-        this.ctx.logger.warn({ truncated, maxLineLength: this.config.maxLineLength }, 'lines longer than maxLineLength were cut');
-      }
+      if (failed) return;
+      const { lines, overlong } = reader.push(chunk);
       handle(lines);
+      if (!overlong) return;
+      failed = true;
+      this.ctx.metrics.inc('EventReadFail');
+      this.ctx.logger.warn({ maxLineLength: this.config.maxLineLength }, 'netcat client sent a line longer than maxLineLength; answered FAILED and closed the connection');
+      const answer = encodeAnswer(`FAILED: Event exceeds the maximum length (${this.config.maxLineLength} chars, including newline)\n`, this.config.encoding);
+      void chain.finally(() => {
+        if (!socket.destroyed && socket.writable) socket.end(answer);
+      });
     });
     socket.on('end', () => {
-      const rest = splitter.flush();
+      if (failed) return;
+      const rest = reader.flush();
       if (rest) handle([rest]);
       void chain.finally(() => socket.end());
     });
@@ -106,15 +126,15 @@ export class NetcatSource implements EventDrivenSource {
   }
 
   private async deliver(socket: net.Socket, lines: Buffer[]): Promise<void> {
-    const events: SluiceEvent[] = lines.map((body) => ({ headers: {}, body: Buffer.from(body) }));
+    const events: SluiceEvent[] = lines.map((body) => ({ headers: {}, body }));
     let reply: Buffer | undefined;
     try {
       await this.ctx.deliver(events);
-      if (this.config.ackEveryEvent) reply = lines.length === 1 ? OK : Buffer.alloc(OK.length * lines.length, OK);
+      if (this.config.ackEveryEvent) reply = lines.length === 1 ? this.ok : Buffer.alloc(this.ok.length * lines.length, this.ok);
     } catch (error) {
       const reason = errorCode(error) ?? (error as Error).message;
       this.ctx.logger.debug({ err: error, lines: lines.length }, 'netcat batch refused; client told FAILED');
-      reply = Buffer.from(`FAILED: ${reason}\n`.repeat(lines.length));
+      reply = encodeAnswer(`FAILED: ${reason}\n`.repeat(lines.length), this.config.encoding);
     }
     if (reply && !socket.destroyed && socket.writable) socket.write(reply);
   }
@@ -131,11 +151,12 @@ export const netcatSource = defineComponent<'source', NetcatSourceConfig>({
     properties: {
       bind: { type: 'string', default: '127.0.0.1', description: 'Address to listen on.' },
       port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on (0 picks a free port).' },
-      maxLineLength: { type: 'integer', minimum: 1, default: 512, description: 'Longest line in bytes; longer lines are cut and the rest discarded (counted as EventTruncatedCount).' },
+      maxLineLength: { type: 'integer', minimum: 1, default: 512, description: 'Longest line in characters, the newline included (Flume `max-line-length`). A longer line is not delivered: the client is answered `FAILED: Event exceeds the maximum length (N chars, including newline)` and the connection is closed (counted in EventReadFail).' },
+      encoding: { type: 'string', enum: [...NETCAT_ENCODINGS], default: 'UTF-8', description: 'Character set of the incoming text and of the OK/FAILED answers (Flume `encoding`); event bodies are always UTF-8, as in Flume.' },
       ackEveryEvent: { type: 'boolean', default: true, description: 'Answer OK for every committed line.' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most lines committed in one transaction; a larger burst is split. At most the channels\' transactionCapacity.' },
     },
-    required: ['bind', 'port', 'maxLineLength', 'ackEveryEvent', 'batchSize'],
+    required: ['bind', 'port', 'maxLineLength', 'encoding', 'ackEveryEvent', 'batchSize'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   fromFlume(properties) {

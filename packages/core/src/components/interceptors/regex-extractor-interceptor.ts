@@ -75,6 +75,8 @@ export function regexExtractorProblems(config: RegexExtractorInterceptorConfig):
   const problems: Problem[] = [];
   const regex = regexError(config.regex, '', 'regex');
   if (regex !== undefined) problems.push({ path: '/regex', message: regex });
+  // As Flume's builder: an extractor that names no capture group would do nothing.
+  if (config.serializers.length === 0) problems.push({ path: '/serializers', message: 'names no capture group; add serializers: [{ name: header1 }, ...] (Flume: serializers = s1 s2, serializers.s1.name = header1)' });
   config.serializers.forEach((s, i) => {
     if (s.type !== 'millis') return;
     const message = s.pattern ? millisPatternError(s.pattern) : `serializers[${i}] has type millis but no pattern; add pattern: 'yyyy-MM-dd HH:mm'`;
@@ -95,8 +97,8 @@ export const regexExtractorInterceptor = defineComponent<'interceptor', RegexExt
       regex: { type: 'string', minLength: 1, description: 'Regular expression searched for in the UTF-8 body (JavaScript syntax). Required.' },
       serializers: {
         type: 'array',
-        default: [],
-        description: 'Header names for capture groups 1, 2, ... in order (Flume\'s serializers.<s>.name).',
+        minItems: 1,
+        description: 'Header names for capture groups 1, 2, ... in order (Flume\'s serializers.<s>.name); at least one.',
         items: {
           type: 'object',
           additionalProperties: false,
