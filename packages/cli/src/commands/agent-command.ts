@@ -15,6 +15,8 @@ export interface AgentCommandOptions {
   err: NodeJS.WritableStream;
   /** Reload when the topology file changes (besides SIGHUP). */
   watch?: boolean;
+  /** Warnings (what Flume tolerates in a .properties file) count as errors. */
+  strict?: boolean;
 }
 
 /**
@@ -38,7 +40,9 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
       return 1;
     }
     name = chosen;
-    const { model, catalog } = await loadTopology(raw, { agent: name });
+    const { model, catalog, warnings } = await loadTopology(raw, { agent: name, ...(options.strict ? { strict: true } : {}) });
+    // Once, at start: what Flume would have ignored silently (a reload logs its own).
+    for (const warning of warnings) logger.warn({ path: warning.path, key: warning.key, hint: warning.hint }, `topology: ${formatProblem(warning)}`);
     monitoringHttp = model.monitoring.http;
     agent = new Agent(model.agents[name]!, catalog, { logger, configDir: model.baseDir });
     await agent.start();

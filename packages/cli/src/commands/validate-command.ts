@@ -1,14 +1,28 @@
 import { readTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
-import { reportLoadFailure } from './report-load-failure.js';
+import { reportLoadFailure, writeGrouped, writeSkipped } from './report-load-failure.js';
 
-/** `sluice validate -f FILE [-n NAME]`: exit 0 when valid, 1 with every problem listed. */
-export async function validateCommand(file: string, agent: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+/** Options of `sluice validate`. */
+export interface ValidateCommandOptions {
+  /** Check only this agent of the file (`-n`). */
+  agent?: string | undefined;
+  /** Warnings (what Flume tolerates in a .properties file) count as errors (`--strict`). */
+  strict?: boolean;
+}
+
+/**
+ * `sluice validate -f FILE [-n NAME] [--strict]`: exit 0 when valid (warnings, listed on `out`,
+ * allowed), 1 with every problem listed, grouped per agent.
+ */
+export async function validateCommand(file: string, options: ValidateCommandOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   try {
     const raw = await readTopology(file);
-    const { model } = await loadTopology(raw, agent === undefined ? {} : { agent });
+    const { model, warnings, skippedAgents } = await loadTopology(raw, { ...(options.agent === undefined ? {} : { agent: options.agent }), ...(options.strict ? { strict: true } : {}) });
     const names = Object.keys(model.agents);
-    out.write(`${file}: valid (${names.map((n) => describe(model.agents[n]!)).join('; ')})\n`);
+    const count = warnings.length > 0 ? ` with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : '';
+    out.write(`${file}: valid${count} (${names.map((n) => describe(model.agents[n]!)).join('; ')})\n`);
+    writeGrouped(out, warnings);
+    writeSkipped(out, skippedAgents);
     return 0;
   } catch (error) {
     return reportLoadFailure(error, file, err);
