@@ -44,8 +44,8 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
     const get = (key: string): string | undefined => properties[`hdfs.${key}`] ?? properties[key];
     const fileType = get('fileType')?.trim();
     const codec = get('codeC')?.trim();
-    const fileTypeKey = properties['hdfs.fileType'] !== undefined ? 'hdfs.fileType' : 'fileType';
-    const codecKey = properties['hdfs.codeC'] !== undefined ? 'hdfs.codeC' : 'codeC';
+    const fileTypeKey = properties.fileType !== undefined && properties['hdfs.fileType'] === undefined ? 'fileType' : 'hdfs.fileType';
+    const codecKey = properties.codeC !== undefined && properties['hdfs.codeC'] === undefined ? 'codeC' : 'hdfs.codeC';
     // What Flume writes: a SequenceFile unless told otherwise; DataStream is this sink's format.
     if (fileType === undefined || /^SequenceFile$/i.test(fileType)) {
       flume?.refuse(fileTypeKey, `${fileType === undefined ? 'is not set, and Flume\'s default hdfs.fileType is SequenceFile' : 'SequenceFile'}: Sluice's hdfs sink writes DataStream (and CompressedStream with gzip) files only`, 'set hdfs.fileType = DataStream (plain files in the serializer\'s format) if the readers of these files accept it');

@@ -334,11 +334,27 @@ describe('hdfs sink', function () {
     }
   });
 
-  it('maps Flume hdfs.* keys', () => {
-    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.round': 'true' });
-    expect(config).to.deep.include({ path: '/flume/%Y', compression: 'gzip', round: true });
+  it('maps Flume hdfs.* keys, and derives the WebHDFS url from an hdfs:// path with a warning', () => {
+    const found: string[] = [];
+    const flume = { warn: (key: string) => found.push(`warn ${key}`), refuse: (key: string) => found.push(`refuse ${key}`) };
+    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'GzipCodec', 'hdfs.round': 'true' }, flume);
+    expect(config).to.deep.include({ path: '/flume/%Y', url: 'http://namenode:9870', compression: 'gzip', round: true });
     expect(config.roll).to.deep.equal({ interval: '300s', count: 0 });
-    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'bzip2' }).compression, 'an unsupported codec reaches validation').to.equal('bzip2');
-    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'SequenceFile' }).fileType, 'SequenceFile reaches validation').to.equal('SequenceFile');
+    expect(found).to.deep.equal(['warn hdfs.path']);
+  });
+
+  it('refuses what would change the bytes written: SequenceFile (Flume\'s default), codecs other than gzip, codeC with DataStream', () => {
+    const refusals = (properties: Record<string, string>): string[] => {
+      const found: string[] = [];
+      hdfsSink.fromFlume!({ 'hdfs.url': 'http://nn:9870', 'hdfs.path': '/x', ...properties }, { warn: () => undefined, refuse: (key) => found.push(key) });
+      return found;
+    };
+    expect(refusals({})).to.deep.equal(['hdfs.fileType']);
+    expect(refusals({ 'hdfs.fileType': 'SequenceFile' })).to.deep.equal(['hdfs.fileType']);
+    expect(refusals({ 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'snappy' })).to.deep.equal(['hdfs.codeC']);
+    expect(refusals({ 'hdfs.fileType': 'CompressedStream' })).to.deep.equal(['hdfs.fileType']);
+    expect(refusals({ 'hdfs.fileType': 'DataStream', 'hdfs.codeC': 'gzip' })).to.deep.equal(['hdfs.codeC']);
+    expect(refusals({ 'hdfs.fileType': 'DataStream', 'hdfs.writeFormat': 'Text', 'hdfs.threadsPoolSize': '10', serializer: 'TEXT' })).to.deep.equal([]);
+    expect(refusals({ 'hdfs.fileType': 'DataStream', serializer: 'org.apache.flume.sink.hdfs.AvroEventSerializer$Builder' })).to.deep.equal(['serializer']);
   });
 });
