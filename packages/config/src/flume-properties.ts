@@ -113,9 +113,6 @@ function translateComponent(kind: ComponentKind, own: Record<string, string>, pr
     else if (kind === 'source' && (key === 'interceptors' || key.startsWith('interceptors.') || key.startsWith('selector.'))) continue;
     else properties[key] = value;
   }
-  if (out.type === undefined) {
-    problems.push({ path: `${path}/type`, key: `${prefix}type`, message: 'type is missing', hint: `set ${prefix}type` });
-  }
   if (kind === 'source') {
     const interceptors: Record<string, unknown>[] = [];
     const names = splitFlumeNames(own.interceptors, `${prefix}interceptors`, `${path}/interceptors`, problems);
