@@ -66,7 +66,7 @@ const EXPECTED: Record<string, { agent?: string; valid?: true; cause?: RegExp }>
   '49-scootli-hdfs-flume-conf.properties': { valid: true },
   '50-tempredirect-flume-conf.properties': { cause: /Flume's thrift source has no Sluice counterpart/ },
   '51-vanthangit-flume-conf.properties': { cause: /Flume's exec source has no Sluice counterpart/ },
-  '52-viadeo-flume.properties': { cause: /agent\.sinks\.collectors\.type: type is missing/ }, // the sink group's name is listed as a sink
+  '52-viadeo-flume.properties': { cause: /agent\.sinks\.collectors\.type: sink type is missing/ }, // the sink group's name is listed as a sink
   '53-viadeo-flume.properties': { cause: /Flume's exec source has no Sluice counterpart/ },
   '54-yuhai1023-flume-conf.properties': { cause: /Flume's spillablememory channel has no Sluice counterpart/ },
   '55-yyhayashi303-flume.properties': { cause: /local\.hys\.flume\.sink\.SampleSink is a Flume plugin written in Java; Sluice cannot load JVM classes/ },
