@@ -38,8 +38,10 @@ export function fromFlumeProperties(text: string, problems: Problem[], file?: st
     problems.push({ path: at(key), key, severity: 'warning', message: `is defined ${lines.length} times (lines ${lines.join(', ')}); the last one wins, as in Flume`, hint: 'delete the definitions that do not count' });
   }
   const values = new Map(parsed.entries.map((e) => [e.key, e.value.trim()]));
+  const envFilters = configFilters(agentNames, values, problems);
   const entries: PropertyEntry[] = parsed.entries.map((entry) => {
-    const value = substituteFlumeValue(entry.value.trim(), values, env, (message, hint, severity) => problems.push({ path: at(entry.key), key: entry.key, message, ...(hint ? { hint } : {}), ...(severity ? { severity } : {}) }));
+    const agent = agentOf(entry.key);
+    const value = substituteFlumeValue(entry.value.trim(), values, env, (message, hint, severity) => problems.push({ path: at(entry.key), key: entry.key, message, ...(hint ? { hint } : {}), ...(severity ? { severity } : {}) }), 0, agent === undefined ? undefined : envFilters.get(agent));
     return { ...entry, value };
   });
   for (const { key } of entries) {
@@ -98,6 +100,27 @@ export function fromFlumeProperties(text: string, problems: Problem[], file?: st
     problems.push({ path: '', message: 'no agent found: a Flume file needs keys like a1.sources, a1.channels and a1.sinks', hint: 'check the file is a Flume agent configuration' });
   }
   return { data: { agents }, format: 'properties', flume, ...(file ? { file } : {}) };
+}
+
+/**
+ * The config filters (`a1.configfilters = f1`, `a1.configfilters.f1.type = env`) of each agent
+ * that Sluice runs: type `env`, which `${f1['KEY']}` reads from the environment. Flume's `external`
+ * (a script) and `hadoop` (a credential store) types, and custom classes, are errors.
+ */
+function configFilters(agents: ReadonlySet<string>, values: ReadonlyMap<string, string>, problems: Problem[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const agent of agents) {
+    const names = (values.get(`${agent}.configfilters`) ?? '').split(/[\s,]+/).filter(Boolean);
+    const env = new Set<string>();
+    for (const name of names) {
+      const key = `${agent}.configfilters.${name}.type`;
+      const type = values.get(key);
+      if (type !== undefined && /^(env|org\.apache\.flume\.configfilter\.EnvironmentVariableConfigFilter)$/i.test(type)) env.add(name);
+      else problems.push({ path: pointer('agents', agent, 'configfilters', name), key, message: type === undefined ? 'config filter type is missing' : `config filter type '${type}' is not supported: Sluice reads secrets from environment variables only`, hint: `set ${key} = env and export the values, or use \${env:NAME}` });
+    }
+    out.set(agent, env);
+  }
+  return out;
 }
 
 function translateComponent(kind: ComponentKind, own: Record<string, string>, prefix: string, path: string, flume: Map<string, FlumeComponentProperties>, problems: Problem[]): Record<string, unknown> {

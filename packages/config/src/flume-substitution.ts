@@ -15,7 +15,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * - anything else (`${header.id:int}`, `${a.b}` that is no key of the file) is data and kept;
  * - `$${` is a literal `${`. Nested variables (`${${sys:env}_BIND}`) resolve from the inside.
  */
-export function substituteFlumeValue(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth = 0): string {
+export function substituteFlumeValue(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth = 0, envFilters: ReadonlySet<string> = new Set()): string {
   if (!value.includes('${')) return value;
   let out = '';
   let i = 0;
@@ -35,15 +35,23 @@ export function substituteFlumeValue(value: string, properties: ReadonlyMap<stri
       break;
     }
     const inner = value.slice(i + 2, end);
-    const name = inner.includes('${') ? substituteFlumeValue(inner, properties, env, report, depth + 1) : inner;
-    out += resolve(name, value.slice(i, end + 1), properties, env, report, depth);
+    const name = inner.includes('${') ? substituteFlumeValue(inner, properties, env, report, depth + 1, envFilters) : inner;
+    out += resolve(name, value.slice(i, end + 1), properties, env, report, depth, envFilters);
     i = end + 1;
   }
   return out;
 }
 
-function resolve(name: string, written: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number): string {
+function resolve(name: string, written: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number, envFilters: ReadonlySet<string>): string {
   if (name.includes('${')) return written;
+  // A config filter reference, ${f1['KEY']}: Sluice runs filters of type env.
+  const filtered = /^([^[\]'"]+)\[(['"]?)(.*)\2\]$/.exec(name);
+  if (filtered && envFilters.has(filtered[1]!)) {
+    const found = env[filtered[3]!];
+    if (found !== undefined) return found;
+    report(`environment variable ${filtered[3]!} (config filter ${filtered[1]!}) is not set`, `export ${filtered[3]!}=... before starting`);
+    return written;
+  }
   const colon = name.indexOf(':');
   if (colon > 0) {
     const lookup = name.slice(0, colon).toLowerCase();
