@@ -459,6 +459,10 @@ export const kafkaChannel = defineComponent<'channel', KafkaChannelConfig>({
         flume?.warn(key, 'is not read by Flume\'s Kafka channel (the topic holds the events), so Flume ignores it; Sluice does too');
         continue;
       }
+      if (key === 'defaultPartitionId' || key === 'partitionIdHeader') {
+        flume?.warn(key, 'chooses the partition of each record in Flume\'s Kafka channel; Sluice\'s kafka channel spreads records over the partitions and ignores it');
+        continue;
+      }
       if (key === 'kafka.consumer.fetch.max.wait.ms' || key === 'kafka.consumer.auto.offset.reset' || key === 'kafka.consumer.session.timeout.ms' || key === 'kafka.consumer.heartbeat.interval.ms' || key === 'kafka.consumer.group.id' || key === 'kafka.producer.enable.idempotence') { /* mapped below */ } else if (warnJavaClientKey(key, flume)) continue;
       if (key === 'kafka.topic' || key === 'topic') config.topic = value;
       else if (key === 'kafka.consumer.group.id' || key === 'groupId') config.groupId = value;

@@ -173,6 +173,8 @@ export const kafkaSink = defineComponent<'sink', KafkaSinkConfig>({
       } else if (key === 'kafka.producer.compression.type') config.compression = value;
       else if (key === 'kafka.producer.timeout.ms' || key === 'kafka.producer.request.timeout.ms') config.timeout = `${value}ms`;
       else if (warnJavaClientKey(key, flume)) continue;
+      else if (key === 'defaultPartitionId') flume?.warn(key, 'pins every record to one partition in Flume; Sluice partitions by the key header (or partitionIdHeader) and ignores it', 'set partitionIdHeader and a static interceptor to pin a partition');
+      else if (key === 'timestampHeader' || key.startsWith('header.')) flume?.warn(key, 'maps event headers onto record fields in Flume\'s Kafka sink; Sluice sends every event header as a Kafka record header (recordHeaders) and ignores it');
       else if (key === 'allowTopicOverride') { if (value === 'false') config.topicHeader = ''; }
       else if (key === 'topicHeader') config.topicHeader = value;
       else if (key === 'useFlumeEventFormat') config.useFlumeEventFormat = value;

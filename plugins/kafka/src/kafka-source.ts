@@ -253,6 +253,7 @@ export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
       else if (key === 'kafka.consumer.heartbeat.interval.ms') config.heartbeatInterval = `${value}ms`;
       else if (key === 'kafka.consumer.fetch.max.wait.ms') config.fetchMaxWait = `${value}ms`;
       else if (warnJavaClientKey(key, flume)) continue;
+      else if (key.startsWith('header.')) flume?.warn(key, 'renames a Kafka record header in Flume\'s Kafka source; Sluice copies every record header to an event header of the same name and ignores it');
       else config[key] = value;
     }
     return config;
