@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Document, isMap, isScalar, type Node, type Pair } from 'yaml';
-import { readTopology, validateTopology, type ComponentModel, type Problem, type TopologyModel } from '@sluice/config';
+import { isPropertiesFile, readTopology, validateTopology, type ComponentModel, type Problem, type TopologyModel } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
 import { reportLoadFailure } from './report-load-failure.js';
 
@@ -25,6 +25,10 @@ export interface MigrateCommandOptions {
  */
 export async function migrateCommand(options: MigrateCommandOptions): Promise<number> {
   const { file, err } = options;
+  if (!isPropertiesFile(file)) {
+    err.write(`sluice migrate: ${file} is not a Flume .properties/.conf file; YAML and JSON topologies need no migration\n`);
+    return 2;
+  }
   try {
     const raw = await readTopology(file, { format: 'properties' });
     const agentOption = options.agent === undefined ? {} : { agent: options.agent };
