@@ -1,6 +1,7 @@
 import type { AnyComponentDefinition, ComponentKind, FlumeTranslation } from '@sluice/core';
 import { closest } from './closest.js';
 import { camelCaseKey, defaultFromFlume } from './flume-aliases.js';
+import { FLUME_COMPONENT_KEYS } from './flume-component-keys.js';
 import { pointerSegment, type Problem } from './problem.js';
 import type { FlumeComponentProperties } from './raw-topology.js';
 
@@ -44,11 +45,13 @@ export function translateFlumeComponent(definition: AnyComponentDefinition, flum
   for (const key of Object.keys(config)) {
     if (known.includes(key)) continue;
     const original = Object.keys(properties).find((k) => k === key || camelCaseKey(k) === key || (k.includes('.') && camelCaseKey(k.slice(k.indexOf('.') + 1)) === key)) ?? key;
-    const guess = closest(key, known);
+    // A typo of a Flume key is best answered in Flume's spelling (hdfs.rollIntreval -> hdfs.rollInterval).
+    const flumeGuess = closest(original, FLUME_COMPONENT_KEYS[`${definition.kind} ${definition.type}`] ?? []);
+    const guess = flumeGuess ?? (closest(key, known) === undefined ? undefined : flumeSpelling(closest(key, known)!, original));
     problems.push({
       path: `${path}/${pointerSegment(key)}`, key: `${prefix}${original}`, severity: 'warning',
       message: `is not a key of ${definition.kind} type '${definition.type}'; Flume ignores unknown keys and so does Sluice for Flume files`,
-      hint: guess ? `did you mean '${flumeSpelling(guess, original)}'?` : `known keys: ${known.join(', ')}`,
+      hint: guess ? `did you mean '${guess}'?` : `known keys: ${known.join(', ')}`,
     });
     delete config[key];
   }

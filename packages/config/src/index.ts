@@ -12,3 +12,4 @@ export * from './schema-validator.js';
 export * from './closest.js';
 export * from './flume-substitution.js';
 export * from './flume-component-config.js';
+export * from './flume-component-keys.js';

@@ -92,6 +92,12 @@ describe("Flume's tolerance, made visible", () => {
     expect(model!.agents.a1!.channels.c1!.config.transactionCapacity).to.equal(100);
   });
 
+  it('answers a mistyped Flume key in Flume\'s spelling', () => {
+    const raw = parseTopology(`${BASE}a1.sources.r1.totalEvnets = 5\n`, 'flume.properties');
+    const { warnings } = validateTopology(raw, builtins);
+    expect(warnings[0]!.hint).to.equal("did you mean 'totalEvents'?");
+  });
+
   it('warns about keys of the Java runners, stray lines and non-agent keys', () => {
     const { problems, warnings } = validate(`this line is not a key of anything\n${BASE}a1.sources.r1.runner.type = polling\na1.sources.r1.backoffSleepIncrement = 50\na1.sinks.k1.runner.type = x\na1.foo = bar\n`);
     expect(problems).to.deep.equal([]);
