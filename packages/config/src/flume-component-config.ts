@@ -23,7 +23,8 @@ const RUNNER_KEYS: Partial<Record<ComponentKind, RegExp>> = {
  */
 export function translateFlumeComponent(definition: AnyComponentDefinition, flume: FlumeComponentProperties, path: string, problems: Problem[]): Record<string, unknown> {
   const { prefix } = flume;
-  const at = (key: string): Pick<Problem, 'path' | 'key'> => ({ path: `${path}/${pointerSegment(camelCaseKey(key))}`, key: `${prefix}${key}` });
+  // A Flume key has no pointer of its own in the Sluice config: the problem points at the component and names the key.
+  const at = (key: string): Pick<Problem, 'path' | 'key'> => ({ path, key: `${prefix}${key}` });
   const properties: Record<string, string> = {};
   const runner = RUNNER_KEYS[definition.kind];
   for (const [key, value] of Object.entries(flume.properties)) {
