@@ -62,7 +62,8 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
   const agentNames = isObject(raw.data) && isObject(raw.data.agents) ? Object.keys(raw.data.agents) : [];
   const chosen = options.agent !== undefined && agentNames.includes(options.agent) ? options.agent : undefined;
   // With -n, the other agents of the file are not checked: their problems are not this agent's.
-  const problems: Problem[] = (raw.problems ?? []).filter((p) => chosen === undefined || !/^\/agents\//.test(p.path) || p.path === `/agents/${chosen}` || p.path.startsWith(`/agents/${chosen}/`));
+  const only = options.agent === undefined ? undefined : pointer('agents', options.agent);
+  const problems: Problem[] = (raw.problems ?? []).filter((p) => only === undefined || !/^\/agents\//.test(p.path) || p.path === only || p.path.startsWith(`${only}/`));
   const skippedAgents = chosen === undefined ? [] : agentNames.filter((n) => n !== chosen);
   const flumeConfigs = raw.format === 'properties' ? new Map<string, Record<string, unknown>>() : undefined;
   const finish = (model?: TopologyModel): ValidationResult => {

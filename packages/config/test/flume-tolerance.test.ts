@@ -154,6 +154,12 @@ describe('per-agent loading', () => {
     expect(Object.keys(model!.agents)).to.deep.equal(['a1']);
   });
 
+  it('with -n naming no agent of the file reports only that', () => {
+    const { problems, skippedAgents } = validate(MULTI, { agent: 'a9' });
+    expect(problems.map((p) => p.message)).to.deep.equal(["no agent named 'a9'"]);
+    expect(skippedAgents).to.deep.equal([]);
+  });
+
   it('without -n checks every agent; each problem carries its agent in the path', () => {
     const { problems, warnings } = validate(MULTI);
     expect(problems.map((p) => p.path.split('/')[2])).to.include.members(['a2', 'a3']).and.not.include('a1');
