@@ -46,8 +46,13 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
     const codec = get('codeC')?.trim();
     const fileTypeKey = properties.fileType !== undefined && properties['hdfs.fileType'] === undefined ? 'fileType' : 'hdfs.fileType';
     const codecKey = properties.codeC !== undefined && properties['hdfs.codeC'] === undefined ? 'codeC' : 'hdfs.codeC';
-    // What Flume writes: a SequenceFile unless told otherwise; DataStream is this sink's format.
-    if (fileType === undefined || /^SequenceFile$/i.test(fileType)) {
+    // What Flume writes: a SequenceFile unless told otherwise. Once this sink's schema has a
+    // fileType (a SequenceFile writer), Flume's value passes through; until then it is refused.
+    const schemaKeys = (hdfsSink.schema as { properties: Record<string, unknown> }).properties;
+    if ((fileType === undefined || /^SequenceFile$/i.test(fileType)) && 'fileType' in schemaKeys) {
+      config.fileType = 'SequenceFile';
+      if (properties['hdfs.writeFormat'] !== undefined && 'writeFormat' in schemaKeys) config.writeFormat = properties['hdfs.writeFormat'];
+    } else if (fileType === undefined || /^SequenceFile$/i.test(fileType)) {
       flume?.refuse(fileTypeKey, `${fileType === undefined ? 'is not set, and Flume\'s default hdfs.fileType is SequenceFile' : 'SequenceFile'}: Sluice's hdfs sink writes DataStream (and CompressedStream with gzip) files only`, 'set hdfs.fileType = DataStream (plain files in the serializer\'s format) if the readers of these files accept it');
     } else if (/^CompressedStream$/i.test(fileType)) {
       if (codec === undefined) flume?.refuse(fileTypeKey, 'CompressedStream needs hdfs.codeC (Flume refuses it too)', 'set hdfs.codeC = gzip');
@@ -55,6 +60,10 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       flume?.refuse(fileTypeKey, `'${fileType}' is not a Flume file type`, 'use DataStream or CompressedStream');
     } else if (codec !== undefined) {
       flume?.refuse(codecKey, 'is set with hdfs.fileType = DataStream, which Flume refuses ("does NOT support compressed output")', 'set hdfs.fileType = CompressedStream, or delete hdfs.codeC');
+    }
+    if ('fileType' in schemaKeys && fileType !== undefined) {
+      const canonical = ['SequenceFile', 'DataStream', 'CompressedStream'].find((t) => t.toLowerCase() === fileType.toLowerCase());
+      if (canonical) config.fileType = canonical;
     }
     for (const [raw, value] of Object.entries(properties)) {
       const key = raw.startsWith('hdfs.') ? raw.slice(5) : raw;
@@ -70,6 +79,7 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
         if (value.trim() === 'false') flume?.refuse(raw, 'false: Sluice\'s text serializers always end an event with a newline');
         else flume?.warn(raw, 'true is what Sluice\'s text serializers always do');
       } else if (key.startsWith('serializer.')) flume?.warn(raw, 'configures a Java serializer; Sluice\'s serializers have no options');
+      else if (key === 'writeFormat' && config.writeFormat !== undefined) continue;
       else if (key === 'writeFormat') flume?.warn(raw, 'applies to SequenceFile records only; Flume ignores it for DataStream and CompressedStream, and so does Sluice');
       else if (key === 'inUsePrefix') flume?.warn(raw, `Sluice has no in-use prefix: a file being written is named <filePrefix>...${'<inUseSuffix>'} (readers that skip '_' or '.' files will see it)`, 'make readers skip the in-use suffix (.tmp) instead');
       else if (key === 'emptyInUseSuffix') flume?.warn(raw, 'Sluice always marks a file being written with inUseSuffix');
