@@ -61,6 +61,20 @@ describe('real Flume files run unchanged (corpus) @slow', function () {
     expect((await agent.stop('SIGINT')).code).to.equal(0);
   });
 
+  it('29: netcat -> memory (transactionCapacity 1) -> logger works, as in Flume, because a Flume netcat source commits one event at a time', async () => {
+    const agent = AgentProcess.start(corpusFile(dir, '29-ikonovalov-flume-nc.properties', [
+      [/a1\.sources\.r1\.bind = 0\.0\.0\.0/, 'a1.sources.r1.bind = 127.0.0.1'],
+      [/a1\.sources\.r1\.port = 5555/, 'a1.sources.r1.port = 0'],
+    ]), 'a1');
+    agents.push(agent);
+    const port = await agent.portOf('r1');
+    await agent.started();
+    const lines = Array.from({ length: 10 }, (_, i) => `one at a time ${i}`);
+    expect(await nc(port, lines)).to.deep.equal(lines.map(() => 'OK'));
+    for (const line of lines) await agent.waitForLog((l) => l.msg === 'event' && String(l.body) === line);
+    expect((await agent.stop('SIGINT')).code).to.equal(0);
+  });
+
   it('44: avro -> memory -> file_roll receives a batch from a Sluice avro sink and writes it; its warning is logged once at start', async () => {
     const out = path.join(dir.path, 'out44');
     const agent = AgentProcess.start(corpusFile(dir, '44-nopponaim603-flume-conf.properties', [
