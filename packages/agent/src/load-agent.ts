@@ -10,12 +10,18 @@ export interface LoadedTopology {
   model: TopologyModel;
   catalog: ComponentCatalog;
   plugins: PluginDefinition[];
+  /** What Flume tolerates and Sluice reports (Flume files only); the topology still loads. */
+  warnings: Problem[];
+  /** With `agent` set: the file's other agents, which were not checked. */
+  skippedAgents: string[];
 }
 
 /** Options for {@link loadTopology}. */
 export interface LoadTopologyOptions {
   /** Validate only this agent. */
   agent?: string;
+  /** Treat warnings (what Flume tolerates) as errors. */
+  strict?: boolean;
   /** Extra plugins to register (tests, embedding), besides the built-ins and the topology's list. */
   extraPlugins?: readonly PluginDefinition[];
 }
@@ -37,10 +43,10 @@ export async function loadTopology(raw: RawTopology, options: LoadTopologyOption
     const index = listed.indexOf(f.spec);
     return { path: index >= 0 ? `/plugins/${index}` : '/plugins', message: f.error.message, hint: f.error.code === 'SLUICE_PLUGIN_INCOMPATIBLE' ? 'upgrade the plugin or the agent so their versions match' : 'check the package name or path' };
   });
-  const result = validateTopology(raw, catalog, options.agent === undefined ? {} : { agent: options.agent });
+  const result = validateTopology(raw, catalog, { ...(options.agent === undefined ? {} : { agent: options.agent }), ...(options.strict ? { strict: true } : {}) });
   problems.push(...result.problems);
-  if (problems.length > 0 || !result.model) throw new ConfigError(problems, raw.file);
-  return { model: result.model, catalog, plugins };
+  if (problems.length > 0 || !result.model) throw new ConfigError(problems, raw.file, result);
+  return { model: result.model, catalog, plugins, warnings: result.warnings, skippedAgents: result.skippedAgents };
 }
 
 /** Reads a topology file and loads it (see {@link loadTopology}). */

@@ -52,7 +52,7 @@ agents:
     const problems = await problemsOf([
       'a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1 k2',
       'a1.sources.r1.type = seq', 'a1.sources.r1.channels = c1', 'a1.channels.c1.type = memory',
-      'a1.sinks.k1.type = hdfs', 'a1.sinks.k1.channel = c1', 'a1.sinks.k1.url = http://namenode:9870',
+      'a1.sinks.k1.type = hdfs', 'a1.sinks.k1.channel = c1', 'a1.sinks.k1.url = http://namenode:9870', 'a1.sinks.k1.hdfs.fileType = DataStream',
       'a1.sinks.k1.hdfs.path = hdfs://namenode:8020/flume/%Y/%[host]',
       'a1.sinks.k2.type = s3', 'a1.sinks.k2.channel = c1', 'a1.sinks.k2.bucket = my-logs', 'a1.sinks.k2.s3.key = logs/%{}/',
     ].join('\n'), 'flume.properties');

@@ -32,16 +32,21 @@ export const fileChannel = defineComponent<'channel', FileChannelConfig>({
   },
   capabilities: { durable: true, bounded: true },
   resources: (config) => (config.dataDir === '' ? [] : [{ id: `dir:${path.resolve(config.dataDir)}`, key: 'dataDir' }]),
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
-      if (key === 'dataDirs') config.dataDir = value.split(',')[0]!.trim();
+      if (key === 'dataDirs') {
+        const dirs = value.split(',').map((d) => d.trim()).filter(Boolean);
+        config.dataDir = dirs[0];
+        if (dirs.length > 1) flume?.warn(key, `lists ${dirs.length} directories; Sluice keeps the channel in the first (${dirs[0]!}) and ignores the others`);
+      } else if (key.startsWith('encryption.')) flume?.refuse(key, 'Sluice\'s file channel does not encrypt its data files; writing them in clear would weaken what this file asked for', 'encrypt the volume (dm-crypt, an encrypted EBS volume) and remove the encryption.* keys');
+      else if (FLUME_KEYS_WITHOUT_EFFECT.has(key) && key !== 'checkpointDir') flume?.warn(key, 'tunes Flume\'s checkpoint and replay; Sluice\'s file channel indexes every commit (no checkpoint to tune) and ignores it');
       else if (key === 'keep-alive') config.keepAlive = `${value}s`;
       else if (key === 'minimumRequiredSpace') config.minFreeSpace = `${value}B`;
       else if (key === 'fsyncPerTransaction') config.fsync = value.trim() === 'false' ? 'interval' : 'always';
       else if (key === 'fsyncInterval') config.fsyncInterval = `${value}s`;
       else if (key === 'maxFileSize') config.maxFileSize = `${value}B`;
-      else if (!FLUME_KEYS_WITHOUT_EFFECT.has(key)) config[key] = value;
+      else if (key !== 'checkpointDir') config[key] = value;
     }
     // Flume splits its store into a checkpoint and data logs; here one directory holds both.
     if (config.dataDir === undefined && properties.checkpointDir !== undefined) config.dataDir = properties.checkpointDir;

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { agentCommand } from './commands/agent-command.js';
 import { docsCommand } from './commands/docs-command.js';
 import { graphCommand } from './commands/graph-command.js';
+import { migrateCommand } from './commands/migrate-command.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { tapCommand } from './commands/tap-command.js';
@@ -17,7 +18,8 @@ export const USAGE = `Usage: sluice <command> [options]
 Commands:
   agent     -f FILE [-n NAME] [--log-level LEVEL] [--watch]
                                                    run an agent; SIGHUP (or a file change with --watch) reloads what changed
-  validate  -f FILE [-n NAME]                       check a topology (YAML/JSON or Flume .properties); exit 1 on problems
+  validate  -f FILE [-n NAME] [--strict]            check a topology (YAML/JSON or Flume .properties); exit 1 on problems
+  migrate   FILE [-n NAME] [--out FILE]             write a Flume .properties file as the equivalent YAML topology
   graph     -f FILE [-n NAME] [--format mermaid|dot]  print the agent's flow as a Mermaid (default) or DOT graph
   test      -f FILE [-n NAME]                       run the topology's unit tests (tests: in FILE, or NAME.test.yaml
                                                    beside it) in-process, no ports opened; exit 1 with a diff on failure
@@ -32,7 +34,8 @@ Commands:
 
 Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
-  -n, --name NAME       agent name in the file (optional when it defines one agent)
+  -n, --name NAME       agent name in the file (optional when it defines one agent); other agents are not checked
+  --strict              Flume files: what Flume tolerates (unknown keys, JVM tuning keys) is an error, not a warning
   --log-level LEVEL     trace | debug | info | warn | error (default info)
   --url URL             tap: the agent's monitoring address (http://127.0.0.1:41414, host:port or a port)
   --rate N, --limit N   tap: at most N events per second (default 10); stop after N events
@@ -63,6 +66,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         rate: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
+        strict: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -95,6 +99,15 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     });
   }
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
+  if (command === 'migrate') {
+    const file = positionals[1] ?? values.file;
+    if (!file) {
+      err.write(`sluice migrate: a Flume .properties file is required\n\n${USAGE}`);
+      return 2;
+    }
+    const explicitOut = parsed.tokens?.some((t) => t.kind === 'option' && t.name === 'out') ? values.out : undefined;
+    return migrateCommand({ file, agent: values.name, ...(explicitOut ? { outFile: explicitOut } : {}), out, err });
+  }
   if (command !== 'agent' && command !== 'validate' && command !== 'graph' && command !== 'test') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
     return 2;
@@ -104,7 +117,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 2;
   }
   if (command === 'test') return testCommand(values.file, values.name, out, err);
-  if (command === 'validate') return validateCommand(values.file, values.name, out, err);
+  if (command === 'validate') return validateCommand(values.file, { agent: values.name, strict: values.strict === true }, out, err);
   if (command === 'graph') return graphCommand(values.file, values.name, values.format ?? 'mermaid', out, err);
-  return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err, watch: values.watch === true });
+  return agentCommand({ file: values.file, name: values.name, logLevel: values['log-level'] ?? 'info', err, watch: values.watch === true, strict: values.strict === true });
 }

@@ -10,3 +10,6 @@ export * from './load-topology.js';
 export * from './validate-topology.js';
 export * from './schema-validator.js';
 export * from './closest.js';
+export * from './flume-substitution.js';
+export * from './flume-component-config.js';
+export * from './flume-component-keys.js';

@@ -5,13 +5,34 @@ export interface PropertyEntry {
   line: number;
 }
 
+/** A key defined more than once: Java keeps the last definition. */
+export interface DuplicateKey {
+  key: string;
+  /** Lines of every definition, in file order; the last one wins. */
+  lines: number[];
+}
+
+/** Everything {@link readJavaProperties} found in a file. */
+export interface JavaProperties {
+  /** One entry per distinct key, in the order of first definition, holding the last value. */
+  entries: PropertyEntry[];
+  duplicates: DuplicateKey[];
+  /** Lines with a malformed `\uXXXX` escape (Java's `Properties.load` refuses the whole file). */
+  malformed: { line: number; text: string }[];
+}
+
 /**
- * Parses Java `.properties` text: `key=value`, `key: value` or `key value`; `#`/`!` comments;
- * backslash line continuation; `\t \n \r \f \uXXXX` escapes. A later duplicate key wins, as in Java.
+ * Reads Java `.properties` text exactly as `java.util.Properties.load` does: `key=value`,
+ * `key: value` or `key value` (the first unescaped `=`, `:` or whitespace ends the key); `#` and `!`
+ * comment lines; a line ending in an odd number of backslashes continues on the next line, whose
+ * leading whitespace is dropped; `\t \n \r \f \uXXXX` escapes and `\x` for any other `x`; LF,
+ * CRLF or CR line ends. Values keep their trailing whitespace, as in Java (the Flume loader trims).
  */
-export function parseJavaProperties(text: string): PropertyEntry[] {
+export function readJavaProperties(text: string): JavaProperties {
   const entries = new Map<string, PropertyEntry>();
-  const lines = text.split(/\r\n|\r|\n/);
+  const seen = new Map<string, number[]>();
+  const malformed: JavaProperties['malformed'] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const startLine = i + 1;
     let logical = lines[i]!.replace(/^[ \t\f]+/, '');
@@ -20,10 +41,20 @@ export function parseJavaProperties(text: string): PropertyEntry[] {
       logical = logical.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
     }
     if (endsWithContinuation(logical)) logical = logical.slice(0, -1);
+    if (/\\u(?![0-9a-fA-F]{4})/.test(logical.replace(/\\\\/g, ''))) malformed.push({ line: startLine, text: logical });
     const { key, value } = splitKeyValue(logical);
-    entries.set(key, { key, value, line: startLine });
+    const previous = entries.get(key);
+    if (previous) previous.value = value;
+    else entries.set(key, { key, value, line: startLine });
+    seen.set(key, [...(seen.get(key) ?? []), startLine]);
   }
-  return [...entries.values()];
+  const duplicates = [...seen].filter(([, at]) => at.length > 1).map(([key, at]) => ({ key, lines: at }));
+  return { entries: [...entries.values()], duplicates, malformed };
+}
+
+/** The entries of {@link readJavaProperties} alone: a later duplicate key wins, as in Java. */
+export function parseJavaProperties(text: string): PropertyEntry[] {
+  return readJavaProperties(text).entries;
 }
 
 function endsWithContinuation(line: string): boolean {

@@ -30,8 +30,7 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
   const problems: Problem[] = [];
   let raw: RawTopology;
   if (format === 'properties') {
-    const substituted = substituteEnvInText(text, options.env ?? process.env, problems);
-    raw = fromFlumeProperties(substituted, problems, file);
+    raw = fromFlumeProperties(text, problems, file, options.env ?? process.env);
   } else {
     const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
     // A syntax error cascades into many; the first few say where to look.
@@ -77,13 +76,4 @@ export async function readTopology(file: string, options: ParseOptions = {}): Pr
     throw new SluiceError('SLUICE_CONFIG_PARSE', `cannot read topology file ${path.resolve(file)}: ${(cause as Error).message}`, { cause });
   }
   return parseTopology(text, file, options);
-}
-
-function substituteEnvInText(text: string, env: NodeJS.ProcessEnv, problems: Problem[]): string {
-  return text.split('\n').map((line, i) => {
-    const linePath: Problem[] = [];
-    const out = substituteEnv(line, env, linePath) as string;
-    for (const problem of linePath) problems.push({ ...problem, path: `line ${i + 1}` });
-    return out;
-  }).join('\n');
 }

@@ -19,4 +19,6 @@ export interface RawTopology {
 export interface FlumeComponentProperties {
   prefix: string;
   properties: Record<string, string>;
+  /** The component's `type` as written in the file (`com.acme.flume.MySource`), for messages. */
+  flumeType?: string;
 }

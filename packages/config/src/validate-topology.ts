@@ -2,7 +2,8 @@ import path from 'node:path';
 import { parseDuration, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
 import { closest } from './closest.js';
 import type { ComponentLookup } from './component-lookup.js';
-import { camelCaseKey, defaultFromFlume } from './flume-aliases.js';
+import { camelCaseKey, isFlumeBuiltin, isJavaClassName } from './flume-aliases.js';
+import { translateFlumeComponent } from './flume-component-config.js';
 import type {
   AgentModel, ChannelModel, ComponentModel, SinkGroupModel, SinkModel, SourceModel, TopologyModel,
 } from './model.js';
@@ -22,7 +23,20 @@ const RESERVED: Record<'source' | 'channel' | 'sink', string[]> = {
 /** The outcome of {@link validateTopology}: a model only when there were no problems. */
 export interface ValidationResult {
   model?: TopologyModel;
+  /** Errors: the topology does not load while there is one. */
   problems: Problem[];
+  /**
+   * What Flume tolerates and Sluice reports (severity `warning`; only Flume files have them): the
+   * topology loads; `sluice validate` prints them and `sluice agent` logs them once at start.
+   */
+  warnings: Problem[];
+  /** With `agent` set: the file's other agents, which were not checked. */
+  skippedAgents: string[];
+  /**
+   * For a Flume file: each component's config as translated from its Flume keys (Flume defaults
+   * applied, schema defaults not), by component pointer; what `sluice migrate` writes as YAML.
+   */
+  flumeConfigs?: Map<string, Record<string, unknown>>;
 }
 
 /** Options for {@link validateTopology}. */
@@ -31,6 +45,8 @@ export interface ValidateOptions {
   agent?: string;
   /** Directory relative plugin paths resolve against (default: the file's directory or cwd). */
   baseDir?: string;
+  /** Treat warnings (what Flume tolerates) as errors. */
+  strict?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -44,13 +60,25 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
  * Nothing is started and nothing is replaced by a default silently.
  */
 export function validateTopology(raw: RawTopology, lookup: ComponentLookup, options: ValidateOptions = {}): ValidationResult {
-  const problems: Problem[] = [...(raw.problems ?? [])];
+  const agentNames = isObject(raw.data) && isObject(raw.data.agents) ? Object.keys(raw.data.agents) : [];
+  const chosen = options.agent !== undefined && agentNames.includes(options.agent) ? options.agent : undefined;
+  // With -n, the other agents of the file are not checked: their problems are not this agent's.
+  const only = options.agent === undefined ? undefined : pointer('agents', options.agent);
+  const problems: Problem[] = (raw.problems ?? []).filter((p) => only === undefined || !/^\/agents\//.test(p.path) || p.path === only || p.path.startsWith(`${only}/`));
+  const skippedAgents = chosen === undefined ? [] : agentNames.filter((n) => n !== chosen);
+  const flumeConfigs = raw.format === 'properties' ? new Map<string, Record<string, unknown>>() : undefined;
+  const finish = (model?: TopologyModel): ValidationResult => {
+    const all = withKeys(problems, raw).map((p) => (options.strict && p.severity === 'warning' ? { ...p, severity: 'error' as const } : p));
+    const errors = all.filter((p) => p.severity !== 'warning');
+    const warnings = all.filter((p) => p.severity === 'warning');
+    return { ...(model && errors.length === 0 ? { model } : {}), problems: errors, warnings, skippedAgents, ...(flumeConfigs ? { flumeConfigs } : {}) };
+  };
   const data = raw.data;
   const coerce = raw.format === 'properties';
   const baseDir = options.baseDir ?? (raw.file ? path.dirname(path.resolve(raw.file)) : process.cwd());
   if (!isObject(data)) {
     problems.push({ path: '', message: 'the topology must be a mapping with an `agents:` key', hint: 'see examples/single-agent/topology.yaml' });
-    return { problems: withKeys(problems, raw) };
+    return finish();
   }
   checkKeys(data, TOP_KEYS, '', 'top-level key', problems);
   const plugins = Array.isArray(data.plugins) && data.plugins.every((p) => typeof p === 'string') ? (data.plugins as string[]) : [];
@@ -69,13 +97,12 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
     }
     for (const name of names) {
       if (!(name in data.agents)) continue;
-      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems).run();
+      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems, flumeConfigs).run();
       if (agent) agents[name] = agent;
     }
   }
-  if (problems.length > 0) return { problems: withKeys(problems, raw) };
   const model: TopologyModel = { plugins, agents, monitoring, baseDir, ...(raw.file ? { file: path.resolve(raw.file) } : {}) };
-  return { model: deepFreeze(model), problems };
+  return finish(deepFreeze(model));
 }
 
 function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['monitoring'] {
@@ -120,6 +147,7 @@ class AgentValidator {
     private readonly raw: RawTopology,
     private readonly coerce: boolean,
     private readonly problems: Problem[],
+    private readonly flumeConfigs?: Map<string, Record<string, unknown>>,
   ) {
     this.base = pointer('agents', name);
   }
@@ -145,7 +173,7 @@ class AgentValidator {
     const sources = this.section(agent, 'sources', (n, v, p) => this.source(n, v, p, channels));
     const sinks = this.section(agent, 'sinks', (n, v, p) => this.sink(n, v, p, channels));
     const sinkGroups = this.section(agent, 'sinkGroups', (n, v, p) => this.group(n, v, p, sinks));
-    if (Object.keys(channels).length === 0 && !this.problems.some((p) => p.path.startsWith(`${base}/channels`))) {
+    if (Object.keys(channels).length === 0 && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${base}/channels`))) {
       problems.push({ path: `${base}/channels`, message: 'the agent has no channel', hint: 'add at least one channel, e.g. channels: { c1: { type: memory } }' });
     }
     if (Object.keys(sources).length === 0 && Object.keys(sinks).length === 0) {
@@ -191,6 +219,11 @@ class AgentValidator {
       return undefined;
     }
     if (!definition) {
+      const flumeType = this.raw.flume?.get(path)?.flumeType;
+      if (flumeType !== undefined) {
+        this.problems.push({ path: `${path}/type`, ...flumeTypeProblem(kind, flumeType, type, this.lookup) });
+        return undefined;
+      }
       const guess = closest(type, this.lookup.types(kind));
       this.problems.push({
         path: `${path}/type`,
@@ -243,7 +276,11 @@ class AgentValidator {
 
   private configOf(definition: AnyComponentDefinition, value: Json, path: string, reserved: string[]): Json {
     const flume = this.raw.flume?.get(path);
-    if (flume) return (definition.fromFlume ?? defaultFromFlume)(flume.properties);
+    if (flume) {
+      const config = translateFlumeComponent(definition, flume, path, this.problems);
+      this.flumeConfigs?.set(path, config);
+      return config;
+    }
     const config: Json = {};
     for (const [key, item] of Object.entries(value)) if (!reserved.includes(key)) config[key] = item;
     return config;
@@ -333,7 +370,7 @@ class AgentValidator {
     } else {
       names = members as string[];
       names.forEach((sink, i) => {
-        if (!Object.hasOwn(sinks, sink) && !this.problems.some((p) => p.path.startsWith(`${this.base}/sinks/${sink}`))) {
+        if (!Object.hasOwn(sinks, sink) && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${this.base}/sinks/${sink}`))) {
           const guess = closest(sink, Object.keys(sinks));
           this.problems.push({ path: `${path}/sinks/${i}`, message: `no sink named '${sink}'`, hint: guess ? `did you mean '${guess}'?` : 'define it under sinks:' });
         }
@@ -348,7 +385,7 @@ class AgentValidator {
 
   private requireChannel(channel: string, path: string, channels: Record<string, ChannelModel>): void {
     if (Object.hasOwn(channels, channel)) return;
-    if (this.problems.some((p) => p.path.startsWith(`${this.base}/channels/${channel}`))) return;
+    if (this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${this.base}/channels/${channel}`))) return;
     const guess = closest(channel, Object.keys(channels));
     this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${Object.keys(channels).join(', ') || 'none'}` });
   }
@@ -399,6 +436,23 @@ function selectorChannels(config: Readonly<Record<string, unknown>> | undefined)
   };
   for (const key of ['mapping', 'default', 'optional']) if (config[key] !== undefined) visit(config[key], key);
   return out;
+}
+
+/**
+ * Why a type written in a Flume file is not available: a Flume built-in Sluice has no counterpart
+ * for, a Java class of someone's Flume plugin, or an unknown alias (with "did you mean").
+ */
+function flumeTypeProblem(kind: ComponentKind, flumeType: string, type: string, lookup: ComponentLookup): Pick<Problem, 'message' | 'hint'> {
+  const written = flumeType.trim();
+  const known = lookup.types(kind);
+  if (isFlumeBuiltin(kind, written)) {
+    return { message: `Flume's ${type} ${kind}${written.toLowerCase() === type ? '' : ` (${written})`} has no Sluice counterpart`, hint: `Sluice ${kind} types: ${known.join(', ')}; see docs/flume-migration.md for what replaces it` };
+  }
+  if (isJavaClassName(written)) {
+    return { message: `${written} is a Flume plugin written in Java; Sluice cannot load JVM classes`, hint: 'port it as an npm plugin (`sluice new plugin`) or remove it' };
+  }
+  const guess = closest(type, known);
+  return { message: `unknown ${kind} type '${written}'`, hint: guess ? `did you mean '${guess}'?` : `known ${kind} types: ${known.join(', ') || 'none'}` };
 }
 
 /** Adds the original .properties key to problems on Flume files. */

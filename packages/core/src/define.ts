@@ -48,6 +48,17 @@ export interface CheckScope {
 }
 
 /**
+ * What a component's {@link ComponentDefinition.fromFlume} can tell the user about the Flume keys
+ * it reads. The config loader implements it and turns each call into a problem at that key.
+ */
+export interface FlumeTranslation {
+  /** `key` (as written, without the component prefix) is accepted but has no effect here: a warning. */
+  warn(key: string, message: string, hint?: string): void;
+  /** `key` cannot be honoured without changing what is delivered: an error. */
+  refuse(key: string, message: string, hint?: string): void;
+}
+
+/**
  * Describes one component type. The agent validates the user's config against `schema` (with
  * defaults applied, additional properties rejected) and `check`, then calls `create` with the
  * frozen result.
@@ -82,10 +93,39 @@ export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C 
    */
   check?(config: C, scope?: CheckScope): Problem[];
   /**
-   * Translates the keys of a Flume `.properties` component (already stripped of the component
-   * prefix, values as strings) into this component's config. Default: camelCase each key.
+   * Translates the keys of a Flume `.properties` component into this component's config.
+   *
+   * Called by the config loader (`@sluice/config` `validateTopology`) once per component of a
+   * Flume file, before schema validation, with the component's keys stripped of their prefix
+   * (`hdfs.path`, `kafka.producer.acks`) and every value a string; the schema check coerces
+   * numbers and booleans afterwards. Returns the config in this component's own (YAML) terms; it
+   * must be pure and never throw. Default: camelCase each key (`max-line-length` -> `maxLineLength`).
+   *
+   * Flume is lenient and Sluice makes that leniency visible instead of silent. The rules, shared
+   * by every component:
+   * - A Flume key with a Sluice equivalent is translated (units included: Flume's seconds and
+   *   milliseconds become durations such as `30s`).
+   * - A Flume key that Flume honours but that means nothing here (thread pools, JVM timeouts,
+   *   Kerberos keytabs) is dropped and reported with `flume.warn(key, why)`: a warning, printed by
+   *   `sluice validate`, logged once at start, and an error under `--strict`.
+   * - A Flume key or value Sluice cannot honour without changing what is written or delivered
+   *   (HDFS SequenceFile, Kafka over ZooKeeper) is reported with `flume.refuse(key, why, hint)`:
+   *   an error, so the file does not run with different results than under Flume.
+   * - Any other key is returned as is; when it is not an option of the schema, the loader drops
+   *   it with a warning (Flume ignores unknown keys too), with "did you mean" for likely typos.
+   *
+   * Flume defaults that differ from Sluice's come from {@link ComponentDefinition.flumeDefaults},
+   * which the loader applies to what this returns; `fromFlume` need not fill them in.
    */
-  fromFlume?(properties: Record<string, string>): Record<string, unknown>;
+  fromFlume?(properties: Record<string, string>, flume?: FlumeTranslation): Record<string, unknown>;
+  /**
+   * The defaults a Flume file gets where Flume's default differs from this schema's (Flume's
+   * memory channel holds 100 events, its hdfs sink rolls every 30 s): config keys in Sluice terms,
+   * applied by the loader to a Flume component's translated config for keys it does not set (one
+   * level deep for nested objects such as `roll`). YAML topologies keep the schema defaults;
+   * docs/components.md lists both.
+   */
+  flumeDefaults?: Readonly<Record<string, unknown>>;
   create(config: C, ctx: ContextByKind[K]): InstanceByKind[K];
 }
 
@@ -99,7 +139,8 @@ export interface AnyComponentDefinition {
   readonly capabilities?: Readonly<Record<string, boolean>>;
   resources?(config: any): ClaimedResource[];
   check?(config: any, scope?: CheckScope): Problem[];
-  fromFlume?(properties: Record<string, string>): Record<string, unknown>;
+  fromFlume?(properties: Record<string, string>, flume?: FlumeTranslation): Record<string, unknown>;
+  readonly flumeDefaults?: Readonly<Record<string, unknown>>;
   create(config: any, ctx: any): unknown;
 }
 

@@ -31,6 +31,7 @@ export * from './serializers/event-serializer.js';
 export * from './serializers/text-serializer.js';
 export * from './serializers/header-and-text-serializer.js';
 export * from './serializers/create-serializer.js';
+export * from './serializers/flume-serializer-name.js';
 export * from './components/memory-channel.js';
 export * from './components/seq-source.js';
 export * from './components/stdin-source.js';

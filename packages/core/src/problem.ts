@@ -18,6 +18,12 @@ export interface Problem {
   hint?: string;
   /** The .properties key the path came from, for Flume files (the validator fills it in). */
   key?: string;
+  /**
+   * `warning`: something Flume tolerates (an unknown key, a key that only tunes the JVM) that
+   * Sluice reports but runs with; only Flume `.properties` files produce warnings, and `--strict`
+   * turns them into errors. Absent means an error: the topology does not load.
+   */
+  severity?: 'error' | 'warning';
 }
 
 /**

@@ -173,10 +173,17 @@ export const avroSink = defineComponent<'sink', AvroSinkConfig>({
     },
     required: ['hostname', 'port', 'batchSize', 'connectTimeout', 'requestTimeout', 'resetConnectionInterval', 'reconnectBackoff', 'maxReconnectBackoff', 'compressionType', 'compressionLevel', 'ssl', 'trustAllCerts', 'truststore'],
   },
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
-      if (key === 'maxIoWorkers') continue; // Node has one event loop
+      if (key === 'maxIoWorkers') {
+        flume?.warn(key, 'sizes the Java (Netty) I/O thread pool; Node serves every connection on one event loop and ignores it');
+        continue;
+      }
+      if (/^(truststore-password|truststore-type|exclude-protocols|include-protocols|exclude-cipher-suites|include-cipher-suites)$/.test(key)) {
+        flume?.warn(key, 'configures Java TLS (key stores, JSSE protocol lists); Sluice reads PEM files and uses Node\'s protocol defaults');
+        continue;
+      }
       const name = FLUME_KEYS[key] ?? key;
       if (name === 'connectTimeout' || name === 'requestTimeout') config[name] = /^[0-9]+$/.test(value) ? `${value}ms` : value;
       else if (name === 'resetConnectionInterval') config[name] = /^[0-9]+$/.test(value) ? `${value}s` : value;

@@ -286,10 +286,17 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   check: avroSourceProblems,
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
-      if (key === 'threads') continue; // Node serves every connection on one event loop
+      if (key === 'threads') {
+        flume?.warn(key, 'sizes the Java (Netty) worker pool; Node serves every connection on one event loop and ignores it');
+        continue;
+      }
+      if (/^(exclude-protocols|include-protocols|exclude-cipher-suites|include-cipher-suites)$/.test(key)) {
+        flume?.warn(key, 'configures JSSE protocol lists; Sluice uses Node\'s TLS protocol defaults');
+        continue;
+      }
       const name = FLUME_KEYS[key] ?? key;
       config[name] = name === 'keystoreType' || name === 'compressionType' ? value.toLowerCase() : value;
     }

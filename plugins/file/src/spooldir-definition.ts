@@ -44,15 +44,19 @@ export const spooldirSource = defineComponent<'source', SpooldirSourceConfig>({
   resources: (config) => [{ id: `dir:${config.spoolDir}`, key: 'spoolDir' }],
   // The patterns the constructor compiles, with the message it throws.
   check: (config) => patternProblems({ includePattern: config.includePattern, ignorePattern: config.ignorePattern }),
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
       if (key in FLUME_KEYS) config[FLUME_KEYS[key]!] = value;
       else if (key === 'pollDelay') config.pollDelay = /^[0-9]+$/.test(value) ? `${value}ms` : value;
-      else if (key === 'maxBackoff' || key === 'inputCharset' || key === 'decodeErrorPolicy' || key === 'deserializer'
-        || key.startsWith('deserializer.')) {
-        // Flume keys with no equivalent: UTF-8 lines are the only format
-      } else config[key] = value;
+      else if (key === 'maxBackoff') flume?.warn(key, 'caps the Java source\'s back-off when the channel is full; Sluice\'s runner backs off by its own rule');
+      else if (key === 'inputCharset') {
+        if (!/^utf-?8$/i.test(value.trim())) flume?.refuse(key, `${value.trim()}: Sluice reads spooled files as UTF-8 only`, 'convert the files to UTF-8, or remove the key if they are');
+      } else if (key === 'decodeErrorPolicy') flume?.warn(key, 'Sluice replaces undecodable bytes with U+FFFD (Flume\'s REPLACE), whatever this says');
+      else if (key === 'deserializer') {
+        if (!/^(LINE|org\.apache\.flume\.serialization\.LineDeserializer\$Builder)$/i.test(value.trim())) flume?.refuse(key, `${value.trim()}: Sluice reads spooled files line by line only (Flume's LINE deserializer)`, 'remove the key, or port the deserializer as an npm plugin (`sluice new plugin`)');
+      } else if (key.startsWith('deserializer.') || key === 'bufferMaxLines' || key === 'bufferMaxLineLength') flume?.warn(key, 'configures Flume\'s Java line reader; Sluice has no equivalent and ignores it');
+      else config[key] = value;
     }
     return config;
   },

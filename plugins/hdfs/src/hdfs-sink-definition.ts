@@ -1,6 +1,6 @@
 import {
   BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError,
-  defineComponent, DURATION_PATTERN, SERIALIZER_NAMES,
+  defineComponent, DURATION_PATTERN, flumeSerializerName, SERIALIZER_NAMES,
 } from '@sluice/core';
 import { HADOOP_CODEC_NAMES } from './hadoop-codecs.js';
 import { hdfsFormatProblems } from './hdfs-serializer.js';
@@ -51,24 +51,61 @@ export const hdfsSink = defineComponent<'sink', HdfsSinkConfig>({
       .map((message) => ({ path: '/path', message }))
       .concat(hdfsFormatProblems(config));
   },
-  fromFlume(properties) {
+  // Flume's HDFSEventSink defaults (FlumeUserGuide, HDFSEventSink.configure): small files, local time.
+  flumeDefaults: { batchSize: 100, maxOpenFiles: 5000, timeZone: 'local', roll: { interval: '30s', size: '1024B', count: 10, idleTimeout: '0' } },
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
+    const get = (key: string): string | undefined => properties[`hdfs.${key}`] ?? properties[key];
+    const fileType = get('fileType')?.trim();
+    const codec = get('codeC')?.trim();
+    const fileTypeKey = properties.fileType !== undefined && properties['hdfs.fileType'] === undefined ? 'fileType' : 'hdfs.fileType';
+    const codecKey = properties.codeC !== undefined && properties['hdfs.codeC'] === undefined ? 'codeC' : 'hdfs.codeC';
+    // What Flume writes: a SequenceFile unless told otherwise (Flume compares the name ignoring case).
+    const canonical = fileType === undefined ? 'SequenceFile' : FILE_TYPES.find((t) => t.toLowerCase() === fileType.toLowerCase());
+    if (canonical === undefined) flume?.refuse(fileTypeKey, `'${fileType}' is not a Flume file type`, 'use SequenceFile, DataStream or CompressedStream');
+    else config.fileType = canonical;
+    if (canonical === 'CompressedStream' && codec === undefined) flume?.refuse(fileTypeKey, 'CompressedStream needs hdfs.codeC (Flume refuses it too)', 'set hdfs.codeC = gzip, bzip2, snappy or lz4');
+    if (canonical === 'DataStream' && codec !== undefined) flume?.refuse(codecKey, 'is set with hdfs.fileType = DataStream, which Flume refuses ("does NOT support compressed output")', 'set hdfs.fileType = CompressedStream, or delete hdfs.codeC');
     for (const [raw, value] of Object.entries(properties)) {
       const key = raw.startsWith('hdfs.') ? raw.slice(5) : raw;
       if (bucketingFromFlume(key, value, config)) continue;
-      if (key === 'serializer') config.serializer = value.toLowerCase();
-      else if (key === 'fileType') config.fileType = FILE_TYPES.find((t) => t.toLowerCase() === value.trim().toLowerCase()) ?? value;
-      else if (key === 'writeFormat') config.writeFormat = WRITE_FORMATS.find((t) => t.toLowerCase() === value.trim().toLowerCase()) ?? value;
-      else if (key === 'codeC') config.compression = CODEC_NAMES[value.trim().toLowerCase()] ?? value;
-      else if (key === 'proxyUser' || key === 'kerberosPrincipal') config.user = value;
+      if (key === 'fileType') continue;
+      else if (key === 'codeC') {
+        const name = CODEC_NAMES[value.trim().toLowerCase()];
+        if (name) config.compression = name;
+        else flume?.refuse(raw, `codec '${value}' has no implementation here: Sluice's hdfs sink writes gzip, bzip2, snappy and lz4 (Hadoop's framing)`, `set ${raw} = gzip, bzip2, snappy or lz4`);
+      } else if (key === 'writeFormat') {
+        const format = WRITE_FORMATS.find((t) => t.toLowerCase() === value.trim().toLowerCase());
+        if (config.fileType !== 'SequenceFile') flume?.warn(raw, 'applies to SequenceFile records only; Flume ignores it for DataStream and CompressedStream, and so does Sluice');
+        else if (format) config.writeFormat = format;
+        else flume?.refuse(raw, `'${value}' is not a SequenceFile write format`, 'use Writable (BytesWritable values) or Text');
+      } else if (key === 'serializer') {
+        const name = flumeSerializerName(value, raw, flume);
+        if (name) config.serializer = name;
+      } else if (key === 'serializer.appendNewline') {
+        if (value.trim() === 'false') flume?.refuse(raw, 'false: Sluice\'s text serializers always end an event with a newline');
+        else flume?.warn(raw, 'true is what Sluice\'s text serializers always do');
+      } else if (key.startsWith('serializer.')) flume?.warn(raw, 'configures a Java serializer; Sluice\'s serializers have no options');
+      else if (key === 'inUsePrefix') flume?.warn(raw, `Sluice has no in-use prefix: a file being written is named <filePrefix>...${'<inUseSuffix>'} (readers that skip '_' or '.' files will see it)`, 'make readers skip the in-use suffix (.tmp) instead');
+      else if (key === 'emptyInUseSuffix') flume?.warn(raw, 'Sluice always marks a file being written with inUseSuffix');
+      else if (['threadsPoolSize', 'rollTimerPoolSize', 'minBlockReplicas', 'closeTries', 'retryInterval', 'kerberosKeytab'].includes(key)) flume?.warn(raw, 'tunes Flume\'s Java HDFS client; Sluice\'s WebHDFS client has no equivalent and ignores it');
+      else if (key === 'kerberosPrincipal') flume?.warn(raw, 'Sluice\'s WebHDFS client authenticates with simple auth (user) or a delegation token, not Kerberos', 'set hdfs.delegationToken, or hdfs.user on an unsecured cluster');
+      else if (key === 'proxyUser') config.user = value;
       else if (key === 'callTimeout') config.requestTimeout = `${value}ms`;
-      else if (key === 'path') config.path = value.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
-      else if (key === 'batchSize' || key === 'filePrefix' || key === 'fileSuffix' || key === 'inUseSuffix' || key === 'url') config[key] = value;
+      else if (key === 'path') {
+        config.path = value.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
+        const authority = /^hdfs:\/\/([^/:]+)(:[0-9]+)?/i.exec(value);
+        if (authority && get('url') === undefined) {
+          config.url = `http://${authority[1]}:9870`;
+          flume?.warn(raw, `Sluice writes through WebHDFS and assumed ${config.url as string} (the namenode's default WebHDFS port) from ${authority[0]}`, 'set hdfs.url = http://<namenode>:<port> (50070 on Hadoop 2) if it differs');
+        }
+      } else if (key === 'batchSize' || key === 'filePrefix' || key === 'fileSuffix' || key === 'inUseSuffix' || key === 'url') config[key] = value;
       else if (key === 'timeZone') config.timeZone = value.toLowerCase() === 'utc' ? 'utc' : 'local';
       else config[key] = value;
     }
-    // Flume writes SequenceFiles unless told otherwise.
-    config.fileType ??= 'SequenceFile';
+    if (config.url === undefined && get('path') !== undefined) {
+      flume?.refuse(properties['hdfs.path'] !== undefined ? 'hdfs.path' : 'path', 'names no namenode (Flume takes it from core-site.xml fs.defaultFS); Sluice needs the WebHDFS address', 'add hdfs.url = http://<namenode>:9870');
+    }
     return config;
   },
   create: (config, ctx) => new HdfsSink(config, ctx),

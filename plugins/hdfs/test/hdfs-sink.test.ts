@@ -335,12 +335,30 @@ describe('hdfs sink', function () {
     }
   });
 
-  it('maps Flume hdfs.* keys', () => {
-    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'compressedstream', 'hdfs.codeC': 'org.apache.hadoop.io.compress.SnappyCodec', 'hdfs.round': 'true' });
-    expect(config).to.deep.include({ path: '/flume/%Y', fileType: 'CompressedStream', compression: 'snappy', round: true });
+  it('maps Flume hdfs.* keys (file type, codec class names, write format), and derives the WebHDFS url from an hdfs:// path with a warning', () => {
+    const found: string[] = [];
+    const flume = { warn: (key: string) => found.push(`warn ${key}`), refuse: (key: string) => found.push(`refuse ${key}`) };
+    const config = hdfsSink.fromFlume!({ 'hdfs.path': 'hdfs://namenode:8020/flume/%Y', 'hdfs.rollInterval': '300', 'hdfs.rollCount': '0', 'hdfs.fileType': 'compressedstream', 'hdfs.codeC': 'org.apache.hadoop.io.compress.SnappyCodec', 'hdfs.round': 'true' }, flume);
+    expect(config).to.deep.include({ path: '/flume/%Y', url: 'http://namenode:9870', fileType: 'CompressedStream', compression: 'snappy', round: true });
     expect(config.roll).to.deep.equal({ interval: '300s', count: 0 });
-    expect(hdfsSink.fromFlume!({ 'hdfs.codeC': 'lzop' }).compression, 'an unsupported codec reaches validation').to.equal('lzop');
-    expect(hdfsSink.fromFlume!({ 'hdfs.path': '/x' }), 'Flume writes SequenceFiles by default').to.deep.include({ fileType: 'SequenceFile' });
-    expect(hdfsSink.fromFlume!({ 'hdfs.fileType': 'DataStream', 'hdfs.writeFormat': 'TEXT' })).to.deep.include({ fileType: 'DataStream', writeFormat: 'Text' });
+    expect(found).to.deep.equal(['warn hdfs.path']);
+    expect(hdfsSink.fromFlume!({ 'hdfs.url': 'http://nn:9870', 'hdfs.path': '/x' }), 'Flume writes SequenceFiles by default').to.deep.include({ fileType: 'SequenceFile' });
+    expect(hdfsSink.fromFlume!({ 'hdfs.url': 'http://nn:9870', 'hdfs.path': '/x', 'hdfs.writeFormat': 'TEXT' })).to.deep.include({ fileType: 'SequenceFile', writeFormat: 'Text' });
+  });
+
+  it('refuses what Flume refuses or Sluice cannot write: unknown codecs, CompressedStream without a codec, codeC with DataStream', () => {
+    const refusals = (properties: Record<string, string>): string[] => {
+      const found: string[] = [];
+      hdfsSink.fromFlume!({ 'hdfs.url': 'http://nn:9870', 'hdfs.path': '/x', ...properties }, { warn: () => undefined, refuse: (key) => found.push(key) });
+      return found;
+    };
+    expect(refusals({})).to.deep.equal([]);
+    expect(refusals({ 'hdfs.fileType': 'SequenceFile', 'hdfs.codeC': 'bzip2' })).to.deep.equal([]);
+    expect(refusals({ 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'lzop' })).to.deep.equal(['hdfs.codeC']);
+    expect(refusals({ 'hdfs.fileType': 'CompressedStream' })).to.deep.equal(['hdfs.fileType']);
+    expect(refusals({ 'hdfs.fileType': 'DataStream', 'hdfs.codeC': 'gzip' })).to.deep.equal(['hdfs.codeC']);
+    expect(refusals({ 'hdfs.fileType': 'ORC' })).to.deep.equal(['hdfs.fileType']);
+    expect(refusals({ 'hdfs.fileType': 'DataStream', 'hdfs.writeFormat': 'Text', 'hdfs.threadsPoolSize': '10', serializer: 'TEXT' })).to.deep.equal([]);
+    expect(refusals({ 'hdfs.fileType': 'DataStream', serializer: 'org.apache.flume.sink.hdfs.AvroEventSerializer$Builder' })).to.deep.equal(['serializer']);
   });
 });

@@ -193,10 +193,14 @@ export const httpSink = defineComponent<'sink', HttpSinkConfig>({
       return [{ path: '/endpoint', message: `endpoint '${config.endpoint}' is not a URL`, hint: 'write it like http://collector:8080/ or https://[::1]:8443/ingest' }];
     }
   },
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     // Flume's HttpSink posts one raw body per transaction of one event.
     const config: Record<string, unknown> = { format: 'body', batchSize: 1 };
     for (const [key, value] of Object.entries(properties)) {
+      if (/^(defaultBackoff|defaultRollback|defaultIncrementMetrics)$/.test(key) || /^(backoff|rollback|incrementMetrics)\.[0-9X]{3}$/i.test(key)) {
+        flume?.warn(key, 'tunes Flume\'s HttpSink per HTTP status; Sluice\'s http sink has one rule (see docs/components.md, http sink): it retries what may succeed later and never drops a batch silently');
+        continue;
+      }
       if (key === 'connectTimeout' || key === 'requestTimeout') config[key] = `${value}ms`;
       else if (key === 'contentTypeHeader') config.contentType = value;
       else if (key === 'acceptHeader') config.headers = { ...(config.headers as object | undefined), Accept: value };

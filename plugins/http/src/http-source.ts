@@ -308,10 +308,19 @@ export const httpSource = defineComponent<'source', HttpSourceConfig>({
     required: ['bind', 'port', 'handler', 'maxBodySize', 'maxEventsPerRequest', 'maxPendingBytes', 'maxConnections', 'authToken', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'tls'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
-      if (key === 'handler') config.handler = /BLOBHandler$/i.test(value) ? 'blob' : /JSONHandler$/i.test(value) ? 'json' : value;
+      if (key === 'handler') {
+        const handler = value.trim();
+        if (/^(org\.apache\.flume\.source\.http\.)?JSONHandler$/i.test(handler)) config.handler = 'json';
+        else if (/^(org\.apache\.flume\.(source\.http|sink\.solr\.morphline)\.)?BLOBHandler$/i.test(handler)) config.handler = 'blob';
+        else flume?.refuse(key, `${handler} is a Java HTTP handler Sluice cannot load`, 'use org.apache.flume.source.http.JSONHandler or BLOBHandler, or port the handler as an npm plugin (`sluice new plugin`)');
+      } else if (key.startsWith('handler.')) flume?.warn(key, 'configures a Java handler; Sluice\'s json and blob handlers take no handler.* options');
+      else if (key === 'ssl' || key === 'enableSSL') {
+        if (value.trim() === 'true') flume?.refuse(key, 'turns on TLS with a Java key store; Sluice\'s http source TLS reads PEM files', 'convert the key store to PEM and set tls in a YAML topology (sluice migrate writes one)');
+      } else if (/^(keystore|keystore-password|keystore-type|keystorePassword|keystoreType|exclude-protocols|include-protocols|exclude-cipher-suites|include-cipher-suites)$/.test(key)) flume?.warn(key, 'configures Java TLS; Sluice\'s TLS reads PEM files and uses Node\'s protocol defaults');
+      else if (/^(QueuedThreadPool|ServerConnector|HttpConfiguration|SslContextFactory)\./.test(key)) flume?.warn(key, 'tunes Flume\'s embedded Jetty server; Sluice\'s Node HTTP server has no equivalent and ignores it');
       else config[key.replace(/[-.]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
     }
     return config;

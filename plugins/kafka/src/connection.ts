@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { DURATION_PATTERN, SluiceError, parseDuration, type ComponentContext, type Logger } from '@sluice/core';
+import { DURATION_PATTERN, SluiceError, parseDuration, type ComponentContext, type FlumeTranslation, type Logger } from '@sluice/core';
 
 /** SASL mechanisms the components accept (`none` disables SASL). */
 export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -160,7 +160,7 @@ export function createKafkaClient(config: KafkaConnectionConfig, ctx: ComponentC
 }
 
 /** The connection-related Flume properties (`kafka.bootstrap.servers`, ...) translated into config keys; returns the keys it consumed. */
-export function connectionFromFlume(properties: Record<string, string>, config: Record<string, unknown>): Set<string> {
+export function connectionFromFlume(properties: Record<string, string>, config: Record<string, unknown>, flume?: FlumeTranslation): Set<string> {
   const used = new Set<string>();
   const take = (key: string): string | undefined => {
     if (!(key in properties)) return undefined;
@@ -169,11 +169,52 @@ export function connectionFromFlume(properties: Record<string, string>, config: 
   };
   const servers = take('kafka.bootstrap.servers');
   if (servers !== undefined) config.brokers = servers.split(/[\s,]+/).filter(Boolean);
+  // Flume 1.6 names, still honoured by Flume 1.11 with a deprecation warning.
+  const brokerList = take('brokerList');
+  if (brokerList !== undefined) {
+    if (servers === undefined) config.brokers = brokerList.split(/[\s,]+/).filter(Boolean);
+    flume?.warn('brokerList', 'is the deprecated Flume 1.6 name of kafka.bootstrap.servers: Flume up to 1.9 honoured it, Flume 1.10+ ignores it; Sluice honours it', 'rename it to kafka.bootstrap.servers');
+  }
+  if (take('zookeeperConnect') !== undefined) {
+    // Flume 1.7-1.9 read offsets from ZooKeeper once (migrateZookeeperOffsets) but reached Kafka through the brokers.
+    if (config.brokers !== undefined) flume?.warn('zookeeperConnect', 'is ignored: Kafka clients reach the cluster through the brokers (kafka.bootstrap.servers); Flume used ZooKeeper only to migrate old offsets');
+    else flume?.refuse('zookeeperConnect', 'Kafka clients no longer find brokers through ZooKeeper (Flume 1.10+ refuses a Kafka component without kafka.bootstrap.servers too)', 'set kafka.bootstrap.servers = broker1:9092,broker2:9092');
+  }
   const clientId = take('kafka.client.id') ?? take('kafka.producer.client.id') ?? take('kafka.consumer.client.id');
   if (clientId !== undefined) config.clientId = clientId;
   const protocol = take('kafka.producer.security.protocol') ?? take('kafka.consumer.security.protocol') ?? take('kafka.security.protocol');
   if (protocol !== undefined && /SSL/i.test(protocol)) config.ssl = { enabled: true };
   const mechanism = take('kafka.producer.sasl.mechanism') ?? take('kafka.consumer.sasl.mechanism') ?? take('kafka.sasl.mechanism');
-  if (mechanism !== undefined) config.sasl = { mechanism: mechanism.toLowerCase() };
+  const sasl: Record<string, unknown> = {};
+  if (mechanism !== undefined) sasl.mechanism = mechanism.toLowerCase();
+  else if (protocol !== undefined && /^SASL_/i.test(protocol)) sasl.mechanism = 'plain';
+  const jaasKey = ['kafka.producer.sasl.jaas.config', 'kafka.consumer.sasl.jaas.config', 'kafka.sasl.jaas.config'].find((k) => k in properties);
+  if (jaasKey !== undefined) {
+    const jaas = take(jaasKey)!;
+    const username = /username\s*=\s*"([^"]*)"/.exec(jaas)?.[1];
+    const password = /password\s*=\s*"([^"]*)"/.exec(jaas)?.[1];
+    if (username !== undefined) sasl.username = username;
+    if (password !== undefined) sasl.password = password;
+    if (username === undefined) flume?.warn(jaasKey, 'names no username="..." (a Kerberos or OAuth login module?); kafkajs takes plain or SCRAM credentials only');
+  }
+  if (Object.keys(sasl).length > 0) config.sasl = sasl;
+  for (const [key, what] of [['ssl.truststore.location', 'ca'], ['ssl.keystore.location', 'cert']] as const) {
+    const found = [`kafka.producer.${key}`, `kafka.consumer.${key}`, `kafka.${key}`].find((k) => k in properties);
+    if (found !== undefined) {
+      take(found);
+      flume?.warn(found, `is a Java key store; kafkajs reads PEM files`, `convert it to PEM and set ssl.${what} in a YAML topology (sluice migrate)`);
+    }
+  }
   return used;
+}
+
+/**
+ * Reports a `kafka.producer.*` / `kafka.consumer.*` key a component's `fromFlume` has no kafkajs
+ * equivalent for: Flume passes these to the Java client; kafkajs has its own tuning. Returns true
+ * when `key` was such a pass-through key.
+ */
+export function warnJavaClientKey(key: string, flume?: FlumeTranslation): boolean {
+  if (!/^kafka\.(producer|consumer)\./.test(key)) return false;
+  flume?.warn(key, 'is passed by Flume to the Java Kafka client; kafkajs has no equivalent setting, so Sluice ignores it');
+  return true;
 }

@@ -4,7 +4,7 @@ import {
   encodeAvroFlumeEvent, parseDuration, WaitList, type ComponentContext, type SluiceEvent,
 } from '@sluice/core';
 import {
-  CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, type KafkaConnectionConfig,
+  CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, warnJavaClientKey, type KafkaConnectionConfig,
 } from './connection.js';
 import { PartitionOffsets } from './partition-offsets.js';
 import { headersFromRecord, headersToRecord } from './record-headers.js';
@@ -450,11 +450,20 @@ export const kafkaChannel = defineComponent<'channel', KafkaChannelConfig>({
     },
     required: [...CONNECTION_REQUIRED, 'topic', 'groupId', 'parseAsFlumeEvent', 'autoOffsetReset', 'transactionCapacity', 'prefetch', 'pollTimeout', 'fetchMaxWait', 'sessionTimeout', 'heartbeatInterval', 'idempotent', 'startTimeout'],
   } as never,
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
-    const used = connectionFromFlume(properties, config);
+    const used = connectionFromFlume(properties, config, flume);
     for (const [key, value] of Object.entries(properties)) {
       if (used.has(key)) continue;
+      if (key === 'capacity' || key === 'transactionCapacity') {
+        flume?.warn(key, 'is not read by Flume\'s Kafka channel (the topic holds the events), so Flume ignores it; Sluice does too');
+        continue;
+      }
+      if (key === 'defaultPartitionId' || key === 'partitionIdHeader') {
+        flume?.warn(key, 'chooses the partition of each record in Flume\'s Kafka channel; Sluice\'s kafka channel spreads records over the partitions and ignores it');
+        continue;
+      }
+      if (key === 'kafka.consumer.fetch.max.wait.ms' || key === 'kafka.consumer.auto.offset.reset' || key === 'kafka.consumer.session.timeout.ms' || key === 'kafka.consumer.heartbeat.interval.ms' || key === 'kafka.consumer.group.id' || key === 'kafka.producer.enable.idempotence') { /* mapped below */ } else if (warnJavaClientKey(key, flume)) continue;
       if (key === 'kafka.topic' || key === 'topic') config.topic = value;
       else if (key === 'kafka.consumer.group.id' || key === 'groupId') config.groupId = value;
       else if (key === 'parseAsFlumeEvent') config.parseAsFlumeEvent = value;

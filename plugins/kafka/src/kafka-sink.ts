@@ -4,7 +4,7 @@ import {
 } from '@sluice/core';
 import { loadCompressionCodec, type Compression } from './compression.js';
 import {
-  CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, type KafkaConnectionConfig,
+  CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, warnJavaClientKey, type KafkaConnectionConfig,
 } from './connection.js';
 import { headersToRecord } from './record-headers.js';
 import { rejectionOf } from './record-rejection.js';
@@ -152,15 +152,29 @@ export const kafkaSink = defineComponent<'sink', KafkaSinkConfig>({
     },
     required: [...CONNECTION_REQUIRED, 'topic', 'topicHeader', 'keyHeader', 'partitionHeader', 'recordHeaders', 'useFlumeEventFormat', 'batchSize', 'acks', 'compression', 'timeout'],
   } as never,
-  fromFlume(properties) {
+  // Flume's Kafka sink waits for the leader only (acks 1) unless kafka.producer.acks says otherwise.
+  flumeDefaults: { acks: 'leader' },
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
-    const used = connectionFromFlume(properties, config);
+    const used = connectionFromFlume(properties, config, flume);
     for (const [key, value] of Object.entries(properties)) {
       if (used.has(key)) continue;
-      if (key === 'kafka.topic' || key === 'topic') config.topic = value;
-      else if (key === 'flumeBatchSize' || key === 'batchSize') config.batchSize = value;
-      else if (key === 'kafka.producer.acks' || key === 'requiredAcks') config.acks = value === '-1' || value === 'all' ? 'all' : value === '0' ? 'none' : 'leader';
-      else if (key === 'kafka.producer.compression.type') config.compression = value;
+      if (key === 'kafka.topic') config.topic = value;
+      else if (key === 'topic') {
+        if (properties['kafka.topic'] === undefined) config.topic = value;
+        flume?.warn(key, 'is the deprecated Flume 1.6 name of kafka.topic: Flume up to 1.9 honoured it, Flume 1.10+ ignores it; Sluice honours it', 'rename it to kafka.topic');
+      } else if (key === 'flumeBatchSize' || key === 'kafka.flumeBatchSize') config.batchSize = value;
+      else if (key === 'batchSize') {
+        if (properties.flumeBatchSize === undefined && properties['kafka.flumeBatchSize'] === undefined) config.batchSize = value;
+        flume?.warn(key, 'is the deprecated Flume 1.6 name of flumeBatchSize: Flume up to 1.9 honoured it, Flume 1.10+ ignores it; Sluice honours it', 'rename it to flumeBatchSize');
+      } else if (key === 'kafka.producer.acks' || key === 'requiredAcks') {
+        config.acks = value === '-1' || value === 'all' ? 'all' : value === '0' ? 'none' : 'leader';
+        if (key === 'requiredAcks') flume?.warn(key, 'is the deprecated Flume 1.6 name of kafka.producer.acks: Flume up to 1.9 honoured it, Flume 1.10+ ignores it; Sluice honours it', 'rename it to kafka.producer.acks');
+      } else if (key === 'kafka.producer.compression.type') config.compression = value;
+      else if (key === 'kafka.producer.timeout.ms' || key === 'kafka.producer.request.timeout.ms') config.timeout = `${value}ms`;
+      else if (warnJavaClientKey(key, flume)) continue;
+      else if (key === 'defaultPartitionId') flume?.warn(key, 'pins every record to one partition in Flume; Sluice partitions by the key header (or partitionIdHeader) and ignores it', 'set partitionIdHeader and a static interceptor to pin a partition');
+      else if (key === 'timestampHeader' || key.startsWith('header.')) flume?.warn(key, 'maps event headers onto record fields in Flume\'s Kafka sink; Sluice sends every event header as a Kafka record header (recordHeaders) and ignores it');
       else if (key === 'allowTopicOverride') { if (value === 'false') config.topicHeader = ''; }
       else if (key === 'topicHeader') config.topicHeader = value;
       else if (key === 'useFlumeEventFormat') config.useFlumeEventFormat = value;

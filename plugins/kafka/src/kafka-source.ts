@@ -4,7 +4,7 @@ import {
   type EventDrivenSource, type Problem, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 import {
-  CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, type KafkaConnectionConfig,
+  CONNECTION_REQUIRED, CONNECTION_SCHEMA_PROPERTIES, connectionFromFlume, createKafkaClient, warnJavaClientKey, type KafkaConnectionConfig,
 } from './connection.js';
 import { headersFromRecord } from './record-headers.js';
 
@@ -229,20 +229,31 @@ export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
     required: [...CONNECTION_REQUIRED, 'topics', 'topicPattern', 'groupId', 'batchSize', 'autoOffsetReset', 'recordHeaders', 'useFlumeEventFormat', 'fetchMaxWait', 'sessionTimeout', 'heartbeatInterval', 'maxBackoff', 'startTimeout'],
   } as never,
   check: kafkaSourceProblems,
-  fromFlume(properties) {
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
-    const used = connectionFromFlume(properties, config);
+    const used = connectionFromFlume(properties, config, flume);
     for (const [key, value] of Object.entries(properties)) {
       if (used.has(key)) continue;
-      if (key === 'kafka.topics' || key === 'topic') config.topics = value.split(/[\s,]+/).filter(Boolean);
-      else if (key === 'kafka.topics.regex') config.topicPattern = value;
-      else if (key === 'kafka.consumer.group.id' || key === 'groupId') config.groupId = value;
+      if (key === 'kafka.topics') config.topics = value.split(/[\s,]+/).filter(Boolean);
+      else if (key === 'topic') {
+        if (properties['kafka.topics'] === undefined) config.topics = value.split(/[\s,]+/).filter(Boolean);
+        flume?.warn(key, 'is the deprecated Flume 1.6 name of kafka.topics: Flume up to 1.9 honoured it, Flume 1.10+ ignores it; Sluice honours it', 'rename it to kafka.topics');
+      } else if (key === 'kafka.topics.regex') config.topicPattern = value;
+      else if (key === 'kafka.consumer.group.id') config.groupId = value;
+      else if (key === 'groupId') {
+        if (properties['kafka.consumer.group.id'] === undefined) config.groupId = value;
+        flume?.warn(key, 'is the deprecated Flume 1.6 name of kafka.consumer.group.id: Flume up to 1.9 honoured it, Flume 1.10+ ignores it; Sluice honours it', 'rename it to kafka.consumer.group.id');
+      } else if (key === 'batchDurationMillis') flume?.warn(key, 'bounds how long Flume\'s Java source fills a batch; Sluice hands each fetch over at once (up to batchSize) and ignores it');
+      else if (key === 'migrateZookeeperOffsets' || key === 'kafka.consumer.timeout.ms') flume?.warn(key, 'belongs to the pre-0.9 ZooKeeper consumer; Sluice ignores it');
+      else if (key === 'setTopicHeader' || key === 'topicHeader') flume?.warn(key, 'Sluice always sets the topic header (see docs/components.md, kafka source)');
       else if (key === 'batchSize') config.batchSize = value;
       else if (key === 'useFlumeEventFormat') config.useFlumeEventFormat = value;
       else if (key === 'kafka.consumer.auto.offset.reset') config.autoOffsetReset = value;
       else if (key === 'kafka.consumer.session.timeout.ms') config.sessionTimeout = `${value}ms`;
       else if (key === 'kafka.consumer.heartbeat.interval.ms') config.heartbeatInterval = `${value}ms`;
       else if (key === 'kafka.consumer.fetch.max.wait.ms') config.fetchMaxWait = `${value}ms`;
+      else if (warnJavaClientKey(key, flume)) continue;
+      else if (key.startsWith('header.')) flume?.warn(key, 'renames a Kafka record header in Flume\'s Kafka source; Sluice copies every record header to an event header of the same name and ignores it');
       else config[key] = value;
     }
     return config;

@@ -1,6 +1,6 @@
 import {
   AWS_REQUIRED, AWS_SCHEMA_PROPERTIES, awsSettingsProblems, BUCKETING_REQUIRED, BUCKETING_SCHEMA_PROPERTIES, bucketingFromFlume, bucketTemplateError, COMPRESSION_NAMES,
-  defineComponent, SERIALIZER_NAMES, SIZE_PATTERN,
+  defineComponent, flumeSerializerName, SERIALIZER_NAMES, SIZE_PATTERN,
 } from '@sluice/core';
 import { S3Sink, type S3SinkConfig } from './s3-sink.js';
 
@@ -35,12 +35,17 @@ export const s3Sink = defineComponent<'sink', S3SinkConfig>({
     const message = bucketTemplateError(config.key);
     return [...(message === undefined ? [] : [{ path: '/key', message }]), ...awsSettingsProblems(config)];
   },
-  fromFlume(properties) {
+  // Not a Flume component; in a Flume file it takes the batch size of Flume's own bucketing sink (hdfs), which fits Flume's 100-event memory channel.
+  flumeDefaults: { batchSize: 100 },
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [raw, value] of Object.entries(properties)) {
       const key = raw.startsWith('s3.') ? raw.slice(3) : raw;
       if (bucketingFromFlume(key, value, config)) continue;
-      if (key === 'serializer') config.serializer = value.toLowerCase();
+      if (key === 'serializer') {
+        const name = flumeSerializerName(value, raw, flume);
+        if (name) config.serializer = name;
+      }
       else if (key === 'forcePathStyle') config.forcePathStyle = value === 'true';
       else config[key] = value;
     }

@@ -1,3 +1,4 @@
+import type { FlumeTranslation } from '@sluice/core';
 import type { KeepFields } from './syslog-parser.js';
 
 /** `none`, `all`, `true`, `false`, or a space- or comma-separated list of Flume's keepFields words. */
@@ -37,10 +38,19 @@ export const SYSLOG_COMMON_REQUIRED = ['host', 'port', 'eventSize', 'keepFields'
  * Flume's syslog keys: `keepFields` true/false become all/none, multiport's space-separated
  * `ports` become `port` plus `ports`; other keys are camelCased and left to validation.
  */
-export function syslogFromFlume(properties: Record<string, string>): Record<string, unknown> {
+export function syslogFromFlume(properties: Record<string, string>, flume?: FlumeTranslation): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(properties)) {
-    if (key === 'keepFields') {
+    if (key === 'ssl') {
+      if (value.trim() === 'true') flume?.refuse(key, 'turns on TLS with a Java key store; Sluice\'s syslog TLS reads PEM files', 'convert the key store to PEM and set tls in a YAML topology (sluice migrate writes one)');
+    } else if (/^(keystore|keystore-password|keystore-type|exclude-protocols|include-protocols|exclude-cipher-suites|include-cipher-suites)$/.test(key)) {
+      flume?.warn(key, 'configures Java TLS (key stores, JSSE protocol lists); Sluice\'s TLS reads PEM files and uses Node\'s protocol defaults');
+    } else if (key === 'numProcessors' || key === 'readBufferSize') {
+      flume?.warn(key, 'tunes the Java (Mina) server of multiport_syslogtcp; Sluice has no equivalent and ignores it');
+    } else if (key === 'charset.default' || key.startsWith('charset.port.')) {
+      if (!/^utf-?8$/i.test(value.trim())) flume?.refuse(key, `${value.trim()}: Sluice decodes syslog messages as UTF-8 only`, 'send UTF-8, or remove the key if the senders do');
+      else flume?.warn(key, 'UTF-8 is what Sluice decodes anyway');
+    } else if (key === 'keepFields') {
       config.keepFields = value === 'true' ? 'all' : value === 'false' ? 'none' : value;
     } else if (key === 'ports') {
       // multiport_syslogtcp: the first port is `port`, the others `ports`.

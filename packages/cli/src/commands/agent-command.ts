@@ -15,6 +15,8 @@ export interface AgentCommandOptions {
   err: NodeJS.WritableStream;
   /** Reload when the topology file changes (besides SIGHUP). */
   watch?: boolean;
+  /** Warnings (what Flume tolerates in a .properties file) count as errors. */
+  strict?: boolean;
 }
 
 /**
@@ -38,7 +40,9 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
       return 1;
     }
     name = chosen;
-    const { model, catalog } = await loadTopology(raw, { agent: name });
+    const { model, catalog, warnings } = await loadTopology(raw, { agent: name, ...(options.strict ? { strict: true } : {}) });
+    // Once, at start: what Flume would have ignored silently (a reload logs its own).
+    for (const warning of warnings) logger.warn({ path: warning.path, key: warning.key, hint: warning.hint }, `topology: ${formatProblem(warning)}`);
     monitoringHttp = model.monitoring.http;
     agent = new Agent(model.agents[name]!, catalog, { logger, configDir: model.baseDir });
     await agent.start();
@@ -46,7 +50,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     return reportStartFailure(error, options, logger);
   }
   // Signal handlers go in before any further await: a signal right after 'agent started' must drain.
-  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringHttp ? { http: monitoringHttp } : {}) });
+  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringHttp ? { http: monitoringHttp } : {}) }, options.strict === true);
   let monitoring: MonitoringServer | undefined;
   const onHangup = (): void => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
@@ -95,7 +99,7 @@ class Reloader {
   private running: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown) {}
+  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown, private readonly strict = false) {}
 
   async init(): Promise<void> {
     this.digest = await this.contentDigest().catch(() => '');
@@ -136,7 +140,8 @@ class Reloader {
     this.digest = digest;
     this.logger.info({ trigger, file: this.file }, 'reload: validating the topology file');
     try {
-      const { model, catalog } = await loadTopology(await readTopology(this.file), { agent: this.name });
+      const { model, catalog, warnings } = await loadTopology(await readTopology(this.file), { agent: this.name, ...(this.strict ? { strict: true } : {}) });
+      for (const warning of warnings) this.logger.warn({ trigger, path: warning.path, key: warning.key, hint: warning.hint }, `reload: topology: ${formatProblem(warning)}`);
       const next = model.agents[this.name];
       if (!next) throw new SluiceError('SLUICE_CONFIG_INVALID', `the file no longer defines agent '${this.name}'`);
       if (JSON.stringify(model.monitoring) !== JSON.stringify(this.monitoring)) {

@@ -1,24 +1,36 @@
 import { readTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
 import { loadTopologyTests, writeTestProblems } from '../testing/load-topology-tests.js';
-import { reportLoadFailure } from './report-load-failure.js';
+import { reportLoadFailure, writeGrouped, writeSkipped } from './report-load-failure.js';
+
+/** Options of `sluice validate`. */
+export interface ValidateCommandOptions {
+  /** Check only this agent of the file (`-n`). */
+  agent?: string | undefined;
+  /** Warnings (what Flume tolerates in a .properties file) count as errors (`--strict`). */
+  strict?: boolean;
+}
 
 /**
- * `sluice validate -f FILE [-n NAME]`: exit 0 when valid, 1 with every problem listed. The
- * topology's `sluice test` cases (in the file or its NAME.test.yaml) are checked too, not run.
+ * `sluice validate -f FILE [-n NAME] [--strict]`: exit 0 when valid (warnings, listed on `out`,
+ * allowed), 1 with every problem listed, grouped per agent. The topology's `sluice test` cases
+ * (in the file or its NAME.test.yaml) are checked too, not run.
  */
-export async function validateCommand(file: string, agent: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function validateCommand(file: string, options: ValidateCommandOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   try {
     const raw = await readTopology(file);
-    const { model } = await loadTopology(raw, agent === undefined ? {} : { agent });
-    const tests = await loadTopologyTests(raw, model, agent);
+    const { model, warnings, skippedAgents } = await loadTopology(raw, { ...(options.agent === undefined ? {} : { agent: options.agent }), ...(options.strict ? { strict: true } : {}) });
+    const tests = await loadTopologyTests(raw, model, options.agent);
     if (tests.problems.length > 0) {
       writeTestProblems(err, tests.problems);
       return 1;
     }
     const names = Object.keys(model.agents);
+    const count = warnings.length > 0 ? ` with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : '';
     const counted = tests.tests.length > 0 ? `; ${tests.tests.length} test${tests.tests.length === 1 ? '' : 's'}` : '';
-    out.write(`${file}: valid (${names.map((n) => describe(model.agents[n]!)).join('; ')}${counted})\n`);
+    out.write(`${file}: valid${count} (${names.map((n) => describe(model.agents[n]!)).join('; ')}${counted})\n`);
+    writeGrouped(out, warnings);
+    writeSkipped(out, skippedAgents);
     return 0;
   } catch (error) {
     return reportLoadFailure(error, file, err);

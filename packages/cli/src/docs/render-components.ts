@@ -52,6 +52,10 @@ function renderComponent(pluginName: string, component: AnyComponentDefinition):
     lines.push(`| \`${name}\` | ${typeOf(property)} | ${required ? '**required**' : property.default === undefined ? '' : `\`${JSON.stringify(property.default)}\``} | ${cell(property.description ?? '')} |`);
   }
   lines.push('');
+  if (component.flumeDefaults && Object.keys(component.flumeDefaults).length > 0) {
+    const defaults = Object.entries(component.flumeDefaults).map(([key, value]) => `\`${key}\` ${JSON.stringify(value)}`).join(', ');
+    lines.push(`**Flume file defaults.** In a Flume .properties file these defaults apply instead (Flume's own; see docs/flume-migration.md): ${defaults}.`, '');
+  }
   return lines;
 }
 

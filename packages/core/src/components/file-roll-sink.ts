@@ -7,6 +7,7 @@ import { SluiceError } from '../errors.js';
 import type { SluiceEvent } from '../event.js';
 import { COMPRESSION_NAMES, createSerializer, SERIALIZER_NAMES, type CompressionName, type SerializerName } from '../serializers/create-serializer.js';
 import type { EventSerializer } from '../serializers/event-serializer.js';
+import { flumeSerializerName } from '../serializers/flume-serializer-name.js';
 import { durationOption, parseDuration, parseSize, sizeOption, type Amount } from '../units.js';
 
 /** Config of the `file_roll` sink. */
@@ -143,13 +144,18 @@ export const fileRollSink = defineComponent<'sink', FileRollSinkConfig>({
     required: ['directory', 'rollInterval', 'rollSize', 'serializer', 'batchSize', 'filePrefix', 'fileSuffix', 'fsync'],
   },
   resources: (config) => [{ id: `dir:${path.resolve(config.directory)}`, key: 'directory' }],
-  fromFlume(properties) {
+  flumeDefaults: { batchSize: 100 },
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
       if (key === 'sink.directory') config.directory = value;
       else if (key === 'sink.rollInterval') config.rollInterval = `${value}s`;
-      else if (key === 'sink.serializer') config.serializer = value.toLowerCase();
+      else if (key === 'sink.serializer') config.serializer = flumeSerializerName(value, key, flume);
       else if (key === 'sink.batchSize' || key === 'batchSize') config.batchSize = value;
+      else if (key === 'sink.pathManager' || key.startsWith('sink.pathManager.')) flume?.warn(key, 'selects a Java PathManager class; Sluice names files <filePrefix><start>-<n><fileSuffix> (see filePrefix, fileSuffix)');
+      else if (key.startsWith('sink.serializer.')) flume?.warn(key, 'configures a Java serializer; Sluice\'s serializers have no options');
+      // Flume's file_roll reads only sink.* keys: a bare rollInterval or directory is ignored by Flume.
+      else if (['directory', 'rollInterval', 'rollSize', 'serializer'].includes(key)) flume?.warn(key, `is not read by Flume's file_roll sink (it reads sink.${key}), so Flume ignores it; Sluice does too`, `write sink.${key} if you meant it`);
       else config[key] = value;
     }
     return config;

@@ -37,5 +37,7 @@ export const loggerSink = defineComponent<'sink', LoggerSinkConfig>({
     },
     required: ['batchSize', 'maxBytesToLog'],
   },
+  // Flume's LoggerSink takes one event per transaction.
+  flumeDefaults: { batchSize: 1 },
   create: (config, ctx) => new LoggerSink(config, ctx),
 });

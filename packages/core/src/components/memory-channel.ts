@@ -174,12 +174,13 @@ export const memoryChannel = defineComponent<'channel', MemoryChannelConfig>({
     },
     required: ['capacity', 'transactionCapacity', 'byteCapacity', 'keepAlive'],
   },
-  fromFlume(properties) {
+  flumeDefaults: { capacity: 100, transactionCapacity: 100 },
+  fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
       if (key === 'keep-alive') config.keepAlive = `${value}s`;
       else if (key === 'byteCapacity') config.byteCapacity = `${value}B`;
-      else if (key === 'byteCapacityBufferPercentage') continue;
+      else if (key === 'byteCapacityBufferPercentage') flume?.warn(key, 'reserves heap for Flume\'s Java event headers; Sluice counts body bytes only and ignores it');
       else config[key] = value;
     }
     return config;

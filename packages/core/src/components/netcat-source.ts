@@ -159,6 +159,8 @@ export const netcatSource = defineComponent<'source', NetcatSourceConfig>({
     required: ['bind', 'port', 'maxLineLength', 'encoding', 'ackEveryEvent', 'batchSize'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
+  // Flume's NetcatSource commits one event per transaction.
+  flumeDefaults: { batchSize: 1 },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {

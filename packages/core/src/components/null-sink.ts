@@ -24,5 +24,6 @@ export const nullSink = defineComponent<'sink', NullSinkConfig>({
     },
     required: ['batchSize'],
   },
+  flumeDefaults: { batchSize: 100 },
   create: (config, ctx) => new NullSink(ctx, config.batchSize),
 });

@@ -95,6 +95,8 @@ export const seqSource = defineComponent<'source', SeqSourceConfig>({
     },
     required: ['count', 'start', 'batchSize', 'bodySize'],
   },
+  // Flume's SequenceGeneratorSource puts one event per transaction unless told otherwise.
+  flumeDefaults: { batchSize: 1 },
   fromFlume(properties) {
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(properties)) {
