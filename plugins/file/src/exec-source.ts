@@ -107,13 +107,13 @@ export class ExecSource implements EventDrivenSource {
     const run = ++this.runs;
     const group = new ProcessGroup(this.argv[0]!, this.argv.slice(1));
     this.group = group;
-    this.ctx.logger.info({ command: this.config.command, pid: group.pgid, run }, 'exec source started the command');
+    this.ctx.logger.info({ command: this.config.command, pgid: group.pgid, run }, 'exec source started the command');
     const stderrTail: string[] = [];
     const errSplitter = new LineSplitter(STDERR_LINE_BYTES);
     group.stderr.on('data', (chunk: Buffer) => {
       for (const line of errSplitter.push(chunk).lines) {
         const text = line.toString();
-        if (this.config.logStdErr) this.ctx.logger.info({ stderr: text, pid: group.pgid }, 'exec command stderr');
+        if (this.config.logStdErr) this.ctx.logger.info({ stderr: text, pgid: group.pgid }, 'exec command stderr');
         stderrTail.push(text);
         if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
       }
@@ -211,7 +211,7 @@ export class ExecSource implements EventDrivenSource {
     // Flush what the command wrote last, then clean up what it may have left in its group.
     if (this.pending.length > 0) this.enqueue(this.takePending(), group);
     void group.terminate(this.graceMs);
-    const status = { command: this.config.command, pid: group.pgid, exitCode: exit.code, signal: exit.signal, stderr: stderrTail };
+    const status = { command: this.config.command, pgid: group.pgid, exitCode: exit.code, signal: exit.signal, stderr: stderrTail };
     if (exit.error) {
       this.ctx.metrics.inc('CommandFailedCount');
       this.ctx.logger.error({ ...status, err: exit.error }, 'exec source could not run the command; check the command and the shell');
