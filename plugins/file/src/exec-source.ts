@@ -137,7 +137,8 @@ export class ExecSource implements EventDrivenSource {
 
   private accept(lines: Buffer[], group: ProcessGroup): void {
     if (lines.length === 0) return;
-    for (const line of lines) this.pending.push({ headers: {}, body: Buffer.from(line) });
+    // Pipe chunks are never reused by Node, so the lines may stay views into them.
+    for (const line of lines) this.pending.push({ headers: {}, body: line });
     if (!this.running) return; // stop() delivers what is pending
     while (this.pending.length >= this.batchSize) this.enqueue(this.pending.splice(0, this.batchSize), group);
     if (this.pending.length > 0 && this.flushTimer === undefined && this.running) {
