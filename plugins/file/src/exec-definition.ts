@@ -38,7 +38,7 @@ export const execSource = defineComponent<'source', ExecSourceConfig>({
       shell: { type: 'string', default: '', description: 'Shell to run the command with, e.g. `/bin/sh -c` (for pipes, globs, redirections). Empty: run the command directly.' },
       restart: { type: 'boolean', default: false, description: 'Run the command again when it exits.' },
       restartThrottle: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'Wait between the command exiting and its restart.' },
-      logStdErr: { type: 'boolean', default: false, description: 'Log every stderr line of the command (the last lines are always logged with a non-zero exit code).' },
+      logStdErr: { type: 'boolean', default: false, description: 'Log every stderr line of the command as it comes (the last 10 are logged with every exit anyway).' },
       batchSize: { type: 'integer', minimum: 1, default: 20, description: 'Lines delivered per channel transaction.' },
       batchTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '3s', description: 'A partial batch is delivered once its first line waited this long.' },
       charset: { type: 'string', default: 'UTF-8', description: 'Encoding of the command\'s output; bodies keep its bytes. Must be ASCII-compatible (newline is byte 0x0a).' },
