@@ -35,7 +35,7 @@ export class GeneratedPeer {
   }
 
   /** Runs one of the fixture scripts with the generated code on PYTHONPATH. */
-  run(script: 'flume_client.py' | 'flume_server.py', args: string[]): ChildProcess {
+  run(script: 'flume_client.py' | 'flume_server.py' | 'flume_encode.py', args: string[]): ChildProcess {
     const child = spawn(PYTHON, [path.join(FIXTURES, script), ...args], {
       env: { ...process.env, PYTHONPATH: this.dir, PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -43,6 +43,19 @@ export class GeneratedPeer {
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
+  }
+
+  /** The bytes of an appendBatch call (seqid 0, unframed) as the generated python client writes them. */
+  async encode(protocol: string, events: { headers: Record<string, string>; body: Buffer }[]): Promise<Buffer> {
+    const child = this.run('flume_encode.py', [protocol]);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdin!.end(JSON.stringify(events.map((e) => ({ headers: e.headers, body: e.body.toString('hex') }))));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`flume_encode.py exited with ${code}: ${err}`);
+    return Buffer.from(out.trim(), 'hex');
   }
 
   /** Runs the python client on `batches`; resolves the statuses it got per batch. */

@@ -1,4 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { SluiceEvent } from '@sluice/core';
 import { createHarness, eventually, putAll, sinkSuite, type SuiteHarness } from '@sluice/testkit';
@@ -46,6 +49,41 @@ describe('thrift sink', function () {
       await source.stop();
       await harness.close();
       await collector.close();
+    }
+  });
+
+  it('delivers over TLS to our thrift source, verifying its certificate against the truststore', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-thrift-tls-'));
+    const harness = await createHarness();
+    const collector = await createHarness();
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
+    const keystore = path.join(dir, 'keystore.pem');
+    writeFileSync(keystore, Buffer.concat([readFileSync(key), readFileSync(cert)]));
+    const source = thriftSource.create({ bind: '127.0.0.1', port: 0, protocol: 'compact', ssl: true, keystore, keystorePassword: '', keystoreType: 'pem', kerberos: false, maxFrameSize: '16MiB', maxBatchEvents: 1000, maxConnections: 10 }, collector.sourceContext()) as ThriftSource;
+    await source.start();
+    const trusted = thriftSink.create(sinkConfig(source.port, { hostname: 'localhost', ssl: true, truststore: cert }), harness.sinkContext()) as ThriftSink;
+    const untrusting = thriftSink.create(sinkConfig(source.port, { hostname: 'localhost', ssl: true }), harness.sinkContext('untrusting')) as ThriftSink;
+    try {
+      await trusted.start();
+      await untrusting.start();
+      await putAll(harness, events(30, 'tls'));
+      // Without the truststore the self-signed certificate is refused and the batch stays.
+      await untrusting.process().then(() => expect.fail('an unverified certificate must be refused'), (error: { code: string }) => expect(error.code).to.equal('SLUICE_DELIVERY_FAILED'));
+      expect(harness.channel.size).to.equal(30);
+      expect(await trusted.process()).to.equal('ready');
+      const tx = collector.channel.transaction();
+      expect((await tx.take(100)).map((e) => e.body.toString())).to.deep.equal(events(30, 'tls').map((e) => e.body.toString()));
+      await tx.commit();
+    } finally {
+      await trusted.stop();
+      await untrusting.stop();
+      await source.stop();
+      await harness.close();
+      await collector.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

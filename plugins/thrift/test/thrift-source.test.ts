@@ -136,6 +136,20 @@ describe('thrift source', function () {
       });
     }
 
+    it('our appendBatch bytes equal those of the generated python client, byte for byte (compact and binary, long list, empty map, large body)', async () => {
+      const batch: SluiceEvent[] = [
+        { headers: { host: 'web-1', 'ü': 'ß' }, body: Buffer.from([0, 1, 0xff, 0x0a]) },
+        { headers: {}, body: Buffer.alloc(0) },
+        ...Array.from({ length: 20 }, (_, i) => ({ headers: { n: String(i) }, body: Buffer.alloc(i * 40, i) })),
+        { headers: { big: 'yes' }, body: Buffer.alloc(70000, 7) },
+      ];
+      for (const protocol of ['compact', 'binary'] as const) {
+        const theirs = await peer!.encode(protocol, batch);
+        const ours = encodeAppendBatchCall(protocol, 0, batch);
+        expect(ours.equals(theirs), `${protocol}: ours ${ours.subarray(0, 48).toString('hex')}... theirs ${theirs.subarray(0, 48).toString('hex')}...`).to.equal(true);
+      }
+    });
+
     it('the answer waits for the commit: no OK reaches the client before the channel committed', async () => {
       harness = await createHarness();
       const base = harness.sourceContext('thrift-in');
