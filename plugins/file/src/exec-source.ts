@@ -138,9 +138,11 @@ export class ExecSource implements EventDrivenSource {
   private accept(lines: Buffer[], group: ProcessGroup): void {
     if (lines.length === 0) return;
     // Pipe chunks are never reused by Node, so the lines may stay views into them.
-    for (const line of lines) this.pending.push({ headers: {}, body: line });
+    for (const line of lines) {
+      this.pending.push({ headers: {}, body: line });
+      if (this.pending.length >= this.batchSize && this.running) this.enqueue(this.takePending(), group);
+    }
     if (!this.running) return; // stop() delivers what is pending
-    while (this.pending.length >= this.batchSize) this.enqueue(this.pending.splice(0, this.batchSize), group);
     if (this.pending.length > 0 && this.flushTimer === undefined && this.running) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
