@@ -31,6 +31,24 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Groups that may still have members. If the agent exits without stopping its sources (an uncaught
+ * error), one `exit` hook kills them all, so no command outlives the agent that started it.
+ */
+const liveGroups = new Set<number>();
+function killLiveGroups(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
+}
+function track(pgid: number | undefined): void {
+  if (pgid === undefined) return;
+  if (liveGroups.size === 0) process.on('exit', killLiveGroups);
+  liveGroups.add(pgid);
+}
+function untrack(pgid: number | undefined): void {
+  if (pgid === undefined || !liveGroups.delete(pgid)) return;
+  if (liveGroups.size === 0) process.off('exit', killLiveGroups);
+}
+
+/**
  * A command run as the leader of its own process group (spawned detached, so `setsid` makes its pid
  * the group id), with stdout and stderr piped to us and stdin closed. Ending it signals the whole
  * group, not just the leader: `sh -c 'tail -F a | grep b'` leaves no `tail` behind. Used by the exec
@@ -41,8 +59,6 @@ export class ProcessGroup {
   /** Resolves once the leader has exited (or failed to start); never rejects. */
   readonly exited: Promise<GroupExit>;
   private exit: GroupExit | undefined;
-  /** Kills the group if the agent exits without stopping the source (an uncaught error). */
-  private readonly onProcessExit = () => this.pgid !== undefined && signalGroup(this.pgid, 'SIGKILL');
 
   constructor(file: string, args: readonly string[], env?: NodeJS.ProcessEnv) {
     this.child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
@@ -50,9 +66,9 @@ export class ProcessGroup {
       this.child.once('exit', (code, signal) => resolve((this.exit = { code, signal })));
       this.child.once('error', (error) => resolve((this.exit = { code: null, signal: null, error })));
     });
-    process.on('exit', this.onProcessExit);
+    track(this.child.pid);
     void this.exited.then(() => {
-      if (!this.pgid || !groupAlive(this.pgid)) process.off('exit', this.onProcessExit);
+      if (!this.pgid || !groupAlive(this.pgid)) untrack(this.pgid);
     });
   }
 
@@ -92,6 +108,6 @@ export class ProcessGroup {
       const reaped = Date.now() + 1000;
       while (groupAlive(pgid) && Date.now() < reaped) await sleep(10);
     }
-    process.off('exit', this.onProcessExit);
+    untrack(pgid);
   }
 }

@@ -108,6 +108,23 @@ describe('exec source', function () {
     expect(groupMembers(pgid)).to.deep.equal([]);
   });
 
+  it('a process that dies of an uncaught error without stopping the source takes the command\'s group with it', async () => {
+    const script = `
+      import { ProcessGroup } from ${JSON.stringify(new URL('../src/index.js', import.meta.url).href)};
+      const group = new ProcessGroup('/bin/sh', ['-c', 'sleep 30 | cat']);
+      console.log(group.pgid);
+      setTimeout(() => { throw new Error('crash without stopping the source'); }, 300);
+    `;
+    let pgid = 0;
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch (error) {
+      pgid = Number((error as { stdout: string }).stdout.trim());
+    }
+    expect(pgid).to.be.above(0);
+    await eventually(() => groupMembers(pgid).length === 0, 'no process left in the group');
+  });
+
   it('restarts a command that exits when restart is set, logging its exit code and last stderr lines', async () => {
     const logs: Record<string, unknown>[] = [];
     const ctx = await startExec(execConfig({ command: 'echo run; echo "disk on fire" >&2; exit 3', shell: '/bin/sh -c', restart: true, restartThrottle: '50ms', batchSize: 1 }), { logs });
