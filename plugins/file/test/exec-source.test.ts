@@ -3,6 +3,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { loadTopology } from '@sluice/agent';
+import { parseTopology } from '@sluice/config';
 import type { Logger, Source, SourceContext } from '@sluice/core';
 import { collectEvents, createHarness, eventually, sourceSuite, takeAll, type SuiteHarness } from '@sluice/testkit';
 import { ExecSource, execSource, execSourceProblems, type ExecSourceConfig } from '../src/index.js';
@@ -184,6 +186,27 @@ describe('exec source', function () {
   it('maps Flume keys: millisecond numbers become durations', () => {
     expect(execSource.fromFlume!({ command: 'tail -F /x', restart: 'true', restartThrottle: '2000', batchTimeout: '500', shell: '/bin/bash -c', logStdErr: 'true' }))
       .to.deep.equal({ command: 'tail -F /x', restart: 'true', restartThrottle: '2000ms', batchTimeout: '500ms', shell: '/bin/bash -c', logStdErr: 'true' });
+  });
+});
+
+describe('exec source in Flume .properties topologies', () => {
+  it('loads the Flume User Guide\'s two exec examples (plain command; shell with a for loop)', async () => {
+    // FlumeUserGuide.rst, "Exec Source" (apache/flume, flume-ng-doc/sphinx), verbatim apart from the channels line of the second.
+    const raw = parseTopology([
+      'a1.sources = r1 tailsource-1',
+      'a1.channels = c1',
+      'a1.sources.r1.type = exec',
+      'a1.sources.r1.command = tail -F /var/log/secure',
+      'a1.sources.r1.channels = c1',
+      'a1.sources.tailsource-1.type = exec',
+      'a1.sources.tailsource-1.shell = /bin/bash -c',
+      'a1.sources.tailsource-1.command = for i in /path/*.txt; do cat $i; done',
+      'a1.sources.tailsource-1.channels = c1',
+      'a1.channels.c1.type = memory',
+    ].join('\n'), 'flume.properties');
+    const { model } = await loadTopology(raw, { agent: 'a1' });
+    expect(model.agents.a1!.sources.r1!.config).to.deep.include({ command: 'tail -F /var/log/secure', shell: '', restart: false, restartThrottle: '10s', batchSize: 20, batchTimeout: '3s' });
+    expect(model.agents.a1!.sources['tailsource-1']!.config).to.deep.include({ command: 'for i in /path/*.txt; do cat $i; done', shell: '/bin/bash -c' });
   });
 });
 
