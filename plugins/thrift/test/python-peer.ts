@@ -31,7 +31,9 @@ export class GeneratedPeer {
   private readonly children = new Set<ChildProcess>();
 
   constructor() {
-    execFileSync('thrift', ['--gen', 'py', '-out', this.dir, path.join(FIXTURES, 'flume.thrift')], { stdio: 'pipe' });
+    for (const idl of ['flume.thrift', 'flume_extended.thrift']) {
+      execFileSync('thrift', ['--gen', 'py', '-out', this.dir, path.join(FIXTURES, idl)], { stdio: 'pipe' });
+    }
   }
 
   /** Runs one of the fixture scripts with the generated code on PYTHONPATH. */
@@ -45,9 +47,12 @@ export class GeneratedPeer {
     return child;
   }
 
-  /** The bytes of an appendBatch call (seqid 0, unframed) as the generated python client writes them. */
-  async encode(protocol: string, events: { headers: Record<string, string>; body: Buffer }[]): Promise<Buffer> {
-    const child = this.run('flume_encode.py', [protocol]);
+  /**
+   * The bytes of an appendBatch call (seqid 0, unframed) as the generated python client writes them;
+   * `extended`: by the client of flume_extended.thrift, with every extra field set.
+   */
+  async encode(protocol: string, events: { headers: Record<string, string>; body: Buffer }[], extended = false): Promise<Buffer> {
+    const child = this.run('flume_encode.py', [protocol, ...(extended ? ['extended'] : [])]);
     let out = '';
     let err = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

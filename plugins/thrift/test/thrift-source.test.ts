@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { SluiceEvent, Source } from '@sluice/core';
 import { createHarness, eventually, sourceSuite, takeAll, type SuiteHarness } from '@sluice/testkit';
 import {
-  encodeAppendBatchCall, frameHeader, FrameDecoder, protocolWriter, readReply, thriftSource, ThriftRpcClient, thriftSourceProblems,
+  encodeAppendBatchCall, frameHeader, readSourceCall, FrameDecoder, protocolWriter, readReply, thriftSource, ThriftRpcClient, thriftSourceProblems,
   type ThriftProtocolName, type ThriftSource, type ThriftSourceConfig,
 } from '../src/index.js';
 import { GeneratedPeer, pythonThriftMissing } from './python-peer.js';
@@ -147,6 +147,15 @@ describe('thrift source', function () {
         const theirs = await peer!.encode(protocol, batch);
         const ours = encodeAppendBatchCall(protocol, 0, batch);
         expect(ours.equals(theirs), `${protocol}: ours ${ours.subarray(0, 48).toString('hex')}... theirs ${theirs.subarray(0, 48).toString('hex')}...`).to.equal(true);
+      }
+    });
+
+    it('skips fields it does not know (i64, bool, double, struct, map of lists, set, i16, an extra argument) sent by a client of an extended IDL', async () => {
+      const batch: SluiceEvent[] = Array.from({ length: 17 }, (_, i) => ({ headers: { n: String(i) }, body: Buffer.from(`extended-${i}`) }));
+      for (const protocol of ['compact', 'binary'] as const) {
+        const call = await peer!.encode(protocol, batch, true);
+        expect(call.length, 'the extended call carries more than the plain one').to.be.above(encodeAppendBatchCall(protocol, 0, batch).length + 17 * 20);
+        expect(readSourceCall(protocol, call, 1000)).to.deep.equal({ method: 'appendBatch', seqid: 0, events: batch });
       }
     });
 
