@@ -76,10 +76,10 @@ export class GeneratedPeer {
     return out.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { statuses: string[] }).statuses);
   }
 
-  /** Starts the python server on `port` (default: a free one); `received` collects the events it accepted. */
-  async serve(protocol: string, failFirst = 0, port?: number): Promise<{ port: number; received: { headers: Record<string, string>; body: string }[]; child: ChildProcess }> {
+  /** Starts the python server on `port` (default: a free one), with TLS when `pem` (key and certificate) is given; `received` collects the events it accepted. */
+  async serve(protocol: string, failFirst = 0, port?: number, pem?: string): Promise<{ port: number; received: { headers: Record<string, string>; body: string }[]; child: ChildProcess }> {
     port ??= await freePort();
-    const child = this.run('flume_server.py', [String(port), protocol, String(failFirst)]);
+    const child = this.run('flume_server.py', [String(port), protocol, String(failFirst), ...(pem ? [pem] : [])]);
     const received: { headers: Record<string, string>; body: string }[] = [];
     let buffered = '';
     let err = '';

@@ -120,6 +120,33 @@ describe('thrift sink', function () {
       });
     }
 
+    it('delivers over TLS to the python server (TSSLServerSocket), trusting its certificate through the truststore', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-thrift-tls-'));
+      try {
+        const cert = path.join(dir, 'cert.pem');
+        const key = path.join(dir, 'key.pem');
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+          '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
+        const pem = path.join(dir, 'server.pem');
+        writeFileSync(pem, Buffer.concat([readFileSync(key), readFileSync(cert)]));
+        const server = await peer!.serve('compact', 0, undefined, pem);
+        harness = await createHarness();
+        const sink = thriftSink.create(sinkConfig(server.port, { hostname: 'localhost', ssl: true, truststore: cert, batchSize: 50 }), harness.sinkContext()) as ThriftSink;
+        await sink.start();
+        const sent = events(120, 'tls');
+        await putAll(harness, sent);
+        try {
+          while (harness.channel.size > 0) expect(await sink.process()).to.equal('ready');
+          await eventually(() => server.received.length >= 120, '120 events printed by the python TLS server');
+        } finally {
+          await sink.stop();
+        }
+        expect(server.received.map((e) => e.body)).to.deep.equal(sent.map((e) => e.body.toString()));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('rolls back batches the server answers FAILED and resends them until OK', async () => {
       const server = await peer!.serve('compact', 3);
       harness = await createHarness();
