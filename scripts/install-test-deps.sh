@@ -3,7 +3,7 @@
 # librdkafka for the Kafka mock cluster, ...). Skips packages already installed; needs root
 # (or sudo) and network access to Debian's archive. Safe to run repeatedly.
 set -euo pipefail
-PACKAGES=(build-essential librdkafka1 librdkafka-dev kcat rsyslog bsdutils logrotate netcat-openbsd curl openssl graphviz python3-snappy python3-lz4 tmux)
+PACKAGES=(build-essential librdkafka1 librdkafka-dev kcat rsyslog bsdutils logrotate netcat-openbsd curl openssl graphviz python3-snappy python3-lz4 tmux thrift-compiler python3-thrift)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
