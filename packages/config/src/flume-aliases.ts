@@ -32,6 +32,7 @@ const ALIASES: Record<ComponentKind, Record<string, string>> = {
     'org.apache.flume.interceptor.removeheaderinterceptor$builder': 'remove_header',
     'org.apache.flume.sink.solr.morphline.uuidinterceptor$builder': 'uuid',
   },
+  stage: {},
   selector: {},
   processor: {},
 };

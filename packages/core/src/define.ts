@@ -1,7 +1,7 @@
 import type { JSONSchemaType } from 'ajv';
 import type { Channel } from './channel.js';
 import type {
-  ComponentContext, ProcessorContext, SelectorContext, SinkContext, SourceContext,
+  ComponentContext, ProcessorContext, SelectorContext, SinkContext, SourceContext, StageContext,
 } from './context.js';
 import type { Interceptor } from './interceptor.js';
 import type { Problem } from './problem.js';
@@ -9,15 +9,17 @@ import type { ChannelSelector } from './selector.js';
 import type { Sink } from './sink.js';
 import type { SinkProcessor } from './sink-processor.js';
 import type { Source } from './source.js';
+import type { Stage } from './stage.js';
 
 /** The kinds of component a plugin can provide. */
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'interceptor' | 'selector' | 'processor';
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'stage' | 'interceptor' | 'selector' | 'processor';
 
 /** What `create` receives, per kind. */
 export interface ContextByKind {
   source: SourceContext;
   channel: ComponentContext;
   sink: SinkContext;
+  stage: StageContext;
   interceptor: ComponentContext;
   selector: SelectorContext;
   processor: ProcessorContext;
@@ -28,6 +30,7 @@ export interface InstanceByKind {
   source: Source;
   channel: Channel;
   sink: Sink;
+  stage: Stage;
   interceptor: Interceptor;
   selector: ChannelSelector;
   processor: SinkProcessor;
