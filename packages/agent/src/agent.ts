@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {
   ChannelProcessor, DefaultSinkProcessor, isPollable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
-  StageRunner, createStageEmit, type Stage, type StageContext,
+  StageRunner, createStageEmit, parseDuration, type Stage, type StageContext,
   Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ComponentContext, type ComponentKind,
   type Interceptor, type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
   type ChannelSelector,
@@ -348,7 +348,7 @@ export class Agent {
       ...(model.deadLetter ? { deadLetter: { name: model.deadLetter.channel, channel: this.requireChannel(model.deadLetter.channel, name) } } : {}),
     };
     const stage = this.definition('stage', model).create(model.config, ctx) as Stage;
-    const tickMs = typeof model.config.tickMs === 'number' ? model.config.tickMs : 100;
+    const tickMs = typeof model.config.tick === 'string' ? parseDuration(model.config.tick) : 100;
     const runner = new StageRunner(stage, { name, channel, logger: base.logger, telemetry: this.telemetry, metrics: base.metrics, batchSize, tickMs });
     this.stages.set(name, { name, stage, runner });
     await this.startComponent('stage', model.name, () => stage.start());

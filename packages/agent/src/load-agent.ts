@@ -4,6 +4,7 @@ import { ConfigError, readTopology, validateTopology, type Problem, type RawTopo
 import { ComponentCatalog } from './component-catalog.js';
 import { firstPartyPackagesFor } from './first-party.js';
 import { loadPlugins } from './plugin-loader.js';
+import { verifyComponents } from './verify-components.js';
 
 /** A validated topology with the catalog of components it needs. */
 export interface LoadedTopology {
@@ -39,6 +40,7 @@ export async function loadTopology(raw: RawTopology, options: LoadTopologyOption
   });
   const result = validateTopology(raw, catalog, options.agent === undefined ? {} : { agent: options.agent });
   problems.push(...result.problems);
+  if (problems.length === 0 && result.model) problems.push(...await verifyComponents(result.model, catalog));
   if (problems.length > 0 || !result.model) throw new ConfigError(problems, raw.file);
   return { model: result.model, catalog, plugins };
 }

@@ -85,6 +85,18 @@ export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C 
    */
   check?(config: C, scope?: CheckScope): Problem[];
   /**
+   * The asynchronous part of `check`, for what only a library can judge and only asynchronously
+   * (the sql stage prepares its query in DuckDB against an empty table of the declared schema).
+   *
+   * Called by `@sluice/agent`'s `loadTopology` (hence `sluice validate`, `sluice agent` and hot
+   * reload) once per component, after the whole topology passed `validateTopology` (schemas and
+   * every `check`), with the defaults applied. Same rules as `check`: returns every problem with
+   * paths relative to the component's config, never throws, changes nothing; it may read files the
+   * config names and load the component's heavy dependency, but must not start anything that
+   * outlives the call.
+   */
+  verify?(config: C): Promise<Problem[]>;
+  /**
    * Translates the keys of a Flume `.properties` component (already stripped of the component
    * prefix, values as strings) into this component's config. Default: camelCase each key.
    */
@@ -102,6 +114,7 @@ export interface AnyComponentDefinition {
   readonly capabilities?: Readonly<Record<string, boolean>>;
   resources?(config: any): ClaimedResource[];
   check?(config: any, scope?: CheckScope): Problem[];
+  verify?(config: any): Promise<Problem[]>;
   fromFlume?(properties: Record<string, string>): Record<string, unknown>;
   create(config: any, ctx: any): unknown;
 }

@@ -22,12 +22,12 @@ export const SINK_COUNTERS = [
 /**
  * A stage's counters (no Flume equivalent; named in Flume's style): events taken from its input,
  * events kept, events dropped as bad (not matching the schema) or late, events sent to the
- * dead-letter channel, results (rows) and result sets (windows) emitted, and results emitted
- * again after a restart.
+ * dead-letter channel, events delivered again after a crash and recognised as already counted,
+ * results (rows) and result sets (windows) emitted, and failed emits (retried).
  */
 export const STAGE_COUNTERS = [
   'EventTakeSuccessCount', 'EventAcceptedCount', 'EventBadCount', 'EventLateCount', 'EventDeadLetterCount',
-  'ResultEmittedCount', 'WindowEmittedCount', 'WindowReEmittedCount', 'EmitFailCount',
+  'EventDuplicateCount', 'ResultEmittedCount', 'WindowEmittedCount', 'EmitFailCount',
 ] as const;
 
 const COUNTERS_BY_KIND: Record<MetricKind, readonly string[]> = {
