@@ -5,6 +5,7 @@ import { docsCommand } from './commands/docs-command.js';
 import { graphCommand } from './commands/graph-command.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
+import { sqlCommand } from './commands/sql-command.js';
 import { topCommand } from './commands/top-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
@@ -21,6 +22,8 @@ Commands:
   plugins                                          list built-in and installed plugin component types
   new plugin NAME [--out DIR]                      scaffold a plugin package with a sample sink and its tests
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
+  sql discover FILE                                infer a sql stage schema from sample records (JSON lines, CSV, log_to_json output)
+  sql run   -f FILE [-n NAME] --stage S --input F  run a sql stage's query over a sample file and print the rows
 
 Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
@@ -48,6 +51,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         check: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
         format: { type: 'string', default: 'mermaid' },
+        stage: { type: 'string' },
+        input: { type: 'string' },
       },
     });
   } catch (error) {
@@ -73,6 +78,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return newPluginCommand(positionals[2], parsed.tokens?.some((t) => t.kind === 'option' && t.name === 'out') ? values.out : undefined, out, err);
   }
   if (command === 'top') return topCommand({ target: positionals[1], file: values.file, out, err });
+  if (command === 'sql') return sqlCommand({ sub: positionals[1], args: positionals.slice(2), file: values.file, name: values.name, stage: values.stage, input: values.input, out, err });
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
   if (command !== 'agent' && command !== 'validate' && command !== 'graph') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);
