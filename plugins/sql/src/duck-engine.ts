@@ -44,8 +44,8 @@ function jsonValue(value: unknown): unknown {
 
 /**
  * The DuckDB side of one sql stage: an in-memory database holding the rows of every open window in
- * the table `_rows` (the declared columns plus `_t` event time, `_w` watermark at arrival for
- * hopping windows and `_k` session key), fed through one appender. To evaluate a window it copies
+ * the table `_rows` (the declared columns plus `_t` event time, and `_w` watermark at arrival for
+ * hopping windows or `_k` session key for session windows), fed through one appender. To evaluate a window it copies
  * the window's rows, in arrival order, into the table `events` and runs the user's query there.
  * Reference tables are (re)loaded from their files when the file's size or mtime changed.
  * Used by the sql stage only, one call at a time.
@@ -73,7 +73,7 @@ export class DuckEngine {
     const instance = await duckdb.DuckDBInstance.create(':memory:', { threads: String(threads) });
     const connection = await instance.connect();
     const engine = new DuckEngine(duckdb, instance, connection, columns, plan, tables);
-    await connection.run(`CREATE TABLE _rows (${columnDdl(columns, ['_t DOUBLE', '_w DOUBLE', '_k VARCHAR'])})`);
+    await connection.run(`CREATE TABLE _rows (${columnDdl(columns, internalColumns(plan))})`);
     await connection.run(`CREATE TABLE events (${columnDdl(columns)})`);
     await engine.refreshTables();
     engine.appender = await connection.createAppender('_rows');
@@ -89,9 +89,12 @@ export class DuckEngine {
       else this.appendFns[i]!(a, v);
     }
     a.appendDouble(t);
-    if (Number.isFinite(w)) a.appendDouble(w);
-    else a.appendNull();
-    a.appendVarchar(key);
+    if (this.plan.type === 'hopping') {
+      if (Number.isFinite(w)) a.appendDouble(w);
+      else a.appendNull();
+    } else if (this.plan.type === 'session') {
+      a.appendVarchar(key);
+    }
     a.endRow();
   }
 
@@ -163,6 +166,13 @@ export class DuckEngine {
   get module(): DuckDB {
     return this.duckdb;
   }
+}
+
+/** The stage's own columns of `_rows`: event time, plus the arrival watermark (hopping) or the session key. */
+function internalColumns(plan: WindowPlan): string[] {
+  if (plan.type === 'hopping') return ['_t DOUBLE', '_w DOUBLE'];
+  if (plan.type === 'session') return ['_t DOUBLE', '_k VARCHAR'];
+  return ['_t DOUBLE'];
 }
 
 function appenderFor(duckdb: DuckDB, type: Column['type']): (a: Appender, v: unknown) => void {

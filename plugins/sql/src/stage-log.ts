@@ -29,15 +29,21 @@ const HEADER = 5;
  * headers the schema reads (JSON array) and the body, each length-prefixed.
  */
 export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const event of events) {
-    const h = headerNames.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null)));
-    const lengths = Buffer.allocUnsafe(8);
-    lengths.writeUInt32BE(h.length, 0);
-    lengths.writeUInt32BE(event.body.length, 4);
-    parts.push(lengths, h, event.body);
+  const headers = headerNames.length === 0 ? undefined : events.map((event) => Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null))));
+  let size = 0;
+  for (let i = 0; i < events.length; i++) size += 8 + events[i]!.body.length + (headers ? headers[i]!.length : 0);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < events.length; i++) {
+    const body = events[i]!.body;
+    const h = headers?.[i];
+    out.writeUInt32BE(h ? h.length : 0, at);
+    out.writeUInt32BE(body.length, at + 4);
+    at += 8;
+    if (h) at += h.copy(out, at);
+    at += body.copy(out, at);
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 /** Decodes {@link encodeEvents}. */
@@ -119,13 +125,16 @@ export class StageLog {
     return this.bytes;
   }
 
-  /** Appends a record; with `sync` it is on disk when the promise resolves. */
-  async append(type: FrameType, payload: Buffer, sync: boolean): Promise<void> {
+  /** Appends a record (its payload in parts, written without copying); with `sync` it is on disk when the promise resolves. */
+  async append(type: FrameType, payload: Buffer | readonly Buffer[], sync: boolean): Promise<void> {
+    const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+    let length = 0;
+    for (const part of parts) length += part.length;
     const header = Buffer.allocUnsafe(HEADER);
     header[0] = type.charCodeAt(0);
-    header.writeUInt32BE(payload.length, 1);
-    await this.handle!.writev([header, payload]);
-    this.bytes += HEADER + payload.length;
+    header.writeUInt32BE(length, 1);
+    await this.handle!.writev([header, ...parts]);
+    this.bytes += HEADER + length;
     if (sync) await this.handle!.datasync();
   }
 
