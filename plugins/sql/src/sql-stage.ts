@@ -184,7 +184,7 @@ export class SqlStage implements Stage {
     const meta = Buffer.from(JSON.stringify({ now, skip }));
     const length = Buffer.allocUnsafe(4);
     length.writeUInt32BE(meta.length, 0);
-    await this.log!.append('B', [length, meta, encodeEvents(events, this.headerNames)], true);
+    await this.log!.append('B', [length, meta, ...encodeEvents(events, this.headerNames)], true);
     this.prepared = rows;
   }
 

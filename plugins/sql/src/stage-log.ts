@@ -25,39 +25,41 @@ export interface Recovered {
 const HEADER = 5;
 
 /**
- * Encodes events compactly for the log and the batch fingerprint: per event the values of the
- * headers the schema reads (JSON array) and the body, each length-prefixed.
+ * Encodes events for the log and the batch fingerprint without copying their bodies: a table of
+ * `[count][header length, body length]...` followed by each event's header values (the headers the
+ * schema reads, as a JSON array) and body. Returned as parts for a vectored write.
  */
-export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[]): Buffer {
-  const headers = headerNames.length === 0 ? undefined : events.map((event) => Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null))));
-  let size = 0;
-  for (let i = 0; i < events.length; i++) size += 8 + events[i]!.body.length + (headers ? headers[i]!.length : 0);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
+export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[]): Buffer[] {
+  const table = Buffer.allocUnsafe(4 + 8 * events.length);
+  table.writeUInt32BE(events.length, 0);
+  const parts: Buffer[] = [table];
   for (let i = 0; i < events.length; i++) {
-    const body = events[i]!.body;
-    const h = headers?.[i];
-    out.writeUInt32BE(h ? h.length : 0, at);
-    out.writeUInt32BE(body.length, at + 4);
-    at += 8;
-    if (h) at += h.copy(out, at);
-    at += body.copy(out, at);
+    const event = events[i]!;
+    let headerLength = 0;
+    if (headerNames.length > 0) {
+      const h = Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null)));
+      headerLength = h.length;
+      parts.push(h);
+    }
+    table.writeUInt32BE(headerLength, 4 + 8 * i);
+    table.writeUInt32BE(event.body.length, 8 + 8 * i);
+    parts.push(event.body);
   }
-  return out;
+  return parts;
 }
 
-/** Decodes {@link encodeEvents}. */
+/** Decodes what {@link encodeEvents} wrote (the parts concatenated). */
 export function decodeEvents(buffer: Buffer, headerNames: readonly string[]): SluiceEvent[] {
+  const count = buffer.readUInt32BE(0);
   const events: SluiceEvent[] = [];
-  let at = 0;
-  while (at < buffer.length) {
-    const hl = buffer.readUInt32BE(at);
-    const bl = buffer.readUInt32BE(at + 4);
-    at += 8;
+  let at = 4 + 8 * count;
+  for (let i = 0; i < count; i++) {
+    const hl = buffer.readUInt32BE(4 + 8 * i);
+    const bl = buffer.readUInt32BE(8 + 8 * i);
     const headers: Record<string, string> = {};
     if (hl > 0) {
       const values = JSON.parse(buffer.subarray(at, at + hl).toString('utf8')) as (string | null)[];
-      headerNames.forEach((n, i) => { if (values[i] !== null && values[i] !== undefined) headers[n] = values[i]!; });
+      headerNames.forEach((n, j) => { if (values[j] !== null && values[j] !== undefined) headers[n] = values[j]!; });
     }
     at += hl;
     events.push({ headers, body: buffer.subarray(at, at + bl) });
@@ -67,7 +69,12 @@ export function decodeEvents(buffer: Buffer, headerNames: readonly string[]): Sl
 }
 
 /** The fingerprint of encoded events (a batch, or the first events of a take). */
-export const fingerprint = (encoded: Buffer): string => createHash('sha1').update(encoded).digest('hex');
+export function fingerprint(encoded: Buffer | readonly Buffer[]): string {
+  const hash = createHash('sha1');
+  if (Buffer.isBuffer(encoded)) hash.update(encoded);
+  else for (const part of encoded) hash.update(part);
+  return hash.digest('hex');
+}
 
 /**
  * The sql stage's checkpoint in its data directory: an append-only log of framed records (`B` a
