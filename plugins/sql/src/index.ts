@@ -2,7 +2,7 @@ import { definePlugin } from '@sluice/core';
 import { sqlStage } from './sql-stage-definition.js';
 
 export { sqlStage } from './sql-stage-definition.js';
-export { SqlStage, DROP_REASON_HEADER, isLate, type SqlStageOptions } from './sql-stage.js';
+export { SqlStage, DROP_REASON_HEADER, type SqlStageOptions } from './sql-stage.js';
 export { SQL_STAGE_SCHEMA, COLUMN_TYPES, checkSqlStage, columnsOf, planWindow, type SqlStageConfig, type ColumnSpec, type ColumnType, type Column, type WindowPlan } from './sql-stage-config.js';
 export { WindowState, type OpenWindow } from './window-state.js';
 export { RowReader, convert, toEpochMs } from './row-reader.js';

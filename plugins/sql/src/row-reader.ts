@@ -20,16 +20,25 @@ export class RowReader {
   }
 
   read(event: SluiceEvent): ReadResult {
+    const values = new Array<unknown>(this.columns.length);
+    const bad = this.readInto(event, values);
+    return bad === undefined ? { values } : { bad };
+  }
+
+  /**
+   * Reads one event into `values` (reused by the caller between events, so the hot path allocates
+   * no row); returns why the event is a bad record, or undefined.
+   */
+  readInto(event: SluiceEvent, values: unknown[]): string | undefined {
     let body: unknown;
     if (this.needsBody) {
       try {
         body = JSON.parse(event.body.toString('utf8'));
       } catch {
-        return { bad: 'the body is not JSON' };
+        return 'the body is not JSON';
       }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return { bad: 'the body is not a JSON object' };
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'the body is not a JSON object';
     }
-    const values = new Array<unknown>(this.columns.length);
     for (let i = 0; i < this.columns.length; i++) {
       const column = this.columns[i]!;
       let raw: unknown;
@@ -40,15 +49,15 @@ export class RowReader {
         for (let p = 0; p < column.path.length && raw !== undefined && raw !== null; p++) raw = (raw as Record<string, unknown>)[column.path[p]!];
       }
       if (raw === undefined || raw === null) {
-        if (!column.nullable) return { bad: `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is missing` };
+        if (!column.nullable) return `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is missing`;
         values[i] = null;
         continue;
       }
       const value = convert(raw, column.type);
-      if (value === undefined) return { bad: `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is not ${column.type === 'integer' ? 'an' : 'a'} ${column.type}: ${String(JSON.stringify(raw)).slice(0, 60)}` };
+      if (value === undefined) return `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is not ${column.type === 'integer' ? 'an' : 'a'} ${column.type}: ${String(JSON.stringify(raw)).slice(0, 60)}`;
       values[i] = value;
     }
-    return { values };
+    return undefined;
   }
 }
 

@@ -99,7 +99,7 @@ export const SQL_STAGE_SCHEMA = {
       },
       default: {},
     },
-    batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Most events per take from the input channel (and per put of results).' },
+    batchSize: { type: 'integer', minimum: 1, default: 5000, description: 'Most events per take from the input channel (and per put of results); each take is one fsync of the checkpoint, so large batches amortize it when a backlog builds. At most the input channel\'s transactionCapacity.' },
     tick: { type: 'string', pattern: DURATION_PATTERN, default: '100ms', description: 'How often windows are checked for closing while the input is idle.' },
     threads: { type: 'integer', minimum: 1, default: 1, description: 'DuckDB worker threads.' },
   },

@@ -16,9 +16,6 @@ export interface SqlStageOptions {
   compactAfterBytes?: number;
 }
 
-/** A row ready to join the windows once its take commits. */
-interface PendingRow { values: unknown[]; t: number; key: string }
-
 /** The header a dead-lettered event carries, saying why the stage dropped it. */
 export const DROP_REASON_HEADER = 'sluiceStageError';
 
@@ -44,7 +41,8 @@ export class SqlStage implements Stage {
   private state: WindowState;
   private engine: DuckEngine | undefined;
   private log: StageLog | undefined;
-  private prepared: PendingRow[] | undefined;
+  /** Events of the prepared batch that went into windows (until commit or rollback). */
+  private prepared: number | undefined;
   /** After recovery: the last checkpointed batch whose take may not have committed. */
   private unconfirmed: { count: number; fp: string } | undefined;
   private starting: Promise<void> | undefined;
@@ -82,11 +80,11 @@ export class SqlStage implements Stage {
 
   /** Rebuilds the windows from the log; returns the windows it found emitted. */
   private replay(frames: readonly Frame[]): OpenWindow[] {
-    let pending: PendingRow[] | undefined;
+    let pending: { events: SluiceEvent[]; now: number } | undefined;
     let pendingFp: { count: number; fp: string } | undefined;
     const emitted: OpenWindow[] = [];
     const settle = (): void => {
-      if (pending) this.apply(pending);
+      if (pending) this.ingest(pending.events, pending.now);
       pending = undefined;
     };
     for (const frame of frames) {
@@ -95,9 +93,8 @@ export class SqlStage implements Stage {
         const metaLength = frame.payload.readUInt32BE(0);
         const meta = JSON.parse(frame.payload.subarray(4, 4 + metaLength).toString('utf8')) as { now: number; skip: number };
         const encoded = frame.payload.subarray(4 + metaLength);
-        const events = decodeEvents(encoded, this.headerNames);
-        pending = this.classify(events.slice(meta.skip), meta.now, this.state.watermark).rows;
-        pendingFp = { count: events.length, fp: fingerprint(encoded) };
+        pending = { events: decodeEvents(encoded, this.headerNames).slice(meta.skip), now: meta.now };
+        pendingFp = { count: encoded.readUInt32BE(0), fp: fingerprint(encoded) };
       } else if (frame.type === 'C') {
         settle();
         pendingFp = undefined;
@@ -120,24 +117,29 @@ export class SqlStage implements Stage {
     return emitted;
   }
 
-  /** Reads events into rows with their times; splits off bad and late ones (simulating the watermark). */
-  private classify(events: readonly SluiceEvent[], now: number, watermark: number): { rows: PendingRow[]; bad: SluiceEvent[]; late: SluiceEvent[]; reasons: string[] } {
-    const rows: PendingRow[] = [];
+  /**
+   * Reads events against the schema and places each into its windows and DuckDB, in order (the
+   * watermark moves per event, so the same events in the same order always land the same way).
+   * Returns the bad and late events with the reasons, for counting and dead-lettering.
+   */
+  private ingest(events: readonly SluiceEvent[], now: number): { accepted: number; bad: SluiceEvent[]; late: SluiceEvent[]; reasons: string[] } {
     const bad: SluiceEvent[] = [];
     const late: SluiceEvent[] = [];
     const reasons: string[] = [];
-    const { plan } = this;
-    let w = watermark;
-    for (const event of events) {
-      const read = this.reader.read(event);
-      if ('bad' in read) {
+    const { plan, reader, state, engine } = this;
+    const values = new Array<unknown>(this.columns.length);
+    let accepted = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const reason = reader.readInto(event, values);
+      if (reason !== undefined) {
         bad.push(event);
-        reasons.push(read.bad);
+        reasons.push(reason);
         continue;
       }
       let t = now;
       if (plan.time === 'event') {
-        const ms = toEpochMs(read.values[plan.timeColumn]);
+        const ms = toEpochMs(values[plan.timeColumn]);
         if (ms === undefined) {
           bad.push(event);
           reasons.push(`no event time in column '${this.columns[plan.timeColumn]!.name}'`);
@@ -145,24 +147,28 @@ export class SqlStage implements Stage {
         }
         t = ms;
       }
-      if (isLate(plan, t, w)) {
+      const key = plan.keyColumn < 0 ? '' : JSON.stringify(values[plan.keyColumn] ?? null);
+      const admission = state.admit(t, key);
+      if (admission.late) {
         late.push(event);
         continue;
       }
-      if (plan.time === 'event' && t - plan.latenessMs > w) w = t - plan.latenessMs;
-      const key = plan.keyColumn < 0 ? '' : JSON.stringify(read.values[plan.keyColumn] ?? null);
-      rows.push({ values: read.values, t, key });
+      engine!.append(values, t, admission.watermark, key);
+      accepted++;
     }
-    return { rows, bad, late, reasons };
+    return { accepted, bad, late, reasons };
   }
 
-  /** Places committed rows into their windows and DuckDB. */
-  private apply(rows: readonly PendingRow[]): void {
-    for (const row of rows) {
-      const admission = this.state.admit(row.t, row.key);
-      if (admission.late) continue;
-      this.engine!.append(row.values, row.t, admission.watermark, row.key);
-    }
+  /**
+   * Forgets everything in memory and rebuilds it from the checkpoint: after a rolled-back take
+   * (whose batch was already placed in its windows) or a prepare that failed half-way. Rare, so
+   * the common path never has to stage rows twice.
+   */
+  private async rebuild(): Promise<void> {
+    await this.log?.close();
+    this.engine?.close();
+    this.unconfirmed = undefined;
+    await this.open();
   }
 
   async prepare(events: readonly SluiceEvent[]): Promise<void> {
@@ -179,13 +185,20 @@ export class SqlStage implements Stage {
       }
     }
     const now = this.clock();
-    const { rows, bad, late, reasons } = this.classify(skip > 0 ? events.slice(skip) : events, now, this.state.watermark);
-    if (bad.length > 0 || late.length > 0) await this.deadLetter(bad, late, reasons);
-    const meta = Buffer.from(JSON.stringify({ now, skip }));
-    const length = Buffer.allocUnsafe(4);
-    length.writeUInt32BE(meta.length, 0);
-    await this.log!.append('B', [length, meta, ...encodeEvents(events, this.headerNames)], true);
-    this.prepared = rows;
+    // Placed into the windows at once; if anything below fails (or the take rolls back), the
+    // state is rebuilt from the checkpoint, which has this batch only if it was written whole.
+    const { accepted, bad, late, reasons } = this.ingest(skip > 0 ? events.slice(skip) : events, now);
+    try {
+      if (bad.length > 0 || late.length > 0) await this.deadLetter(bad, late, reasons);
+      const meta = Buffer.from(JSON.stringify({ now, skip }));
+      const length = Buffer.allocUnsafe(4);
+      length.writeUInt32BE(meta.length, 0);
+      await this.log!.append('B', [length, meta, ...encodeEvents(events, this.headerNames)], true);
+    } catch (error) {
+      await this.rebuild();
+      throw error;
+    }
+    this.prepared = accepted;
   }
 
   private async deadLetter(bad: SluiceEvent[], late: SluiceEvent[], reasons: string[]): Promise<void> {
@@ -211,18 +224,18 @@ export class SqlStage implements Stage {
   }
 
   async commit(): Promise<void> {
-    const rows = this.prepared;
-    if (!rows) throw new TypeError(`sql stage '${this.name}': commit() without a prepared batch`);
+    const accepted = this.prepared;
+    if (accepted === undefined) throw new TypeError(`sql stage '${this.name}': commit() without a prepared batch`);
     this.prepared = undefined;
     await this.log!.append('C', Buffer.alloc(0), false);
-    this.apply(rows);
-    this.ctx.metrics.inc('EventAcceptedCount', rows.length);
+    this.ctx.metrics.inc('EventAcceptedCount', accepted);
   }
 
   async rollback(): Promise<void> {
-    if (!this.prepared) return;
+    if (this.prepared === undefined) return;
     this.prepared = undefined;
     await this.log!.append('R', Buffer.alloc(0), false);
+    await this.rebuild();
   }
 
   async advance(now: number): Promise<Status> {
@@ -282,7 +295,7 @@ export class SqlStage implements Stage {
     await this.starting.catch(() => undefined);
     this.running = false;
     this.starting = undefined;
-    if (this.prepared) {
+    if (this.prepared !== undefined) {
       // Stopped between prepare and commit: leave the batch's outcome open, as after a crash; the
       // next start counts it and skips it if the channel delivers it again.
       this.prepared = undefined;
@@ -292,13 +305,6 @@ export class SqlStage implements Stage {
     this.engine?.close();
     this.engine = undefined;
   }
-}
-
-/** True when every window an event at `t` belongs to has closed at watermark `w` (see WindowState). */
-export function isLate(plan: WindowPlan, t: number, w: number): boolean {
-  if (plan.type === 'session') return t < w;
-  const step = plan.type === 'tumbling' ? plan.sizeMs : plan.hopMs;
-  return Math.floor(t / step) * step + plan.sizeMs <= w;
 }
 
 /** The runner's idle tick of a config, in ms. */
