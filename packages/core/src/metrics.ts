@@ -23,11 +23,12 @@ export const SINK_COUNTERS = [
  * A stage's counters (no Flume equivalent; named in Flume's style): events taken from its input,
  * events kept, events dropped as bad (not matching the schema) or late, events sent to the
  * dead-letter channel, events delivered again after a crash and recognised as already counted,
- * results (rows) and result sets (windows) emitted, and failed emits (retried).
+ * results (rows) and result sets (windows) emitted, result sets whose computation failed (skipped),
+ * and failed emits (retried).
  */
 export const STAGE_COUNTERS = [
   'EventTakeSuccessCount', 'EventAcceptedCount', 'EventBadCount', 'EventLateCount', 'EventDeadLetterCount',
-  'EventDuplicateCount', 'ResultEmittedCount', 'WindowEmittedCount', 'EmitFailCount',
+  'EventDuplicateCount', 'ResultEmittedCount', 'WindowEmittedCount', 'WindowFailCount', 'EmitFailCount',
 ] as const;
 
 const COUNTERS_BY_KIND: Record<MetricKind, readonly string[]> = {

@@ -248,7 +248,20 @@ export class SqlStage implements Stage {
     const emitted: OpenWindow[] = [];
     try {
       for (const window of closing) {
-        const rows = await this.engine!.evaluate(window, this.config.query);
+        let rows: Record<string, unknown>[];
+        try {
+          rows = await this.engine!.evaluate(window, this.config.query);
+        } catch (error) {
+          // The query failed on this window's data (a cast, a division by zero): retrying cannot
+          // help, and waiting would hold back every later window. Skip it, loudly.
+          metrics.inc('WindowFailCount');
+          this.ctx.logger.error({ err: error, windowId: this.windowId(window) }, 'the query failed on a window; its results are skipped');
+          this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
+          await this.log!.append('E', Buffer.from(JSON.stringify(window)), false);
+          this.state.remove(window);
+          emitted.push(window);
+          continue;
+        }
         const headers = { windowStart: String(window.start), windowEnd: String(window.end), windowId: this.windowId(window) };
         const events = rows.map((row) => createEvent(JSON.stringify(row), { ...headers }));
         try {

@@ -205,3 +205,26 @@ describe('sql stage: every window equals the same aggregation computed in plain 
     expect(byWindow(await rig.take(rig.results)).get(`${T0 + 1000}/${T0 + 2000}`)).to.deep.equal([{ team: 'ops', n: 2 }]);
   });
 });
+
+describe('sql stage: a query that fails on one window\'s data', () => {
+  it('skips that window, counts it, and emits the windows after it', async () => {
+    const rig = new StageRig({
+      schema: { host: 'varchar', ts: 'integer' },
+      window: { type: 'tumbling', size: '1s', time: 'event', field: 'ts', lateness: '0s' },
+      query: 'SELECT CAST(host AS INTEGER) AS code, COUNT(*) AS n FROM events GROUP BY host',
+      tables: {}, batchSize: 10, tick: '50ms', threads: 1,
+    });
+    try {
+      await rig.start();
+      const event = (host: string, ts: number): string => JSON.stringify({ host, ts });
+      await rig.feed([event('12', T0), event('abc', T0 + 1000), event('13', T0 + 2000), event('14', T0 + 3000)]);
+      expect(Object.fromEntries(byWindow(await rig.take(rig.results)))).to.deep.equal({
+        [`${T0}/${T0 + 1000}`]: [{ code: 12, n: 1 }],
+        [`${T0 + 2000}/${T0 + 3000}`]: [{ code: 13, n: 1 }],
+      });
+      expect(rig.context.metrics.get('WindowFailCount')).to.equal(1);
+    } finally {
+      await rig.close();
+    }
+  });
+});
