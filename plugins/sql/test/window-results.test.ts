@@ -228,3 +228,36 @@ describe('sql stage: a query that fails on one window\'s data', () => {
     }
   });
 });
+
+describe('sql stage: event time from the timestamp header', () => {
+  it('windows by the Flume timestamp header, and a restart rebuilds them from the checkpoint with the headers', async () => {
+    const cfg: SqlStageConfig = {
+      schema: { host: 'varchar', stamp: { type: 'integer', from: 'header', field: 'timestamp', nullable: false } },
+      window: { type: 'tumbling', size: '1s', time: 'event', field: 'stamp', lateness: '0s' },
+      query: 'SELECT host, COUNT(*) AS n, MIN(stamp) AS first FROM events GROUP BY host ORDER BY host',
+      tables: {}, batchSize: 10, tick: '50ms', threads: 1,
+    };
+    const rig = new StageRig(cfg);
+    try {
+      await rig.start();
+      const event = (host: string, at: number) => ({ headers: { timestamp: String(at), other: 'x' }, body: Buffer.from(JSON.stringify({ host })) });
+      await rig.stage.prepare([event('a', T0 + 5), event('b', T0 + 10), event('a', T0 + 990)]);
+      await rig.stage.commit();
+      await rig.stage.prepare([{ headers: {}, body: Buffer.from('{"host":"no-time"}') }]);
+      await rig.stage.commit();
+      // Restart on the same dataDir: the open window comes back from the checkpoint.
+      await rig.stage.stop();
+      await rig.stage.start();
+      await rig.stage.prepare([event('b', T0 + 1500)]);
+      await rig.stage.commit();
+      await rig.stage.advance(Date.now());
+      expect(Object.fromEntries(byWindow(await rig.take(rig.results)))).to.deep.equal({
+        [`${T0}/${T0 + 1000}`]: [{ host: 'a', n: 2, first: T0 + 5 }, { host: 'b', n: 1, first: T0 + 10 }],
+      });
+      const dead = await rig.take(rig.dead);
+      expect(dead.map((e) => e.headers.sluiceStageError)).to.deep.equal(["header 'timestamp' is missing"]);
+    } finally {
+      await rig.close();
+    }
+  });
+});
