@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  createEvent, parseDuration, throwConfigProblems, type SluiceEvent, type Stage, type StageContext, type Status,
+  createEvent, throwConfigProblems, type SluiceEvent, type Stage, type StageContext, type Status,
 } from '@sluice/core';
 import { DuckEngine } from './duck-engine.js';
 import { RowReader, toEpochMs } from './row-reader.js';
@@ -319,6 +319,3 @@ export class SqlStage implements Stage {
     this.engine = undefined;
   }
 }
-
-/** The runner's idle tick of a config, in ms. */
-export const tickMs = (config: SqlStageConfig): number => parseDuration(config.tick);
