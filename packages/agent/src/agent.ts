@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   DefaultSinkProcessor, isPollable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
+  StageRunner, createStageEmit, parseDuration, type Stage, type StageContext,
   Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ChannelProcessor, type ComponentContext, type ComponentKind,
   type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
 } from '@sluice/core';
@@ -21,6 +22,8 @@ export interface AgentOptions {
 
 /** A running source with its runner, if pollable, and the ChannelProcessor its `deliver` uses. */
 interface SourceEntry { name: string; source: Source; runner?: PollableSourceRunner; processor: ChannelProcessor; metrics: MetricGroup }
+/** A running stage and its runner. */
+interface StageEntry { name: string; stage: Stage; runner: StageRunner }
 /** A sink processor (a group, or a lone sink's default processor) and its runner. */
 interface SinkEntry { name: string; processor: SinkProcessor; runner: SinkRunner; members: string[] }
 
@@ -36,12 +39,14 @@ export interface ReloadResult {
 
 /**
  * One agent built from its validated model. `start` creates and starts channels, then sink
- * processors with their runners, then sources; if anything fails to start, what was started is
- * stopped again and `start` rejects with SLUICE_COMPONENT_START naming the component.
+ * processors with their runners, then stages with theirs, then sources; if anything fails to
+ * start, what was started is stopped again and `start` rejects with SLUICE_COMPONENT_START naming
+ * the component.
  *
- * `stop` is the graceful drain: sources stop first (no new events), sinks keep draining their
- * channels for up to `drainTimeout`, then sinks and channels stop. Durable channels keep what was
- * not drained; the memory channel logs what it loses.
+ * `stop` is the graceful drain: sources stop first (no new events), stages drain their input and
+ * stop (checkpointing their state), sinks keep draining their channels for what is left of
+ * `drainTimeout`, then sinks and channels stop. Durable channels keep what was not drained; the
+ * memory channel logs what it loses.
  *
  * `reload` swaps in a new model of the same agent and restarts only what changed (see
  * {@link planReload}); unchanged channels keep their events, unchanged sources keep their sockets.
@@ -59,6 +64,7 @@ export class Agent {
    * interceptor-chain output, each sink's input. Hooks cost one boolean check per batch while untapped.
    */
   readonly taps = new TapHub();
+  readonly stages = new Map<string, StageEntry>();
   private readonly metricGroups = new Map<string, MetricGroup>();
   private readonly componentFailures = new Map<string, string>();
   private current: AgentModel;
@@ -102,6 +108,7 @@ export class Agent {
     try {
       for (const name of Object.keys(this.current.channels)) await this.startChannel(name);
       for (const unit of sinkUnits(this.current).keys()) await this.startSinkUnit(unit);
+      for (const name of Object.keys(this.current.stages)) await this.startStage(name);
       for (const name of Object.keys(this.current.sources)) await this.startSource(name);
     } catch (error) {
       this.state = 'failed';
@@ -110,7 +117,7 @@ export class Agent {
       throw error;
     }
     this.state = 'running';
-    this.logger.info({ sources: [...this.sources.keys()], channels: [...this.channels.keys()], sinks: [...this.sinks.keys()] }, 'agent started');
+    this.logger.info({ sources: [...this.sources.keys()], channels: [...this.channels.keys()], sinks: [...this.sinks.keys()], stages: [...this.stages.keys()] }, 'agent started');
   }
 
   /** Graceful stop: sources, then a bounded sink drain, then channels. Idempotent. */
@@ -155,6 +162,10 @@ export class Agent {
     this.logger.info({ plan }, 'reload: restarting what changed');
     const channelsToStop = new Set(plan.stopChannels);
     for (const name of plan.stopSources) await this.stopSource(name);
+    for (const name of plan.stopStages) {
+      const input = this.current.stages[name]?.channel ?? '';
+      await this.stopStage(name, channelsToStop.has(input) ? this.current.drainTimeoutMs : 0);
+    }
     for (const name of plan.stopSinkUnits) {
       const entry = this.sinkProcessors.get(name);
       const drains = entry?.members.some((m) => channelsToStop.has(this.current.sinks[m]?.channel ?? '')) ?? false;
@@ -176,10 +187,11 @@ export class Agent {
     };
     for (const name of plan.startChannels) await attempt(name, () => this.startChannel(name));
     for (const name of plan.startSinkUnits) await attempt(name, () => this.startSinkUnit(name));
+    for (const name of plan.startStages) await attempt(name, () => this.startStage(name));
     for (const name of plan.startSources) await attempt(name, () => this.startSource(name));
     for (const name of plan.rewireSources) await attempt(name, async () => this.rewireSource(name));
     for (const name of [...this.componentFailures.keys()]) if (!this.existsIn(next, name)) this.componentFailures.delete(name);
-    this.logger.info({ restarted: { sources: plan.startSources, sinks: plan.startSinkUnits, channels: plan.startChannels }, rewired: plan.rewireSources, failed: failed.length }, 'reload finished');
+    this.logger.info({ restarted: { sources: plan.startSources, sinks: plan.startSinkUnits, stages: plan.startStages, channels: plan.startChannels }, rewired: plan.rewireSources, failed: failed.length }, 'reload finished');
     return { plan, failed };
   }
 
@@ -188,6 +200,7 @@ export class Agent {
     const units = sinkUnits(next);
     for (const name of this.componentFailures.keys()) {
       const [stop, start] = name in next.sources ? [plan.stopSources, plan.startSources]
+        : name in next.stages ? [plan.stopStages, plan.startStages]
         : units.has(name) ? [plan.stopSinkUnits, plan.startSinkUnits]
           : name in next.channels ? [plan.stopChannels, plan.startChannels] : [undefined, undefined];
       if (!stop || !start || start.includes(name)) continue;
@@ -197,13 +210,15 @@ export class Agent {
   }
 
   private existsIn(model: AgentModel, name: string): boolean {
-    return name in model.sources || name in model.channels || sinkUnits(model).has(name);
+    return name in model.sources || name in model.channels || name in model.stages || sinkUnits(model).has(name);
   }
 
   private async stopAll(drainTimeoutMs: number): Promise<void> {
     for (const name of [...this.sources.keys()]) await this.stopSource(name);
+    const started = Date.now();
+    for (const name of [...this.stages.keys()]) await this.stopStage(name, Math.max(0, drainTimeoutMs - (Date.now() - started)));
     const entries = [...this.sinkProcessors.values()];
-    await Promise.all(entries.map((entry) => entry.runner.stop(drainTimeoutMs)));
+    await Promise.all(entries.map((entry) => entry.runner.stop(Math.max(0, drainTimeoutMs - (Date.now() - started)))));
     for (const entry of entries) await this.stopSinkUnit(entry.name, 0);
     for (const name of [...this.channels.keys()]) await this.stopChannel(name);
   }
@@ -215,6 +230,15 @@ export class Agent {
     await this.guard('source', name, () => entry.source.stop());
     this.sources.delete(name);
     this.metricGroups.delete(`SOURCE.${name}`);
+  }
+
+  private async stopStage(name: string, drainMs: number): Promise<void> {
+    const entry = this.stages.get(name);
+    if (!entry) return;
+    await entry.runner.stop(drainMs);
+    await this.guard('stage', name, () => entry.stage.stop());
+    this.stages.delete(name);
+    this.metricGroups.delete(`STAGE.${name}`);
   }
 
   private async stopSinkUnit(name: string, drainMs: number): Promise<void> {
@@ -247,7 +271,7 @@ export class Agent {
 
   private context(kind: MetricKind, name: string, type: string): ComponentContext {
     const metrics = new MetricGroup(kind, name, type);
-    if (kind === 'SOURCE' || kind === 'CHANNEL' || kind === 'SINK') this.metricGroups.set(`${kind}.${name}`, metrics);
+    if (kind === 'SOURCE' || kind === 'CHANNEL' || kind === 'SINK' || kind === 'STAGE') this.metricGroups.set(`${kind}.${name}`, metrics);
     return {
       agent: this.name,
       name,
@@ -325,6 +349,27 @@ export class Agent {
     const runner = new SinkRunner(processor, { logger: this.logger.child({ component: name }), telemetry: this.telemetry, channels });
     this.sinkProcessors.set(name, { name, processor, runner, members: unit.sinks });
     await this.startComponent('sink', name, () => processor.start());
+    runner.start();
+  }
+
+  private async startStage(name: string): Promise<void> {
+    const model = this.current.stages[name]!;
+    const channel = this.requireChannel(model.channel, name);
+    const outputs = new Map(model.channels.map((c) => [c, this.requireChannel(c, name)] as const));
+    const batchSize = typeof model.config.batchSize === 'number' ? model.config.batchSize : 100;
+    const base = this.context('STAGE', model.name, model.type);
+    const ctx: StageContext = {
+      ...base,
+      channel,
+      outputs,
+      emit: createStageEmit(outputs, batchSize),
+      ...(model.deadLetter ? { deadLetter: { name: model.deadLetter.channel, channel: this.requireChannel(model.deadLetter.channel, name) } } : {}),
+    };
+    const stage = this.definition('stage', model).create(model.config, ctx) as Stage;
+    const tickMs = typeof model.config.tick === 'string' ? parseDuration(model.config.tick) : 100;
+    const runner = new StageRunner(stage, { name, channel, logger: base.logger, telemetry: this.telemetry, metrics: base.metrics, batchSize, tickMs });
+    this.stages.set(name, { name, stage, runner });
+    await this.startComponent('stage', model.name, () => stage.start());
     runner.start();
   }
 

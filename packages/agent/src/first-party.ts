@@ -17,6 +17,7 @@ export const FIRST_PARTY_TYPES: Readonly<Partial<Record<ComponentKind, Readonly<
     elasticsearch: '@sluice/plugin-elasticsearch',
     thrift: '@sluice/plugin-thrift',
   },
+  stage: { sql: '@sluice/plugin-sql' },
   interceptor: { single_line: '@sluice/plugin-file', csv_to_json: '@sluice/plugin-file', log_to_json: '@sluice/plugin-file' },
 };
 
@@ -25,7 +26,7 @@ export function firstPartyPackagesFor(data: unknown): string[] {
   const needed = new Set<string>();
   const agents = (data as { agents?: Record<string, unknown> } | null)?.agents;
   if (!agents || typeof agents !== 'object') return [];
-  const sections: [string, ComponentKind][] = [['sources', 'source'], ['channels', 'channel'], ['sinks', 'sink']];
+  const sections: [string, ComponentKind][] = [['sources', 'source'], ['channels', 'channel'], ['sinks', 'sink'], ['stages', 'stage']];
   for (const agent of Object.values(agents)) {
     if (!agent || typeof agent !== 'object') continue;
     for (const [section, kind] of sections) {

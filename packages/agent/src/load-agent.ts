@@ -4,6 +4,7 @@ import { ConfigError, readTopology, validateTopology, type Problem, type RawTopo
 import { ComponentCatalog } from './component-catalog.js';
 import { firstPartyPackagesFor } from './first-party.js';
 import { loadPlugins } from './plugin-loader.js';
+import { verifyComponents } from './verify-components.js';
 
 /** A validated topology with the catalog of components it needs. */
 export interface LoadedTopology {
@@ -45,6 +46,7 @@ export async function loadTopology(raw: RawTopology, options: LoadTopologyOption
   });
   const result = validateTopology(raw, catalog, { ...(options.agent === undefined ? {} : { agent: options.agent }), ...(options.strict ? { strict: true } : {}) });
   problems.push(...result.problems);
+  if (problems.length === 0 && result.model) problems.push(...await verifyComponents(result.model, catalog));
   if (problems.length > 0 || !result.model) throw new ConfigError(problems, raw.file, result);
   return { model: result.model, catalog, plugins, warnings: result.warnings, skippedAgents: result.skippedAgents };
 }

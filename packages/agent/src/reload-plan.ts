@@ -12,6 +12,10 @@ export interface ReloadPlan {
   startSinkUnits: string[];
   stopSources: string[];
   startSources: string[];
+  /** Stages to stop (removed, changed, or using a restarted channel). */
+  stopStages: string[];
+  /** Stages to create and start. */
+  startStages: string[];
   /**
    * Sources whose only change is their interceptors or selector: they keep running (and keep
    * their sockets) and get a new interceptor chain and selector for the next batch.
@@ -43,7 +47,7 @@ export function sinkUnits(model: AgentModel): Map<string, SinkUnit> {
 /**
  * Compares two validated models of one agent and lists what must restart: a component whose own
  * model changed, and everything that depends on a restarted channel (the sources writing to it,
- * the sink units draining it or using it for dead letters). A source whose model and channels are
+ * the sink units draining it or using it for dead letters, the stages taking from or putting into it). A source whose model and channels are
  * unchanged is not touched, so its listening socket stays open; one whose only change is its
  * interceptors or selector is rewired in place (`rewireSources`) and keeps its socket too.
  */
@@ -55,7 +59,7 @@ export function planReload(current: AgentModel, next: AgentModel): ReloadPlan {
   const plan: ReloadPlan = {
     stopChannels: [...changedChannels].filter((n) => n in current.channels),
     startChannels: [...changedChannels].filter((n) => n in next.channels),
-    stopSinkUnits: [], startSinkUnits: [], stopSources: [], startSources: [], rewireSources: [],
+    stopSinkUnits: [], startSinkUnits: [], stopSources: [], startSources: [], stopStages: [], startStages: [], rewireSources: [],
   };
   const oldUnits = sinkUnits(current);
   const newUnits = sinkUnits(next);
@@ -73,6 +77,15 @@ export function planReload(current: AgentModel, next: AgentModel): ReloadPlan {
     if (unitSignature(current, before) === unitSignature(next, after) && !touchesChanged) continue;
     if (before) plan.stopSinkUnits.push(name);
     if (after) plan.startSinkUnits.push(name);
+  }
+  const stageChannels = (stage: AgentModel['stages'][string] | undefined): string[] => (stage ? [stage.channel, ...stage.channels, ...(stage.deadLetter ? [stage.deadLetter.channel] : [])] : []);
+  for (const name of new Set([...Object.keys(current.stages), ...Object.keys(next.stages)])) {
+    const before = current.stages[name];
+    const after = next.stages[name];
+    const touchesChanged = [...stageChannels(before), ...stageChannels(after)].some((c) => changedChannels.has(c));
+    if (signature(before) === signature(after) && !touchesChanged) continue;
+    if (before) plan.stopStages.push(name);
+    if (after) plan.startStages.push(name);
   }
   for (const name of new Set([...Object.keys(current.sources), ...Object.keys(next.sources)])) {
     const before = current.sources[name];

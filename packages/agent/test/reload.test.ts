@@ -22,7 +22,7 @@ describe('reload plan', () => {
   const plan = async (before: string, after: string) => planReload((await modelOf(before, gate)).model, (await modelOf(after, gate)).model);
 
   it('restarts only a sink whose batchSize changed', async () => {
-    expect(await plan(base(10), base(20))).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: [], startSources: [], rewireSources: [] });
+    expect(await plan(base(10), base(20))).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: [], startSources: [], stopStages: [], startStages: [], rewireSources: [] });
   });
 
   it('restarts nothing when only key order or formatting changed', async () => {
@@ -33,12 +33,12 @@ describe('reload plan', () => {
 
   it('restarts a changed channel with every source and sink unit that uses it', async () => {
     const p = await plan(base(10), base(10).replace('mem: { type: memory, capacity: 1000 }', 'mem: { type: memory, capacity: 2000 }'));
-    expect(p).to.deep.equal({ stopChannels: ['mem'], startChannels: ['mem'], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: ['gen', 'lines'], startSources: ['gen', 'lines'], rewireSources: [] });
+    expect(p).to.deep.equal({ stopChannels: ['mem'], startChannels: ['mem'], stopSinkUnits: ['out'], startSinkUnits: ['out'], stopSources: ['gen', 'lines'], startSources: ['gen', 'lines'], stopStages: [], startStages: [], rewireSources: [] });
   });
 
   it('rewires a source whose interceptors changed without restarting it, and restarts a group whose processor changed alone', async () => {
     const after = base(10).replace('channels: [mem] }\n      lines', 'channels: [mem], interceptors: [{ type: host }] }\n      lines').replace('processor: { type: failover }', 'processor: { type: load_balance }');
-    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['g1'], startSinkUnits: ['g1'], stopSources: [], startSources: [], rewireSources: ['gen'] });
+    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: ['g1'], startSinkUnits: ['g1'], stopSources: [], startSources: [], stopStages: [], startStages: [], rewireSources: ['gen'] });
   });
 
   it('restarts a source whose own config changed', async () => {
@@ -48,7 +48,7 @@ describe('reload plan', () => {
 
   it('stops removed components and starts added ones', async () => {
     const after = base(10).replace('      lines: { type: netcat, port: 0, channels: [mem] }\n', '').replace('sinks:\n', 'sinks:\n      log: { type: logger, channel: mem }\n');
-    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: [], startSinkUnits: ['log'], stopSources: ['lines'], startSources: [], rewireSources: [] });
+    expect(await plan(base(10), after)).to.deep.equal({ stopChannels: [], startChannels: [], stopSinkUnits: [], startSinkUnits: ['log'], stopSources: ['lines'], startSources: [], stopStages: [], startStages: [], rewireSources: [] });
   });
 });
 

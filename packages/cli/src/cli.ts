@@ -8,6 +8,7 @@ import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { tapCommand } from './commands/tap-command.js';
 import { testCommand } from './commands/test-command.js';
+import { sqlCommand } from './commands/sql-command.js';
 import { topCommand } from './commands/top-command.js';
 import { validateCommand } from './commands/validate-command.js';
 
@@ -31,6 +32,8 @@ Commands:
   plugins                                          list built-in and installed plugin component types
   new plugin NAME [--out DIR]                      scaffold a plugin package with a sample sink and its tests
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
+  sql discover FILE                                infer a sql stage schema from sample records (JSON lines, CSV, log_to_json output)
+  sql run   -f FILE [-n NAME] --stage S --input F  run a sql stage's query over a sample file and print the rows
 
 Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
@@ -67,6 +70,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
+        stage: { type: 'string' },
+        input: { type: 'string' },
       },
     });
   } catch (error) {
@@ -98,6 +103,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       json: values.json === true, out, err,
     });
   }
+  if (command === 'sql') return sqlCommand({ sub: positionals[1], args: positionals.slice(2), file: values.file, name: values.name, stage: values.stage, input: values.input, out, err });
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
   if (command === 'migrate') {
     const file = positionals[1] ?? values.file;

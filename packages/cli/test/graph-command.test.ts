@@ -69,4 +69,23 @@ describe('sluice graph', () => {
     expect(await main(['graph', '-f', bad], new Capture(), err)).to.equal(1);
     expect(err.text).to.include('/agents/a1/sinks/k3/type');
   });
+
+  it('draws a stage between its input channel and its result and dead-letter channels', () => {
+    const stageFile = path.join(dir, 'stage.yaml');
+    writeFileSync(stageFile, `
+agents:
+  a1:
+    sources: { web: { type: netcat, port: 0, channels: [raw] } }
+    channels: { raw: { type: memory }, results: { type: memory }, bad: { type: memory } }
+    stages:
+      stats: { type: sql, channel: raw, channels: [results], deadLetter: { channel: bad }, schema: { host: varchar }, window: { type: tumbling, size: 10s }, query: "SELECT host, COUNT(*) AS n FROM events GROUP BY host" }
+    sinks: { out: { type: logger, channel: results }, drop: { type: "null", channel: bad } }
+`);
+    const result = spawnSync(process.execPath, [path.resolve('packages/cli/dist/src/bin.js'), 'graph', '-f', stageFile], { encoding: 'utf8' });
+    expect(result.stderr).to.equal('');
+    expect(result.stdout).to.contain('stage_stats{{"stats: sql"}}');
+    expect(result.stdout).to.contain('channel_raw --> stage_stats');
+    expect(result.stdout).to.contain('stage_stats -- "results" --> channel_results');
+    expect(result.stdout).to.contain('stage_stats -. "bad and late records" .-> channel_bad');
+  });
 });

@@ -49,6 +49,14 @@ agents:
     expect(screen.split('\n').find((l) => l.startsWith('k1 '))!.trim().split(/\s+/).slice(0, 4)).to.deep.equal(['k1', '100.0', '250', '3']);
   });
 
+  it('shows a STAGE section: events/s taken, results/s, windows, bad and late counts', () => {
+    const before = { 'STAGE.stats': { EventTakeSuccessCount: '1000', ResultEmittedCount: '10' } };
+    const after = { 'STAGE.stats': { EventTakeSuccessCount: '3000', ResultEmittedCount: '30', WindowEmittedCount: '4', EventBadCount: '7', EventLateCount: '2', EmitFailCount: '0' } };
+    const screen = renderTop(before, after, 1000, 'title');
+    expect(screen).to.match(/^STAGE\s+in\/s\s+results\/s\s+taken\s+windows\s+bad\s+late\s+emit fails$/m);
+    expect(screen.split('\n').find((l) => l.startsWith('stats '))!.trim().split(/\s+/)).to.deep.equal(['stats', '2000.0', '20.0', '3000', '4', '7', '2', '0']);
+  });
+
   it('exits 1 when the agent cannot be reached', async () => {
     const err = new Capture();
     expect(await topCommand({ target: '127.0.0.1:1', file: undefined, out: new Capture(), err, iterations: 1 })).to.equal(1);

@@ -76,6 +76,7 @@ const BUILTINS: Record<ComponentKind, Record<string, string>> = {
     failover: 'failover', 'org.apache.flume.sink.failoversinkprocessor': 'failover',
     load_balance: 'load_balance', 'org.apache.flume.sink.loadbalancingsinkprocessor': 'load_balance',
   },
+  stage: {},
 };
 
 /** A Java class name as Flume accepts for `type` (`com.acme.flume.MySource`, `a.b.C$Builder`). */

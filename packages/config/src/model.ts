@@ -29,6 +29,8 @@ export interface AgentModel {
   readonly channels: Readonly<Record<string, ChannelModel>>;
   readonly sinks: Readonly<Record<string, SinkModel>>;
   readonly sinkGroups: Readonly<Record<string, SinkGroupModel>>;
+  /** Stages (`stages:`): take from one channel, put results into others. */
+  readonly stages: Readonly<Record<string, StageModel>>;
 }
 
 /** A typed component entry with its validated config. */
@@ -56,4 +58,11 @@ export interface SinkGroupModel {
   readonly name: string;
   readonly sinks: readonly string[];
   readonly processor: ComponentModel;
+}
+
+/** A stage: its input channel, its output channels, and where records it cannot use go. */
+export interface StageModel extends ComponentModel {
+  readonly channel: string;
+  readonly channels: readonly string[];
+  readonly deadLetter?: { readonly channel: string };
 }

@@ -5,7 +5,7 @@ import type { ComponentLookup } from './component-lookup.js';
 import { camelCaseKey, isFlumeBuiltin, isJavaClassName } from './flume-aliases.js';
 import { translateFlumeComponent } from './flume-component-config.js';
 import type {
-  AgentModel, ChannelModel, ComponentModel, SinkGroupModel, SinkModel, SourceModel, TopologyModel,
+  AgentModel, ChannelModel, ComponentModel, SinkGroupModel, SinkModel, SourceModel, StageModel, TopologyModel,
 } from './model.js';
 import { pointer, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
@@ -13,8 +13,9 @@ import { validateComponentConfig } from './schema-validator.js';
 
 // `tests` holds `sluice test` cases; the agent ignores them and `sluice test`/`validate` check them.
 const TOP_KEYS = ['plugins', 'agents', 'monitoring', 'tests'];
-const AGENT_KEYS = ['sources', 'channels', 'sinks', 'sinkGroups', 'drainTimeout', 'dataDir'];
-const RESERVED: Record<'source' | 'channel' | 'sink', string[]> = {
+const AGENT_KEYS = ['sources', 'channels', 'sinks', 'stages', 'sinkGroups', 'drainTimeout', 'dataDir'];
+const RESERVED: Record<'source' | 'channel' | 'sink' | 'stage', string[]> = {
+  stage: ['type', 'channel', 'channels', 'deadLetter'],
   source: ['type', 'channels', 'interceptors', 'selector'],
   channel: ['type'],
   sink: ['type', 'channel', 'deadLetter'],
@@ -173,15 +174,16 @@ class AgentValidator {
     const sources = this.section(agent, 'sources', (n, v, p) => this.source(n, v, p, channels));
     const sinks = this.section(agent, 'sinks', (n, v, p) => this.sink(n, v, p, channels));
     const sinkGroups = this.section(agent, 'sinkGroups', (n, v, p) => this.group(n, v, p, sinks));
+    const stages = this.section(agent, 'stages', (n, v, p) => this.stage(n, v, p, channels));
     if (Object.keys(channels).length === 0 && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${base}/channels`))) {
       problems.push({ path: `${base}/channels`, message: 'the agent has no channel', hint: 'add at least one channel, e.g. channels: { c1: { type: memory } }' });
     }
     if (Object.keys(sources).length === 0 && Object.keys(sinks).length === 0) {
       problems.push({ path: base, message: 'the agent has neither a source nor a sink', hint: 'add sources and sinks that use its channels' });
     }
-    this.checkUnconnected(channels, sources, sinks);
+    this.checkUnconnected(channels, sources, sinks, stages);
     this.checkGroupMembership(sinkGroups);
-    return { name: this.name, drainTimeoutMs, dataDir, sources, channels, sinks, sinkGroups };
+    return { name: this.name, drainTimeoutMs, dataDir, sources, channels, sinks, sinkGroups, stages };
   }
 
   private section<T>(agent: Json, key: string, build: (name: string, value: Json, path: string) => T | undefined): Record<string, T> {
@@ -361,6 +363,43 @@ class AgentValidator {
     return deadLetter ? { ...model, channel, deadLetter } : { ...model, channel };
   }
 
+  private stage(name: string, value: Json, path: string, channels: Record<string, ChannelModel>): StageModel | undefined {
+    const model = this.component('stage', value, path, RESERVED.stage, name);
+    const input = value.channel;
+    if (typeof input !== 'string' || input === '') {
+      this.problems.push({ path: `${path}/channel`, message: 'a stage needs the channel it takes from', hint: 'channel: raw' });
+    } else {
+      this.requireChannel(input, `${path}/channel`, channels);
+    }
+    const targets = value.channels;
+    let outputs: string[] = [];
+    if (!Array.isArray(targets) || targets.length === 0 || !targets.every((t) => typeof t === 'string')) {
+      this.problems.push({ path: `${path}/channels`, message: 'a stage needs a list of channels for its results', hint: 'channels: [results]' });
+    } else {
+      outputs = targets as string[];
+      outputs.forEach((target, i) => {
+        this.requireChannel(target, `${path}/channels/${i}`, channels);
+        if (target === input) this.problems.push({ path: `${path}/channels/${i}`, message: `the stage would put its results into its own input channel '${target}'`, hint: 'send results to another channel' });
+      });
+      if (new Set(outputs).size !== outputs.length) this.problems.push({ path: `${path}/channels`, message: 'lists a channel twice' });
+    }
+    let deadLetter: StageModel['deadLetter'];
+    if (value.deadLetter !== undefined) {
+      const dl = value.deadLetter;
+      if (!isObject(dl) || typeof dl.channel !== 'string') {
+        this.problems.push({ path: `${path}/deadLetter`, message: 'must be { channel }', hint: 'deadLetter: { channel: rejected }' });
+      } else {
+        checkKeys(dl, ['channel'], `${path}/deadLetter`, 'deadLetter key', this.problems);
+        this.requireChannel(dl.channel, `${path}/deadLetter/channel`, channels);
+        if (dl.channel === input) this.problems.push({ path: `${path}/deadLetter/channel`, message: 'must differ from the channel the stage takes from' });
+        deadLetter = { channel: dl.channel };
+      }
+    }
+    if (model && typeof input === 'string') this.checkBatchSize(model, [input, ...outputs], path);
+    if (!model || typeof input !== 'string' || outputs.length === 0) return undefined;
+    return deadLetter ? { ...model, channel: input, channels: outputs, deadLetter } : { ...model, channel: input, channels: outputs };
+  }
+
   private group(name: string, value: Json, path: string, sinks: Record<string, SinkModel>): SinkGroupModel | undefined {
     checkKeys(value, ['sinks', 'processor'], path, 'sink group key', this.problems);
     const members = value.sinks;
@@ -401,15 +440,19 @@ class AgentValidator {
     }
   }
 
-  private checkUnconnected(channels: Record<string, ChannelModel>, sources: Record<string, SourceModel>, sinks: Record<string, SinkModel>): void {
+  private checkUnconnected(channels: Record<string, ChannelModel>, sources: Record<string, SourceModel>, sinks: Record<string, SinkModel>, stages: Record<string, StageModel>): void {
     const used = new Set<string>();
+    for (const stage of Object.values(stages)) {
+      [stage.channel, ...stage.channels].forEach((c) => used.add(c));
+      if (stage.deadLetter) used.add(stage.deadLetter.channel);
+    }
     for (const source of Object.values(sources)) source.channels.forEach((c) => used.add(c));
     for (const sink of Object.values(sinks)) {
       used.add(sink.channel);
       if (sink.deadLetter) used.add(sink.deadLetter.channel);
     }
     for (const name of Object.keys(channels)) {
-      if (!used.has(name)) this.problems.push({ path: `${this.base}/channels/${name}`, message: `channel '${name}' is not used by any source or sink`, hint: 'connect it (a source\'s channels or a sink\'s channel) or delete it' });
+      if (!used.has(name)) this.problems.push({ path: `${this.base}/channels/${name}`, message: `channel '${name}' is not used by any source, sink or stage`, hint: 'connect it (a source\'s channels, a sink\'s or a stage\'s channel) or delete it' });
     }
   }
 

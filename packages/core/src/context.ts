@@ -50,6 +50,25 @@ export interface DeadLetterTarget {
   readonly after: number;
 }
 
+/**
+ * Context of a stage (see {@link Stage}): its input channel, and `emit` to commit results into its
+ * output channels. Built by the agent from the stage's topology entry.
+ */
+export interface StageContext extends ComponentContext {
+  /** The channel the stage takes from (its StageRunner takes; the stage does not). */
+  readonly channel: Channel;
+  /** The output channels, by name, in topology order. */
+  readonly outputs: ReadonlyMap<string, Channel>;
+  /**
+   * Puts `events` into every output channel, one transaction per channel, and resolves when all
+   * committed. Rejects with the first failure (SLUICE_CHANNEL_FULL is retriable); channels that
+   * committed before the failure keep the events, so a retry may duplicate them there.
+   */
+  emit(events: readonly SluiceEvent[]): Promise<void>;
+  /** Where records the stage cannot use go (set when the topology names `deadLetter`). */
+  readonly deadLetter?: { readonly name: string; readonly channel: Channel };
+}
+
 /** Context of a channel selector: the source's channels by name, in topology order. */
 export interface SelectorContext extends ComponentContext {
   readonly channels: ReadonlyMap<string, Channel>;

@@ -1,7 +1,7 @@
 import type { JSONSchemaType } from 'ajv';
 import type { Channel } from './channel.js';
 import type {
-  ComponentContext, ProcessorContext, SelectorContext, SinkContext, SourceContext,
+  ComponentContext, ProcessorContext, SelectorContext, SinkContext, SourceContext, StageContext,
 } from './context.js';
 import type { Interceptor } from './interceptor.js';
 import type { Problem } from './problem.js';
@@ -9,15 +9,17 @@ import type { ChannelSelector } from './selector.js';
 import type { Sink } from './sink.js';
 import type { SinkProcessor } from './sink-processor.js';
 import type { Source } from './source.js';
+import type { Stage } from './stage.js';
 
 /** The kinds of component a plugin can provide. */
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'interceptor' | 'selector' | 'processor';
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'stage' | 'interceptor' | 'selector' | 'processor';
 
 /** What `create` receives, per kind. */
 export interface ContextByKind {
   source: SourceContext;
   channel: ComponentContext;
   sink: SinkContext;
+  stage: StageContext;
   interceptor: ComponentContext;
   selector: SelectorContext;
   processor: ProcessorContext;
@@ -28,6 +30,7 @@ export interface InstanceByKind {
   source: Source;
   channel: Channel;
   sink: Sink;
+  stage: Stage;
   interceptor: Interceptor;
   selector: ChannelSelector;
   processor: SinkProcessor;
@@ -93,6 +96,18 @@ export interface ComponentDefinition<K extends ComponentKind = ComponentKind, C 
    */
   check?(config: C, scope?: CheckScope): Problem[];
   /**
+   * The asynchronous part of `check`, for what only a library can judge and only asynchronously
+   * (the sql stage prepares its query in DuckDB against an empty table of the declared schema).
+   *
+   * Called by `@sluice/agent`'s `loadTopology` (hence `sluice validate`, `sluice agent` and hot
+   * reload) once per component, after the whole topology passed `validateTopology` (schemas and
+   * every `check`), with the defaults applied. Same rules as `check`: returns every problem with
+   * paths relative to the component's config, never throws, changes nothing; it may read files the
+   * config names and load the component's heavy dependency, but must not start anything that
+   * outlives the call.
+   */
+  verify?(config: C): Promise<Problem[]>;
+  /**
    * Translates the keys of a Flume `.properties` component into this component's config.
    *
    * Called by the config loader (`@sluice/config` `validateTopology`) once per component of a
@@ -139,6 +154,7 @@ export interface AnyComponentDefinition {
   readonly capabilities?: Readonly<Record<string, boolean>>;
   resources?(config: any): ClaimedResource[];
   check?(config: any, scope?: CheckScope): Problem[];
+  verify?(config: any): Promise<Problem[]>;
   fromFlume?(properties: Record<string, string>, flume?: FlumeTranslation): Record<string, unknown>;
   readonly flumeDefaults?: Readonly<Record<string, unknown>>;
   create(config: any, ctx: any): unknown;

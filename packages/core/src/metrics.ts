@@ -1,5 +1,5 @@
 /** The component groups Flume reports, used as the `TYPE` in `TYPE.name` metric keys. */
-export type MetricKind = 'SOURCE' | 'CHANNEL' | 'SINK' | 'INTERCEPTOR' | 'SELECTOR' | 'SINK_PROCESSOR';
+export type MetricKind = 'SOURCE' | 'CHANNEL' | 'SINK' | 'STAGE' | 'INTERCEPTOR' | 'SELECTOR' | 'SINK_PROCESSOR';
 
 /** Flume's source counters (`SourceCounterMBean`). */
 export const SOURCE_COUNTERS = [
@@ -19,8 +19,20 @@ export const SINK_COUNTERS = [
   'EventWriteFail', 'ChannelReadFail', 'EventDeadLetterCount', 'EventRejectedCount',
 ] as const;
 
+/**
+ * A stage's counters (no Flume equivalent; named in Flume's style): events taken from its input,
+ * events kept, events dropped as bad (not matching the schema) or late, events sent to the
+ * dead-letter channel, events delivered again after a crash and recognised as already counted,
+ * results (rows) and result sets (windows) emitted, result sets whose computation failed (skipped),
+ * and failed emits (retried).
+ */
+export const STAGE_COUNTERS = [
+  'EventTakeSuccessCount', 'EventAcceptedCount', 'EventBadCount', 'EventLateCount', 'EventDeadLetterCount',
+  'EventDuplicateCount', 'ResultEmittedCount', 'WindowEmittedCount', 'WindowFailCount', 'EmitFailCount',
+] as const;
+
 const COUNTERS_BY_KIND: Record<MetricKind, readonly string[]> = {
-  SOURCE: SOURCE_COUNTERS, CHANNEL: CHANNEL_COUNTERS, SINK: SINK_COUNTERS,
+  SOURCE: SOURCE_COUNTERS, CHANNEL: CHANNEL_COUNTERS, SINK: SINK_COUNTERS, STAGE: STAGE_COUNTERS,
   INTERCEPTOR: [], SELECTOR: [], SINK_PROCESSOR: [],
 };
 

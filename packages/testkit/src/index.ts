@@ -1,6 +1,7 @@
 export * from './channel-suite.js';
 export * from './sink-suite.js';
 export * from './source-suite.js';
+export * from './stage-suite.js';
 export * from './suite-context.js';
 export * from './run-agent.js';
 export * from './webhdfs/webhdfs-test-server.js';

@@ -4,10 +4,11 @@ import type { AgentModel } from '@sluice/config';
 export type GraphFormat = 'mermaid' | 'dot';
 
 interface Edge { from: string; to: string; label?: string; dashed?: boolean }
-interface Node { id: string; label: string; kind: 'source' | 'channel' | 'sink' }
+interface Node { id: string; label: string; kind: 'source' | 'channel' | 'sink' | 'stage' }
 
 /**
- * Draws one agent's flow: sources (with their interceptors) -> channels -> sinks, sink groups as
+ * Draws one agent's flow: sources (with their interceptors) -> channels -> sinks, stages between
+ * their input channel and their output channels, sink groups as
  * clusters labelled with their processor, multiplexing routes as edge labels, optional channels
  * and dead-letter paths as dashed edges. Pure: called by `sluice graph` and tests.
  */
@@ -26,6 +27,12 @@ export function renderGraph(agent: AgentModel, format: GraphFormat): string {
     nodes.push({ id: id('sink', sink.name), label: `${sink.name}: ${sink.type}`, kind: 'sink' });
     edges.push({ from: id('channel', sink.channel), to: id('sink', sink.name) });
     if (sink.deadLetter) edges.push({ from: id('sink', sink.name), to: id('channel', sink.deadLetter.channel), label: `dead letters after ${sink.deadLetter.after}`, dashed: true });
+  }
+  for (const stage of Object.values(agent.stages ?? {})) {
+    nodes.push({ id: id('stage', stage.name), label: `${stage.name}: ${stage.type}`, kind: 'stage' });
+    edges.push({ from: id('channel', stage.channel), to: id('stage', stage.name) });
+    for (const channel of stage.channels) edges.push({ from: id('stage', stage.name), to: id('channel', channel), label: 'results' });
+    if (stage.deadLetter) edges.push({ from: id('stage', stage.name), to: id('channel', stage.deadLetter.channel), label: 'bad and late records', dashed: true });
   }
   const groups = Object.values(agent.sinkGroups).map((g) => ({ id: id('group', g.name), label: `${g.name}: ${g.processor.type}`, members: g.sinks.map((s) => id('sink', s)) }));
   return format === 'dot' ? dot(agent.name, nodes, edges, groups) : mermaid(nodes, edges, groups);
@@ -63,7 +70,7 @@ function mermaid(nodes: Node[], edges: Edge[], groups: { id: string; label: stri
   const lines = ['flowchart LR'];
   const shape = (n: Node): string => {
     const label = JSON.stringify(n.label.replace(/\\n/g, '<br/>'));
-    return n.kind === 'source' ? `${n.id}([${label}])` : n.kind === 'channel' ? `${n.id}[(${label})]` : `${n.id}[[${label}]]`;
+    return n.kind === 'source' ? `${n.id}([${label}])` : n.kind === 'channel' ? `${n.id}[(${label})]` : n.kind === 'stage' ? `${n.id}{{${label}}}` : `${n.id}[[${label}]]`;
   };
   const grouped = new Set(groups.flatMap((g) => g.members));
   for (const n of nodes) if (!grouped.has(n.id)) lines.push(`  ${shape(n)}`);
@@ -81,7 +88,7 @@ function mermaid(nodes: Node[], edges: Edge[], groups: { id: string; label: stri
 
 function dot(name: string, nodes: Node[], edges: Edge[], groups: { id: string; label: string; members: string[] }[]): string {
   const lines = [`digraph ${JSON.stringify(name)} {`, '  rankdir=LR;'];
-  const shape = { source: 'box', channel: 'cylinder', sink: 'box3d' } as const;
+  const shape = { source: 'box', channel: 'cylinder', sink: 'box3d', stage: 'hexagon' } as const;
   const decl = (n: Node): string => `${n.id} [label=${JSON.stringify(n.label).replace(/\\\\n/g, '\\n')}, shape=${shape[n.kind]}];`;
   const grouped = new Set(groups.flatMap((g) => g.members));
   for (const n of nodes) if (!grouped.has(n.id)) lines.push(`  ${decl(n)}`);

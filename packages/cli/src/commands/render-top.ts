@@ -6,7 +6,8 @@ const num = (group: Record<string, string> | undefined, key: string): number => 
 /**
  * Renders one `sluice top` screen from two consecutive scrapes taken `elapsedMs` apart: per source
  * events/s received and accepted, per channel size, fill and put/take rates and time sources spent
- * blocked, per sink events/s sent, and error counters. Pure, so tests can check the numbers.
+ * blocked, per stage events/s taken and results/s emitted with bad and late counts, per sink
+ * events/s sent, and error counters. Pure, so tests can check the numbers.
  */
 export function renderTop(previous: FlumeMetrics | undefined, current: FlumeMetrics, elapsedMs: number, title: string): string {
   const rate = (key: string, counter: string): string => {
@@ -29,6 +30,10 @@ export function renderTop(previous: FlumeMetrics | undefined, current: FlumeMetr
   section('CHANNEL', ['CHANNEL', 'put/s', 'take/s', 'size', 'capacity', 'fill%', 'blocked ms/s'], (key, name, g) => [
     name, rate(key, 'EventPutSuccessCount'), rate(key, 'EventTakeSuccessCount'), String(num(g, 'ChannelSize')), String(num(g, 'ChannelCapacity')),
     num(g, 'ChannelFillPercentage').toFixed(1), rate(key, 'ChannelBlockedMillis'),
+  ]);
+  section('STAGE', ['STAGE', 'in/s', 'results/s', 'taken', 'windows', 'bad', 'late', 'emit fails'], (key, name, g) => [
+    name, rate(key, 'EventTakeSuccessCount'), rate(key, 'ResultEmittedCount'), String(num(g, 'EventTakeSuccessCount')), String(num(g, 'WindowEmittedCount')),
+    String(num(g, 'EventBadCount')), String(num(g, 'EventLateCount')), String(num(g, 'EmitFailCount')),
   ]);
   section('SINK', ['SINK', 'out/s', 'sent', 'write fails', 'dead letters', 'empty polls'], (key, name, g) => [
     name, rate(key, 'EventDrainSuccessCount'), String(num(g, 'EventDrainSuccessCount')), String(num(g, 'EventWriteFail')),

@@ -37,7 +37,8 @@ export async function validateCommand(file: string, options: ValidateCommandOpti
   }
 }
 
-function describe(agent: { name: string; sources: object; channels: object; sinks: object }): string {
+function describe(agent: { name: string; sources: object; channels: object; sinks: object; stages?: object }): string {
   const count = (o: object): number => Object.keys(o).length;
-  return `agent '${agent.name}': ${count(agent.sources)} sources, ${count(agent.channels)} channels, ${count(agent.sinks)} sinks`;
+  const stages = count(agent.stages ?? {});
+  return `agent '${agent.name}': ${count(agent.sources)} sources, ${count(agent.channels)} channels, ${count(agent.sinks)} sinks${stages > 0 ? `, ${stages} stages` : ''}`;
 }

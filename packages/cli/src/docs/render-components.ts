@@ -12,7 +12,7 @@ interface PropertySchema {
   maximum?: number;
 }
 
-const KIND_ORDER = ['source', 'channel', 'sink', 'interceptor', 'selector', 'processor'];
+const KIND_ORDER = ['source', 'channel', 'sink', 'stage', 'interceptor', 'selector', 'processor'];
 
 /**
  * Renders docs/components.md from the plugins' own definitions: every component with its

@@ -1,0 +1,187 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Column, ReferenceTableConfig, WindowPlan } from './sql-stage-config.js';
+import type { OpenWindow } from './window-state.js';
+
+type DuckDB = typeof import('@duckdb/node-api');
+type Connection = import('@duckdb/node-api').DuckDBConnection;
+type Instance = import('@duckdb/node-api').DuckDBInstance;
+type Appender = import('@duckdb/node-api').DuckDBAppender;
+
+/** Quotes an SQL identifier. */
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+const SQL_TYPE: Record<Column['type'], string> = {
+  varchar: 'VARCHAR', integer: 'BIGINT', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP',
+};
+
+/** DuckDB, imported on first use only: a topology without a sql stage never loads it. */
+export async function loadDuckDB(): Promise<DuckDB> {
+  return import('@duckdb/node-api');
+}
+
+/** The `CREATE TABLE` column list of the declared schema (plus the stage's own columns). */
+export function columnDdl(columns: readonly Column[], extra: string[] = []): string {
+  return [...columns.map((c) => `${ident(c.name)} ${SQL_TYPE[c.type]}`), ...extra].join(', ');
+}
+
+/** The SQL that loads a reference table from its file. */
+export function referenceTableSql(name: string, table: ReferenceTableConfig): string {
+  const format = table.format ?? (/\.csv$/i.test(table.file) ? 'csv' : 'json');
+  const file = path.resolve(table.file);
+  return `CREATE OR REPLACE TABLE ${ident(name)} AS SELECT * FROM ${format === 'csv' ? 'read_csv_auto' : 'read_json_auto'}(${literal(file)})`;
+}
+
+/** Converts a DuckDB JS value to what goes into a result event's JSON. */
+function jsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonValue(v)]));
+  return value;
+}
+
+/**
+ * The DuckDB side of one sql stage: an in-memory database holding the rows of every open window in
+ * the table `_rows` (the declared columns plus `_t` event time, and `_w` watermark at arrival for
+ * hopping windows or `_k` session key for session windows), fed through one appender. To evaluate a window it copies
+ * the window's rows, in arrival order, into the table `events` and runs the user's query there.
+ * Reference tables are (re)loaded from their files when the file's size or mtime changed.
+ * Used by the sql stage only, one call at a time.
+ */
+export class DuckEngine {
+  private appender: Appender | undefined;
+  private readonly appendFns: ((a: Appender, v: unknown) => void)[];
+  private readonly tableStamps = new Map<string, string>();
+  private readonly selectList: string;
+
+  private constructor(
+    private readonly duckdb: DuckDB,
+    private readonly instance: Instance,
+    private readonly connection: Connection,
+    private readonly columns: readonly Column[],
+    private readonly plan: WindowPlan,
+    private readonly tables: Readonly<Record<string, ReferenceTableConfig>>,
+  ) {
+    this.appendFns = columns.map((c) => appenderFor(duckdb, c.type));
+    this.selectList = columns.map((c) => ident(c.name)).join(', ');
+  }
+
+  static async open(columns: readonly Column[], plan: WindowPlan, tables: Readonly<Record<string, ReferenceTableConfig>>, threads: number): Promise<DuckEngine> {
+    const duckdb = await loadDuckDB();
+    const instance = await duckdb.DuckDBInstance.create(':memory:', { threads: String(threads) });
+    const connection = await instance.connect();
+    const engine = new DuckEngine(duckdb, instance, connection, columns, plan, tables);
+    await connection.run(`CREATE TABLE _rows (${columnDdl(columns, internalColumns(plan))})`);
+    await connection.run(`CREATE TABLE events (${columnDdl(columns)})`);
+    await engine.refreshTables();
+    engine.appender = await connection.createAppender('_rows');
+    return engine;
+  }
+
+  /** Appends one row of an open window; rows become visible to queries on the next {@link flush}. */
+  append(values: readonly unknown[], t: number, w: number, key: string): void {
+    const a = this.appender!;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null) a.appendNull();
+      else this.appendFns[i]!(a, v);
+    }
+    a.appendDouble(t);
+    if (this.plan.type === 'hopping') {
+      if (Number.isFinite(w)) a.appendDouble(w);
+      else a.appendNull();
+    } else if (this.plan.type === 'session') {
+      a.appendVarchar(key);
+    }
+    a.endRow();
+  }
+
+  flush(): void {
+    this.appender?.flushSync();
+  }
+
+  /** Reloads the reference tables whose files changed since they were loaded. */
+  async refreshTables(): Promise<void> {
+    for (const [name, table] of Object.entries(this.tables)) {
+      const info = await stat(path.resolve(table.file));
+      const stamp = `${info.size}:${info.mtimeMs}`;
+      if (this.tableStamps.get(name) === stamp) continue;
+      await this.connection.run(referenceTableSql(name, table));
+      this.tableStamps.set(name, stamp);
+    }
+  }
+
+  /** Runs `query` over the rows of `window` and returns the result rows as JSON-ready objects. */
+  async evaluate(window: OpenWindow, query: string): Promise<Record<string, unknown>[]> {
+    this.flush();
+    await this.connection.run('DELETE FROM events');
+    await this.connection.run(`INSERT INTO events SELECT ${this.selectList} FROM _rows WHERE ${this.where(window)}`);
+    const reader = await this.connection.runAndReadAll(query);
+    return reader.getRowObjectsJS().map((row) => jsonValue(row) as Record<string, unknown>);
+  }
+
+  private where(window: OpenWindow): string {
+    if (this.plan.type === 'session') return `_k = ${literal(window.key)} AND _t >= ${window.start} AND _t <= ${window.last}`;
+    const range = `_t >= ${window.start} AND _t < ${window.end}`;
+    return this.plan.type === 'hopping' ? `${range} AND (_w IS NULL OR _w < ${window.end})` : range;
+  }
+
+  /** Drops rows no open window needs: those of an emitted session, or before the earliest open start. */
+  async discard(emitted: readonly OpenWindow[], earliestOpenStart: number | undefined): Promise<void> {
+    this.flush();
+    if (this.plan.type === 'session') {
+      for (const w of emitted) await this.connection.run(`DELETE FROM _rows WHERE ${this.where(w)}`);
+    } else if (earliestOpenStart === undefined) {
+      await this.connection.run('DELETE FROM _rows');
+    } else {
+      await this.connection.run(`DELETE FROM _rows WHERE _t < ${earliestOpenStart}`);
+    }
+  }
+
+  /** Writes every held row, in arrival order, to a Parquet file (the checkpoint snapshot). */
+  async exportRows(file: string): Promise<void> {
+    this.flush();
+    await this.connection.run(`COPY (SELECT * FROM _rows) TO ${literal(file)} (FORMAT parquet)`);
+  }
+
+  /** Loads rows written by {@link exportRows}. */
+  async importRows(file: string): Promise<void> {
+    this.flush();
+    await this.connection.run(`INSERT INTO _rows SELECT * FROM read_parquet(${literal(file)})`);
+  }
+
+  close(): void {
+    try {
+      this.appender?.closeSync();
+    } catch {
+      // closing flushes; a failure here only concerns rows the checkpoint still holds
+    }
+    this.appender = undefined;
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  get module(): DuckDB {
+    return this.duckdb;
+  }
+}
+
+/** The stage's own columns of `_rows`: event time, plus the arrival watermark (hopping) or the session key. */
+function internalColumns(plan: WindowPlan): string[] {
+  if (plan.type === 'hopping') return ['_t DOUBLE', '_w DOUBLE'];
+  if (plan.type === 'session') return ['_t DOUBLE', '_k VARCHAR'];
+  return ['_t DOUBLE'];
+}
+
+function appenderFor(duckdb: DuckDB, type: Column['type']): (a: Appender, v: unknown) => void {
+  switch (type) {
+    case 'varchar': return (a, v) => a.appendVarchar(v as string);
+    case 'integer':
+    case 'bigint': return (a, v) => a.appendBigInt(BigInt(v as number));
+    case 'double': return (a, v) => a.appendDouble(v as number);
+    case 'boolean': return (a, v) => a.appendBoolean(v as boolean);
+    case 'timestamp': return (a, v) => a.appendTimestamp(new duckdb.DuckDBTimestampValue(BigInt(v as number) * 1000n));
+  }
+}

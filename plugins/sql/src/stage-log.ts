@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { SluiceEvent } from '@sluice/core';
+
+/** Record types of the stage log. */
+export type FrameType = 'B' | 'C' | 'R' | 'E';
+
+/** One record read back from the log. */
+export interface Frame {
+  type: FrameType;
+  payload: Buffer;
+}
+
+/** What recovery finds in a stage's directory: the newest snapshot (if any) and the log after it. */
+export interface Recovered {
+  generation: number;
+  /** The snapshot's JSON meta, when a compaction happened. */
+  meta?: unknown;
+  /** The snapshot's rows file, when the meta names one. */
+  rowsFile?: string;
+  frames: Frame[];
+}
+
+const HEADER = 5;
+
+/**
+ * Encodes events for the log and the batch fingerprint without copying their bodies: a table of
+ * `[count][header length, body length]...` followed by each event's header values (the headers the
+ * schema reads, as a JSON array) and body. Returned as parts for a vectored write.
+ */
+export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[]): Buffer[] {
+  const table = Buffer.allocUnsafe(4 + 8 * events.length);
+  table.writeUInt32BE(events.length, 0);
+  const parts: Buffer[] = [table];
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    let headerLength = 0;
+    if (headerNames.length > 0) {
+      const h = Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null)));
+      headerLength = h.length;
+      parts.push(h);
+    }
+    table.writeUInt32BE(headerLength, 4 + 8 * i);
+    table.writeUInt32BE(event.body.length, 8 + 8 * i);
+    parts.push(event.body);
+  }
+  return parts;
+}
+
+/** Decodes what {@link encodeEvents} wrote (the parts concatenated). */
+export function decodeEvents(buffer: Buffer, headerNames: readonly string[]): SluiceEvent[] {
+  const count = buffer.readUInt32BE(0);
+  const events: SluiceEvent[] = [];
+  let at = 4 + 8 * count;
+  for (let i = 0; i < count; i++) {
+    const hl = buffer.readUInt32BE(4 + 8 * i);
+    const bl = buffer.readUInt32BE(8 + 8 * i);
+    const headers: Record<string, string> = {};
+    if (hl > 0) {
+      const values = JSON.parse(buffer.subarray(at, at + hl).toString('utf8')) as (string | null)[];
+      headerNames.forEach((n, j) => { if (values[j] !== null && values[j] !== undefined) headers[n] = values[j]!; });
+    }
+    at += hl;
+    events.push({ headers, body: buffer.subarray(at, at + bl) });
+    at += bl;
+  }
+  return events;
+}
+
+/** The fingerprint of encoded events (a batch, or the first events of a take). */
+export function fingerprint(encoded: Buffer | readonly Buffer[]): string {
+  const hash = createHash('sha1');
+  if (Buffer.isBuffer(encoded)) hash.update(encoded);
+  else for (const part of encoded) hash.update(part);
+  return hash.digest('hex');
+}
+
+/**
+ * The sql stage's checkpoint in its data directory: an append-only log of framed records (`B` a
+ * prepared batch, `C`/`R` its take committed or rolled back, `E` a window emitted) after an
+ * optional snapshot (`meta-N.json` plus `rows-N.parquet`) written by a compaction. Batches are
+ * fsynced before the stage lets its take commit; markers are plain writes (they survive a
+ * process crash; after a power loss a lost `E` means one repeated window, and a lost `C` is
+ * resolved by the batch fingerprint). A torn record at the end is ignored: its batch never
+ * committed. Used by one stage instance at a time.
+ */
+export class StageLog {
+  private handle: FileHandle | undefined;
+  private bytes = 0;
+
+  private constructor(private readonly dir: string, private generation: number) {}
+
+  /** Opens the directory, returning the log ready to append and what it held. */
+  static async open(dir: string): Promise<{ log: StageLog; recovered: Recovered }> {
+    await mkdir(dir, { recursive: true });
+    const names = await readdir(dir);
+    const generations = names.map((n) => /^meta-(\d+)\.json$/.exec(n)).filter((m) => m !== null).map((m) => Number(m![1]));
+    const generation = generations.length > 0 ? Math.max(...generations) : 0;
+    const recovered: Recovered = { generation, frames: [] };
+    if (generations.length > 0) {
+      const meta = JSON.parse(await readFile(path.join(dir, `meta-${generation}.json`), 'utf8')) as { rows?: string };
+      recovered.meta = meta;
+      if (meta.rows) recovered.rowsFile = path.join(dir, meta.rows);
+    }
+    const logFile = path.join(dir, `state-${generation}.log`);
+    let valid = 0;
+    try {
+      const data = await readFile(logFile);
+      while (valid + HEADER <= data.length) {
+        const length = data.readUInt32BE(valid + 1);
+        if (valid + HEADER + length > data.length) break;
+        recovered.frames.push({ type: String.fromCharCode(data[valid]!) as FrameType, payload: data.subarray(valid + HEADER, valid + HEADER + length) });
+        valid += HEADER + length;
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    for (const name of names) {
+      const m = /^(?:meta|rows|state)-(\d+)\./.exec(name);
+      if ((m && Number(m[1]) !== generation) || name.endsWith('.tmp')) await rm(path.join(dir, name), { force: true });
+    }
+    const log = new StageLog(dir, generation);
+    log.handle = await open(logFile, 'a');
+    if (valid > 0) await log.handle.truncate(valid);
+    log.bytes = valid;
+    return { log, recovered };
+  }
+
+  /** Bytes in the current log (compaction compares it with what is still needed). */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Appends a record (its payload in parts, written without copying); with `sync` it is on disk when the promise resolves. */
+  async append(type: FrameType, payload: Buffer | readonly Buffer[], sync: boolean): Promise<void> {
+    const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const header = Buffer.allocUnsafe(HEADER);
+    header[0] = type.charCodeAt(0);
+    header.writeUInt32BE(length, 1);
+    await this.handle!.writev([header, ...parts]);
+    this.bytes += HEADER + length;
+    if (sync) await this.handle!.datasync();
+  }
+
+  /**
+   * Replaces the log by a snapshot: `writeRows(file)` writes the rows, `meta` describes the state;
+   * both are fsynced and the meta renamed into place last, then a fresh log starts. A crash at
+   * any point leaves either the old generation or the new one complete.
+   */
+  async compact(meta: Record<string, unknown>, writeRows: (file: string) => Promise<void>): Promise<void> {
+    const next = this.generation + 1;
+    const rows = `rows-${next}.parquet`;
+    await writeRows(path.join(this.dir, rows));
+    await syncFile(path.join(this.dir, rows));
+    const metaTmp = path.join(this.dir, `meta-${next}.json.tmp`);
+    const handle = await open(metaTmp, 'w');
+    await handle.writeFile(JSON.stringify({ ...meta, rows }));
+    await handle.sync();
+    await handle.close();
+    await rename(metaTmp, path.join(this.dir, `meta-${next}.json`));
+    await syncFile(this.dir);
+    const old = this.generation;
+    await this.handle?.close();
+    this.generation = next;
+    this.handle = await open(path.join(this.dir, `state-${next}.log`), 'a');
+    this.bytes = 0;
+    for (const name of [`meta-${old}.json`, `rows-${old}.parquet`, `state-${old}.log`]) await rm(path.join(this.dir, name), { force: true });
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
