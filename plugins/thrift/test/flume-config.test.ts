@@ -17,6 +17,7 @@ describe('thrift source and sink in Flume .properties topologies', () => {
       'a1.sources.r1.threads = 16',
       'a1.sources.r1.protocol = binary',
       'a1.channels.c1.type = memory',
+      'a1.channels.c1.transactionCapacity = 1000',
       'a1.sinks.k1.type = thrift',
       'a1.sinks.k1.channel = c1',
       'a1.sinks.k1.hostname = 10.10.10.10',
