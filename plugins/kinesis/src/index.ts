@@ -1,0 +1,9 @@
+import { definePlugin } from '@sluice/core';
+import { kinesisSink } from './kinesis-sink-definition.js';
+
+export { KinesisSink, KINESIS_LIMITS, type KinesisSinkConfig } from './kinesis-sink.js';
+export { kinesisSink } from './kinesis-sink-definition.js';
+export { RecordAggregator, deaggregate, isAggregated, KPL_MAGIC, type UserRecord } from './kpl-aggregation.js';
+export { toSluiceError } from './kinesis-errors.js';
+
+export default definePlugin({ name: '@sluice/plugin-kinesis', core: '^0.1.0', components: [kinesisSink] });

@@ -1,0 +1,6 @@
+declare module 'kinesalite' {
+  import type { Server } from 'node:http';
+  interface KinesaliteOptions { path?: string; createStreamMs?: number; deleteStreamMs?: number; updateStreamMs?: number; shardLimit?: number; ssl?: boolean }
+  function kinesalite(options?: KinesaliteOptions): Server;
+  export default kinesalite;
+}
