@@ -1,4 +1,4 @@
-import { errorCode, type DeadLetterTarget, type Logger, type SluiceEvent } from '@sluice/core';
+import { errorCode, SluiceError, type DeadLetterTarget, type Logger, type SinkContext, type SluiceEvent } from '@sluice/core';
 
 /**
  * Commits copies of `events` to the dead-letter channel with the headers BatchSink uses
@@ -19,4 +19,19 @@ export async function moveToDeadLetter(target: DeadLetterTarget, sink: string, e
     logger.error({ err: dlError, deadLetterChannel: target.name }, 'could not move rejected events to the dead-letter channel; they stay in the channel');
     return false;
   }
+}
+
+/**
+ * For a sink that delivered the rest of a batch: moves the `rejected` events (ones the destination
+ * can never accept, such as oversize records) to the dead-letter channel and counts them. Throws a
+ * retriable SLUICE_DELIVERY_FAILED when the dead-letter channel refuses them, so the batch rolls
+ * back instead of losing them. The caller checked that `ctx.deadLetter` is set.
+ */
+export async function deadLetterRejected(ctx: SinkContext, rejected: readonly SluiceEvent[], error: SluiceError): Promise<void> {
+  const target = ctx.deadLetter!;
+  if (!(await moveToDeadLetter(target, ctx.name, rejected, error, ctx.logger))) {
+    throw new SluiceError('SLUICE_DELIVERY_FAILED', `sink '${ctx.name}': the dead-letter channel '${target.name}' refused ${rejected.length} rejected event(s); the batch is retried`, { cause: error });
+  }
+  ctx.metrics.inc('EventDeadLetterCount', rejected.length);
+  ctx.logger.warn({ count: rejected.length, deadLetterChannel: target.name, err: error }, 'moved events the destination can never accept to the dead-letter channel');
 }

@@ -4,7 +4,7 @@ import {
   Backoff, BatchSink, describeAwsTarget, parseDuration, parseSize, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createKinesisClient } from './aws-clients.js';
-import { moveToDeadLetter } from './dead-letter.js';
+import { deadLetterRejected } from './dead-letter.js';
 import { HeaderTemplate } from './header-template.js';
 import { RecordAggregator, type UserRecord } from './kpl-aggregation.js';
 import { toSluiceError } from './kinesis-errors.js';
@@ -115,13 +115,7 @@ export class KinesisSink extends BatchSink {
     if (rejection && !this.ctx.deadLetter) throw rejection;
     const entries = this.config.aggregate ? this.aggregated(accepted) : accepted.map(toEntry);
     await this.putAll(entries);
-    if (rejection) {
-      if (!(await moveToDeadLetter(this.ctx.deadLetter!, this.name, rejected, rejection, this.ctx.logger))) {
-        throw new SluiceError('SLUICE_DELIVERY_FAILED', `kinesis sink '${this.name}': the dead-letter channel refused ${rejected.length} oversize event(s); the batch is retried`, { cause: rejection });
-      }
-      this.ctx.metrics.inc('EventDeadLetterCount', rejected.length);
-      this.ctx.logger.warn({ count: rejected.length, deadLetterChannel: this.ctx.deadLetter!.name, err: rejection }, 'moved oversize events to the dead-letter channel');
-    }
+    if (rejection) await deadLetterRejected(this.ctx, rejected, rejection);
   }
 
   private userRecord(event: SluiceEvent): UserRecord {
