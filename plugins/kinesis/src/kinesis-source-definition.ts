@@ -5,8 +5,8 @@ import { KinesisSource, parseTimestamp, type KinesisSourceConfig } from './kines
 export const kinesisSource = defineComponent<'source', KinesisSourceConfig>({
   kind: 'source',
   type: 'kinesis',
-  description: 'Reads a Kinesis data stream (every shard, following splits and merges, parents before children) and de-aggregates KPL records; checkpoints per shard in local files.',
-  guarantee: 'At-least-once: a shard\'s checkpoint advances only after the channel committed its events, and a refused delivery is retried, never skipped. After a crash or restart each shard resumes after its checkpoint, so the events of the last uncheckpointed batch may be delivered again. Records of one partition key keep their order, across resharding too.',
+  description: 'Reads a Kinesis data stream (every shard, following splits and merges, parents before children) and de-aggregates KPL records; checkpoints per shard in local files, or shares the shards among agents through a DynamoDB lease table.',
+  guarantee: 'At-least-once: a shard\'s checkpoint advances only after the channel committed its events, and a refused delivery is retried, never skipped. After a crash or restart each shard resumes after its checkpoint, so the events of the last uncheckpointed batch may be delivered again; with a lease table the same holds when another agent takes a shard over. Records of one partition key keep their order, across resharding too.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -18,10 +18,14 @@ export const kinesisSource = defineComponent<'source', KinesisSourceConfig>({
       pollInterval: { type: 'string', pattern: DURATION_PATTERN, default: '1s', description: 'Wait before reading a shard again once it is caught up (the KCL\'s idleTimeBetweenReads). Reads of one shard are at least 200ms apart (Kinesis allows 5 per second).' },
       shardSyncInterval: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How often the shard list is read to find new shards after a split or merge (also right after a shard ends).' },
       checkpointDir: { type: 'string', default: '', description: 'Directory of the per-shard checkpoint files; empty uses the component\'s directory under the agent dataDir. Checkpoints are kept per stream name inside it.' },
+      leaseTable: { type: 'string', default: '', description: 'DynamoDB table (created on demand) through which several agents share the stream\'s shards like KCL workers: leases taken, renewed, balanced and taken over from a dead agent after leaseDuration; checkpoints live there too. Empty: this agent reads every shard with local checkpoints.' },
+      leaseTableEndpoint: { type: 'string', default: '', description: 'With leaseTable: endpoint URL of DynamoDB (an emulator such as dynalite, a VPC endpoint); empty uses AWS. The other AWS keys (region, credentials) are shared with Kinesis.' },
+      leaseDuration: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'With leaseTable: a lease not renewed for this long is taken over by another agent (the KCL\'s failoverTimeMillis); leases are renewed every third of it.' },
+      workerId: { type: 'string', default: '', description: 'With leaseTable: this agent\'s name in the lease table; empty uses host name, process id and a random suffix (unique per run).' },
       maxBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'Longest wait between retries after throttling, an unreachable endpoint or a full channel.' },
       ...AWS_SCHEMA_PROPERTIES,
     },
-    required: ['streamName', 'initialPosition', 'initialTimestamp', 'batchSize', 'pollInterval', 'shardSyncInterval', 'checkpointDir', 'maxBackoff', ...AWS_REQUIRED],
+    required: ['streamName', 'initialPosition', 'initialTimestamp', 'batchSize', 'pollInterval', 'shardSyncInterval', 'checkpointDir', 'leaseTable', 'leaseTableEndpoint', 'leaseDuration', 'workerId', 'maxBackoff', ...AWS_REQUIRED],
   },
   check(config) {
     const problems: Problem[] = [];
@@ -33,6 +37,17 @@ export const kinesisSource = defineComponent<'source', KinesisSourceConfig>({
       }
     } else if (config.initialTimestamp !== '') {
       problems.push({ path: '/initialTimestamp', message: `initialTimestamp is only used with initialPosition AT_TIMESTAMP, not ${config.initialPosition}`, hint: 'remove it, or set initialPosition: AT_TIMESTAMP' });
+    }
+    if (config.leaseTable !== '' && !/^[a-zA-Z0-9_.-]{3,255}$/.test(config.leaseTable)) {
+      problems.push({ path: '/leaseTable', message: `leaseTable '${config.leaseTable}' is not a DynamoDB table name`, hint: 'use 3 to 255 letters, digits, _ . -' });
+    }
+    for (const key of ['workerId', 'leaseTableEndpoint'] as const) {
+      if (config.leaseTable === '' && config[key] !== '') problems.push({ path: `/${key}`, message: `${key} is only used with leaseTable`, hint: `set leaseTable, or remove ${key}` });
+    }
+    if (config.leaseTableEndpoint !== '') {
+      for (const problem of awsSettingsProblems({ ...config, endpoint: config.leaseTableEndpoint })) {
+        if (problem.path === '/endpoint') problems.push({ ...problem, path: '/leaseTableEndpoint', message: problem.message.replace('endpoint', 'leaseTableEndpoint') });
+      }
     }
     return [...problems, ...awsSettingsProblems(config)];
   },

@@ -6,6 +6,8 @@ import {
 import { createKinesisClient } from './aws-clients.js';
 import { awsErrorName, toSluiceError } from './kinesis-errors.js';
 import { deaggregate, isAggregated } from './kpl-aggregation.js';
+import { LeaseCoordinator } from './lease-coordinator.js';
+import { defaultWorkerId, DynamoLeaseTable, LeaseLostError } from './lease-table.js';
 import { LocalCheckpointStore, type CheckpointStore, type ShardCheckpoint } from './shard-checkpoint-store.js';
 import { closedShardsToSkip, shardsToStart, type InitialPosition, type StartPosition } from './shard-lineage.js';
 
@@ -18,6 +20,10 @@ export interface KinesisSourceConfig extends AwsSettings {
   pollInterval: string;
   shardSyncInterval: string;
   checkpointDir: string;
+  leaseTable: string;
+  leaseTableEndpoint: string;
+  leaseDuration: string;
+  workerId: string;
   maxBackoff: string;
 }
 
@@ -57,8 +63,13 @@ export class KinesisSource implements EventDrivenSource {
   readonly name: string;
   private client: KinesisClient | undefined;
   private sdk: typeof import('@aws-sdk/client-kinesis') | undefined;
+  /** Local checkpoints (no leaseTable). */
   private store: CheckpointStore | undefined;
-  private readonly checkpoints = new Map<string, ShardCheckpoint>();
+  /** Shared leases and checkpoints (leaseTable set). */
+  private leases: LeaseCoordinator | undefined;
+  private leaseTable: DynamoLeaseTable | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private checkpoints = new Map<string, ShardCheckpoint>();
   private readonly readers = new Map<string, Promise<void>>();
   private readonly sleepers = new Set<Sleeper>();
   private readonly syncSleeper = new Sleeper();
@@ -92,10 +103,27 @@ export class KinesisSource implements EventDrivenSource {
     if (this.running) return;
     this.sdk = await import('@aws-sdk/client-kinesis');
     this.client = await createKinesisClient(this.config);
-    this.store = new LocalCheckpointStore(this.checkpointDirectory);
-    this.checkpoints.clear();
+    this.checkpoints = new Map();
     this.listed = false;
-    for (const [shard, checkpoint] of await this.store.load()) this.checkpoints.set(shard, checkpoint);
+    if (this.config.leaseTable === '') {
+      this.store = new LocalCheckpointStore(this.checkpointDirectory);
+      for (const [shard, checkpoint] of await this.store.load()) this.checkpoints.set(shard, checkpoint);
+    } else {
+      const leaseMs = parseDuration(this.config.leaseDuration);
+      this.leaseTable = new DynamoLeaseTable({ ...this.config, endpoint: this.config.leaseTableEndpoint }, this.config.leaseTable, this.config.workerId || defaultWorkerId(), this.ctx.logger);
+      try {
+        await this.leaseTable.open();
+      } catch (error) {
+        this.client.destroy();
+        this.leaseTable.close();
+        throw new SluiceError('SLUICE_COMPONENT_START', `kinesis source '${this.name}' cannot open lease table '${this.config.leaseTable}' (${describeAwsTarget(this.config)}): ${(error as Error).message}`, { cause: error });
+      }
+      this.leases = new LeaseCoordinator(this.leaseTable, leaseMs, this.ctx.logger);
+      this.renewTimer = setInterval(() => {
+        this.leases?.renew().then((lost) => { for (const sleeper of lost.length ? this.sleepers : []) sleeper.wake(); }, (err: unknown) => this.ctx.logger.warn({ err }, 'renewing kinesis shard leases failed; they expire unless the next renewal works'));
+      }, Math.max(50, Math.floor(leaseMs / 3)));
+      this.renewTimer.unref();
+    }
     this.running = true;
     this.ctx.metrics.startTime = Date.now();
     try {
@@ -119,6 +147,10 @@ export class KinesisSource implements EventDrivenSource {
     await this.coordinator;
     await Promise.all(this.readers.values());
     this.readers.clear();
+    clearInterval(this.renewTimer);
+    await this.leases?.releaseAll();
+    this.leaseTable?.close();
+    this.leases = undefined;
     await this.store?.close();
     this.client?.destroy();
     this.client = undefined;
@@ -144,16 +176,30 @@ export class KinesisSource implements EventDrivenSource {
 
   private async sync(): Promise<void> {
     const shards = await this.listShards();
+    if (this.leases) this.checkpoints = await this.leases.refresh();
     if (!this.listed && this.initial.type === 'LATEST' && this.checkpoints.size === 0) {
-      for (const id of closedShardsToSkip(shards)) await this.saveCheckpoint(id, { end: true, skipped: true });
+      for (const id of closedShardsToSkip(shards)) {
+        if (this.leases) await this.leases.markSkipped(id);
+        else await this.saveCheckpoint(id, { end: true, skipped: true });
+      }
+      if (this.leases) this.checkpoints = await this.leases.refresh();
     }
     this.listed = true;
-    for (const { shardId, position } of shardsToStart(shards, this.checkpoints, new Set(this.readers.keys()), this.initial)) {
+    let ready = shardsToStart(shards, this.checkpoints, new Set(this.readers.keys()), this.initial);
+    if (this.leases) {
+      const mine = new Set(await this.leases.claim(ready.map((r) => r.shardId)));
+      ready = ready.filter((r) => mine.has(r.shardId));
+    }
+    for (const { shardId, position } of ready) {
       if (!this.running) return;
       // The iterator is taken before start() resolves, so LATEST means "after start".
       const iterator = await this.iterator(shardId, position);
       this.ctx.logger.debug({ shardId, position: position.type }, 'reading shard');
       const reader = this.readShard(shardId, iterator, position).catch((error: unknown) => {
+        if (error instanceof LeaseLostError) {
+          this.ctx.logger.info({ shardId }, 'stopped reading a kinesis shard whose lease another worker took; its last batch may be read again there');
+          return;
+        }
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
         this.ctx.logger.error({ err: error, shardId }, 'kinesis shard reader stopped; the shard is opened again at the next shard sync');
       }).finally(() => {
@@ -201,7 +247,7 @@ export class KinesisSource implements EventDrivenSource {
     /** User records of this aggregated record at or below this index were delivered before. */
     let skipThrough = position.type === 'AT_SEQUENCE_NUMBER' ? { sequenceNumber: position.sequenceNumber, sub: position.subSequenceNumber ?? -1 } : undefined;
     try {
-      while (this.running) {
+      while (this.running && this.mayRead(shardId)) {
         if (iterator === undefined) {
           await this.saveCheckpoint(shardId, { ...this.checkpoints.get(shardId), subSequenceNumber: undefined, end: true });
           this.ctx.logger.info({ shardId }, 'kinesis shard read to its end');
@@ -240,6 +286,11 @@ export class KinesisSource implements EventDrivenSource {
     } finally {
       this.sleepers.delete(sleeper);
     }
+  }
+
+  /** False once another worker took the shard's lease. */
+  private mayRead(shardId: string): boolean {
+    return !this.leases || this.leases.holds(shardId);
   }
 
   /** After an expired iterator: right after what was delivered, or where the reader began. */
@@ -296,7 +347,7 @@ export class KinesisSource implements EventDrivenSource {
     let size = this.config.batchSize;
     let start = 0;
     while (start < pending.length) {
-      if (!this.running) return false;
+      if (!this.running || !this.mayRead(shardId)) return false;
       const chunk = pending.slice(start, start + size);
       try {
         await this.ctx.deliver(chunk.map((p) => p.event));
@@ -320,7 +371,8 @@ export class KinesisSource implements EventDrivenSource {
 
   private async saveCheckpoint(shardId: string, checkpoint: ShardCheckpoint): Promise<void> {
     const clean = JSON.parse(JSON.stringify(checkpoint)) as ShardCheckpoint;
-    await this.store!.save(shardId, clean);
+    if (this.leases) await this.leases.checkpoint(shardId, clean);
+    else await this.store!.save(shardId, clean);
     this.checkpoints.set(shardId, clean);
   }
 }

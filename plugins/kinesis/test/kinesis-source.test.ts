@@ -15,7 +15,8 @@ const agg = createRequire(import.meta.url)('aws-kinesis-agg') as {
 
 function config(peer: KinesisPeer, streamName: string, overrides: Partial<KinesisSourceConfig> = {}): KinesisSourceConfig {
   return {
-    streamName, initialPosition: 'TRIM_HORIZON', initialTimestamp: '', batchSize: 1000, pollInterval: '50ms', shardSyncInterval: '200ms', checkpointDir: '', maxBackoff: '200ms',
+    streamName, initialPosition: 'TRIM_HORIZON', initialTimestamp: '', batchSize: 1000, pollInterval: '50ms', shardSyncInterval: '200ms', checkpointDir: '',
+    leaseTable: '', leaseTableEndpoint: '', leaseDuration: '10s', workerId: '', maxBackoff: '200ms',
     region: peer.region, endpoint: peer.endpoint, profile: '', accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey, sessionToken: '',
     maxAttempts: 1, requestTimeout: '5s',
     ...overrides,

@@ -4,3 +4,10 @@ declare module 'kinesalite' {
   function kinesalite(options?: KinesaliteOptions): Server;
   export default kinesalite;
 }
+
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+  interface DynaliteOptions { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; ssl?: boolean }
+  function dynalite(options?: DynaliteOptions): Server;
+  export default dynalite;
+}
