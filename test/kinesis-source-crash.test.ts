@@ -95,7 +95,7 @@ describe('kinesis source survives SIGKILL of a real agent with local checkpoints
     for (let round = 0; round < ROUNDS; round++) {
       if (round === ROUNDS / 2) await put(RECORDS_PER_WAVE, RECORDS_PER_WAVE);
       agent = AgentProcess.start(file, 'crash');
-      await agent.started();
+      await agent.started(60000);
       await sleep(400 + Math.floor(Math.random() * 800));
       await agent.kill();
       agent = undefined;
@@ -106,7 +106,7 @@ describe('kinesis source survives SIGKILL of a real agent with local checkpoints
     expect(readdirSync(checkpointDir).filter((f) => f.endsWith('.json')).length, 'a checkpoint file per shard').to.equal(SHARDS);
 
     agent = AgentProcess.start(file, 'crash');
-    await agent.started();
+    await agent.started(60000);
     const total = 2 * RECORDS_PER_WAVE;
     let seen = new Set<number>();
     for (let waited = 0; waited < 90000; waited += 250) {

@@ -116,7 +116,8 @@ export class KinesisSource implements EventDrivenSource {
       } catch (error) {
         this.client.destroy();
         this.leaseTable.close();
-        throw new SluiceError('SLUICE_COMPONENT_START', `kinesis source '${this.name}' cannot open lease table '${this.config.leaseTable}' (${describeAwsTarget(this.config)}): ${(error as Error).message}`, { cause: error });
+        const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+        throw new SluiceError('SLUICE_COMPONENT_START', `kinesis source '${this.name}' cannot open lease table '${this.config.leaseTable}' (${describeAwsTarget({ ...this.config, endpoint: this.config.leaseTableEndpoint })}): ${reason}`, { cause: error });
       }
       this.leases = new LeaseCoordinator(this.leaseTable, leaseMs, this.ctx.logger);
       this.renewTimer = setInterval(() => {
@@ -131,7 +132,8 @@ export class KinesisSource implements EventDrivenSource {
     } catch (error) {
       if (!isRetriable(error)) {
         await this.stop();
-        throw new SluiceError('SLUICE_COMPONENT_START', `kinesis source '${this.name}' cannot read stream '${this.config.streamName}' (${describeAwsTarget(this.config)}): ${(error as Error).message}`, { cause: error });
+        const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+        throw new SluiceError('SLUICE_COMPONENT_START', `kinesis source '${this.name}' cannot read stream '${this.config.streamName}' (${describeAwsTarget(this.config)}): ${reason}`, { cause: error });
       }
       this.ctx.logger.warn({ err: error }, 'kinesis source cannot list the shards yet; it keeps trying');
     }
