@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { agentCommand } from './commands/agent-command.js';
 import { docsCommand } from './commands/docs-command.js';
 import { graphCommand } from './commands/graph-command.js';
+import { migrateKinesisAgentCommand } from './commands/migrate-kinesis-agent.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { topCommand } from './commands/top-command.js';
@@ -21,6 +22,7 @@ Commands:
   plugins                                          list built-in and installed plugin component types
   new plugin NAME [--out DIR]                      scaffold a plugin package with a sample sink and its tests
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
+  migrate kinesis-agent FILE                       print a topology equivalent to a Kinesis Agent agent.json
 
 Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
@@ -73,6 +75,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return newPluginCommand(positionals[2], parsed.tokens?.some((t) => t.kind === 'option' && t.name === 'out') ? values.out : undefined, out, err);
   }
   if (command === 'top') return topCommand({ target: positionals[1], file: values.file, out, err });
+  if (command === 'migrate' && positionals[1] === 'kinesis-agent') return migrateKinesisAgentCommand(positionals[2], out, err);
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
   if (command !== 'agent' && command !== 'validate' && command !== 'graph') {
     err.write(`sluice: unknown command '${command}'\n\n${USAGE}`);

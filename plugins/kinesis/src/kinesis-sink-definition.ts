@@ -16,13 +16,14 @@ export const kinesisSink = defineComponent<'sink', KinesisSinkConfig>({
       partitionKey: { type: 'string', default: '', description: 'Partition key template: literal text with %{header} escapes, e.g. %{host}. Records of one key go to one shard, in order. Empty (or a template rendering empty) uses a random key per record.' },
       explicitHashKey: { type: 'string', default: '', description: 'Optional explicit hash key template (a decimal 128-bit number, or %{header}) that picks the shard instead of the partition key\'s MD5. Empty: none.' },
       batchSize: { type: 'integer', minimum: 1, default: 500, description: 'Events taken per channel transaction (sent in PutRecords calls of at most 500 records and 5 MiB).' },
+      appendNewline: { type: 'boolean', default: false, description: 'Append \\n to each record, as the Kinesis Agent sends lines (consumers that split on newlines expect it).' },
       aggregate: { type: 'boolean', default: false, description: 'Pack records into KPL aggregated records (the KCL and the kinesis source de-aggregate them): fewer, bigger Kinesis records, so more events per shard throughput unit.' },
       aggregationMaxSize: { type: 'string', pattern: SIZE_PATTERN, default: '50KiB', description: 'Largest aggregated record (the KPL\'s AggregationMaxSize is 51200 bytes); at most 1 MiB.' },
       retryTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long the records a PutRecords call refused (throttling, internal failure) are retried before the batch rolls back.' },
       maxBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'Longest wait between retries of refused records (the backoff starts at 100ms and doubles).' },
       ...AWS_SCHEMA_PROPERTIES,
     },
-    required: ['streamName', 'partitionKey', 'explicitHashKey', 'batchSize', 'aggregate', 'aggregationMaxSize', 'retryTimeout', 'maxBackoff', ...AWS_REQUIRED],
+    required: ['streamName', 'partitionKey', 'explicitHashKey', 'batchSize', 'appendNewline', 'aggregate', 'aggregationMaxSize', 'retryTimeout', 'maxBackoff', ...AWS_REQUIRED],
   },
   check(config) {
     const problems: Problem[] = [];

@@ -9,6 +9,8 @@ import { HeaderTemplate } from './header-template.js';
 import { RecordAggregator, type UserRecord } from './kpl-aggregation.js';
 import { toSluiceError } from './kinesis-errors.js';
 
+const NEWLINE = Buffer.from('\n');
+
 /** Kinesis Data Streams limits (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html). */
 export const KINESIS_LIMITS = {
   /** Records per PutRecords call. */
@@ -27,6 +29,7 @@ export interface KinesisSinkConfig extends AwsSettings {
   partitionKey: string;
   explicitHashKey: string;
   batchSize: number;
+  appendNewline: boolean;
   aggregate: boolean;
   aggregationMaxSize: string;
   retryTimeout: string;
@@ -122,7 +125,8 @@ export class KinesisSink extends BatchSink {
     const rendered = this.keyTemplate?.render(event);
     const partitionKey = rendered ? rendered : randomKey();
     const hashKey = this.hashKeyTemplate?.render(event);
-    return hashKey ? { partitionKey, explicitHashKey: hashKey, data: event.body } : { partitionKey, data: event.body };
+    const data = this.config.appendNewline ? Buffer.concat([event.body, NEWLINE]) : event.body;
+    return hashKey ? { partitionKey, explicitHashKey: hashKey, data } : { partitionKey, data };
   }
 
   /**

@@ -22,7 +22,7 @@ function referenceDeaggregate(data: Uint8Array, partitionKey: string): { body: s
 
 function config(peer: KinesisPeer, streamName: string, overrides: Partial<KinesisSinkConfig> = {}): KinesisSinkConfig {
   return {
-    streamName, partitionKey: '', explicitHashKey: '', batchSize: 500, aggregate: false, aggregationMaxSize: '50KiB', retryTimeout: '30s', maxBackoff: '200ms',
+    streamName, partitionKey: '', explicitHashKey: '', batchSize: 500, appendNewline: false, aggregate: false, aggregationMaxSize: '50KiB', retryTimeout: '30s', maxBackoff: '200ms',
     region: peer.region, endpoint: peer.endpoint, profile: '', accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey, sessionToken: '',
     maxAttempts: 1, requestTimeout: '5s',
     ...overrides,
@@ -95,6 +95,12 @@ describe('kinesis sink @slow', function () {
     await run(stream, seq(0, 50), { partitionKey: '%{missing}' });
     const keys = new Set((await peer.readAll(stream)).map((r) => r.PartitionKey));
     expect(keys.size).to.equal(50);
+  });
+
+  it('appends a newline to each record with appendNewline, as the Kinesis Agent sends lines', async () => {
+    const stream = await peer.createStream(1);
+    await run(stream, seq(0, 3), { appendNewline: true });
+    expect((await peer.readAll(stream)).map((r) => Buffer.from(r.Data!).toString())).to.deep.equal(['event-0\n', 'event-1\n', 'event-2\n']);
   });
 
   it('pins records to a shard with explicitHashKey', async () => {
