@@ -57,6 +57,9 @@ describe('kinesis sink @slow', function () {
     sinkSuite({
       factory: (ctx) => new KinesisSink(config(peer, stream, { aggregate: true, aggregationMaxSize: '2KiB' }), ctx),
       readBack: async () => (await peer.readAll(stream)).flatMap((r) => referenceDeaggregate(r.Data!, r.PartitionKey!).map((u) => u.body)),
+      breakDestination: () => peer.pause(),
+      healDestination: () => peer.resume(),
+      capabilities: { failureInjection: !process.env.KINESIS_ENDPOINT },
     });
   });
 
