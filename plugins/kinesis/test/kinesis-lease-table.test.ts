@@ -42,9 +42,12 @@ describe('kinesis source with a DynamoDB lease table @slow', function () {
     };
   }
 
-  async function worker(streamName: string, table: string, id: string): Promise<{ source: KinesisSource; harness: SuiteHarness }> {
+  /** Starts a source; with `arrivals`, each delivered body is appended there once its channel committed it. */
+  async function worker(streamName: string, table: string, id: string, arrivals?: string[]): Promise<{ source: KinesisSource; harness: SuiteHarness }> {
     const harness = await createHarness();
-    const source = new KinesisSource(config(streamName, table, id), { ...harness.sourceContext(id), dataDir: path.join(dataDir, id) });
+    const base = harness.sourceContext(id);
+    const deliver = arrivals ? async (events: SluiceEvent[]) => { await base.deliver(events); arrivals.push(...bodies(events)); } : base.deliver;
+    const source = new KinesisSource(config(streamName, table, id), { ...base, deliver, dataDir: path.join(dataDir, id) });
     await source.start();
     const entry = { source, harness };
     open.push(entry);
@@ -110,6 +113,54 @@ describe('kinesis source with a DynamoDB lease table @slow', function () {
     expect(Date.now() - started, 'waited for the dead lease to expire').to.be.at.least(900);
     expect(got.filter((b) => b.startsWith('after-'))).to.deep.equal(Array.from({ length: 30 }, (_, i) => `after-${i}`));
     expect((await dynamo.leases(table))[0]!.owner).to.equal('agent-second');
+  });
+
+  it('two agents read a 4-shard stream split and merged meanwhile: every record, each key in order', async () => {
+    const stream = await kinesis.createStream(4);
+    const table = `sluice-leases-${randomUUID().slice(0, 8)}`;
+    const arrivals: string[] = [];
+    const a = await worker(stream, table, 'agent-a', arrivals);
+    const b = await worker(stream, table, 'agent-b', arrivals);
+    const keys = 12;
+    const produced = new Array<number>(keys).fill(0);
+    let total = 0;
+    const produce = async (rounds: number): Promise<void> => {
+      for (let r = 0; r < rounds; r++) {
+        const batch = Array.from({ length: 36 }, (_, i) => {
+          const key = (r * 36 + i) % keys;
+          return { data: `k${key}:${produced[key]!++}`, key: `key-${key}` };
+        });
+        total += batch.length;
+        await kinesis.put(stream, batch);
+      }
+    };
+    const got: string[] = [];
+    const drain = async (): Promise<void> => {
+      for (const w of [a, b]) got.push(...bodies(await takeAll(w.harness)));
+    };
+    await produce(4);
+    await kinesis.split(stream, 'shardId-000000000000');
+    await drain();
+    await produce(4);
+    await kinesis.split(stream, 'shardId-000000000003');
+    await drain();
+    await produce(4);
+    // Splitting shard 0 made 4 (its lower half) and 5 (its upper half, next to shard 1).
+    await kinesis.merge(stream, 'shardId-000000000005', 'shardId-000000000001');
+    await produce(4);
+    await eventually(async () => {
+      await drain();
+      return new Set(got).size >= total;
+    }, `all ${total} records through the two agents`, 30000);
+    expect(new Set(got).size).to.equal(total);
+    // Commit order across both agents: a key's records from a parent shard before its children's.
+    for (let k = 0; k < keys; k++) {
+      const seen = new Set<string>();
+      const order = arrivals.filter((g) => g.startsWith(`k${k}:`) && !seen.has(g) && seen.add(g)).map((g) => Number(g.split(':')[1]));
+      expect(order, `first deliveries of key-${k} in order`).to.deep.equal([...order].sort((x, y) => x - y));
+    }
+    const leases = await dynamo.leases(table);
+    expect(leases.length, 'a lease per shard read').to.be.greaterThan(4);
   });
 
   it('a graceful stop releases the leases at once, and the other agent takes them', async () => {
