@@ -103,7 +103,8 @@ export class KinesisSink extends BatchSink {
     const reasons = new Set<string>();
     for (const event of events) {
       const record = this.userRecord(event);
-      const keyChars = [...record.partitionKey].length;
+      // UTF-16 length bounds the code points from above: count them only for long keys.
+      const keyChars = record.partitionKey.length <= KINESIS_LIMITS.partitionKeyChars ? record.partitionKey.length : [...record.partitionKey].length;
       const bytes = record.data.length + Buffer.byteLength(record.partitionKey);
       if (keyChars > KINESIS_LIMITS.partitionKeyChars) reasons.add(`a partition key of ${keyChars} characters (the limit is 256)`);
       else if (bytes > KINESIS_LIMITS.bytesPerRecord) reasons.add(`a record of ${bytes} bytes with its partition key (the limit is 1 MiB)`);

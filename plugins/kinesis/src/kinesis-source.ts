@@ -308,7 +308,9 @@ export class KinesisSource implements EventDrivenSource {
     const out: Pending[] = [];
     for (const record of records) {
       const sequenceNumber = record.SequenceNumber!;
-      const data = Buffer.from(record.Data ?? new Uint8Array());
+      const raw = record.Data ?? new Uint8Array();
+      // A view, not a copy, of the bytes the SDK decoded.
+      const data = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       const headers = {
         sequenceNumber, shardId, partitionKey: record.PartitionKey ?? '',
         timestamp: String(record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()),
