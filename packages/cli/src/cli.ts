@@ -4,6 +4,7 @@ import { agentCommand } from './commands/agent-command.js';
 import { docsCommand } from './commands/docs-command.js';
 import { graphCommand } from './commands/graph-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
+import { migrateKinesisAgentCommand } from './commands/migrate-kinesis-agent.js';
 import { newPluginCommand } from './commands/new-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { tapCommand } from './commands/tap-command.js';
@@ -34,6 +35,7 @@ Commands:
   docs      [--out DIR] [--check]                   write docs/components.md and docs/errors.md (--check: exit 1 if stale)
   sql discover FILE                                infer a sql stage schema from sample records (JSON lines, CSV, log_to_json output)
   sql run   -f FILE [-n NAME] --stage S --input F  run a sql stage's query over a sample file and print the rows
+  migrate kinesis-agent FILE                       print a topology equivalent to a Kinesis Agent agent.json
 
 Options:
   -f, --file FILE       topology file (.yaml, .yml, .json, or Flume .properties/.conf)
@@ -104,6 +106,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     });
   }
   if (command === 'sql') return sqlCommand({ sub: positionals[1], args: positionals.slice(2), file: values.file, name: values.name, stage: values.stage, input: values.input, out, err });
+  if (command === 'migrate' && positionals[1] === 'kinesis-agent') return migrateKinesisAgentCommand(positionals[2], out, err);
   if (command === 'docs') return docsCommand(values.out ?? 'docs', values.check === true, out, err);
   if (command === 'migrate') {
     const file = positionals[1] ?? values.file;

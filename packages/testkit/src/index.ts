@@ -8,3 +8,4 @@ export * from './webhdfs/webhdfs-test-server.js';
 export * from './elasticsearch/bulk-test-server.js';
 export * from './hadoop/sequence-file-reader.js';
 export * from './kafka/mock-cluster.js';
+export * from './firehose/firehose-test-server.js';
