@@ -5,3 +5,4 @@ export * from './suite-context.js';
 export * from './run-agent.js';
 export * from './webhdfs/webhdfs-test-server.js';
 export * from './kafka/mock-cluster.js';
+export * from './peers/index.js';
