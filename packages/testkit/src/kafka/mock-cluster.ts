@@ -63,7 +63,7 @@ export function buildKafkaMockHelper(): Promise<string> {
       await run('gcc', ['-O1', '-o', output, source, '-lrdkafka']);
       renameSync(output, binary);
     } catch (error) {
-      throw new Error(`Cannot build the Kafka mock-cluster helper with gcc; install gcc and librdkafka-dev (npm test does as root; the test peer is kafka-mock): ${(error as Error).message}`, { cause: error });
+      throw new Error(`Cannot build the Kafka mock-cluster helper with gcc; install gcc and librdkafka-dev (npm test does as root; the test peer is kafka): ${(error as Error).message}`, { cause: error });
     } finally {
       rmSync(source, { force: true });
       rmSync(output, { force: true });

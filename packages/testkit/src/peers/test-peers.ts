@@ -20,7 +20,7 @@ function kafkaMockBuildable(): boolean {
  */
 export const TEST_PEERS = {
   kcat: commandPeer('kcat', ['kcat'], 'an independent Kafka client (librdkafka)'),
-  'kafka-mock': { description: "librdkafka's mock Kafka cluster, a helper built with gcc", debian: ['build-essential', 'librdkafka-dev'], detect: kafkaMockBuildable, prepare: async () => { await buildKafkaMockHelper(); } },
+  kafka: { description: "a Kafka cluster: librdkafka's mock (a helper built with gcc), or the one KAFKA_BROKERS names", debian: ['build-essential', 'librdkafka-dev'], detect: () => Boolean(process.env.KAFKA_BROKERS) || kafkaMockBuildable(), prepare: async () => { if (!process.env.KAFKA_BROKERS) await buildKafkaMockHelper(); } },
   rsyslog: commandPeer('rsyslogd', ['rsyslog'], 'the rsyslog daemon, forwarding to our syslog sources'),
   logrotate: commandPeer('logrotate', ['logrotate'], 'logrotate, rotating files that taildir follows'),
   logger: commandPeer('logger', ['bsdutils'], "util-linux's syslog client", { args: ['--help'], output: /--octet-count/ }),
