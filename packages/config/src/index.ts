@@ -10,3 +10,4 @@ export * from './load-topology.js';
 export * from './validate-topology.js';
 export * from './schema-validator.js';
 export * from './closest.js';
+export * from './yaml-scalars.js';

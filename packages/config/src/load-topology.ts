@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { SluiceError } from '@sluice/core';
 import { fromFlumeProperties } from './flume-properties.js';
 import { ConfigError, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { substituteEnv } from './substitute-env.js';
+import { noteYamlScalars } from './yaml-scalars.js';
 
 /** Options for {@link parseTopology} and {@link readTopology}. */
 export interface ParseOptions {
@@ -33,7 +34,8 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
     const substituted = substituteEnvInText(text, options.env ?? process.env, problems);
     raw = fromFlumeProperties(substituted, problems, file);
   } else {
-    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    const lineCounter = new LineCounter();
+    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter });
     // A syntax error cascades into many; the first few say where to look.
     for (const error of document.errors.slice(0, 3)) {
       const line = error.linePos?.[0];
@@ -41,7 +43,7 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
     }
     const data = problems.length > 0 ? undefined : substituteEnv(document.toJS(), options.env ?? process.env, problems);
     if (document.errors.length > 0) throw new ConfigError(problems, file);
-    raw = { data, format: 'yaml', ...(file ? { file } : {}) };
+    raw = { data, format: 'yaml', yamlScalars: noteYamlScalars(document, lineCounter), ...(file ? { file } : {}) };
   }
   return problems.length > 0 ? { ...raw, problems } : raw;
 }

@@ -9,6 +9,7 @@ import type {
 import { pointer, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { validateComponentConfig } from './schema-validator.js';
+import { explainYamlScalars } from './yaml-scalars.js';
 
 const TOP_KEYS = ['plugins', 'agents', 'monitoring'];
 const AGENT_KEYS = ['sources', 'channels', 'sinks', 'sinkGroups', 'drainTimeout', 'dataDir'];
@@ -49,7 +50,7 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
   const baseDir = options.baseDir ?? (raw.file ? path.dirname(path.resolve(raw.file)) : process.cwd());
   if (!isObject(data)) {
     problems.push({ path: '', message: 'the topology must be a mapping with an `agents:` key', hint: 'see examples/single-agent/topology.yaml' });
-    return { problems: withKeys(problems, raw) };
+    return { problems: withKeys(explainYamlScalars(problems, raw.yamlScalars), raw) };
   }
   checkKeys(data, TOP_KEYS, '', 'top-level key', problems);
   const plugins = Array.isArray(data.plugins) && data.plugins.every((p) => typeof p === 'string') ? (data.plugins as string[]) : [];
@@ -72,7 +73,7 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
       if (agent) agents[name] = agent;
     }
   }
-  if (problems.length > 0) return { problems: withKeys(problems, raw) };
+  if (problems.length > 0) return { problems: withKeys(explainYamlScalars(problems, raw.yamlScalars), raw) };
   const model: TopologyModel = { plugins, agents, monitoring, baseDir, ...(raw.file ? { file: path.resolve(raw.file) } : {}) };
   return { model: deepFreeze(model), problems };
 }
