@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import './aws-sdk-notice.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseDuration, parseSize, RollPolicy, SluiceError,
