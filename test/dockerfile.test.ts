@@ -100,11 +100,4 @@ describe('Dockerfile', () => {
     }
     for (const local of ['node_modules', 'packages/core/node_modules', 'packages/core/dist', '.git']) expect(inContext(local, ignore), local).to.equal(false);
   });
-
-  it('keeps apt-get lean wherever it is used (no recommends, lists removed)', () => {
-    for (const run of stages.flatMap((s) => all(s, 'RUN')).filter((r) => r.args.includes('apt-get install'))) {
-      expect(run.args).to.include('--no-install-recommends');
-      expect(run.args).to.include('rm -rf /var/lib/apt/lists');
-    }
-  });
 });
