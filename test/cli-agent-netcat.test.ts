@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
+import { requirePeers } from '@sluice/testkit';
 
 /** Sends lines with the real netcat (netcat-openbsd) and returns its replies. */
 function nc(port: number, lines: string[]): Promise<string[]> {
@@ -21,6 +22,7 @@ function outputLines(dir: string): string[] {
 }
 
 describe('sluice agent with the netcat source and a real nc client', function () {
+  before(function () { requirePeers(this, 'nc'); });
   this.timeout(60000);
   const dir = new TempDir();
   let agent: AgentProcess | undefined;

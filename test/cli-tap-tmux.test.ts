@@ -5,9 +5,9 @@ import { expect } from 'chai';
 import { AgentProcess, SLUICE_BIN, TempDir } from './helpers/agent-process.js';
 import { freePort } from './helpers/free-port.js';
 import { nc } from './helpers/nc-rounds.js';
+import { requirePeers } from '@sluice/testkit';
 
 const ROUTER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/routing/router.yaml');
-const TMUX_MISSING = spawnSync('tmux', ['-V']).status !== 0;
 
 /** tmux on a private server socket, so the test never touches anyone's sessions. */
 function tmux(socket: string, ...args: string[]): string {
@@ -29,10 +29,7 @@ describe('sluice tap in a terminal (tmux)', function () {
   let router: AgentProcess | undefined;
 
   before(function () {
-    if (TMUX_MISSING) {
-      console.log('    skipped: tmux is missing; install it with `apt-get install -y tmux` (or bash scripts/install-test-deps.sh)');
-      this.skip();
-    }
+    requirePeers(this, 'tmux');
   });
 
   after(async () => {

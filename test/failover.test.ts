@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 import { NcClient } from './helpers/nc-rounds.js';
+import { requirePeers } from '@sluice/testkit';
 
 /** A port that was free a moment ago (the primary collector must come back on the same port). */
 async function freePort(): Promise<number> {
@@ -46,6 +47,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 30000): Pro
 }
 
 describe('failover sink group across real agent processes @slow', function () {
+  before(function () { requirePeers(this, 'nc'); });
   this.timeout(120000);
   const dir = new TempDir();
   const agents: AgentProcess[] = [];

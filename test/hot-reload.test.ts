@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, SLUICE_BIN, TempDir } from './helpers/agent-process.js';
 import { NcClient } from './helpers/nc-rounds.js';
+import { requirePeers } from '@sluice/testkit';
 
 function topology(out: string, sinkBatch: number, port = 0): string {
   return `agents:
@@ -26,6 +27,7 @@ function countLines(dir: string): Map<number, number> {
 }
 
 describe('hot reload of a running sluice agent', function () {
+  before(function () { requirePeers(this, 'nc'); });
   this.timeout(90000);
   const dir = new TempDir();
   let agent: AgentProcess | undefined;

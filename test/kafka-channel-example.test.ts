@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaMockCluster } from '@sluice/testkit';
+import { KafkaMockCluster, requirePeers } from '@sluice/testkit';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
 const EXAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/kafka-channel/topology.yaml');
@@ -61,6 +61,7 @@ function linesIn(dir: string): Set<string> {
 }
 
 describe('examples/kafka-channel: an edge agent with Kafka as its channel survives SIGKILL @slow', function () {
+  before(function () { requirePeers(this, 'kafka'); });
   this.timeout(90000);
   const dir = new TempDir();
   let mock: KafkaMockCluster | undefined;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 import { nc } from './helpers/nc-rounds.js';
+import { requirePeers } from '@sluice/testkit';
 
 const EXAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/routing');
 
@@ -30,6 +31,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 20000): Pro
 }
 
 describe('examples/routing', function () {
+  before(function () { requirePeers(this, 'nc'); });
   this.timeout(60000);
   const dir = new TempDir();
   const agents: AgentProcess[] = [];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
+import { requirePeers } from '@sluice/testkit';
 
 const run = promisify(execFile);
 
@@ -12,6 +13,7 @@ const run = promisify(execFile);
  * types alone, and takes events from util-linux logger (TCP and UDP) and curl into file_roll.
  */
 describe('sluice agent with syslog and http sources (logger, curl)', function () {
+  before(function () { requirePeers(this, 'logger', 'curl'); });
   this.timeout(30000);
   let dir: TempDir | undefined;
   let agent: AgentProcess | undefined;

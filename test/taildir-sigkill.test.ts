@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
+import { requirePeers } from '@sluice/testkit';
 
 /** Numbered lines appended through an O_APPEND descriptor a few every 2 ms, like an application logging. */
 class LogWriter {
@@ -44,6 +45,7 @@ function delivered(dir: string): Map<number, number> {
 }
 
 describe('taildir survives SIGKILL of the agent @slow', function () {
+  before(function () { requirePeers(this, 'logrotate'); });
   this.timeout(120000);
   const dir = new TempDir();
   let agent: AgentProcess | undefined;

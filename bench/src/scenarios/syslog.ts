@@ -27,7 +27,7 @@ function block(): Buffer {
 }
 
 /** Writes `events` lines over one TCP connection, honouring the socket's backpressure. */
-async function send(port: number, events: number): Promise<void> {
+export async function send(port: number, events: number): Promise<void> {
   const data = block();
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -39,7 +39,7 @@ async function send(port: number, events: number): Promise<void> {
 }
 
 /** Runs `send` on a worker thread, so the sender does not compete with the agent's event loop. */
-async function sendFromWorker(port: number, events: number): Promise<void> {
+export async function sendFromWorker(port: number, events: number): Promise<void> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { syslogBenchSender: { port, events } } });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());

@@ -2,7 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import semver from 'semver';
+// The two functions, not semver's index, which loads every function and class it has.
+import satisfies from 'semver/functions/satisfies.js';
+import validRange from 'semver/ranges/valid.js';
 import { CORE_VERSION, SluiceError, type PluginDefinition } from '@sluice/core';
 
 /** One plugin that failed to load, with the reason. */
@@ -74,10 +76,10 @@ async function importPlugin(spec: string, entry: string): Promise<PluginDefiniti
   if (!plugin || typeof plugin !== 'object' || typeof plugin.name !== 'string' || !Array.isArray(plugin.components)) {
     throw new SluiceError('SLUICE_PLUGIN_LOAD', `plugin '${spec}' (${entry}) does not default-export definePlugin({ name, core, components })`);
   }
-  if (typeof plugin.core !== 'string' || semver.validRange(plugin.core) === null) {
+  if (typeof plugin.core !== 'string' || validRange(plugin.core) === null) {
     throw new SluiceError('SLUICE_PLUGIN_INCOMPATIBLE', `plugin '${plugin.name}' does not declare a valid @sluice/core range (core: ${JSON.stringify(plugin.core)})`);
   }
-  if (!semver.satisfies(CORE_VERSION, plugin.core, { includePrerelease: true })) {
+  if (!satisfies(CORE_VERSION, plugin.core, { includePrerelease: true })) {
     throw new SluiceError('SLUICE_PLUGIN_INCOMPATIBLE', `plugin '${plugin.name}' was built for @sluice/core ${plugin.core}, but this agent runs @sluice/core ${CORE_VERSION}; install a plugin version made for ${CORE_VERSION}`);
   }
   for (const component of plugin.components) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { main } from '../src/cli.js';
 import { Capture } from './capture.js';
+import { requirePeers } from '@sluice/testkit';
 
 const TOPOLOGY = `
 agents:
@@ -50,7 +51,8 @@ describe('sluice graph', () => {
     expect(lines).to.include('  sink_k1 -. "dead letters after 3" .-> channel_rejected');
   });
 
-  it('prints Graphviz DOT with --format dot, which the real dot command renders', async () => {
+  it('prints Graphviz DOT with --format dot, which the real dot command renders', async function () {
+    requirePeers(this, 'dot');
     const { code, out } = await run('--format', 'dot');
     expect(code).to.equal(0);
     expect(out).to.match(/^digraph "a1" \{/);

@@ -13,3 +13,4 @@ export * from './closest.js';
 export * from './flume-substitution.js';
 export * from './flume-component-config.js';
 export * from './flume-component-keys.js';
+export * from './yaml-scalars.js';

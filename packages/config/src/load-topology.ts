@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { SluiceError } from '@sluice/core';
 import { fromFlumeProperties } from './flume-properties.js';
 import { ConfigError, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { substituteEnv } from './substitute-env.js';
+import { noteYamlScalars } from './yaml-scalars.js';
 
 /** Options for {@link parseTopology} and {@link readTopology}. */
 export interface ParseOptions {
@@ -32,7 +33,8 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
   if (format === 'properties') {
     raw = fromFlumeProperties(text, problems, file, options.env ?? process.env);
   } else {
-    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    const lineCounter = new LineCounter();
+    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter });
     // A syntax error cascades into many; the first few say where to look.
     for (const error of document.errors.slice(0, 3)) {
       const line = error.linePos?.[0];
@@ -40,7 +42,7 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
     }
     const data = problems.length > 0 ? undefined : substituteEnv(toPlainData(document, problems), options.env ?? process.env, problems);
     if (problems.length > 0 && data === undefined) throw new ConfigError(problems, file);
-    raw = { data, format: 'yaml', ...(file ? { file } : {}) };
+    raw = { data, format: 'yaml', yamlScalars: noteYamlScalars(document, lineCounter), ...(file ? { file } : {}) };
   }
   return problems.length > 0 ? { ...raw, problems } : raw;
 }

@@ -1,4 +1,5 @@
 import type { Problem } from './problem.js';
+import type { YamlScalarNote } from './yaml-scalars.js';
 
 /**
  * A topology as read from a file, before validation: plain data in the YAML shape. Flume
@@ -13,6 +14,8 @@ export interface RawTopology {
   problems?: Problem[];
   /** Component pointer -> the component's Flume properties (prefix stripped) and key prefix. */
   flume?: Map<string, FlumeComponentProperties>;
+  /** YAML only: scalars whose reading may surprise (`type: null`, `port: "5140"`), by JSON pointer, to explain problems there. */
+  yamlScalars?: Map<string, YamlScalarNote>;
 }
 
 /** The Flume keys of one component, with the prefix that makes them full keys again. */

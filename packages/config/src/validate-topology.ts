@@ -10,6 +10,7 @@ import type {
 import { pointer, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { validateComponentConfig } from './schema-validator.js';
+import { explainYamlScalars } from './yaml-scalars.js';
 
 // `tests` holds `sluice test` cases; the agent ignores them and `sluice test`/`validate` check them.
 const TOP_KEYS = ['plugins', 'agents', 'monitoring', 'tests'];
@@ -69,7 +70,7 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
   const skippedAgents = chosen === undefined ? [] : agentNames.filter((n) => n !== chosen);
   const flumeConfigs = raw.format === 'properties' ? new Map<string, Record<string, unknown>>() : undefined;
   const finish = (model?: TopologyModel): ValidationResult => {
-    const all = withKeys(problems, raw).map((p) => (options.strict && p.severity === 'warning' ? { ...p, severity: 'error' as const } : p));
+    const all = withKeys(explainYamlScalars(problems, raw.yamlScalars), raw).map((p) => (options.strict && p.severity === 'warning' ? { ...p, severity: 'error' as const } : p));
     const errors = all.filter((p) => p.severity !== 'warning');
     const warnings = all.filter((p) => p.severity === 'warning');
     return { ...(model && errors.length === 0 ? { model } : {}), problems: errors, warnings, skippedAgents, ...(flumeConfigs ? { flumeConfigs } : {}) };

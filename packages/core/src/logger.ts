@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
-import pretty from 'pino-pretty';
+
+// pino-pretty (and its dependencies) load only for a terminal, not for the JSON logs of a service.
+const require = createRequire(import.meta.url);
 
 /** The structured logger handed to components (a pino-compatible subset). */
 export interface Logger {
@@ -27,6 +30,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const fd = options.fd ?? 1;
   const usePretty = options.pretty ?? (fd === 1 && process.stdout.isTTY === true);
   if (usePretty) {
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
     return pino({ level }, pretty({ destination: fd, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino({ level, base: { pid: process.pid } }, pino.destination({ fd, sync: true }));

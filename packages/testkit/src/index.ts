@@ -9,3 +9,4 @@ export * from './elasticsearch/bulk-test-server.js';
 export * from './hadoop/sequence-file-reader.js';
 export * from './kafka/mock-cluster.js';
 export * from './firehose/firehose-test-server.js';
+export * from './peers/index.js';

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { WebHdfsTestServer } from '../src/index.js';
+import { requirePeers } from '../src/index.js';
 
 /** curl, a client we did not write, drives the server the way the WebHDFS docs show. */
 async function curl(...args: string[]): Promise<{ status: number; headers: string; body: string }> {
@@ -14,9 +15,10 @@ async function curl(...args: string[]): Promise<{ status: number; headers: strin
 }
 
 describe('WebHdfsTestServer', async () => {
+  before(function () { requirePeers(this, 'curl'); });
   let server: WebHdfsTestServer;
   before(async () => { server = await WebHdfsTestServer.start({ requireUser: true }); });
-  after(async () => { await server.close(); });
+  after(async () => { await server?.close(); });
 
   it('answers CREATE with a 307 to the datanode and creates the file on the second step', async () => {
     const first = (await curl('-X', 'PUT', `${server.url}/webhdfs/v1/a/b.txt?op=CREATE&user.name=u`));

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { expect } from 'chai';
 import { createEvent, errorCode } from '@sluice/core';
-import { createHarness, eventually, sinkSuite, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, eventually, sinkSuite, type SuiteHarness, requirePeers } from '@sluice/testkit';
 import { avroSink, avroSource, type AvroSink, type AvroSinkConfig, type AvroSource } from '../src/index.js';
 import { startAvscServer, type AvscServer } from './peers.js';
 import { makeCertificate, type TestCertificate } from './raw-client.js';
@@ -238,11 +238,12 @@ describe('avro sink', () => {
   });
 
   describe('with TLS', () => {
+    before(function () { requirePeers(this, 'openssl'); });
     let cert: TestCertificate;
     before(() => {
       cert = makeCertificate();
     });
-    after(() => cert.cleanup());
+    after(() => cert?.cleanup());
 
     it('verifies the collector against the truststore, or accepts any certificate with trustAllCerts', async () => {
       const { source, harness: target } = await sluiceSource({ ssl: true, keystore: cert.p12File, keystorePassword: cert.password });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { createComponentContext, type Logger, type SluiceEvent, type SourceContext } from '@sluice/core';
-import { createHarness, eventually, sourceSuite, takeAll, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, eventually, sourceSuite, takeAll, type SuiteHarness, requirePeers } from '@sluice/testkit';
 import {
   avroSource, AvroReader, AvroWriter, encodeAppendBatchCall, encodeNettyFrame, md5, PROTOCOL_HASH, PROTOCOL_JSON,
   readCallResult, readHandshakeResponse, writeHandshakeRequest, type AvroSource, type AvroSourceConfig,
@@ -370,11 +370,12 @@ describe('avro source', () => {
   });
 
   describe('with TLS', () => {
+    before(function () { requirePeers(this, 'openssl'); });
     let cert: TestCertificate;
     before(() => {
       cert = makeCertificate();
     });
-    after(() => cert.cleanup());
+    after(() => cert?.cleanup());
 
     it('serves TLS clients from a PKCS#12 keystore and from a PEM keystore', async () => {
       const p12 = await start({ ssl: true, keystore: cert.p12File, keystorePassword: cert.password });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { runAgent, type RunningAgent } from '@sluice/testkit';
+import { runAgent, type RunningAgent, requirePeers } from '@sluice/testkit';
 import { systemCommand } from './system-command.js';
 import type { SluiceEvent } from '@sluice/core';
 
@@ -28,6 +28,7 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 10000): P
 }
 
 describe('taildir + log_to_json on a file written by the real rsyslogd, fed by logger', function () {
+  before(function () { requirePeers(this, 'rsyslog', 'logger'); });
   this.timeout(30000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rsyslog-'));
   let rsyslogd: ChildProcess | undefined;

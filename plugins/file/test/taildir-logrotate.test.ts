@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { systemCommand } from './system-command.js';
 import { taildirConfig, TailRig } from './tail-harness.js';
+import { requirePeers } from '@sluice/testkit';
 
 const run = promisify(execFile);
 
@@ -48,6 +49,7 @@ const seqOf = (body: string): number => Number(body.slice(5, 12));
 
 for (const mode of ['create', 'copytruncate'] as const) {
   describe(`taildir with the real logrotate in ${mode} mode`, function () {
+    before(function () { requirePeers(this, 'logrotate'); });
     this.timeout(30000);
     let rig: TailRig;
     let writer: Writer | undefined;

@@ -1,24 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createEvent, createSerializer, ROLL_DEFAULTS, type SluiceEvent } from '@sluice/core';
-import { createHarness, decompressHadoopStream as decompress, putAll, readSequenceFile } from '@sluice/testkit';
+import { createHarness, decompressHadoopStream as decompress, putAll, readSequenceFile, requirePeers } from '@sluice/testkit';
 import { CodecSerializer, hadoopCodec, hdfsSink, SequenceFileSerializer, writeVLong, type HadoopCodecName, type HdfsSinkConfig } from '../src/index.js';
 import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
 
 
 const CODECS: Exclude<HadoopCodecName, 'none'>[] = ['gzip', 'bzip2', 'snappy', 'lz4'];
-
-/** The codec tools the independent reader uses; a missing one fails the suite with the package to install. */
-function requireCodecTools(): void {
-  const missing: string[] = [];
-  for (const [module, pkg] of [['snappy', 'python3-snappy'], ['lz4.block', 'python3-lz4']]) {
-    try { execFileSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }); } catch { missing.push(pkg); }
-  }
-  if (missing.length > 0) throw new Error(`the hdfs format tests read files with independent tools; install them: apt-get install -y ${missing.join(' ')}`);
-}
 
 const events = (n: number, from = 0): SluiceEvent[] => Array.from({ length: n }, (_, i) => {
   const k = from + i;
@@ -28,7 +18,7 @@ const events = (n: number, from = 0): SluiceEvent[] => Array.from({ length: n },
 
 describe('hdfs file formats, read back by an independent reader', function () {
   this.timeout(30000);
-  before(requireCodecTools);
+  before(function () { requirePeers(this, 'hadoopCodecs'); });
 
   it('writes Hadoop VInts as WritableUtils.writeVLong defines them', () => {
     const vectors: [number, string][] = [[0, '00'], [127, '7f'], [-112, '90'], [-113, '8770'], [128, '8f80'], [255, '8fff'], [256, '8e0100'], [-1, 'ff'], [-256, '87ff'], [516, '8e0204'], [-100000, '8501869f'], [2 ** 40, '8a010000000000']];
@@ -78,8 +68,8 @@ describe('hdfs file formats, read back by an independent reader', function () {
 describe('hdfs sink writing each format to WebHDFS', function () {
   this.timeout(30000);
   let peer: HdfsPeer;
-  before(async () => {
-    requireCodecTools();
+  before(async function () {
+    requirePeers(this, 'hadoopCodecs');
     peer = await startHdfsPeer();
   });
   after(async () => { await peer?.close(); });

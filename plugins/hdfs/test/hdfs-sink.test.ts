@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import {
   createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type MemoryChannel, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
-import { createHarness, putAll, sinkSuite, WebHdfsTestServer } from '@sluice/testkit';
+import { createHarness, putAll, sinkSuite, WebHdfsTestServer, requirePeers } from '@sluice/testkit';
 import { HdfsSink, hdfsSink, type HdfsSinkConfig } from '../src/index.js';
 import { startHdfsPeer, type HdfsPeer } from './hdfs-peer.js';
 
@@ -119,7 +119,8 @@ describe('hdfs sink', function () {
     expect(records[3]!.headers.seq).to.equal('3');
   });
 
-  it('writes gzip files that zcat reads whole', async () => {
+  it('writes gzip files that zcat reads whole', async function () {
+    requirePeers(this, 'zcat');
     const { sink, put } = await harness({ compression: 'gzip', batchSize: 3 });
     await sink.start();
     await put(seq(0, 7));

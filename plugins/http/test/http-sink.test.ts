@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createComponentContext, createEvent, errorCode, isRetriable, MemoryChannel, memoryChannel, type SinkContext } from '@sluice/core';
-import { eventually, runAgent, type RunningAgent, sinkSuite, takeAll } from '@sluice/testkit';
+import { eventually, runAgent, type RunningAgent, sinkSuite, takeAll, requirePeers } from '@sluice/testkit';
 import { httpSink, type HttpSink, type HttpSinkConfig, type HttpSource } from '../src/index.js';
 import { startSource } from './helpers.js';
 
@@ -192,6 +192,7 @@ describe('http sink outcomes', () => {
 });
 
 describe('http sink to an HTTPS endpoint', () => {
+  before(function () { requirePeers(this, 'openssl'); });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-http-sink-tls-'));
   const file = (name: string): string => path.join(dir, name);
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { Source } from '@sluice/core';
-import { sourceSuite, takeAll } from '@sluice/testkit';
+import { sourceSuite, takeAll, requirePeers } from '@sluice/testkit';
 import { httpSource, type HttpSource } from '../src/index.js';
 import { curl, flumeBatch, SOURCE_DEFAULTS, startSource, type RunningSource } from './helpers.js';
 
 const JSON_TYPE = ['-H', 'Content-Type: application/json'];
 
 describe('http source with curl', () => {
+  before(function () { requirePeers(this, 'curl'); });
   let running: RunningSource | undefined;
   afterEach(async () => {
     await running?.close();
@@ -149,6 +150,7 @@ describe('http source with curl', () => {
 });
 
 describe('http source over HTTPS', () => {
+  before(function () { requirePeers(this, 'openssl', 'curl'); });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-http-tls-'));
   const file = (name: string): string => path.join(dir, name);
   let running: RunningSource | undefined;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BatchSink, defineComponent, definePlugin, type SluiceEvent } from '@sluice/core';
-import { eventually, runAgent, type RunningAgent } from '@sluice/testkit';
+import { eventually, runAgent, type RunningAgent, requirePeers } from '@sluice/testkit';
 import { startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
 
 /** A sink that remembers the sequence numbers it received (an event's body starts with its number). */
@@ -23,6 +23,7 @@ function collectingPlugin(seen: Set<number>, received: { count: number }) {
 }
 
 describe('kafka channel through a broker outage @slow', function () {
+  before(function () { requirePeers(this, 'kafka'); });
   this.timeout(90000);
   let cluster: KafkaTestCluster;
   let agent: RunningAgent | undefined;

@@ -7,6 +7,7 @@ import { Telemetry, createComponentContext, errorCode, type Channel, type Sluice
 import { kafkaChannel, type KafkaChannel, type KafkaChannelConfig } from '../src/index.js';
 import { kcatConsume, kcatProduce, kcatProduceFile, kcatValueAt } from './helpers/kcat.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
+import { requirePeers } from '@sluice/testkit';
 
 /** flume.avdl's AvroFlumeEvent, written out here so the check does not share code with the plugin. */
 const FLUME_EVENT_SCHEMA_TEXT = `{
@@ -31,6 +32,7 @@ function varint(n: number): Buffer {
 const avroString = (s: string): Buffer => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s, 'utf8')]);
 
 describe('kafka channel record format @slow', function () {
+  before(function () { requirePeers(this, 'kafka', 'kcat'); });
   this.timeout(30000);
   let cluster: KafkaTestCluster;
   let dir: string;
@@ -44,7 +46,7 @@ describe('kafka channel record format @slow', function () {
   });
   after(async () => {
     await cluster?.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function startChannel(config: Record<string, unknown>, telemetry = new Telemetry()): Promise<{ channel: KafkaChannel; topic: string }> {

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { channelSuite, eventually } from '@sluice/testkit';
+import { channelSuite, eventually, requirePeers } from '@sluice/testkit';
 import { createComponentContext, createEvent, errorCode } from '@sluice/core';
 import { kafkaChannel, type KafkaChannel, type KafkaChannelConfig } from '../src/index.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
 
 describe('kafka channel @slow', function () {
+  before(function () { requirePeers(this, 'kafka'); });
   let cluster: KafkaTestCluster;
   const topics = new Map<string, { topic: string; groupId: string }>();
   before(async () => {

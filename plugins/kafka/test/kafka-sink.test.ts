@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHarness, sinkSuite, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, sinkSuite, type SuiteHarness, requirePeers } from '@sluice/testkit';
 import { createEvent, errorCode, type SinkContext } from '@sluice/core';
 import { kafkaSink, type KafkaSink, type KafkaSinkConfig } from '../src/index.js';
 import { kcatConsume } from './helpers/kcat.js';
@@ -9,6 +9,7 @@ import { configOf, startKafkaTestCluster, uniqueName, type KafkaTestCluster } fr
 const FAST_FAILURE = { connectionTimeout: '1s', requestTimeout: '3s', retry: { retries: 1, initialDelay: '100ms', maxDelay: '500ms' } };
 
 describe('kafka sink', function () {
+  before(function () { requirePeers(this, 'kafka', 'kcat'); });
   this.timeout(30000);
   let cluster: KafkaTestCluster;
   before(async () => {

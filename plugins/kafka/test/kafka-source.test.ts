@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { createHarness, eventually, sourceSuite, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, eventually, sourceSuite, type SuiteHarness, requirePeers } from '@sluice/testkit';
 import { createEvent, errorCode, type SluiceEvent, type SourceContext } from '@sluice/core';
 import { kafkaSink, kafkaSource, type KafkaSink, type KafkaSinkConfig, type KafkaSource, type KafkaSourceConfig } from '../src/index.js';
 import { kcatProduce } from './helpers/kcat.js';
 import { configOf, FAST_GROUP, startKafkaTestCluster, uniqueName, type KafkaTestCluster } from './helpers/test-cluster.js';
 
 describe('kafka source @slow', function () {
+  before(function () { requirePeers(this, 'kafka', 'kcat'); });
   this.timeout(30000);
   let cluster: KafkaTestCluster;
   before(async () => {

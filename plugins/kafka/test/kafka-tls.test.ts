@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { createHarness, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, type SuiteHarness, requirePeers } from '@sluice/testkit';
 import { createEvent, errorCode } from '@sluice/core';
 import { kafkaSink, type KafkaSink, type KafkaSinkConfig } from '../src/index.js';
 import { configOf } from './helpers/test-cluster.js';
@@ -59,6 +59,7 @@ class TlsPeer {
 }
 
 describe('kafka TLS connection settings against openssl s_server', function () {
+  before(function () { requirePeers(this, 'openssl'); });
   this.timeout(30000);
   let dir: string;
   let server: { cert: string; key: string };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import './aws-sdk-notice.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig, type AwsSettings, groupByBucket, moveToDeadLetter, setAsideRejected, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,

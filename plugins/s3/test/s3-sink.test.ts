@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import {
   createComponentContext, createEvent, errorCode, memoryChannel, ROLL_DEFAULTS, type MemoryChannel, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
-import { createHarness, putAll, sinkSuite } from '@sluice/testkit';
+import { createHarness, putAll, sinkSuite, requirePeers } from '@sluice/testkit';
 import { S3Sink, s3Sink, type S3SinkConfig } from '../src/index.js';
 import { startS3Peer, type S3Peer } from './s3-peer.js';
 
@@ -144,7 +144,8 @@ describe('s3 sink', function () {
     expect(records.map((r) => r.body.toString())).to.deep.equal(seq(0, 10).map((e) => e.body.toString()));
   });
 
-  it('writes gzip objects that zcat reads whole', async () => {
+  it('writes gzip objects that zcat reads whole', async function () {
+    requirePeers(this, 'zcat');
     const { sink, put } = await harness({ compression: 'gzip', batchSize: 3 });
     await sink.start();
     await put(seq(0, 7));

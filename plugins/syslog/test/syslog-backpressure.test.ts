@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
-import { takeAll } from '@sluice/testkit';
+import { takeAll, requirePeers } from '@sluice/testkit';
 import { startTcp, type Running } from './helpers.js';
 
 describe('syslog_tcp backpressure with a full channel @slow', function () {
+  before(function () { requirePeers(this, 'logger'); });
   this.timeout(60000);
   const LINES = 60000;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-bp-'));

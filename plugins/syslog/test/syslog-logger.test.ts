@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SluiceEvent, Source } from '@sluice/core';
-import { collectEvents, eventually, sourceSuite, takeAll } from '@sluice/testkit';
+import { collectEvents, eventually, sourceSuite, takeAll, requirePeers } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource, type SyslogUdpSource } from '../src/index.js';
 import { logger, startTcp, startUdp, TCP_DEFAULTS, UDP_DEFAULTS, type Running } from './helpers.js';
 
@@ -25,6 +25,7 @@ function expectHeaders(event: SluiceEvent, rfc: '3164' | '5424'): void {
 }
 
 describe('syslog sources with util-linux logger', () => {
+  before(function () { requirePeers(this, 'logger'); });
   let running: Running<SyslogTcpSource | SyslogUdpSource> | undefined;
   afterEach(async () => {
     await running?.close();
@@ -143,6 +144,7 @@ describe('syslog_tcp with a client that breaks octet counting', () => {
 });
 
 describe('syslog_udp with a full channel', () => {
+  before(function () { requirePeers(this, 'logger'); });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-udp-'));
   let running: Running<SyslogUdpSource> | undefined;
   after(async () => {
@@ -170,6 +172,7 @@ describe('syslog_udp with a full channel', () => {
 });
 
 describe('syslog_tcp conformance (logger as the client)', () => {
+  before(function () { requirePeers(this, 'logger'); });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-suite-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   sourceSuite({
@@ -185,6 +188,7 @@ describe('syslog_tcp conformance (logger as the client)', () => {
 });
 
 describe('syslog_udp conformance (logger as the client)', () => {
+  before(function () { requirePeers(this, 'logger'); });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-suite-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   sourceSuite({

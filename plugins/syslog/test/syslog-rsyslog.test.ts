@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
-import { collectEvents } from '@sluice/testkit';
+import { collectEvents, requirePeers } from '@sluice/testkit';
 import { startTcp, type Running } from './helpers.js';
 
 /** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
@@ -16,6 +16,7 @@ const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsys
  * and once newline-framed in the traditional RFC 3164 format. No system sockets are used.
  */
 describe('syslog_tcp receiving from rsyslog (omfwd)', function () {
+  before(function () { requirePeers(this, 'rsyslog'); });
   this.timeout(30000);
   const LINES = 500;
   let dir = '';

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { SyslogTcpSource } from '../src/index.js';
-import { collectEvents, takeAll } from '@sluice/testkit';
+import { collectEvents, takeAll, requirePeers } from '@sluice/testkit';
 import { startTcp, TCP_DEFAULTS, type Running } from './helpers.js';
 
 const run = promisify(execFile);
@@ -35,6 +35,7 @@ function sClient(port: number, extra: string[], input: string): Promise<{ code: 
 }
 
 describe('syslog_tcp over TLS (RFC 5425)', function () {
+  before(function () { requirePeers(this, 'openssl'); });
   this.timeout(30000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-syslog-tls-'));
   const file = (name: string): string => path.join(dir, name);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,18 +12,6 @@ import { fileURLToPath } from 'node:url';
  */
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
 const PYTHON = '/usr/bin/python3';
-
-/** Why the peer cannot run here, or undefined when it can (`apt-get install thrift-compiler python3-thrift`). */
-export function pythonThriftMissing(): string | undefined {
-  const thrift = ['/usr/bin/thrift', '/usr/local/bin/thrift'].find((p) => existsSync(p));
-  if (!thrift) return 'the thrift compiler is not installed (apt-get install thrift-compiler)';
-  try {
-    execFileSync(PYTHON, ['-c', 'import thrift'], { stdio: 'ignore' });
-  } catch {
-    return `${PYTHON} cannot import thrift (apt-get install python3-thrift)`;
-  }
-  return undefined;
-}
 
 /** Python code generated from Flume's IDL into a temporary directory. */
 export class GeneratedPeer {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SluiceEvent } from '@sluice/core';
-import { createHarness, eventually, putAll, sinkSuite, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, eventually, putAll, requirePeers, sinkSuite, type SuiteHarness } from '@sluice/testkit';
 import { thriftSink, thriftSource, type ThriftSink, type ThriftSinkConfig, type ThriftSource } from '../src/index.js';
-import { GeneratedPeer, pythonThriftMissing } from './python-peer.js';
+import { GeneratedPeer } from './python-peer.js';
 
 const sinkConfig = (port: number, overrides: Partial<ThriftSinkConfig> = {}): ThriftSinkConfig => ({
   hostname: '127.0.0.1', port, protocol: 'compact', batchSize: 100, connectTimeout: '2s', requestTimeout: '5s', resetConnectionInterval: '0',
@@ -88,14 +88,10 @@ describe('thrift sink', function () {
   });
 
   describe('delivering to a python3-thrift server generated from Flume\'s IDL', function () {
-    const missing = pythonThriftMissing();
     let peer: GeneratedPeer | undefined;
     let harness: SuiteHarness | undefined;
     before(function () {
-      if (missing) {
-        console.log(`      skipped: ${missing}`);
-        this.skip();
-      }
+      requirePeers(this, 'thrift');
       peer = new GeneratedPeer();
     });
     afterEach(async () => harness?.close());

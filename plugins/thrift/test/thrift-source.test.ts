@@ -5,12 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { SluiceEvent, Source } from '@sluice/core';
-import { createHarness, eventually, sourceSuite, takeAll, type SuiteHarness } from '@sluice/testkit';
+import { createHarness, eventually, requirePeers, sourceSuite, takeAll, type SuiteHarness } from '@sluice/testkit';
 import {
   encodeAppendBatchCall, frameHeader, readSourceCall, FrameDecoder, protocolWriter, readReply, thriftSource, ThriftRpcClient, thriftSourceProblems,
   type ThriftProtocolName, type ThriftSource, type ThriftSourceConfig,
 } from '../src/index.js';
-import { GeneratedPeer, pythonThriftMissing } from './python-peer.js';
+import { GeneratedPeer } from './python-peer.js';
 
 const sourceConfig = (overrides: Partial<ThriftSourceConfig> = {}): ThriftSourceConfig => ({
   bind: '127.0.0.1', port: 0, protocol: 'compact', ssl: false, keystore: '', keystorePassword: '', keystoreType: 'pkcs12', kerberos: false,
@@ -112,13 +112,9 @@ describe('thrift source', function () {
   });
 
   describe('with a python3-thrift client generated from Flume\'s IDL', function () {
-    const missing = pythonThriftMissing();
     let peer: GeneratedPeer | undefined;
     before(function () {
-      if (missing) {
-        console.log(`      skipped: ${missing}`);
-        this.skip();
-      }
+      requirePeers(this, 'thrift');
       peer = new GeneratedPeer();
     });
     after(async () => peer?.cleanup());

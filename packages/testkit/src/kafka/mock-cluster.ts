@@ -38,6 +38,12 @@ function cacheDir(): string {
 
 let building: Promise<string> | undefined;
 
+/** Where {@link buildKafkaMockHelper} puts (or has put) the helper built from the current C source. */
+export function kafkaMockHelperPath(): string {
+  const hash = createHash('sha256').update(MOCK_CLUSTER_C_SOURCE).digest('hex').slice(0, 16);
+  return join(cacheDir(), `sluice-kafka-mock-${hash}`);
+}
+
 /**
  * Compiles the mock-cluster helper with gcc against librdkafka-dev unless a binary built from the
  * same C source is cached, and returns its path. Concurrent test processes may race: each builds
@@ -45,9 +51,8 @@ let building: Promise<string> | undefined;
  */
 export function buildKafkaMockHelper(): Promise<string> {
   building ??= (async () => {
-    const hash = createHash('sha256').update(MOCK_CLUSTER_C_SOURCE).digest('hex').slice(0, 16);
-    const dir = cacheDir();
-    const binary = join(dir, `sluice-kafka-mock-${hash}`);
+    const binary = kafkaMockHelperPath();
+    const dir = dirname(binary);
     if (existsSync(binary)) return binary;
     mkdirSync(dir, { recursive: true });
     const unique = `${process.pid}-${Date.now()}`;
@@ -58,7 +63,7 @@ export function buildKafkaMockHelper(): Promise<string> {
       await run('gcc', ['-O1', '-o', output, source, '-lrdkafka']);
       renameSync(output, binary);
     } catch (error) {
-      throw new Error(`Cannot build the Kafka mock-cluster helper with gcc; install gcc and librdkafka-dev (scripts/install-test-deps.sh): ${(error as Error).message}`, { cause: error });
+      throw new Error(`Cannot build the Kafka mock-cluster helper with gcc; install gcc and librdkafka-dev (npm test does as root; the test peer is kafka): ${(error as Error).message}`, { cause: error });
     } finally {
       rmSync(source, { force: true });
       rmSync(output, { force: true });
