@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decompressHadoopStream as decompress, readSequenceFile } from '@sluice/testkit';
+import { decompressHadoopStream as decompress, readSequenceFile, requirePeers } from '@sluice/testkit';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 import { openHdfsView, type HdfsView } from './helpers/hdfs-view.js';
 
@@ -35,7 +35,10 @@ describe('Flume hdfs.fileType values run unchanged and produce files Hadoop read
   this.timeout(60000);
   const tmp = new TempDir();
   let hdfs: HdfsView;
-  before(async () => { hdfs = await openHdfsView(); });
+  before(async function () {
+    requirePeers(this, 'hadoopCodecs');
+    hdfs = await openHdfsView();
+  });
   after(async () => {
     await hdfs?.close();
     tmp.cleanup();
