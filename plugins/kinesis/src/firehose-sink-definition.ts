@@ -6,7 +6,7 @@ export const firehoseSink = defineComponent<'sink', FirehoseSinkConfig>({
   kind: 'sink',
   type: 'firehose',
   description: 'Puts events into an Amazon Data Firehose (Kinesis Data Firehose) delivery stream with PutRecordBatch (500 records / 4 MiB per call), retrying only the refused entries.',
-  guarantee: 'At-least-once: a channel transaction commits only after Firehose accepted every record of its batch. Refused entries are retried alone; if they are still refused after retryTimeout, or a call fails, the batch rolls back and is sent again (records already accepted are duplicated). Records over 1,000 KiB go to the dead-letter channel, or keep the batch in the channel without one.',
+  guarantee: 'At-least-once: a channel transaction commits only after Firehose accepted every record of its batch. Refused entries are retried alone; if they are still refused after retryTimeout, or a call fails, the batch rolls back and is sent again (records already accepted are duplicated). Records over 1,000 KiB go to the dead-letter channel once the rest of the batch is accepted, or, without one, are dropped and counted (EventRejectedCount).',
   schema: {
     type: 'object',
     additionalProperties: false,

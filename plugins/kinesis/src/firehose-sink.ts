@@ -1,9 +1,8 @@
 import type { FirehoseClient, _Record } from '@aws-sdk/client-firehose';
 import {
-  Backoff, BatchSink, describeAwsTarget, parseDuration, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
+  Backoff, BatchSink, describeAwsTarget, setAsideRejected, parseDuration, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createFirehoseClient } from './aws-clients.js';
-import { deadLetterRejected } from './dead-letter.js';
 import { toSluiceError } from './kinesis-errors.js';
 
 /** Firehose limits (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html). */
@@ -32,8 +31,8 @@ const NEWLINE = Buffer.from('\n');
  * `retryTimeout`; then the batch rolls back and is re-sent (at-least-once; the accepted records
  * are duplicated). With `appendNewline` each record gets a trailing `\n`, since Firehose
  * concatenates records into its S3 objects with no delimiter. A record over 1,000 KiB goes to
- * the dead-letter channel (after the rest of its batch was accepted), or keeps its batch in the
- * channel with SLUICE_EVENT_REJECTED when there is none.
+ * the dead-letter channel (after the rest of its batch was accepted), or, without one, is dropped
+ * and counted as EventRejectedCount, so one poison event never stalls the sink.
  */
 export class FirehoseSink extends BatchSink {
   private client: FirehoseClient | undefined;
@@ -77,8 +76,7 @@ export class FirehoseSink extends BatchSink {
       }
     }
     const rejection = rejected.length === 0 ? undefined
-      : new SluiceError('SLUICE_EVENT_REJECTED', `firehose sink '${this.name}': ${rejected.length} event(s) can never be put to delivery stream '${this.config.deliveryStreamName}' (up to ${largest} bytes; the limit is 1,000 KiB per record); configure a deadLetter channel to set them aside, or shorten them with an interceptor`);
-    if (rejection && !this.ctx.deadLetter) throw rejection;
+      : new SluiceError('SLUICE_EVENT_REJECTED', `firehose sink '${this.name}': ${rejected.length} event(s) can never be put to delivery stream '${this.config.deliveryStreamName}' (up to ${largest} bytes; the limit is 1,000 KiB per record); they go to the deadLetter channel (or are dropped and counted as EventRejectedCount without one); shorten them with an interceptor`);
     let start = 0;
     while (start < records.length) {
       let end = start;
@@ -87,7 +85,9 @@ export class FirehoseSink extends BatchSink {
       await this.putCall(records.slice(start, end));
       start = end;
     }
-    if (rejection) await deadLetterRejected(this.ctx, rejected, rejection);
+    if (rejection && !await setAsideRejected(this.ctx, rejected.map((event) => ({ event, error: rejection })))) {
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `firehose sink '${this.name}': the dead-letter channel refused ${rejected.length} event(s) that can never be put; the batch is retried`, { cause: rejection });
+    }
   }
 
   /** One PutRecordBatch call, then the refused entries alone until accepted or time runs out. */

@@ -7,7 +7,7 @@ export const kinesisSink = defineComponent<'sink', KinesisSinkConfig>({
   kind: 'sink',
   type: 'kinesis',
   description: 'Puts events into an Amazon Kinesis data stream with PutRecords (500 records / 5 MiB per call), retrying only the records a call refused; optional KPL aggregation.',
-  guarantee: 'At-least-once: a channel transaction commits only after Kinesis accepted every record of its batch. Records refused by a partly failed call are retried alone; if they are still refused after retryTimeout, or a call fails, the batch rolls back and is sent again (records already accepted are duplicated). Records that can never be accepted (over 1 MiB, key over 256 characters) go to the dead-letter channel, or keep the batch in the channel without one.',
+  guarantee: 'At-least-once: a channel transaction commits only after Kinesis accepted every record of its batch. Records refused by a partly failed call are retried alone; if they are still refused after retryTimeout, or a call fails, the batch rolls back and is sent again (records already accepted are duplicated). Records that can never be accepted (over 1 MiB, key over 256 characters) go to the dead-letter channel once the rest of the batch is accepted, or, without one, are dropped and counted (EventRejectedCount).',
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import {
-  Backoff, BatchSink, describeAwsTarget, parseDuration, parseSize, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
+  Backoff, BatchSink, describeAwsTarget, setAsideRejected, parseDuration, parseSize, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createKinesisClient } from './aws-clients.js';
-import { deadLetterRejected } from './dead-letter.js';
 import { HeaderTemplate } from './header-template.js';
 import { RecordAggregator, type UserRecord } from './kpl-aggregation.js';
 import { toSluiceError } from './kinesis-errors.js';
@@ -55,8 +54,9 @@ interface Entry {
  * commits. A retried record can land after later records of its key (as with the KPL).
  *
  * A record over 1 MiB (data plus key), or a rendered key over 256 characters, can never be
- * accepted: with a dead-letter channel it goes there (once the rest of its batch is in Kinesis),
- * without one the batch fails with SLUICE_EVENT_REJECTED and stays in the channel.
+ * accepted: once the rest of its batch is in Kinesis it goes to the dead-letter channel, or,
+ * without one, is dropped and counted as EventRejectedCount (`setAsideRejected`), so one poison
+ * event never stalls the sink.
  *
  * With `aggregate`, user records are packed into KPL aggregated records of at most
  * `aggregationMaxSize`, which the KCL (and our `kinesis` source) de-aggregate. Records are grouped
@@ -115,11 +115,12 @@ export class KinesisSink extends BatchSink {
       rejected.push(event);
     }
     const rejection = rejected.length === 0 ? undefined
-      : new SluiceError('SLUICE_EVENT_REJECTED', `kinesis sink '${this.name}': ${rejected.length} event(s) can never be put to stream '${this.config.streamName}': ${[...reasons].join('; ')}; configure a deadLetter channel to set them aside, or shorten them with an interceptor`);
-    if (rejection && !this.ctx.deadLetter) throw rejection;
+      : new SluiceError('SLUICE_EVENT_REJECTED', `kinesis sink '${this.name}': ${rejected.length} event(s) can never be put to stream '${this.config.streamName}': ${[...reasons].join('; ')}; they go to the deadLetter channel (or are dropped and counted as EventRejectedCount without one); shorten them with an interceptor`);
     const entries = this.config.aggregate ? this.aggregated(accepted) : accepted.map(toEntry);
     await this.putAll(entries);
-    if (rejection) await deadLetterRejected(this.ctx, rejected, rejection);
+    if (rejection && !await setAsideRejected(this.ctx, rejected.map((event) => ({ event, error: rejection })))) {
+      throw new SluiceError('SLUICE_DELIVERY_FAILED', `kinesis sink '${this.name}': the dead-letter channel refused ${rejected.length} event(s) that can never be put; the batch is retried`, { cause: rejection });
+    }
   }
 
   private userRecord(event: SluiceEvent): UserRecord {

@@ -184,18 +184,19 @@ describe('kinesis sink @slow', function () {
     expect((await peer.readAll(stream)).map((r) => Buffer.from(r.Data!).toString())).to.deep.equal(['event-0', 'event-1', 'event-2', 'event-3']);
   });
 
-  it('keeps a batch with an oversize record in the channel when there is no dead-letter channel', async () => {
+  it('without a dead-letter channel, drops and counts an oversize record and delivers the rest of its batch', async () => {
     const stream = await peer.createStream(1);
     const harness = await createHarness();
-    const sink = new KinesisSink(config(peer, stream), harness.sinkContext('k'));
+    const ctx = harness.sinkContext('k');
+    const sink = new KinesisSink(config(peer, stream), ctx);
     await sink.start();
     await putAll(harness, [...seq(0, 2), createEvent(Buffer.alloc(1024 * 1024 + 1, 'z'))]);
-    const error = await sink.process().then(() => undefined, (e: unknown) => e);
-    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
-    expect(harness.channel.size).to.equal(3);
+    await sink.process();
+    expect(harness.channel.size).to.equal(0);
+    expect(ctx.metrics.get('EventRejectedCount')).to.equal(1);
     await sink.stop();
     await harness.close();
-    expect(await peer.readAll(stream)).to.have.length(0);
+    expect(await peer.readAll(stream)).to.have.length(2);
   });
 
   it('aggregates per partition key in KPL format that aws-kinesis-agg de-aggregates, keys and order intact', async () => {
