@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { awsClientConfig, awsSettingsProblems, describeAwsTarget, type AwsSettings } from '@sluice/core';
+import { awsClientConfig, awsFailure, awsSettingsProblems, describeAwsTarget, errorCode, isRetriable, type AwsSettings } from '@sluice/core';
 
 const defaults: AwsSettings = {
   region: '', endpoint: '', profile: '', accessKeyId: '', secretAccessKey: '', sessionToken: '', maxAttempts: 3, requestTimeout: '60s',
@@ -31,5 +31,15 @@ describe('AWS settings shared by the AWS components', () => {
     const line = describeAwsTarget({ ...defaults, accessKeyId: 'AKIAEXAMPLE1234', secretAccessKey: 'topsecretvalue', sessionToken: 'sessiontokenvalue' });
     expect(line).to.not.include('topsecretvalue').and.not.include('sessiontokenvalue').and.not.include('AKIAEXAMPLE1234');
     expect(line).to.include('explicit (AKIA…1234)');
+  });
+
+  it('classifies AWS SDK failures: throttling, 5xx, 408/429 and no answer retry; other 4xx are rejected', () => {
+    const failure = (name: string, status?: number) => awsFailure(Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } }), 'PutRecords to stream s', { retriableNames: new Set(['SlowDown']), hint: 'check the stream name' });
+    for (const [name, status] of [['ThrottlingException', 400], ['SlowDown', 503], ['SlowDown', 400], ['InternalError', 500], ['X', 429], ['X', 408], ['TimeoutError', undefined]] as const) {
+      expect(isRetriable(failure(name, status)), `${name} ${status}`).to.equal(true);
+    }
+    const rejected = failure('ResourceNotFoundException', 400);
+    expect(errorCode(rejected)).to.equal('SLUICE_EVENT_REJECTED');
+    expect(rejected.message).to.include('PutRecords to stream s failed with HTTP 400').and.include('check the stream name');
   });
 });

@@ -1,3 +1,4 @@
+import { SluiceError } from '../errors.js';
 import type { Problem } from '../problem.js';
 import { DURATION_PATTERN, parseDuration } from '../units.js';
 
@@ -115,4 +116,30 @@ export function describeAwsTarget(settings: AwsSettings): string {
     ? `explicit (${settings.accessKeyId.slice(0, 4)}…${settings.accessKeyId.slice(-4)})`
     : settings.profile !== '' ? `profile ${settings.profile}` : 'default chain';
   return `region ${settings.region || '(from the AWS chain)'}, endpoint ${settings.endpoint || '(AWS)'}, credentials ${credentials}`;
+}
+
+/** AWS error names that mean "slow down / try again" for every service, whatever their HTTP status. */
+const RETRIABLE_AWS_NAMES = new Set([
+  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailable',
+  'ServiceUnavailableException', 'InternalFailure', 'InternalError', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError',
+]);
+
+/**
+ * Turns an AWS SDK v3 failure into a SluiceError the runners understand: SLUICE_DELIVERY_FAILED
+ * (retriable) for connection errors, timeouts, 5xx, 408/429, throttling and the service's own
+ * `retriableNames` (S3's SlowDown, Kinesis's ProvisionedThroughputExceeded); SLUICE_EVENT_REJECTED
+ * (not retriable, for the dead-letter path) for the other 4xx answers (no such bucket or stream,
+ * access denied, validation errors). `what` names the call and its target; `hint` says what to
+ * check when retrying cannot help. The message never carries a secret.
+ */
+export function awsFailure(error: unknown, what: string, service: { retriableNames?: ReadonlySet<string>; hint: string }): SluiceError {
+  if (error instanceof SluiceError) return error;
+  const e = error as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const status = e?.$metadata?.httpStatusCode;
+  const name = e?.name ?? 'Error';
+  const retriable = status === undefined || status >= 500 || status === 408 || status === 429
+    || RETRIABLE_AWS_NAMES.has(name) || service.retriableNames?.has(name) === true || Boolean(e?.$retryable);
+  return new SluiceError(retriable ? 'SLUICE_DELIVERY_FAILED' : 'SLUICE_EVENT_REJECTED',
+    `${what} failed${status ? ` with HTTP ${status}` : ''} (${name}${e?.code ? ` ${e.code}` : ''}: ${e?.message ?? String(error)}); ${retriable ? 'it will be retried' : `retrying cannot fix this; ${service.hint}`}`,
+    { cause: error, details: { status, name } });
 }
