@@ -131,6 +131,11 @@ function translateComponent(kind: ComponentKind, own: Record<string, string>, pr
     if (key === 'type') {
       flumeType = value;
       out.type = sluiceTypeForFlume(kind, value);
+      if (kind === 'channel' && out.type === 'jdbc') {
+        // Flume's JDBC channel (an embedded Derby database) is a durable channel: so is ours.
+        out.type = 'file';
+        problems.push({ path: `${path}/type`, key: `${prefix}type`, severity: 'warning', message: `${value.trim()}: Flume's JDBC channel (embedded Derby) runs as Sluice's durable file channel; its db.* and connection keys are ignored`, hint: 'set type = file (dataDirs = a directory) to say so' });
+      }
     } else if (kind === 'source' && key === 'channels') out.channels = splitFlumeNames(value, `${prefix}channels`, `${path}/channels`, problems);
     else if (kind === 'sink' && key === 'channel') out.channel = value.trim();
     else if (kind === 'source' && (key === 'interceptors' || key.startsWith('interceptors.') || key.startsWith('selector.'))) continue;
