@@ -106,10 +106,12 @@ export class SqsSource implements EventDrivenSource {
   private async poll(queue: QueueClient, keeper: VisibilityKeeper): Promise<void> {
     const backoff = new Backoff(Math.min(100, this.maxBackoffMs), this.maxBackoffMs);
     let deleting: Promise<unknown> = Promise.resolve();
+    // Halved on each refusal (a batch larger than the channel's room must shrink to get through), doubled back on success.
+    let limit = this.config.batchSize;
     while (this.running) {
       let messages: Message[];
       try {
-        messages = await this.receiveBatch(queue);
+        messages = await this.receiveBatch(queue, limit);
       } catch (error) {
         const failure = new SluiceError('SLUICE_DELIVERY_FAILED', `sqs source '${this.name}': ReceiveMessage from ${this.config.queueUrl} failed: ${(error as Error).message}`, { cause: error });
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, failure);
@@ -131,10 +133,12 @@ export class SqsSource implements EventDrivenSource {
         this.ctx.telemetry.emit('component.error', this.name, events.length, batchBytes(events), error);
         const full = errorCode(error) === 'SLUICE_CHANNEL_FULL';
         this.ctx.logger[full || backoff.failures < 3 ? 'debug' : 'warn']({ err: error, code: errorCode(error), messages: messages.length }, 'sqs source: a channel refused the batch; its messages are visible again');
+        limit = Math.max(1, messages.length >> 1);
         await this.pause(backoff.next());
         continue;
       }
       backoff.reset();
+      limit = Math.min(this.config.batchSize, limit * 2);
       // One delete in flight per poller: the next receive overlaps it.
       const previous = deleting;
       deleting = previous.then(async () => {
@@ -146,9 +150,9 @@ export class SqsSource implements EventDrivenSource {
   }
 
   /** Receives until `batchSize` messages or an answer that is not full; the first call long-polls. */
-  private async receiveBatch(queue: QueueClient): Promise<Message[]> {
-    const { batchSize, maxMessages } = this.config;
-    const out = await queue.receive(Math.min(maxMessages, batchSize), this.waitSeconds, this.visibilitySeconds, this.abort.signal);
+  private async receiveBatch(queue: QueueClient, batchSize: number): Promise<Message[]> {
+    const maxMessages = Math.min(this.config.maxMessages, batchSize);
+    const out = await queue.receive(maxMessages, this.waitSeconds, this.visibilitySeconds, this.abort.signal);
     let last = out.length;
     while (this.running && last === maxMessages && out.length < batchSize) {
       let more: Message[];

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { channelSuite } from '@sluice/testkit';
+import { createComponentContext, createEvent, errorCode, type Channel } from '@sluice/core';
+import { sqsChannel, type SqsChannel, type SqsChannelConfig } from '../src/index.js';
+import { startSqsPeer, type SqsPeer } from './sqs-peer.js';
+
+/** A channel config with the schema defaults, the peer's AWS keys and `extra`. */
+export function channelConfig(peer: SqsPeer, queueUrl: string, extra: Partial<SqsChannelConfig> = {}): SqsChannelConfig {
+  const defaults = Object.fromEntries(Object.entries((sqsChannel.schema as { properties: Record<string, { default: unknown }> }).properties).map(([k, v]) => [k, v.default]));
+  return { ...defaults, ...peer.aws(), queueUrl, pollTimeout: peer.local ? '0s' : '1s', ...extra } as SqsChannelConfig;
+}
+
+describe('sqs channel', function () {
+  let peer: SqsPeer;
+  before(async () => {
+    peer = await startSqsPeer();
+  });
+  after(async () => {
+    await peer?.close();
+  });
+
+  for (const fifo of [false, true]) {
+    describe(fifo ? 'on a FIFO queue' : 'on a standard queue', () => {
+      const queues = new Map<string, string>();
+      channelSuite({
+        capabilities: { durable: true },
+        timeout: 20000,
+        async factory({ storageId, transactionCapacity }) {
+          let queueUrl = queues.get(storageId);
+          if (!queueUrl) {
+            queueUrl = await peer.createQueue(`channel-${queues.size}`, { fifo });
+            queues.set(storageId, queueUrl);
+          }
+          return sqsChannel.create(channelConfig(peer, queueUrl, transactionCapacity === undefined ? {} : { transactionCapacity }), createComponentContext({ name: 'sqs-channel', kind: 'CHANNEL' }));
+        },
+      });
+    });
+  }
+
+  describe('shared by two agents', () => {
+    const open: Channel[] = [];
+    afterEach(async () => {
+      for (const channel of open.splice(0)) await channel.stop();
+    });
+    const start = async (queueUrl: string, name: string, extra: Partial<SqsChannelConfig> = {}): Promise<SqsChannel> => {
+      const channel = sqsChannel.create(channelConfig(peer, queueUrl, extra), createComponentContext({ name, kind: 'CHANNEL' })) as SqsChannel;
+      open.push(channel);
+      await channel.start();
+      return channel;
+    };
+
+    it('a rollback makes the taken messages visible to the other agent at once', async () => {
+      const queueUrl = await peer.createQueue('shared-rollback', { visibilityTimeout: 600 });
+      const a = await start(queueUrl, 'a');
+      const b = await start(queueUrl, 'b');
+      const put = a.transaction();
+      put.put([createEvent('one'), createEvent('two')]);
+      await put.commit();
+      const taker = a.transaction();
+      expect((await taker.take(10)).map((e) => e.body.toString())).to.deep.equal(['one', 'two']);
+      const other = b.transaction();
+      expect(await other.take(10), 'hidden while a holds them').to.deep.equal([]);
+      await other.commit();
+      await taker.rollback();
+      const again = b.transaction();
+      expect((await again.take(10)).map((e) => e.body.toString()).sort()).to.deep.equal(['one', 'two']);
+      await again.commit();
+      expect(await peer.depth(queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+    });
+
+    it('extends the visibility of messages held by a slow transaction, and the commit deletes them', async () => {
+      const queueUrl = await peer.createQueue('slow-commit');
+      const a = await start(queueUrl, 'a', { visibilityTimeout: '2s' });
+      const b = await start(queueUrl, 'b', { visibilityTimeout: '2s' });
+      const put = a.transaction();
+      put.put([createEvent('held')]);
+      await put.commit();
+      const slow = a.transaction();
+      expect(await slow.take(1)).to.have.length(1);
+      await new Promise((resolve) => setTimeout(resolve, 4500));
+      const other = b.transaction();
+      expect(await other.take(10), 'still hidden after twice the visibility timeout').to.deep.equal([]);
+      await other.commit();
+      expect(a.metrics.snapshot().SqsVisibilityExtendCount).to.be.greaterThan(0);
+      await slow.commit();
+      expect(await peer.depth(queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+    });
+
+    it('refuses a put whose event is larger than the queue allows with SLUICE_EVENT_REJECTED, sending nothing', async () => {
+      const queueUrl = await peer.createQueue('too-big');
+      const a = await start(queueUrl, 'a');
+      const tx = a.transaction();
+      tx.put([createEvent('small'), { headers: {}, body: Buffer.alloc(a.queue!.messageLimit + 1, 0x61) }]);
+      let failure: unknown;
+      try { await tx.commit(); } catch (error) { failure = error; }
+      await tx.rollback();
+      expect(errorCode(failure)).to.equal('SLUICE_EVENT_REJECTED');
+      expect(await peer.depth(queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+    });
+  });
+});
