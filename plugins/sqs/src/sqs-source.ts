@@ -56,6 +56,9 @@ export function wholeSeconds(duration: string, max: number): number {
  * FIFO queues: SQS hands out a message group to one receiver at a time and the next messages of
  * the group only after the previous ones were deleted, which here is after they were committed,
  * so each group's order reaches the channel intact, whatever the number of pollers.
+ *
+ * Stop waits for the deliveries in progress and their deletes, and interrupts pending long polls:
+ * messages SQS handed to an interrupted poll stay hidden until their visibility timeout ends.
  */
 export class SqsSource implements EventDrivenSource {
   readonly name: string;
@@ -84,7 +87,7 @@ export class SqsSource implements EventDrivenSource {
     this.abort = new AbortController();
     this.running = true;
     this.ctx.metrics.startTime = Date.now();
-    this.loops = Array.from({ length: this.config.pollers }, () => this.poll(queue, this.keeper!));
+    this.loops = Array.from({ length: this.config.pollers }, () => this.receiveLoop(queue, this.keeper!));
     this.ctx.logger.info({ queue: describeQueue(this.config), pollers: this.config.pollers, fifo: queue.fifo }, 'sqs source started');
   }
 
@@ -103,7 +106,8 @@ export class SqsSource implements EventDrivenSource {
   }
 
   /** One receive loop: receive a batch, deliver it, delete it; release it when delivery fails. */
-  private async poll(queue: QueueClient, keeper: VisibilityKeeper): Promise<void> {
+  // Not named poll: a source with a poll() method is driven as a PollableSource.
+  private async receiveLoop(queue: QueueClient, keeper: VisibilityKeeper): Promise<void> {
     const backoff = new Backoff(Math.min(100, this.maxBackoffMs), this.maxBackoffMs);
     let deleting: Promise<unknown> = Promise.resolve();
     // Halved on each refusal (a batch larger than the channel's room must shrink to get through), doubled back on success.
