@@ -9,10 +9,12 @@ export const FIRST_PARTY_TYPES: Readonly<Partial<Record<ComponentKind, Readonly<
   source: {
     syslog_tcp: '@sluice/plugin-syslog', syslog_udp: '@sluice/plugin-syslog', http: '@sluice/plugin-http',
     avro: '@sluice/plugin-avro', kafka: '@sluice/plugin-kafka', taildir: '@sluice/plugin-file', spooldir: '@sluice/plugin-file',
+    sqs: '@sluice/plugin-sqs',
   },
-  channel: { file: '@sluice/channel-file', kafka: '@sluice/plugin-kafka' },
+  channel: { file: '@sluice/channel-file', kafka: '@sluice/plugin-kafka', sqs: '@sluice/plugin-sqs' },
   sink: {
     hdfs: '@sluice/plugin-hdfs', s3: '@sluice/plugin-s3', kafka: '@sluice/plugin-kafka', avro: '@sluice/plugin-avro', http: '@sluice/plugin-http',
+    sqs: '@sluice/plugin-sqs',
   },
   interceptor: { single_line: '@sluice/plugin-file', csv_to_json: '@sluice/plugin-file', log_to_json: '@sluice/plugin-file' },
 };

@@ -29,13 +29,15 @@ export function isFifoQueue(queueUrl: string): boolean {
 /** What the schema cannot say about the queue keys: a queueUrl that is not a URL, and the AWS keys' problems. For `check`. */
 export function queueProblems(config: SqsQueueConfig): Problem[] {
   const problems: Problem[] = [];
-  let url: URL | undefined;
-  try { url = new URL(config.queueUrl); } catch { /* reported below */ }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname.length < 2) {
+  // Not new URL(): emulators hand out URLs like http://sqs.us-east-1.127.0.0.1:4566/000000000000/q, which WHATWG URL refuses.
+  if (QUEUE_URL.exec(config.queueUrl) === null) {
     problems.push({ path: '/queueUrl', message: `queueUrl '${config.queueUrl}' is not a queue URL`, hint: 'copy it from the console or `aws sqs get-queue-url`: https://sqs.<region>.amazonaws.com/<account>/<queue>' });
   }
   return [...problems, ...awsSettingsProblems(config)];
 }
+
+/** scheme://host[:port]/path: group 1 is the origin, group 2 the host. */
+const QUEUE_URL = /^(https?:\/\/([^/\s:]+)(?::[0-9]+)?)\/\S+$/;
 
 /** An SQS client and the SDK module it came from. */
 export interface SqsConnection {
@@ -57,9 +59,10 @@ export async function connectSqs(config: SqsQueueConfig, component: string): Pro
     throw new SluiceError('SLUICE_COMPONENT_START', `${component} cannot load @aws-sdk/client-sqs; install it next to @sluice/plugin-sqs`, { cause });
   }
   const options = awsClientConfig(config);
-  if (options.endpoint === undefined) options.endpoint = new URL(config.queueUrl).origin;
-  if (options.region === undefined) {
-    const match = /(?:^|\.)sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(config.queueUrl).hostname) ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com$/.exec(new URL(config.queueUrl).hostname);
+  const [, origin, host] = QUEUE_URL.exec(config.queueUrl) ?? [];
+  if (options.endpoint === undefined && origin !== undefined) options.endpoint = origin;
+  if (options.region === undefined && host !== undefined) {
+    const match = /(?:^|\.)sqs\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host) ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com$/.exec(host);
     if (match) options.region = match[1];
   }
   return { sdk, client: new sdk.SQSClient({ ...options, useQueueUrlAsEndpoint: false }) };

@@ -8,7 +8,7 @@ import { renderErrorsDoc } from '../docs/render-errors.js';
 /** The first-party packages documented in docs/components.md, in order. */
 export const FIRST_PARTY_PACKAGES = [
   '@sluice/channel-file', '@sluice/plugin-avro', '@sluice/plugin-file', '@sluice/plugin-hdfs', '@sluice/plugin-http',
-  '@sluice/plugin-kafka', '@sluice/plugin-s3', '@sluice/plugin-syslog',
+  '@sluice/plugin-kafka', '@sluice/plugin-s3', '@sluice/plugin-sqs', '@sluice/plugin-syslog',
 ];
 
 /** Renders every generated document, keyed by file name. */
