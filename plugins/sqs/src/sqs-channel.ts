@@ -248,7 +248,7 @@ export const sqsChannel = defineComponent<'channel', SqsChannelConfig>({
       visibilityTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long taken messages stay hidden from other agents; extended while their transaction is open, so it only decides how soon messages of a crashed agent reappear.' },
       receiveConcurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'ReceiveMessage calls in flight at once for a take of more than 10 events.' },
       sendConcurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'SendMessageBatch calls in flight at once for a put commit (1 on FIFO queues).' },
-      messageGroupId: { type: 'string', maxLength: 128, default: '%{sqs.messageGroupId}', description: 'FIFO queues: the MessageGroupId of a put, literal text with %{header} references; an empty result uses the group default. Each group is taken in order by one agent at a time: use several groups to let several agents drain in parallel.' },
+      messageGroupId: { type: 'string', maxLength: 128, default: '%{sqs.messageGroupId}', description: 'FIFO queues: the MessageGroupId of a put, literal text with %{header} references; an empty result uses the group `default`. Each group is taken in order by one agent at a time: use several groups to let several agents drain in parallel.' },
       depthInterval: { type: 'string', pattern: DURATION_PATTERN, default: '10s', description: 'How often ChannelSize is refreshed from the queue\'s approximate message counts (one GetQueueAttributes call).' },
     },
     required: [...QUEUE_REQUIRED, 'transactionCapacity', 'pollTimeout', 'visibilityTimeout', 'receiveConcurrency', 'sendConcurrency', 'messageGroupId', 'depthInterval'],

@@ -14,7 +14,7 @@ export interface SqsQueueConfig extends AwsSettings {
 
 /** JSON Schema properties of {@link SqsQueueConfig}; spread into each sqs component's schema. */
 export const QUEUE_SCHEMA_PROPERTIES = {
-  queueUrl: { type: 'string', minLength: 1, default: '', description: 'URL of the queue (https://sqs.<region>.amazonaws.com/<account>/<name>; a name ending in .fifo is a FIFO queue). It must exist. Without endpoint, requests go to this URL\'s host; without region, the region is read from it when it is an AWS URL.' },
+  queueUrl: { type: 'string', minLength: 1, description: 'URL of the queue (https://sqs.<region>.amazonaws.com/<account>/<name>; a name ending in .fifo is a FIFO queue). It must exist. Without endpoint, requests go to this URL\'s host; without region, the region is read from it when it is an AWS URL.' },
   ...AWS_SCHEMA_PROPERTIES,
 } as const;
 
