@@ -165,7 +165,10 @@ export class SqsChannel extends BaseChannel {
 
   /** @internal Deletes committed takes; a failure only means they come back (logged, counted). */
   async finish(taken: Taken[]): Promise<void> {
-    await this.queue!.delete(taken);
+    const queue = this.queue;
+    // Stopped meanwhile: the stop released these messages, so they will be taken again.
+    if (!queue) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `sqs channel '${this.name}' stopped before the commit; its taken messages were released and will be delivered again`);
+    await queue.delete(taken);
     this.keeper?.forget(taken);
     this.depth = Math.max(0, this.depth - taken.length);
   }

@@ -19,23 +19,24 @@ describe('sqs channel', function () {
     await peer?.close();
   });
 
-  for (const fifo of [false, true]) {
-    describe(fifo ? 'on a FIFO queue' : 'on a standard queue', () => {
-      const queues = new Map<string, string>();
-      channelSuite({
-        capabilities: { durable: true },
-        timeout: 20000,
-        async factory({ storageId, transactionCapacity }) {
-          let queueUrl = queues.get(storageId);
-          if (!queueUrl) {
-            queueUrl = await peer.createQueue(`channel-${queues.size}`, { fifo });
-            queues.set(storageId, queueUrl);
-          }
-          return sqsChannel.create(channelConfig(peer, queueUrl, transactionCapacity === undefined ? {} : { transactionCapacity }), createComponentContext({ name: 'sqs-channel', kind: 'CHANNEL' }));
-        },
-      });
+  // On a standard queue. On a FIFO queue SQS gives a transaction that holds messages of a group no
+  // more of that group until it commits, so the suite's take-take-rollback case cannot hold there
+  // (and fauxqs 1.x hands out one message per group per receive); FIFO has its own cases below.
+  describe('on a standard queue', () => {
+    const queues = new Map<string, string>();
+    channelSuite({
+      capabilities: { durable: true },
+      timeout: 20000,
+      async factory({ storageId, transactionCapacity }) {
+        let queueUrl = queues.get(storageId);
+        if (!queueUrl) {
+          queueUrl = await peer.createQueue(`channel-${queues.size}`);
+          queues.set(storageId, queueUrl);
+        }
+        return sqsChannel.create(channelConfig(peer, queueUrl, transactionCapacity === undefined ? {} : { transactionCapacity }), createComponentContext({ name: 'sqs-channel', kind: 'CHANNEL' }));
+      },
     });
-  }
+  });
 
   describe('shared by two agents', () => {
     const open: Channel[] = [];
@@ -84,6 +85,33 @@ describe('sqs channel', function () {
       expect(a.metrics.snapshot().SqsVisibilityExtendCount).to.be.greaterThan(0);
       await slow.commit();
       expect(await peer.depth(queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+    });
+
+    it('FIFO: two agents taking with rollbacks get every message group in put order', async () => {
+      const queueUrl = await peer.createQueue('fifo-shared', { fifo: true });
+      const a = await start(queueUrl, 'a', { messageGroupId: '%{tenant}' });
+      const b = await start(queueUrl, 'b', { messageGroupId: '%{tenant}' });
+      const groups = ['t1', 't2', 't3'];
+      for (let i = 0; i < 8; i++) {
+        const put = (i % 2 === 0 ? a : b).transaction();
+        put.put(groups.map((tenant) => createEvent(`${tenant}:${i}`, { tenant })));
+        await put.commit();
+      }
+      const committed: string[] = [];
+      let round = 0;
+      while (committed.length < 24 && round < 500) {
+        const tx = (round % 2 === 0 ? a : b).transaction();
+        const events = await tx.take(5);
+        if (round++ % 3 === 0 && events.length > 0) {
+          await tx.rollback();
+          continue;
+        }
+        await tx.commit();
+        committed.push(...events.map((e) => e.body.toString()));
+      }
+      for (const tenant of groups) {
+        expect(committed.filter((body) => body.startsWith(`${tenant}:`))).to.deep.equal(Array.from({ length: 8 }, (_, i) => `${tenant}:${i}`));
+      }
     });
 
     it('refuses a put whose event is larger than the queue allows with SLUICE_EVENT_REJECTED, sending nothing', async () => {
