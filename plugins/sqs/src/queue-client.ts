@@ -61,7 +61,10 @@ export class QueueClient {
     for (const counter of ['SqsSendCount', 'SqsReceiveCount', 'SqsDeleteCount', 'SqsEntryRetryCount', 'SqsDeleteFailCount', 'SqsVisibilityChangeCount']) options.metrics.inc(counter, 0);
   }
 
-  /** Loads the SDK, connects and reads the queue's MaximumMessageSize (a refusal of that read only logs). */
+  /**
+   * Loads the SDK, connects and reads the queue's MaximumMessageSize. A missing queue, region or
+   * credentials fail with SLUICE_COMPONENT_START; any other failure of that read only logs.
+   */
   static async open(config: SqsQueueConfig, options: QueueClientOptions): Promise<QueueClient> {
     const { sdk, client } = await connectSqs(config, options.component);
     const queue = new QueueClient(sdk, client, config.queueUrl, options);
@@ -70,11 +73,15 @@ export class QueueClient {
       const limit = Number(answer.Attributes?.MaximumMessageSize);
       if (Number.isFinite(limit) && limit > 0) queue.messageLimit = limit;
     } catch (error) {
-      if (!isRetriableSqsFailure(error)) {
+      const { name = '', message = '' } = error as { name?: string; message?: string };
+      // Nothing will work without a queue, a region or credentials: say so now, not at every call.
+      if (/NonExistentQueue|QueueDoesNotExist/.test(name) || /region is missing/i.test(message) || name === 'CredentialsProviderError') {
         client.destroy();
-        throw new SluiceError('SLUICE_COMPONENT_START', `${options.component} cannot use queue ${config.queueUrl}: ${(error as Error).message}; check that it exists and the credentials may use it`, { cause: error });
+        const hint = /region/i.test(message) ? 'set region (or AWS_REGION)' : name === 'CredentialsProviderError' ? 'provide credentials through the AWS chain, profile or accessKeyId/secretAccessKey' : 'check queueUrl (and region/endpoint): the queue must exist';
+        throw new SluiceError('SLUICE_COMPONENT_START', `${options.component} cannot use queue ${config.queueUrl}: ${message || name}; ${hint}`, { cause: error });
       }
-      options.logger.warn({ err: error, queueUrl: config.queueUrl }, 'could not read the queue\'s MaximumMessageSize yet; assuming 256 KiB');
+      // Access denied to GetQueueAttributes alone (a send-only policy), or an outage that the calls will retry.
+      options.logger.warn({ err: error, queueUrl: config.queueUrl }, 'could not read the queue\'s MaximumMessageSize; assuming 256 KiB');
     }
     return queue;
   }

@@ -154,6 +154,15 @@ describe('sqs sink', function () {
       expect(got.find((m) => m.Body === 'a2')!.Attributes!.MessageDeduplicationId).to.equal('3');
     });
 
+    it('fails to start with SLUICE_COMPONENT_START when the queue does not exist', async () => {
+      const queueUrl = `${await peer.createQueue('exists')}-not`;
+      let failure: unknown;
+      try { await startSink({ queueUrl }); } catch (error) { failure = error; }
+      expect(errorCode(failure)).to.equal('SLUICE_COMPONENT_START');
+      expect(String((failure as Error).message)).to.contain(queueUrl);
+      sink = undefined;
+    });
+
     it('check() refuses delaySeconds on a FIFO queue and a queueUrl that is not a URL', () => {
       const problems = sqsSink.check!(configOf<SqsSinkConfig>(sqsSink, { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', delaySeconds: 5 }));
       expect(problems.map((p) => p.path)).to.deep.equal(['/delaySeconds']);
