@@ -7,8 +7,7 @@ import {
 import { decodeMessage, encodeEvent, SEQUENCE_ATTRIBUTE } from './message-codec.js';
 import { MessageTemplate } from './message-template.js';
 import { QueueClient, type HeldMessage, type OutgoingMessage } from './queue-client.js';
-import { describeQueue, isFifoQueue, queueProblems, QUEUE_REQUIRED, QUEUE_SCHEMA_PROPERTIES, type SqsQueueConfig } from './sqs-queue.js';
-import { wholeSeconds } from './sqs-source.js';
+import { describeQueue, isFifoQueue, queueProblems, QUEUE_REQUIRED, QUEUE_SCHEMA_PROPERTIES, wholeSeconds, type SqsQueueConfig } from './sqs-queue.js';
 import { VisibilityKeeper } from './visibility-keeper.js';
 
 /** Config of the `sqs` channel. */

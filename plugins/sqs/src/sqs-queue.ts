@@ -1,5 +1,5 @@
 import {
-  AWS_REQUIRED, AWS_SCHEMA_PROPERTIES, awsClientConfig, awsSettingsProblems, describeAwsTarget, SluiceError,
+  AWS_REQUIRED, AWS_SCHEMA_PROPERTIES, awsClientConfig, awsSettingsProblems, describeAwsTarget, parseDuration, SluiceError,
   type AwsSettings, type Problem,
 } from '@sluice/core';
 import type * as SqsSdk from '@aws-sdk/client-sqs';
@@ -20,6 +20,11 @@ export const QUEUE_SCHEMA_PROPERTIES = {
 
 /** Names of {@link QUEUE_SCHEMA_PROPERTIES}, for `required`. */
 export const QUEUE_REQUIRED = ['queueUrl', ...AWS_REQUIRED] as const;
+
+/** Seconds SQS accepts for a wait (0-20) or visibility timeout (0-43200), from a duration. */
+export function wholeSeconds(duration: string, max: number): number {
+  return Math.min(max, Math.max(0, Math.round(parseDuration(duration) / 1000)));
+}
 
 /** True for a FIFO queue (its name ends in `.fifo`, as SQS requires). */
 export function isFifoQueue(queueUrl: string): boolean {

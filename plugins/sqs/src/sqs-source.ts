@@ -5,7 +5,7 @@ import {
 } from '@sluice/core';
 import { decodeMessage } from './message-codec.js';
 import { QueueClient } from './queue-client.js';
-import { describeQueue, queueProblems, QUEUE_REQUIRED, QUEUE_SCHEMA_PROPERTIES, type SqsQueueConfig } from './sqs-queue.js';
+import { describeQueue, queueProblems, QUEUE_REQUIRED, QUEUE_SCHEMA_PROPERTIES, wholeSeconds, type SqsQueueConfig } from './sqs-queue.js';
 import { VisibilityKeeper } from './visibility-keeper.js';
 
 /** Config of the `sqs` source. */
@@ -33,11 +33,6 @@ export const SQS_SOURCE_SCHEMA = {
   },
   required: [...QUEUE_REQUIRED, 'waitTime', 'maxMessages', 'batchSize', 'pollers', 'visibilityTimeout', 'maxBackoff'],
 } as const;
-
-/** Seconds SQS accepts for a wait (0-20) or visibility timeout (0-43200), from a duration. */
-export function wholeSeconds(duration: string, max: number): number {
-  return Math.min(max, Math.max(0, Math.round(parseDuration(duration) / 1000)));
-}
 
 /**
  * Receives messages from an SQS queue with `pollers` long-polling loops and delivers them to its
@@ -105,8 +100,10 @@ export class SqsSource implements EventDrivenSource {
     this.ctx.metrics.stopTime = Date.now();
   }
 
-  /** One receive loop: receive a batch, deliver it, delete it; release it when delivery fails. */
-  // Not named poll: a source with a poll() method is driven as a PollableSource.
+  /**
+   * One receive loop: receive a batch, deliver it, delete it; release it when delivery fails.
+   * (Not named poll: a source with a poll() method is driven as a PollableSource.)
+   */
   private async receiveLoop(queue: QueueClient, keeper: VisibilityKeeper): Promise<void> {
     const backoff = new Backoff(Math.min(100, this.maxBackoffMs), this.maxBackoffMs);
     let deleting: Promise<unknown> = Promise.resolve();
@@ -123,7 +120,11 @@ export class SqsSource implements EventDrivenSource {
         await this.pause(backoff.next());
         continue;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        // Without long polling an empty queue would be asked in a tight loop.
+        if (this.waitSeconds === 0) await this.pause(Math.min(200, this.maxBackoffMs));
+        continue;
+      }
       const held = messages.map((m) => ({ receiptHandle: m.ReceiptHandle! }));
       keeper.hold(held);
       const events = messages.map(toEvent);
@@ -143,12 +144,9 @@ export class SqsSource implements EventDrivenSource {
       }
       backoff.reset();
       limit = Math.min(this.config.batchSize, limit * 2);
-      // One delete in flight per poller: the next receive overlaps it.
-      const previous = deleting;
-      deleting = previous.then(async () => {
-        await queue.delete(held);
-        keeper.forget(held);
-      });
+      // At most one delete in flight per poller, overlapping the next receive.
+      await deleting;
+      deleting = queue.delete(held).then(() => keeper.forget(held));
     }
     await deleting;
   }
