@@ -14,8 +14,12 @@ const RESERVED = new Set([HEADERS_ATTRIBUTE, BODY_ATTRIBUTE, SEQUENCE_ATTRIBUTE]
 /** SQS's body is never empty: the placeholder sent with `sluice.body: empty`. */
 const EMPTY_PLACEHOLDER = '(empty)';
 
-/** Characters SQS refuses in a body or string attribute (it allows #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF). */
-const NOT_ALLOWED = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/**
+ * Characters not sent as text. SQS allows #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF;
+ * the last range (emoji and other characters beyond the BMP) is left out on purpose, because some
+ * SQS implementations (fauxqs) refuse it: such text travels base64-encoded or JSON-escaped.
+ */
+const NOT_ALLOWED = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/;
 /** A valid attribute name: letters, digits, `_ - .`, no leading/trailing/double dot, no AWS./Amazon. prefix, at most 256. */
 const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!.*\.\.)[A-Za-z0-9_-](?:[A-Za-z0-9_.-]{0,254}[A-Za-z0-9_-])?$/i;
 
@@ -38,7 +42,7 @@ export interface EncodeOptions {
 /**
  * Turns an event into an SQS message that any SQS client can read and {@link decodeMessage}
  * turns back into the same event, byte for byte:
- * - a body that is UTF-8 text SQS accepts is sent as it is; any other body is sent base64-encoded
+ * - a body that is UTF-8 text of the Basic Multilingual Plane that SQS accepts is sent as it is; any other body is sent base64-encoded
  *   with the attribute `sluice.body: base64` (an empty one as `(empty)` with `sluice.body: empty`);
  * - each header becomes a String attribute when its name is a valid attribute name and its value
  *   non-empty SQS text, while the 10-attribute limit allows; the others, and every header once the
@@ -75,8 +79,8 @@ export function encodeEvent(event: SluiceEvent, options: EncodeOptions): Encoded
     for (const [name, value] of own.slice(0, keep)) add(name, value);
     rest ??= {};
     for (const [name, value] of own.slice(keep)) rest[name] = value;
-    // JSON escapes control characters and lone surrogates; U+FFFE and U+FFFF it leaves, SQS refuses.
-    add(HEADERS_ATTRIBUTE, JSON.stringify(rest).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`));
+    // JSON escapes control characters; surrogates (characters beyond the BMP) and U+FFFE/U+FFFF it leaves as they are.
+    add(HEADERS_ATTRIBUTE, JSON.stringify(rest).replace(/[\uD800-\uDFFF\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`));
   }
   return { body, attributes, size };
 }

@@ -98,6 +98,27 @@ describe('sqs sink', function () {
       expect(decodeMessage(binary)).to.deep.equal(events[2]);
     });
 
+    it('random bodies and headers (binary, empty, U+FFFE, control characters, names SQS refuses, more than 10) come back byte for byte', async () => {
+      const queueUrl = await peer.createQueue('fuzz');
+      await startSink({ queueUrl, batchSize: 200 });
+      let seed = 7;
+      const random = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+      const pieces = ['a', 'é', '✓', '\uFFFE', '\uFFFF', '\u0000', '\r\n', ' ', '.', 'AWS.', '\uD83D\uDE00', '"', '\\', '{', 'x'.repeat(50)];
+      const text = (len: number): string => Array.from({ length: len }, () => pieces[random(pieces.length)]).join('');
+      const events: SluiceEvent[] = Array.from({ length: 200 }, (_, i) => {
+        const headers: Record<string, string> = { id: String(i) };
+        for (let h = random(14); h > 0; h--) headers[text(1 + random(3))] = text(random(4));
+        const body = random(3) === 0 ? Buffer.from(Array.from({ length: random(64) }, () => random(256))) : Buffer.from(text(random(20)), 'utf8');
+        return { headers, body };
+      });
+      await putAll(harness, events);
+      expect(await sink!.process()).to.equal('ready');
+      expect(harness.channel.size).to.equal(0);
+      const got = new Map((await drainQueue(peer, queueUrl)).map((m) => decodeMessage(m)).map((e) => [e.headers.id!, e]));
+      expect(got.size).to.equal(200);
+      for (const event of events) expect(got.get(event.headers.id!), `event ${event.headers.id}`).to.deep.equal(event);
+    });
+
     it('moves an event larger than the queue\'s MaximumMessageSize to the dead-letter channel with the reason, and sends the rest', async () => {
       const queueUrl = await peer.createQueue('oversize');
       const s = await startSink({ queueUrl }, { deadLetter: true });

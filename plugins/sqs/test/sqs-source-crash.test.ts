@@ -97,7 +97,14 @@ agents:
     await agent.started();
     const out = path.join(dir, name, 'out');
     const deadline = Date.now() + 120000;
-    while (!complete(outputLines(out), sent) && Date.now() < deadline) await sleep(500);
+    // Done when every number is out and the queue is empty: stopping earlier would interrupt the
+    // long polls of redelivered duplicates, which then stay in flight until their timeout.
+    const done = async (): Promise<boolean> => {
+      if (!complete(outputLines(out), sent)) return false;
+      const depth = await peer.depth(queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    };
+    while (!(await done()) && Date.now() < deadline) await sleep(500);
     const status = await agent.stop();
     expect(status.code, agent.stderr.slice(-2000)).to.equal(0);
     return { lines: outputLines(out), sent };
