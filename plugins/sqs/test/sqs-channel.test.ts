@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { channelSuite } from '@sluice/testkit';
+import { channelSuite, eventually } from '@sluice/testkit';
 import { createComponentContext, createEvent, errorCode, type Channel } from '@sluice/core';
 import { sqsChannel, type SqsChannel, type SqsChannelConfig } from '../src/index.js';
 import { startSqsPeer, type SqsPeer } from './sqs-peer.js';
@@ -112,6 +112,20 @@ describe('sqs channel', function () {
       for (const tenant of groups) {
         expect(committed.filter((body) => body.startsWith(`${tenant}:`))).to.deep.equal(Array.from({ length: 8 }, (_, i) => `${tenant}:${i}`));
       }
+    });
+
+    it('reports the queue depth as ChannelSize (capacity 0), refreshed from the queue every depthInterval', async () => {
+      const queueUrl = await peer.createQueue('depth');
+      await peer.send(queueUrl, ['x', 'y']);
+      const a = await start(queueUrl, 'a', { depthInterval: '1s' });
+      await eventually(() => a.metrics.snapshot().ChannelSize === 2, 'ChannelSize 2 from the queue');
+      expect(a.metrics.snapshot()).to.include({ ChannelCapacity: 0, ChannelFillPercentage: 0 });
+      const tx = a.transaction();
+      expect(await tx.take(10)).to.have.length(2);
+      await tx.commit();
+      expect(a.metrics.snapshot().ChannelSize).to.equal(0);
+      await peer.send(queueUrl, ['z']);
+      await eventually(() => a.metrics.snapshot().ChannelSize === 1, 'ChannelSize 1 after another agent put one', 5000);
     });
 
     it('refuses a put whose event is larger than the queue allows with SLUICE_EVENT_REJECTED, sending nothing', async () => {
