@@ -1,5 +1,5 @@
 import {
-  AWS_REQUIRED, AWS_SCHEMA_PROPERTIES, awsClientConfig, awsSettingsProblems, describeAwsTarget, parseDuration, SluiceError,
+  AWS_REQUIRED, AWS_SCHEMA_PROPERTIES, awsClientConfig, awsFailure, awsSettingsProblems, describeAwsTarget, isRetriableAwsFailure, parseDuration, SluiceError,
   type AwsSettings, type Problem,
 } from '@sluice/core';
 import type * as SqsSdk from '@aws-sdk/client-sqs';
@@ -79,27 +79,19 @@ export function describeQueue(config: SqsQueueConfig): string {
 }
 
 /** SQS error names that mean "slow down or try again", whatever their HTTP status. */
-const RETRIABLE_NAMES = new Set(['ThrottlingException', 'RequestThrottled', 'KmsThrottled', 'ServiceUnavailable', 'InternalError', 'InternalFailure', 'RequestTimeout', 'TimeoutError', 'OverLimit']);
+const SQS_RETRIABLE_NAMES = new Set(['RequestThrottled', 'KmsThrottled', 'OverLimit']);
 
 /** True when an SQS failure (a thrown error, or a batch entry's Code/SenderFault) may pass when retried. */
 export function isRetriableSqsFailure(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
-  const status = e?.$metadata?.httpStatusCode;
-  return status === undefined || status >= 500 || status === 408 || status === 429 || RETRIABLE_NAMES.has(e?.name ?? '') || Boolean(e?.$retryable);
+  return isRetriableAwsFailure(error, SQS_RETRIABLE_NAMES);
 }
 
 /**
- * Turns an @aws-sdk/client-sqs failure into a SluiceError with `code` for a retriable failure
- * (connection refused, timeout, 5xx, throttling) and SLUICE_EVENT_REJECTED otherwise (no such
- * queue, access denied, invalid contents), so runners retry only what retrying can fix.
+ * Turns an @aws-sdk/client-sqs failure into a SluiceError ({@link awsFailure}) with `code` for a
+ * retriable failure (connection refused, timeout, 5xx, throttling) and SLUICE_EVENT_REJECTED
+ * otherwise (no such queue, access denied, invalid contents), so runners retry only what
+ * retrying can fix.
  */
 export function toSluiceError(error: unknown, what: string, code: 'SLUICE_DELIVERY_FAILED' | 'SLUICE_CHANNEL_UNAVAILABLE' = 'SLUICE_DELIVERY_FAILED'): SluiceError {
-  if (error instanceof SluiceError) return error;
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  const retriable = isRetriableSqsFailure(error);
-  const hint = retriable ? 'it is retried' : 'retrying cannot fix this; check queueUrl, the credentials\' permissions and the message contents';
-  return new SluiceError(retriable ? code : 'SLUICE_EVENT_REJECTED',
-    `${what} failed${status ? ` with HTTP ${status}` : ''} (${e?.name ?? 'Error'}: ${e?.message ?? String(error)}); ${hint}`,
-    { cause: error, details: { status, name: e?.name } });
+  return awsFailure(error, what, { retriableNames: SQS_RETRIABLE_NAMES, retriableCode: code, hint: 'check queueUrl, the credentials\' permissions and the message contents' });
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
-  batchBytes, defineComponent, SluiceError, type Problem, type Sink, type SinkContext, type SluiceEvent, type Status,
+  batchBytes, defineComponent, setAsideRejected, SluiceError, type Problem, type RejectedEvent, type Sink, type SinkContext, type SluiceEvent, type Status,
 } from '@sluice/core';
-import { moveToDeadLetter, type RejectedEvent } from './dead-letter.js';
 import { encodeEvent } from './message-codec.js';
 import { MessageTemplate } from './message-template.js';
 import { QueueClient, type OutgoingMessage } from './queue-client.js';
@@ -32,8 +31,8 @@ const DEFAULT_GROUP = 'default';
  *
  * Events SQS can never take (larger than the queue's MaximumMessageSize once encoded, or refused
  * as SenderFault) go to the sink's dead-letter channel at once, each with its reason, and the rest
- * of the batch is delivered. Without a dead-letter channel the batch fails with
- * SLUICE_EVENT_REJECTED and stays in the channel (oversized events are found before anything is sent).
+ * of the batch is delivered. Without a dead-letter channel they are dropped with a warning and
+ * counted as EventRejectedCount (core's `setAsideRejected`).
  *
  * Body and headers are encoded as {@link encodeEvent} describes, so an sqs source reads them back unchanged.
  */
@@ -89,27 +88,24 @@ export class SqsSink implements Sink {
     metrics.counters.EventDrainAttemptCount! += events.length;
 
     const rejected: RejectedEvent[] = [];
+    const rejectedAs = (event: SluiceEvent, reason: string): RejectedEvent => ({ event, error: new SluiceError('SLUICE_EVENT_REJECTED', `sqs sink '${this.name}': ${reason}`) });
     const outgoing: OutgoingMessage[] = [];
     const sentEvents: SluiceEvent[] = [];
     for (const event of events) {
       const message = this.toMessage(event);
       if (message.size > queue.messageLimit) {
-        rejected.push({ event, code: 'SLUICE_EVENT_REJECTED', reason: `the encoded message is ${message.size} bytes, over the queue's MaximumMessageSize of ${queue.messageLimit} bytes` });
+        rejected.push(rejectedAs(event, `the encoded message is ${message.size} bytes, over the queue's MaximumMessageSize of ${queue.messageLimit} bytes`));
       } else {
         outgoing.push(message);
         sentEvents.push(event);
       }
     }
     try {
-      if (rejected.length > 0 && !this.ctx.deadLetter) throw this.rejection(rejected);
       const refused = await queue.send(outgoing, this.config.sendConcurrency, 'SLUICE_DELIVERY_FAILED');
-      for (const r of refused) rejected.push({ event: sentEvents[r.index]!, code: 'SLUICE_EVENT_REJECTED', reason: `SQS refused the message (${r.reason})` });
-      if (rejected.length > 0) {
-        const target = this.ctx.deadLetter;
-        if (!target) throw this.rejection(rejected);
-        if (!(await moveToDeadLetter(target, this.name, rejected, this.ctx.logger))) throw this.rejection(rejected);
-        metrics.counters.EventDeadLetterCount! += rejected.length;
-        this.ctx.logger.warn({ count: rejected.length, deadLetterChannel: target.name, reason: rejected[0]!.reason }, 'moved events SQS cannot take to the dead-letter channel');
+      for (const r of refused) rejected.push(rejectedAs(sentEvents[r.index]!, `SQS refused the message (${r.reason})`));
+      // One poison event never stalls the sink: dead-lettered, or dropped and counted without a channel.
+      if (!(await setAsideRejected(this.ctx, rejected))) {
+        throw new SluiceError('SLUICE_DELIVERY_FAILED', `sqs sink '${this.name}': the dead-letter channel refused ${rejected.length} event(s) SQS cannot take; the batch is retried`);
       }
     } catch (error) {
       metrics.counters.EventWriteFail! += 1;
@@ -135,9 +131,6 @@ export class SqsSink implements Sink {
     return message;
   }
 
-  private rejection(rejected: RejectedEvent[]): SluiceError {
-    return new SluiceError('SLUICE_EVENT_REJECTED', `sqs sink '${this.name}': ${rejected.length} events cannot be sent to ${this.config.queueUrl}: ${rejected[0]!.reason}; configure a deadLetter channel for the sink to set them aside`);
-  }
 }
 
 /** SHA-256 of headers and body: the deduplication id of an event without one, so a re-sent batch is dropped by a FIFO queue. */
@@ -160,7 +153,7 @@ export const sqsSink = defineComponent<'sink', SqsSinkConfig>({
   kind: 'sink',
   type: 'sqs',
   description: 'Sends events to an Amazon SQS queue (standard or FIFO) with SendMessageBatch; headers become message attributes.',
-  guarantee: 'At least once: the channel transaction commits only after SQS stored every message of the batch; a failure rolls the batch back and it is sent again, which can duplicate messages already stored (FIFO queues drop repeats within their 5-minute deduplication window). Events SQS can never accept go to the dead-letter channel with their reason, or stop the sink if there is none.',
+  guarantee: 'At least once: the channel transaction commits only after SQS stored every message of the batch; a failure rolls the batch back and it is sent again, which can duplicate messages already stored (FIFO queues drop repeats within their 5-minute deduplication window). Events SQS can never accept go to the dead-letter channel with their reason, or are dropped and counted (EventRejectedCount) if there is none.',
   schema: {
     type: 'object',
     additionalProperties: false,

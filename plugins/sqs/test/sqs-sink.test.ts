@@ -137,17 +137,15 @@ describe('sqs sink', function () {
       expect(metrics().EventDeadLetterCount).to.equal(1);
     });
 
-    it('without a dead-letter channel, an oversized event fails the batch with SLUICE_EVENT_REJECTED before anything is sent', async () => {
+    it('without a dead-letter channel, drops and counts an oversized event and sends the rest of its batch', async () => {
       const queueUrl = await peer.createQueue('oversize-no-dl');
       const s = await startSink({ queueUrl });
       const limit = (s as unknown as { queue: { messageLimit: number } }).queue.messageLimit;
       await putAll(harness, [createEvent('ok'), { headers: {}, body: Buffer.alloc(limit + 1, 0x61) }]);
-      let failure: unknown;
-      try { await s.process(); } catch (error) { failure = error; }
-      expect(errorCode(failure)).to.equal('SLUICE_EVENT_REJECTED');
-      expect(String((failure as Error).message)).to.contain('deadLetter');
-      expect(harness.channel.size).to.equal(2);
-      expect(await peer.depth(queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+      await s.process();
+      expect(harness.channel.size).to.equal(0);
+      expect((s as unknown as { ctx: SinkContext }).ctx.metrics.get('EventRejectedCount')).to.equal(1);
+      expect(await peer.depth(queueUrl)).to.deep.equal({ visible: 1, inFlight: 0 });
     });
 
     it('sends entries that failed alone again and commits once all are stored, without duplicates', async function () {

@@ -125,21 +125,34 @@ const RETRIABLE_AWS_NAMES = new Set([
 ]);
 
 /**
- * Turns an AWS SDK v3 failure into a SluiceError the runners understand: SLUICE_DELIVERY_FAILED
- * (retriable) for connection errors, timeouts, 5xx, 408/429, throttling and the service's own
- * `retriableNames` (S3's SlowDown, Kinesis's ProvisionedThroughputExceeded); SLUICE_EVENT_REJECTED
- * (not retriable, for the dead-letter path) for the other 4xx answers (no such bucket or stream,
- * access denied, validation errors). `what` names the call and its target; `hint` says what to
- * check when retrying cannot help. The message never carries a secret.
+ * True when an AWS SDK v3 failure may pass when retried: no HTTP answer (connection refused,
+ * timeout), 5xx, 408, 429, a throttling or transient error name (every service's, plus
+ * `retriableNames`), or the SDK's own `$retryable` mark.
  */
-export function awsFailure(error: unknown, what: string, service: { retriableNames?: ReadonlySet<string>; hint: string }): SluiceError {
+export function isRetriableAwsFailure(error: unknown, retriableNames?: ReadonlySet<string>): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
+  const status = e?.$metadata?.httpStatusCode;
+  const name = e?.name ?? '';
+  return status === undefined || status >= 500 || status === 408 || status === 429
+    || RETRIABLE_AWS_NAMES.has(name) || retriableNames?.has(name) === true || Boolean(e?.$retryable);
+}
+
+/**
+ * Turns an AWS SDK v3 failure into a SluiceError the runners understand: `retriableCode`
+ * (SLUICE_DELIVERY_FAILED unless given) when {@link isRetriableAwsFailure} says retrying may help
+ * (the service's own `retriableNames` included: S3's SlowDown, Kinesis's
+ * ProvisionedThroughputExceeded); SLUICE_EVENT_REJECTED (not retriable, for the dead-letter path)
+ * for the other 4xx answers (no such bucket or stream, access denied, validation errors). `what`
+ * names the call and its target; `hint` says what to check when retrying cannot help. The message
+ * never carries a secret.
+ */
+export function awsFailure(error: unknown, what: string, service: { retriableNames?: ReadonlySet<string>; hint: string; retriableCode?: 'SLUICE_DELIVERY_FAILED' | 'SLUICE_CHANNEL_UNAVAILABLE' }): SluiceError {
   if (error instanceof SluiceError) return error;
-  const e = error as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const e = error as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode;
   const name = e?.name ?? 'Error';
-  const retriable = status === undefined || status >= 500 || status === 408 || status === 429
-    || RETRIABLE_AWS_NAMES.has(name) || service.retriableNames?.has(name) === true || Boolean(e?.$retryable);
-  return new SluiceError(retriable ? 'SLUICE_DELIVERY_FAILED' : 'SLUICE_EVENT_REJECTED',
+  const retriable = isRetriableAwsFailure(error, service.retriableNames);
+  return new SluiceError(retriable ? service.retriableCode ?? 'SLUICE_DELIVERY_FAILED' : 'SLUICE_EVENT_REJECTED',
     `${what} failed${status ? ` with HTTP ${status}` : ''} (${name}${e?.code ? ` ${e.code}` : ''}: ${e?.message ?? String(error)}); ${retriable ? 'it will be retried' : `retrying cannot fix this; ${service.hint}`}`,
     { cause: error, details: { status, name } });
 }
