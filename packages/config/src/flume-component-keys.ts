@@ -7,6 +7,7 @@
  */
 export const FLUME_COMPONENT_KEYS: Readonly<Record<string, readonly string[]>> = {
   'source netcat': ['bind', 'port', 'max-line-length', 'ack-every-event'],
+  'source netcat_udp': ['bind', 'port', 'remoteAddressHeader'],
   'source seq': ['batchSize', 'totalEvents'],
   'source syslog_tcp': ['host', 'port', 'eventSize', 'keepFields', 'clientIPHeader', 'clientHostnameHeader', 'ssl', 'keystore', 'keystore-password', 'keystore-type', 'exclude-protocols', 'include-protocols', 'exclude-cipher-suites', 'include-cipher-suites', 'ports', 'portHeader', 'batchSize', 'numProcessors', 'readBufferSize', 'charset.default', 'charset.port.5140'],
   'source syslog_udp': ['host', 'port', 'keepFields', 'clientIPHeader', 'clientHostnameHeader'],

@@ -16,6 +16,7 @@ import { fileRollSink } from './components/file-roll-sink.js';
 import { loggerSink } from './components/logger-sink.js';
 import { memoryChannel } from './components/memory-channel.js';
 import { netcatSource } from './components/netcat-source.js';
+import { netcatUdpSource } from './components/netcat-udp-source.js';
 import { nullSink } from './components/null-sink.js';
 import { replicatingSelector } from './components/replicating-selector.js';
 import { seqSource } from './components/seq-source.js';
@@ -27,7 +28,7 @@ export const builtinPlugin = definePlugin({
   name: '@sluice/core',
   core: CORE_VERSION,
   components: [
-    memoryChannel, seqSource, stdinSource, netcatSource, nullSink, loggerSink, fileRollSink,
+    memoryChannel, seqSource, stdinSource, netcatSource, netcatUdpSource, nullSink, loggerSink, fileRollSink,
     replicatingSelector, multiplexingSelector, loadBalancingSelector, defaultSinkProcessor, failoverSinkProcessor, loadBalanceSinkProcessor,
     timestampInterceptor, hostInterceptor, staticInterceptor, removeHeaderInterceptor, uuidInterceptor,
     regexFilterInterceptor, regexExtractorInterceptor, searchReplaceInterceptor,

@@ -1,12 +1,11 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  defineComponent, loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
+  RetryingDelivery, defineComponent, loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (RFC 5425 for syslog): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
 import { HostnameResolver } from './hostname-resolver.js';
-import { RetryingDelivery } from './retrying-delivery.js';
 import { SyslogFramer, FramingError } from './syslog-framer.js';
 import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
 import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type SyslogCommonConfig } from './syslog-schema.js';

@@ -1,9 +1,5 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
-import { defineComponent, parseSize, SIZE_PATTERN, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { defineComponent, parseSize, SIZE_PATTERN, UdpEventServer, type EventDrivenSource, type SluiceEvent, type SourceContext } from '@sluice/core';
 import { HostnameResolver } from './hostname-resolver.js';
-import { readUdpSocketDrops } from './kernel-udp-drops.js';
-import { RetryingDelivery } from './retrying-delivery.js';
 import { SyslogParser, SYSLOG_HEADERS } from './syslog-parser.js';
 import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type SyslogCommonConfig } from './syslog-schema.js';
 
@@ -15,111 +11,66 @@ export interface SyslogUdpSourceConfig extends SyslogCommonConfig {
 
 /**
  * A syslog server over UDP, like Flume's syslogudp source: one datagram is one message (a
- * trailing newline is removed), RFC 3164 or RFC 5424 detected per message.
+ * trailing newline is removed), RFC 3164 or RFC 5424 detected per message; an over-long datagram
+ * is cut at eventSize and its rest follows as further (Invalid) events.
  *
- * UDP cannot push back. Datagrams are queued and delivered in batches; while the channel refuses
- * a batch it is retried and new datagrams queue up to `maxPending` events. Beyond that they are
- * dropped and counted in `EventDroppedCount` (also logged, at most once per second).
- *
- * Datagrams the kernel discards because the socket's receive buffer is full (a burst faster than
- * the event loop reads) never reach the source; on Linux it reads their count for its socket from
- * /proc/net/udp once a second and adds it to `KernelDroppedCount` and `EventDroppedCount`. The
- * receive buffer defaults to 4 MiB (`receiveBufferSize`), capped by the kernel at net.core.rmem_max.
+ * UDP cannot push back: receiving, queueing up to `maxPending`, batching, drop counting
+ * (`EventDroppedCount`) and the kernel's receive-buffer drops (`KernelDroppedCount`, Linux) are
+ * core's {@link UdpEventServer}. The receive buffer defaults to 4 MiB (`receiveBufferSize`),
+ * capped by the kernel at net.core.rmem_max.
  */
 export class SyslogUdpSource implements EventDrivenSource {
   readonly name: string;
-  private socket: dgram.Socket | undefined;
   private readonly parser: SyslogParser;
-  private readonly delivery: RetryingDelivery;
-  private queue: SluiceEvent[] = [];
+  private readonly server: UdpEventServer;
   private readonly resolver = new HostnameResolver();
   /** Sender addresses of queued events whose host name was not cached yet. */
   private readonly unresolved = new Map<SluiceEvent, string>();
-  /** Events taken from the queue whose delivery has not finished. */
-  private delivering = 0;
-  private draining: Promise<void> | undefined;
-  private scheduled = false;
-  private droppedSinceLog = 0;
-  private lastDropLog = 0;
-  /** The kernel's drop count for our socket when last read, and the timer that reads it. */
-  private kernelDrops = 0;
-  private kernelDropTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: SyslogUdpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
     this.parser = new SyslogParser(config);
-    this.delivery = new RetryingDelivery(ctx, config.batchSize);
-    ctx.metrics.gauge('EventPendingCount', () => this.queue.length + this.delivering);
+    this.server = new UdpEventServer(ctx, `syslog_udp source '${ctx.name}'`, {
+      host: config.host, port: config.port, receiveBufferSize: parseSize(config.receiveBufferSize), maxPending: config.maxPending, batchSize: config.batchSize,
+      toEvents: (msg, sender) => this.toEvents(msg, sender.address),
+      beforeDeliver: (events) => this.fillHostnames(events),
+    });
     // Listed in /metrics from the start, not only once something happened.
-    for (const counter of ['EventDroppedCount', 'KernelDroppedCount', 'EventInvalidCount', 'EventIncompleteCount']) ctx.metrics.inc(counter, 0);
+    for (const counter of ['EventInvalidCount', 'EventIncompleteCount']) ctx.metrics.inc(counter, 0);
   }
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    return this.socket?.address().port ?? 0;
+    return this.server.port;
   }
 
   async start(): Promise<void> {
-    if (this.socket) return;
-    this.delivery.restart();
-    const { host, port } = this.config;
-    const family = net.isIPv6(host) ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket(family);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `syslog_udp source '${this.name}' cannot bind ${host}:${port}: ${err.message}`, { cause: err })));
-      socket.bind(port, host, () => {
-        socket.removeAllListeners('error');
-        resolve();
-      });
-    });
-    const receiveBuffer = parseSize(this.config.receiveBufferSize);
-    if (receiveBuffer > 0) {
-      socket.setRecvBufferSize(receiveBuffer);
-      // The kernel caps the request at net.core.rmem_max; say what was granted.
-      this.ctx.logger.info({ requested: receiveBuffer, granted: socket.getRecvBufferSize() }, 'syslog_udp receive buffer set');
-    }
-    socket.on('error', (err) => this.ctx.logger.error({ err }, 'syslog UDP socket error'));
-    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
-    this.socket = socket;
-    const boundPort = this.port;
-    this.kernelDrops = readUdpSocketDrops(boundPort, family) ?? 0;
-    this.kernelDropTimer = setInterval(() => this.readKernelDrops(boundPort, family), 1000);
-    this.kernelDropTimer.unref();
+    if (this.server.port !== 0) return;
+    await this.server.start();
     this.ctx.metrics.startTime = Date.now();
-    this.ctx.logger.info({ host, port: this.port }, 'syslog_udp source listening');
+    this.ctx.logger.info({ host: this.config.host, port: this.port }, 'syslog_udp source listening');
   }
 
   async stop(): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return;
-    clearInterval(this.kernelDropTimer);
-    this.readKernelDrops(this.port, socket.address().family === 'IPv6' ? 'udp6' : 'udp4');
-    this.socket = undefined;
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
-    const timer = setTimeout(() => this.delivery.stop(), 2000);
-    await this.flushNow();
-    clearTimeout(timer);
-    this.delivery.stop();
+    await this.server.stop();
     this.unresolved.clear();
     this.ctx.metrics.stopTime = Date.now();
   }
 
-  private receive(msg: Buffer, address: string): void {
-    if (this.queue.length + this.delivering >= this.config.maxPending) {
-      this.drop(1);
-      return;
-    }
+  private toEvents(msg: Buffer, address: string): SluiceEvent[] {
     let end = msg.length;
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x0d || msg[end - 1] === 0)) end--;
     const { eventSize } = this.config;
+    const events: SluiceEvent[] = [];
     // An over-long datagram is cut at eventSize; its rest follows as further (Invalid) events.
     for (let start = 0; start < end; start += eventSize) {
       const stop = Math.min(end, start + eventSize);
-      this.enqueue(this.parser.parse(msg.subarray(start, stop), stop < end, address), address);
+      events.push(this.prepare(this.parser.parse(msg.subarray(start, stop), stop < end, address), address));
     }
+    return events;
   }
 
-  private enqueue(event: SluiceEvent, address: string): void {
+  private prepare(event: SluiceEvent, address: string): SluiceEvent {
     const status = event.headers[SYSLOG_HEADERS.status];
     if (status === 'Invalid') this.ctx.metrics.inc('EventInvalidCount');
     else if (status === 'Incomplete') this.ctx.metrics.inc('EventIncompleteCount');
@@ -133,69 +84,17 @@ export class SyslogUdpSource implements EventDrivenSource {
         void this.resolver.resolve(address);
       }
     }
-    this.queue.push(event);
-    // Datagrams that arrive in the same turn of the event loop go out as one batch.
-    if (!this.scheduled && !this.draining) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.flushNow();
-      });
-    }
-  }
-
-  private flushNow(): Promise<void> {
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
-    return this.draining;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const events = this.queue;
-      this.queue = [];
-      this.delivering = events.length;
-      try {
-        if (this.unresolved.size > 0) await this.fillHostnames(events);
-        await this.delivery.deliver(events);
-      } finally {
-        this.delivering = 0;
-      }
-    }
+    return event;
   }
 
   private async fillHostnames(events: SluiceEvent[]): Promise<void> {
+    if (this.unresolved.size === 0) return;
     const header = this.config.clientHostnameHeader;
     for (const event of events) {
       const address = this.unresolved.get(event);
       if (address === undefined) continue;
       this.unresolved.delete(event);
       event.headers[header] = await this.resolver.resolve(address);
-    }
-  }
-
-  private readKernelDrops(port: number, family: 'udp4' | 'udp6'): void {
-    const drops = readUdpSocketDrops(port, family);
-    if (drops === undefined || drops <= this.kernelDrops) return;
-    const added = drops - this.kernelDrops;
-    this.kernelDrops = drops;
-    this.ctx.metrics.inc('KernelDroppedCount', added);
-    this.ctx.metrics.inc('EventDroppedCount', added);
-    this.ctx.logger.warn({ dropped: added, receiveBufferSize: this.socket?.getRecvBufferSize() }, 'syslog UDP datagrams dropped by the kernel: the receive buffer was full (raise receiveBufferSize and net.core.rmem_max)');
-  }
-
-  private drop(count: number): void {
-    this.ctx.metrics.inc('EventDroppedCount', count);
-    if (this.ctx.telemetry.observed) {
-      this.ctx.telemetry.emit('component.error', this.name, count, 0, new SluiceError('SLUICE_CHANNEL_FULL', `syslog_udp source '${this.name}': datagram dropped, ${this.config.maxPending} events already wait for the channel`));
-    }
-    this.droppedSinceLog += count;
-    const now = Date.now();
-    if (now - this.lastDropLog >= 1000) {
-      this.ctx.logger.warn({ dropped: this.droppedSinceLog, maxPending: this.config.maxPending }, 'syslog UDP datagrams dropped: the channel is not keeping up');
-      this.droppedSinceLog = 0;
-      this.lastDropLog = now;
     }
   }
 }

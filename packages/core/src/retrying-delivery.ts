@@ -1,10 +1,14 @@
-import { Backoff, batchBytes, errorCode, isRetriable, type SluiceEvent, type SourceContext } from '@sluice/core';
+import { Backoff } from './backoff.js';
+import type { SourceContext } from './context.js';
+import { errorCode, isRetriable } from './errors.js';
+import { batchBytes, type SluiceEvent } from './event.js';
 
 /**
  * Delivers a source's events in slices of `batchSize`, retrying a slice while the channel
- * refuses it with a retriable error (SLUICE_CHANNEL_FULL), with capped exponential backoff.
- * Syslog has no acknowledgement, so retrying while the socket is paused is how a full channel
- * turns into TCP backpressure instead of loss. Used by every connection of one source.
+ * refuses it with a retriable error (SLUICE_CHANNEL_FULL), with capped exponential backoff. For
+ * sources whose protocol has no acknowledgement (syslog, UDP): retrying while the socket is
+ * paused is how a full channel turns into TCP backpressure instead of loss. Used by every
+ * connection of one source.
  *
  * Events are dropped (counted as `EventDroppedCount`, logged and reported as `component.error`) only when the error is not
  * retriable (a configuration problem such as SLUICE_TX_CAPACITY) or the source is stopping.
@@ -44,10 +48,10 @@ export class RetryingDelivery {
         if (!isRetriable(error) || this.stopping) {
           this.ctx.metrics.inc('EventDroppedCount', slice.length);
           this.ctx.telemetry.emit('component.error', this.ctx.name, slice.length, batchBytes(slice), error);
-          this.ctx.logger.error({ err: error, code: errorCode(error), events: slice.length, stopping: this.stopping }, 'syslog events dropped: the channel refused them and retrying cannot help');
+          this.ctx.logger.error({ err: error, code: errorCode(error), events: slice.length, stopping: this.stopping }, 'events dropped: the channel refused them and retrying cannot help');
           return;
         }
-        if (backoff.failures === 0) this.ctx.logger.debug({ code: errorCode(error) }, 'channel refused a syslog batch; reading paused until it has room');
+        if (backoff.failures === 0) this.ctx.logger.debug({ code: errorCode(error) }, 'channel refused a batch; reading paused until it has room');
         await this.sleep(backoff.next());
       }
     }

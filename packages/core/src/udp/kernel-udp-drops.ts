@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /**
  * The kernel's drop count for the UDP socket bound to `port` (the `drops` column of
  * /proc/net/udp or /proc/net/udp6: datagrams the kernel discarded because the socket's receive
- * buffer was full). Called by the syslog_udp source about once a second; undefined where Linux
+ * buffer was full). Called by UDP sources (through UdpEventServer) about once a second; undefined where Linux
  * does not expose it (another OS, no /proc) or when no socket is bound to that port.
  */
 export function readUdpSocketDrops(port: number, family: 'udp4' | 'udp6'): number | undefined {
