@@ -49,7 +49,7 @@ async function sendLines(port: number, lines: string[]): Promise<void> {
 
 describe('netcat source', () => {
   sourceSuite({
-    factory: (ctx) => netcatSource.create({ bind: '127.0.0.1', port: 0, maxLineLength: 512, encoding: 'UTF-8', ackEveryEvent: true, batchSize: 100 }, ctx),
+    factory: (ctx) => netcatSource.create({ bind: '127.0.0.1', port: 0, maxConnections: 1000, idleTimeout: '5m', maxLineLength: 512, encoding: 'UTF-8', ackEveryEvent: true, batchSize: 100 }, ctx),
     produce: (source: Source, bodies) => sendLines((source as NetcatSource).port, bodies),
     capabilities: { backpressure: true },
   });

@@ -31,7 +31,7 @@ describe('netcat source with Flume TestNetcatSource vectors', () => {
 
   async function start(config: Partial<NetcatSourceConfig>): Promise<number> {
     harness = await createHarness();
-    source = netcatSource.create({ bind: '127.0.0.1', port: 0, maxLineLength: 512, encoding: 'UTF-8', ackEveryEvent: true, batchSize: 1, ...config }, harness.sourceContext('nc')) as NetcatSource;
+    source = netcatSource.create({ bind: '127.0.0.1', port: 0, maxConnections: 1000, idleTimeout: '5m', maxLineLength: 512, encoding: 'UTF-8', ackEveryEvent: true, batchSize: 1, ...config }, harness.sourceContext('nc')) as NetcatSource;
     await source.start();
     return source.port;
   }

@@ -18,7 +18,7 @@ export interface SyslogCommonConfig {
 
 /** JSON Schema properties of {@link SyslogCommonConfig}; every one but `port` has a default. */
 export const SYSLOG_COMMON_PROPERTIES = {
-  host: { type: 'string', default: '0.0.0.0', description: 'Address to listen on (Flume `host`).' },
+  host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on (Flume `host`, which Flume requires); 0.0.0.0 for every interface.' },
   port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0 picks a free port, logged at start).' },
   eventSize: { type: 'integer', minimum: 16, default: 2500, description: 'Longest message in bytes; longer ones are cut here and get `flume.syslog.status: Incomplete`, and (as in Flume) the rest follows as further events of at most this size, marked `Invalid`.' },
   keepFields: {

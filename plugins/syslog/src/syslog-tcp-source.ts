@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  RetryingDelivery, defineComponent, loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
+  durationOption, LogThrottle, parseDuration, RetryingDelivery, type Amount, defineComponent, loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (RFC 5425 for syslog): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
@@ -14,6 +14,8 @@ import { SYSLOG_COMMON_PROPERTIES, SYSLOG_COMMON_REQUIRED, syslogFromFlume, type
 export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
   ports: number[];
   portHeader: string;
+  maxConnections: number;
+  idleTimeout: Amount;
   tls: ServerTlsConfig;
 }
 
@@ -35,14 +37,21 @@ export class SyslogTcpSource implements EventDrivenSource {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly delivery: RetryingDelivery;
   private readonly resolver = new HostnameResolver();
+  /** One line per 10 s per kind of misbehaving client, with a count: clients cannot flood the log. */
+  private readonly tlsRefused: LogThrottle;
+  private readonly framingBroken: LogThrottle;
+  private readonly tooMany: LogThrottle;
 
   constructor(private readonly config: SyslogTcpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
+    this.tlsRefused = new LogThrottle(ctx.logger, 'warn', 'syslog TLS client refused (handshake failed or no valid client certificate)');
+    this.framingBroken = new LogThrottle(ctx.logger, 'warn', 'syslog client broke octet-counting framing; closing its connection after delivering what it sent before');
+    this.tooMany = new LogThrottle(ctx.logger, 'warn', 'syslog client refused: maxConnections reached');
     throwConfigProblems(serverTlsProblems(config.tls), `syslog_tcp source '${ctx.name}'`);
     this.delivery = new RetryingDelivery(ctx, config.batchSize);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
     // Listed in /metrics from the start, not only once something happened.
-    for (const counter of ['EventInvalidCount', 'EventIncompleteCount', 'EventDroppedCount', 'ConnectionAcceptedCount', 'TlsHandshakeFailCount']) ctx.metrics.inc(counter, 0);
+    for (const counter of ['EventInvalidCount', 'EventIncompleteCount', 'EventDroppedCount', 'ConnectionAcceptedCount', 'ConnectionRejectedCount', 'TlsHandshakeFailCount']) ctx.metrics.inc(counter, 0);
   }
 
   /** The bound port of `port` (useful with port 0). */
@@ -80,7 +89,7 @@ export class SyslogTcpSource implements EventDrivenSource {
       server.on('tlsClientError', (err) => {
         this.ctx.metrics.inc('TlsHandshakeFailCount');
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': TLS client refused: ${err.message}`, { cause: err }));
-        this.ctx.logger.warn({ err: err.message }, 'syslog TLS client refused (handshake failed or no valid client certificate)');
+        this.tlsRefused.log({ err: err.message });
       });
     } else {
       server = net.createServer((socket) => this.accept(socket));
@@ -110,12 +119,29 @@ export class SyslogTcpSource implements EventDrivenSource {
     this.delivery.stop();
     for (const socket of this.sockets) socket.destroy();
     await closed;
+    for (const warning of [this.tlsRefused, this.framingBroken, this.tooMany]) warning.flush();
     this.ctx.metrics.stopTime = Date.now();
   }
 
   private accept(socket: net.Socket): void {
+    // One limit over every port (each port's server would count only its own connections).
+    if (this.sockets.size >= this.config.maxConnections) {
+      this.ctx.metrics.inc('ConnectionRejectedCount');
+      this.tooMany.log({ remote: socket.remoteAddress, maxConnections: this.config.maxConnections });
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     this.ctx.metrics.inc('ConnectionAcceptedCount');
+    const idleMs = parseDuration(this.config.idleTimeout, 's');
+    if (idleMs > 0) {
+      socket.setTimeout(idleMs, () => {
+        // A socket paused for backpressure waits on us, not on the client.
+        if (socket.isPaused()) return;
+        this.ctx.logger.debug({ remote: socket.remoteAddress, idleTimeout: this.config.idleTimeout }, 'syslog client idle; closing its connection');
+        socket.destroy();
+      });
+    }
     const framer = new SyslogFramer(this.config.eventSize);
     const parser = new SyslogParser(this.config);
     const clientIP = this.config.clientIPHeader === '' ? '' : socket.remoteAddress ?? '';
@@ -166,7 +192,7 @@ export class SyslogTcpSource implements EventDrivenSource {
         this.ctx.metrics.inc('EventReadFail');
         this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': ${error.message} from ${socket.remoteAddress}; the connection was closed`, { cause: error }));
         socket.pause();
-        this.ctx.logger.warn({ err: error.message, remote: socket.remoteAddress }, 'syslog client broke octet-counting framing; closing its connection after delivering what it sent before');
+        this.framingBroken.log({ err: error.message, remote: socket.remoteAddress });
         handOff();
         void chain.finally(() => socket.destroy());
         return;
@@ -204,9 +230,11 @@ export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>(
       ...SYSLOG_COMMON_PROPERTIES,
       ports: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 }, default: [], description: 'More ports to listen on besides `port` (Flume multiport_syslogtcp `ports`).' },
       portHeader: { type: 'string', default: '', description: 'Header that receives the local port a message arrived on; empty for none (Flume portHeader).' },
+      maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Most client connections at once, over all ports; further ones are closed at once.' },
+      idleTimeout: durationOption('How long a connection may send nothing before it is closed (a half-sent message does not hold it open); 0 never closes it.', '10m', 's'),
       tls: SERVER_TLS_SCHEMA,
     },
-    required: [...SYSLOG_COMMON_REQUIRED, 'ports', 'portHeader', 'tls'],
+    required: [...SYSLOG_COMMON_REQUIRED, 'ports', 'portHeader', 'maxConnections', 'idleTimeout', 'tls'],
   },
   resources: (config) => [config.port, ...config.ports].filter((port) => port !== 0).map((port) => ({ id: `tcp:${port}`, key: 'port' })),
   check: (config) => serverTlsProblems(config.tls),

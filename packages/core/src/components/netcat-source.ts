@@ -4,12 +4,15 @@ import { defineComponent } from '../define.js';
 import { errorCode } from '../errors.js';
 import type { SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
+import { durationOption, parseDuration, type Amount } from '../units.js';
 import { NETCAT_ENCODINGS, NetcatLineReader, type NetcatEncoding } from './netcat-line-reader.js';
 
 /** Config of the `netcat` source. */
 export interface NetcatSourceConfig {
   bind: string;
   port: number;
+  maxConnections: number;
+  idleTimeout: Amount;
   maxLineLength: number;
   encoding: NetcatEncoding;
   ackEveryEvent: boolean;
@@ -54,7 +57,10 @@ export class NetcatSource implements EventDrivenSource {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = net.createServer((socket) => this.accept(socket));
+    // Half-open: a client that sends its lines and closes its side at once (nc -N) still gets an
+    // answer for every line; the source ends the connection once they are written.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    server.maxConnections = this.config.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.port, this.config.bind, () => {
@@ -82,6 +88,15 @@ export class NetcatSource implements EventDrivenSource {
 
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
+    const idleMs = parseDuration(this.config.idleTimeout, 'ms');
+    if (idleMs > 0) {
+      socket.setTimeout(idleMs, () => {
+        // Only a connection that sends nothing and waits for nothing is idle.
+        if (socket.isPaused()) return;
+        this.ctx.logger.debug({ idleTimeout: this.config.idleTimeout }, 'netcat client idle; closing its connection');
+        socket.destroy();
+      });
+    }
     const reader = new NetcatLineReader(this.config.maxLineLength, this.config.encoding);
     let chain = Promise.resolve();
     const handle = (lines: Buffer[]): void => {
@@ -89,7 +104,10 @@ export class NetcatSource implements EventDrivenSource {
       socket.pause();
       const work = chain.then(() => this.deliverInBatches(socket, lines)).finally(() => {
         this.inFlight.delete(work);
-        if (!socket.destroyed) socket.resume();
+        if (socket.destroyed) return;
+        // A client that does not read its answers is not read either: answers never pile up.
+        if (socket.writableNeedDrain) socket.once('drain', () => socket.resume());
+        else socket.resume();
       });
       this.inFlight.add(work);
       chain = work;
@@ -151,12 +169,14 @@ export const netcatSource = defineComponent<'source', NetcatSourceConfig>({
     properties: {
       bind: { type: 'string', default: '127.0.0.1', description: 'Address to listen on.' },
       port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on (0 picks a free port).' },
+      maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Most client connections at once; further ones are closed at once.' },
+      idleTimeout: durationOption('How long a connection may send nothing (while no answer is pending) before it is closed; 0 never closes it.', '5m', 'ms'),
       maxLineLength: { type: 'integer', minimum: 1, default: 512, description: 'Longest line in characters, the newline included (Flume `max-line-length`). A longer line is not delivered: the client is answered `FAILED: Event exceeds the maximum length (N chars, including newline)` and the connection is closed (counted in EventReadFail).' },
       encoding: { type: 'string', enum: [...NETCAT_ENCODINGS], default: 'UTF-8', description: 'Character set of the incoming text and of the OK/FAILED answers (Flume `encoding`); event bodies are always UTF-8, as in Flume.' },
       ackEveryEvent: { type: 'boolean', default: true, description: 'Answer OK for every committed line.' },
       batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Most lines committed in one transaction; a larger burst is split. At most the channels\' transactionCapacity.' },
     },
-    required: ['bind', 'port', 'maxLineLength', 'encoding', 'ackEveryEvent', 'batchSize'],
+    required: ['bind', 'port', 'maxConnections', 'idleTimeout', 'maxLineLength', 'encoding', 'ackEveryEvent', 'batchSize'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   // Flume's NetcatSource commits one event per transaction.

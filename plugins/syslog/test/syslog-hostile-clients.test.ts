@@ -1,0 +1,47 @@
+import net from 'node:net';
+import { expect } from 'chai';
+import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource } from '../src/index.js';
+import { startTcp, type Running } from './helpers.js';
+
+
+const connect = async (port: number): Promise<net.Socket> => {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return socket;
+};
+const closed = (socket: net.Socket): Promise<void> => new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+
+describe('syslog sources against hostile clients', function () {
+  this.timeout(20000);
+  let running: Running<SyslogTcpSource> | undefined;
+  afterEach(async () => { await running?.close(); running = undefined; });
+
+  it('listen on 127.0.0.1 unless host says otherwise', () => {
+    for (const definition of [syslogTcpSource, syslogUdpSource]) {
+      expect((definition.schema as { properties: { host: { default: string } } }).properties.host.default).to.equal('127.0.0.1');
+    }
+  });
+
+  it('closes a connection past maxConnections at once, and counts it', async () => {
+    running = await startTcp({ maxConnections: 2 });
+    const port = running.source.port;
+    const kept = [await connect(port), await connect(port)];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const third = await connect(port);
+    await closed(third);
+    expect(kept.every((s) => !s.destroyed)).to.equal(true);
+    expect(running.ctx.metrics.get('ConnectionRejectedCount')).to.equal(1);
+    for (const socket of kept) socket.destroy();
+  });
+
+  it('closes a connection that sends nothing, or half a message, for idleTimeout', async () => {
+    running = await startTcp({ idleTimeout: '300ms' });
+    const quiet = await connect(running.source.port);
+    const half = await connect(running.source.port);
+    half.write('<13>Jan  1 00:00:00 host app: a message that never ');
+    const started = Date.now();
+    await Promise.all([closed(quiet), closed(half)]);
+    expect(Date.now() - started).to.be.at.least(250);
+  });
+});
