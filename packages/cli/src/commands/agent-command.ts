@@ -3,8 +3,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readTopology, ConfigError, formatProblem } from '@sluice/config';
-import { Agent, loadTopology, MonitoringServer } from '@sluice/agent';
+import { Agent, connectToPrimary, loadTopology, modelForWorker, MonitoringServer, workerIdentity, type WorkerIdentity } from '@sluice/agent';
 import { createLogger, SluiceError, type Logger } from '@sluice/core';
+import { runAgentWorkers } from './agent-workers.js';
 import { writeConfigProblems } from './report-load-failure.js';
 
 /** Options of `sluice agent`. */
@@ -25,10 +26,14 @@ export interface AgentCommandOptions {
  * changes nothing; then only changed components and their dependents restart.
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
-  const logger = createLogger({ level: options.logLevel });
+  // In a worker process forked by a multi-worker agent's primary: which one (see runAgentWorkers).
+  const identity = workerIdentity();
+  const baseLogger = createLogger({ level: options.logLevel });
+  const logger = identity ? baseLogger.child({ worker: identity.index }) : baseLogger;
   let agent: Agent;
   let name: string;
   let monitoringHttp: { port: number; host: string } | undefined;
+  let monitoringInFile: unknown;
   try {
     const raw = await readTopology(options.file);
     const names = Object.keys(((raw.data as { agents?: object } | undefined)?.agents) ?? {});
@@ -39,19 +44,32 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     }
     name = chosen;
     const { model, catalog } = await loadTopology(raw, { agent: name });
-    monitoringHttp = model.monitoring.http;
-    agent = new Agent(model.agents[name]!, catalog, { logger, configDir: model.baseDir });
+    const agentModel = model.agents[name]!;
+    if (agentModel.workers > 1 && !identity) {
+      return await runAgentWorkers({ file: options.file, name, logLevel: options.logLevel, watch: options.watch === true, model: agentModel, catalog, monitoring: model.monitoring.http, logger });
+    }
+    // The primary serves monitoring for all workers; a worker runs its share of the pipeline.
+    monitoringInFile = model.monitoring.http;
+    monitoringHttp = identity ? undefined : model.monitoring.http;
+    agent = new Agent(identity ? modelForWorker(agentModel, catalog, identity.index) : agentModel, catalog, { logger, configDir: model.baseDir, ...(identity ? { worker: identity } : {}) });
     await agent.start();
   } catch (error) {
+    // A worker that failed must exit (its IPC channel would keep it alive); the primary sees it.
+    if (identity) process.disconnect?.();
     return reportStartFailure(error, options, logger);
   }
   // Signal handlers go in before any further await: a signal right after 'agent started' must drain.
-  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringHttp ? { http: monitoringHttp } : {}) });
+  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringInFile ? { http: monitoringInFile } : {}) }, identity);
   let monitoring: MonitoringServer | undefined;
   const onHangup = (): void => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
+  let requestStop: (reason: string) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
+    requestStop = (reason) => {
+      if (stopping) return;
+      onSignal(reason as NodeJS.Signals);
+    };
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
@@ -69,6 +87,14 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  if (identity) {
+    // A worker drains when its primary asks (or disappears), then lets go of the IPC channel.
+    const detach = connectToPrimary(agent, identity, () => requestStop('primary'));
+    void stopped.then(() => {
+      detach();
+      process.disconnect?.();
+    });
+  }
   void reloader.init().then(() => {
     if (options.watch) reloader.watch();
   });
@@ -95,7 +121,7 @@ class Reloader {
   private running: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown) {}
+  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown, private readonly worker?: WorkerIdentity) {}
 
   async init(): Promise<void> {
     this.digest = await this.contentDigest().catch(() => '');
@@ -139,10 +165,13 @@ class Reloader {
       const { model, catalog } = await loadTopology(await readTopology(this.file), { agent: this.name });
       const next = model.agents[this.name];
       if (!next) throw new SluiceError('SLUICE_CONFIG_INVALID', `the file no longer defines agent '${this.name}'`);
+      if (this.worker && next.workers !== this.worker.count && this.worker.index === 0) {
+        this.logger.warn({ workers: this.worker.count, inFile: next.workers }, 'reload: workers changed; the new count takes effect when the agent restarts');
+      }
       if (JSON.stringify(model.monitoring) !== JSON.stringify(this.monitoring)) {
         this.logger.warn({ monitoring: model.monitoring }, 'reload: monitoring settings changed; they take effect when the agent restarts');
       }
-      const result = await this.agent.reload(next, catalog);
+      const result = await this.agent.reload(this.worker ? modelForWorker(next, catalog, this.worker.index) : next, catalog);
       this.logger.info({ trigger, restarted: result.plan, failed: result.failed }, 'reload applied');
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems.map(formatProblem) : undefined;
