@@ -41,7 +41,9 @@ export class NetcatSource implements EventDrivenSource {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = net.createServer((socket) => this.accept(socket));
+    // allowHalfOpen: a client that shuts down its side after the last line (`nc -N`) still gets the
+    // OK of every line; `accept` ends the socket itself once the last commit was answered.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.port, this.config.bind, () => {
