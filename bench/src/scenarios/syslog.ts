@@ -209,7 +209,7 @@ async function startSyslogNg(work: string, bin: string): Promise<Started> {
   mkdirSync(outDir, { recursive: true });
   const conf = path.join(work, 'syslog-ng.conf');
   writeFileSync(conf, `@version: 3.38
-options { threaded(yes); use-dns(no); use-fqdn(no); keep-hostname(yes); chain-hostnames(no); stats(freq(0)); log-fifo-size(200000); };
+options { threaded(yes); use-dns(no); use-fqdn(no); keep-hostname(yes); chain-hostnames(no); stats-freq(0); log-fifo-size(200000); };
 source s_net { network(ip("127.0.0.1") port(${port}) transport("tcp") max-connections(10) log-fetch-limit(1000) log-iw-size(100000)); };
 destination d_file { file("${path.join(outDir, 'out.log')}" flush-lines(1000)); };
 log { source(s_net); destination(d_file); flags(flow-control); };
