@@ -87,5 +87,13 @@ describe('workers: 2 with a file channel, workers SIGKILLed in a loop (real slui
     const files = readdirSync(path.join(dir.path, 'out'));
     expect(files.some((f) => f.endsWith('-w0')) && files.some((f) => f.endsWith('-w1')), files.join(' ')).to.equal(true);
     expect(readdirSync(path.join(dir.path, 'data', 'worker-1'))).to.deep.equal(['disk']);
+
+    // Back to one worker: the agent starts and says worker-1's store is left behind.
+    const single = dir.write('single.yaml', topology(dir.path, port, monitoringPort).replace('workers: 2', 'workers: 1'));
+    agent = AgentProcess.start(single, 'crash');
+    const warning = await agent.waitForLog((l) => Array.isArray(l.stranded), 60_000);
+    expect(warning.stranded).to.deep.equal(['worker-1']);
+    await agent.started(60_000);
+    expect((await agent.stop()).code).to.equal(0);
   });
 });

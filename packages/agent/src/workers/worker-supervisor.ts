@@ -14,6 +14,8 @@ export interface WorkerSupervisorOptions {
   /** First restart delay after a worker died; doubles on each quick death, up to maxRestartDelayMs. */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
+  /** How long `stop` waits for workers to drain and exit before it SIGKILLs the rest (default 45 s). */
+  stopTimeoutMs?: number;
 }
 
 /** What the primary knows about one worker slot, for /metrics/workers and `sluice top`. */
@@ -110,9 +112,16 @@ export class WorkerSupervisor {
       } else slot.state = 'stopped';
     }
     if (this.slots.every((s) => s.state === 'stopped')) return;
+    const timeoutMs = this.options.stopTimeoutMs ?? 45_000;
+    const timer = setTimeout(() => {
+      const left = this.slots.filter((s) => s.worker && s.state !== 'stopped');
+      this.logger.error({ workers: left.map((s) => s.index), timeoutMs }, 'workers did not exit after the drain; killing them (durable channels keep what they committed)');
+      for (const slot of left) slot.worker?.process.kill('SIGKILL');
+    }, timeoutMs);
     await new Promise<void>((resolve) => {
       this.allExited = resolve;
     });
+    clearTimeout(timer);
   }
 
   /** Sends SIGTERM to every live worker: a worker that is already draining exits at once. */

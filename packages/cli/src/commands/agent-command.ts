@@ -5,7 +5,7 @@ import path from 'node:path';
 import { readTopology, ConfigError, formatProblem } from '@sluice/config';
 import { Agent, connectToPrimary, loadTopology, modelForWorker, MonitoringServer, workerIdentity, type WorkerIdentity } from '@sluice/agent';
 import { createLogger, SluiceError, type Logger } from '@sluice/core';
-import { runAgentWorkers } from './agent-workers.js';
+import { runAgentWorkers, warnStrandedStores } from './agent-workers.js';
 import { writeConfigProblems } from './report-load-failure.js';
 
 /** Options of `sluice agent`. */
@@ -45,6 +45,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     name = chosen;
     const { model, catalog } = await loadTopology(raw, { agent: name });
     const agentModel = model.agents[name]!;
+    if (!identity) warnStrandedStores(agentModel, logger);
     if (agentModel.workers > 1 && !identity) {
       return await runAgentWorkers({ file: options.file, name, logLevel: options.logLevel, watch: options.watch === true, model: agentModel, catalog, monitoring: model.monitoring.http, logger });
     }

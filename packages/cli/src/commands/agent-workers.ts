@@ -1,7 +1,8 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentModel, MonitoringModel } from '@sluice/config';
-import { planWorkers, WorkerSupervisor, WorkersMonitoringServer, type ComponentCatalog } from '@sluice/agent';
+import { planWorkers, workerDirName, WorkerSupervisor, WorkersMonitoringServer, type ComponentCatalog } from '@sluice/agent';
 import type { Logger } from '@sluice/core';
 
 /** The CLI entry point each worker process runs. */
@@ -31,7 +32,8 @@ export async function runAgentWorkers(options: AgentWorkersOptions): Promise<num
   const { logger, model } = options;
   const plan = planWorkers(model, options.catalog);
   const args = ['agent', '-f', options.file, '-n', options.name, '--log-level', options.logLevel, ...(options.watch ? ['--watch'] : [])];
-  const supervisor = new WorkerSupervisor({ count: model.workers, exec: BIN, args, logger });
+  // Workers drain for drainTimeout themselves; past that (and start-up slack) the rest are killed.
+  const supervisor = new WorkerSupervisor({ count: model.workers, exec: BIN, args, logger, stopTimeoutMs: model.drainTimeoutMs + 15_000 });
   let monitoring: WorkersMonitoringServer | undefined;
   let stopping = false;
   const onHangup = (): void => {
@@ -84,4 +86,25 @@ export async function runAgentWorkers(options: AgentWorkersOptions): Promise<num
     }
   }
   return stopped;
+}
+
+/**
+ * Warns about `worker-<i>` directories of workers this run does not have (the agent ran with more
+ * workers before): their stores hold events nobody delivers until the agent runs with that many
+ * workers again. Only the agent dataDir is checked; channels with their own dataDir are not.
+ */
+export function warnStrandedStores(model: AgentModel, logger: Logger): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(model.dataDir);
+  } catch {
+    return;
+  }
+  const stranded = entries.filter((name) => {
+    const match = /^worker-(\d+)$/.exec(name);
+    return match !== null && Number(match[1]) >= model.workers && name === workerDirName(Number(match[1]));
+  });
+  if (stranded.length > 0) {
+    logger.warn({ dataDir: model.dataDir, stranded, workers: model.workers }, 'state of workers this agent no longer runs is left on disk; run the agent with the earlier workers count until it drained, then remove those directories');
+  }
 }
