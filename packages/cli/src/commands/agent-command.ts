@@ -24,6 +24,11 @@ export interface AgentCommandOptions {
  * drain, channels) and resolves 0. A second signal exits at once. SIGHUP (and, with `--watch`, a
  * change of the file's content) reloads: the new file is validated first and an invalid file
  * changes nothing; then only changed components and their dependents restart.
+ *
+ * With `workers: N` (N > 1) this process becomes the primary (see {@link runAgentWorkers}); the
+ * workers it forks run this same command, recognise themselves by their environment
+ * (`workerIdentity`), run their share of the pipeline (`modelForWorker`), serve no monitoring of
+ * their own and answer the primary over IPC.
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
   // In a worker process forked by a multi-worker agent's primary: which one (see runAgentWorkers).
@@ -166,8 +171,9 @@ class Reloader {
       const { model, catalog } = await loadTopology(await readTopology(this.file), { agent: this.name });
       const next = model.agents[this.name];
       if (!next) throw new SluiceError('SLUICE_CONFIG_INVALID', `the file no longer defines agent '${this.name}'`);
-      if (this.worker && next.workers !== this.worker.count && this.worker.index === 0) {
-        this.logger.warn({ workers: this.worker.count, inFile: next.workers }, 'reload: workers changed; the new count takes effect when the agent restarts');
+      const workers = this.worker?.count ?? this.agent.model.workers;
+      if (next.workers !== workers && (this.worker?.index ?? 0) === 0) {
+        this.logger.warn({ workers, inFile: next.workers }, 'reload: workers changed; the new count takes effect when the agent restarts');
       }
       if (JSON.stringify(model.monitoring) !== JSON.stringify(this.monitoring)) {
         this.logger.warn({ monitoring: model.monitoring }, 'reload: monitoring settings changed; they take effect when the agent restarts');
