@@ -96,7 +96,8 @@ class LineCounter {
         for (;;) {
           const n = readSync(fd, this.buffer, 0, this.buffer.length, offset);
           if (n <= 0) break;
-          for (let i = 0; i < n; i++) if (this.buffer[i] === 0x0a) this.lines++;
+          // indexOf is a native memchr: the harness's counting stays cheap next to the contenders.
+          for (let i = this.buffer.indexOf(0x0a, 0); i >= 0 && i < n; i = this.buffer.indexOf(0x0a, i + 1)) this.lines++;
           offset += n;
         }
       } finally {
