@@ -79,4 +79,22 @@ agents:
     const written = readdirSync(out).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean));
     expect(written.filter((l) => /udp-message-\d+$/.test(l))).to.have.length(MESSAGES);
   });
+
+  it('SIGTERM while the workers are still starting stops them all and exits 0', async () => {
+    const port = await freePort();
+    const file = dir.write('early.yaml', `
+agents:
+  early:
+    workers: 2
+    dataDir: '${path.join(dir.path, 'early')}'
+    sources: { udp: { type: syslog_udp, host: 127.0.0.1, port: ${port}, channels: [mem] } }
+    channels: { mem: { type: memory } }
+    sinks: { k: { type: 'null', channel: mem } }
+`);
+    agent = AgentProcess.start(file, 'early');
+    await agent.waitForLog((l) => l.msg === 'starting workers', 60_000);
+    const status = await agent.stop('SIGTERM', 30_000);
+    expect(status, agent.stderr).to.deep.equal({ code: 0, signal: null });
+    expect(agent.logs.filter((l) => l.msg === 'worker stopped').map((l) => l.worker).sort()).to.deep.equal([0, 1]);
+  });
 });

@@ -68,6 +68,7 @@ export class WorkerSupervisor {
   private readonly pending = new Map<number, (report: WorkerReport | undefined) => void>();
   private startWaiters: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private allExited: (() => void) | undefined;
+  private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerSupervisorOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'workers' });
@@ -98,8 +99,13 @@ export class WorkerSupervisor {
     this.logger.info({ workers: this.count, pids: this.slots.map((s) => s.worker?.process.pid) }, 'all workers started');
   }
 
-  /** Asks every worker to drain and exit; resolves when none is left. Idempotent. */
-  async stop(): Promise<void> {
+  /** Asks every worker to drain and exit; resolves when none is left. Idempotent: every call gets the same promise. */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopWorkers();
+    return this.stopped;
+  }
+
+  private async stopWorkers(): Promise<void> {
     this.stopping = true;
     this.startWaiters?.reject(new Error('the agent was asked to stop while its workers were starting'));
     this.startWaiters = undefined;
@@ -165,6 +171,8 @@ export class WorkerSupervisor {
       if (!isWorkerMessage(message)) return;
       if (message.sluice === 'started') {
         slot.state = this.stopping ? 'stopping' : 'running';
+        // A stop asked while this worker was starting reached it before it listened: ask again.
+        if (this.stopping && worker.isConnected()) worker.send({ sluice: 'stop' });
         slot.startedAt = Date.now();
         if (slot.restarts > 0) this.logger.info({ worker: slot.index, workerPid: worker.process.pid, restarts: slot.restarts }, 'worker restarted; its channels were reopened');
         if (this.startWaiters && this.slots.every((s) => s.state === 'running')) {
