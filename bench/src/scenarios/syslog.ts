@@ -152,7 +152,7 @@ agents:
     sources:
       in: { type: syslog_tcp, host: 127.0.0.1, port: ${port}, batchSize: 1000, channels: [mem] }
     channels:
-      mem: { type: memory, capacity: 100000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
+      mem: { type: memory, capacity: 20000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
     sinks:
       out: { type: file_roll, channel: mem, batchSize: 1000, directory: ${JSON.stringify(outDir)}, rollInterval: '0' }
 `);
