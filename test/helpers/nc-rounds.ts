@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
 
-/** Sends `lines` to 127.0.0.1:port with the real netcat (netcat-openbsd) and returns its reply lines. */
-export function nc(port: number, lines: string[]): Promise<{ replies: string[]; code: number | null }> {
+/**
+ * Sends `lines` to 127.0.0.1:port with the real netcat (netcat-openbsd) and returns its reply lines.
+ * With `idleTimeoutSeconds`, nc gives up on a connection idle that long (`-w`), as a real client would.
+ */
+export function nc(port: number, lines: string[], idleTimeoutSeconds?: number): Promise<{ replies: string[]; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nc', ['-N', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = [...(idleTimeoutSeconds === undefined ? [] : ['-w', String(idleTimeoutSeconds)]), '-N', '127.0.0.1', String(port)];
+    const child = spawn('nc', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -25,7 +29,7 @@ export class NcClient {
   private stopped = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly port: number, private readonly perRound = 20, private readonly pauseMs = 10) {}
+  constructor(private readonly port: number, private readonly perRound = 20, private readonly pauseMs = 10, private readonly idleTimeoutSeconds?: number) {}
 
   start(): void {
     this.loop = this.run();
@@ -48,7 +52,7 @@ export class NcClient {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const ids = Array.from({ length: this.perRound }, () => this.next++);
-      const { replies, code } = await nc(this.port, ids.map((id) => `line-${id}`));
+      const { replies, code } = await nc(this.port, ids.map((id) => `line-${id}`), this.idleTimeoutSeconds);
       const oks = replies.filter((r) => r === 'OK').length;
       if (oks === ids.length) this.acked.push(...ids);
       else this.failures.push({ round: this.rounds, code, replies: oks });

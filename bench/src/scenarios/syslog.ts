@@ -1,20 +1,30 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
-import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
+import { ProcessTreeUsage } from '../process-tree.js';
+import { result, type BenchResult } from '../result.js';
 
 /** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
 const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../../..');
+const SLUICE_BIN = path.join(REPO, 'packages/cli/dist/src/bin.js');
+/** Where fetch-syslog-ng.sh unpacks syslog-ng (.tools/ is ignored by git). */
+const SYSLOG_NG_DIR = path.join(REPO, '.tools', 'syslog-ng');
+const FETCH_SYSLOG_NG = path.join(REPO, 'bench', 'scripts', 'fetch-syslog-ng.sh');
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+/** Concurrent TCP connections the load is spread over (one sender host each, in real life). */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const LINE = 200;
 const BLOCK_LINES = 1000;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** A contender that has not written every line after this long is reported as incomplete. */
+const DEADLINE_MS = 300_000;
 
 /** 1000 distinct 200-byte RFC 3164 lines (newline included), sent over and over. */
 function block(): Buffer {
@@ -27,7 +37,7 @@ function block(): Buffer {
 }
 
 /** Writes `events` lines over one TCP connection, honouring the socket's backpressure. */
-export async function send(port: number, events: number): Promise<void> {
+async function sendOne(port: number, events: number): Promise<void> {
   const data = block();
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -38,7 +48,7 @@ export async function send(port: number, events: number): Promise<void> {
   await new Promise<void>((resolve) => socket.end(resolve));
 }
 
-/** Runs `send` on a worker thread, so the sender does not compete with the agent's event loop. */
+/** Sends `events` lines split over CONNECTIONS connections from a worker thread (off the harness's event loop). */
 export async function sendFromWorker(port: number, events: number): Promise<void> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { syslogBenchSender: { port, events } } });
   await new Promise<void>((resolve, reject) => {
@@ -50,7 +60,10 @@ export async function sendFromWorker(port: number, events: number): Promise<void
 
 if (!isMainThread && (workerData as { syslogBenchSender?: unknown } | null)?.syslogBenchSender) {
   const { port, events } = (workerData as { syslogBenchSender: { port: number; events: number } }).syslogBenchSender;
-  await send(port, events);
+  const share = Math.ceil(events / CONNECTIONS / BLOCK_LINES) * BLOCK_LINES;
+  const parts: Promise<void>[] = [];
+  for (let sent = 0; sent < events; sent += share) parts.push(sendOne(port, Math.min(share, events - sent)));
+  await Promise.all(parts);
   parentPort!.postMessage('done');
 }
 
@@ -62,63 +75,114 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function sluice(dir: string): Promise<{ elapsed: bigint; peak: number }> {
-  const raw = parseTopology(`
+/** Counts newlines written to every file under `dir` (incrementally, remembering offsets). */
+class LineCounter {
+  private readonly offsets = new Map<string, number>();
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  lines = 0;
+  constructor(private readonly dir: string) {}
+  count(): number {
+    if (!existsSync(this.dir)) return 0;
+    for (const name of readdirSync(this.dir)) {
+      const file = path.join(this.dir, name);
+      let offset = this.offsets.get(file) ?? 0;
+      let fd: number;
+      try {
+        fd = openSync(file, 'r');
+      } catch {
+        continue;
+      }
+      try {
+        for (;;) {
+          const n = readSync(fd, this.buffer, 0, this.buffer.length, offset);
+          if (n <= 0) break;
+          // indexOf is a native memchr: the harness's counting stays cheap next to the contenders.
+          for (let i = this.buffer.indexOf(0x0a, 0); i >= 0 && i < n; i = this.buffer.indexOf(0x0a, i + 1)) this.lines++;
+          offset += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      this.offsets.set(file, offset);
+    }
+    return this.lines;
+  }
+}
+
+/** A started contender: its process, the port it listens on, the directory it writes to. */
+interface Started {
+  child: ChildProcess;
+  port: number;
+  outDir: string;
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(port, '127.0.0.1', () => { probe.destroy(); resolve(true); });
+      probe.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** `sluice agent` (syslog_tcp -> memory -> file_roll) as its own process, with `workers` workers. */
+async function startSluice(work: string, workers: number): Promise<Started> {
+  const port = await freePort();
+  const outDir = path.join(work, 'out');
+  const file = path.join(work, 'topology.yaml');
+  writeFileSync(file, `
 agents:
   bench:
-    drainTimeout: 60s
+    workers: ${workers}
+    drainTimeout: 10s
+    dataDir: ${JSON.stringify(path.join(work, 'data'))}
     sources:
-      in: { type: syslog_tcp, host: 127.0.0.1, port: 0, batchSize: 1000, channels: [mem] }
+      in: { type: syslog_tcp, host: 127.0.0.1, port: ${port}, batchSize: 1000, channels: [mem] }
     channels:
-      mem: { type: memory, capacity: 100000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
+      mem: { type: memory, capacity: 20000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
     sinks:
-      out: { type: file_roll, channel: mem, batchSize: 1000, directory: ${JSON.stringify(path.join(dir, 'sluice'))}, rollInterval: '0' }
+      out: { type: file_roll, channel: mem, batchSize: 1000, directory: ${JSON.stringify(outDir)}, rollInterval: '0' }
 `);
-  const { model, catalog } = await loadTopology(raw);
-  const agent = new Agent(model.agents.bench!, catalog);
-  await agent.start();
-  const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
-  const sink = sinkMetrics(agent, 'out');
-  const rss = trackPeakRss();
-  const started = process.hrtime.bigint();
-  await sendFromWorker(port, EVENTS);
-  await drained(sink, EVENTS);
-  const elapsed = process.hrtime.bigint() - started;
-  const peak = rss.stop();
-  await agent.stop(1000);
-  return { elapsed, peak };
+  const child = spawn(process.execPath, [SLUICE_BIN, 'agent', '-f', file, '-n', 'bench', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = workers > 1 ? 'all workers started' : 'agent started';
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes(`"msg":"${ready}"`)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`sluice exited with code ${code} before starting: ${text.slice(-500)}`)));
+  });
+  child.stdout!.resume();
+  return { child, port, outDir };
 }
 
-/** Counts newlines appended to `file` since `offset`; returns the new offset and count. */
-function countLines(file: string, offset: number, buffer: Buffer): { offset: number; lines: number } {
-  if (!existsSync(file)) return { offset, lines: 0 };
-  const fd = openSync(file, 'r');
-  let lines = 0;
-  try {
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, offset);
-      if (n <= 0) break;
-      for (let i = 0; i < n; i++) if (buffer[i] === 0x0a) lines++;
-      offset += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { offset, lines };
-}
-
-/** rsyslogd (imtcp -> omfile) on the same load; resolves with the elapsed time or undefined when rsyslogd is missing. */
-async function rsyslog(dir: string): Promise<bigint | undefined> {
-  const work = path.join(dir, 'rsyslog');
-  mkdirSync(work, { recursive: true });
+/** rsyslogd, tuned: imtcp -> a LinkedList ruleset queue with 2 workers dequeuing 2048 at a time -> omfile with a 1 MiB buffer. */
+async function startRsyslog(work: string): Promise<Started | undefined> {
   const port = await freePort();
-  const out = path.join(work, 'out.log');
+  const outDir = path.join(work, 'out');
+  mkdirSync(outDir, { recursive: true });
   const conf = path.join(work, 'rsyslog.conf');
   writeFileSync(conf, `
 global(workDirectory="${work}")
-module(load="imtcp")
+module(load="imtcp" MaxSessions="100")
 input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="bench")
-ruleset(name="bench") { action(type="omfile" file="${out}" template="RSYSLOG_TraditionalFileFormat") }
+ruleset(name="bench" queue.type="LinkedList" queue.size="200000" queue.dequeueBatchSize="2048" queue.workerThreads="2") {
+  action(type="omfile" file="${path.join(outDir, 'out.log')}" template="RSYSLOG_TraditionalFileFormat" ioBufferSize="1m")
+}
 `);
   const child = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(work, 'rsyslogd.pid')], { stdio: 'ignore' });
   const spawned = await new Promise<boolean>((resolve) => {
@@ -126,68 +190,130 @@ ruleset(name="bench") { action(type="omfile" file="${out}" template="RSYSLOG_Tra
     child.once('spawn', () => resolve(true));
   });
   if (!spawned) return undefined;
-  try {
-    for (let i = 0; i < 200; i++) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const probe = net.connect(port, '127.0.0.1', () => { probe.destroy(); resolve(true); });
-        probe.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    const started = process.hrtime.bigint();
-    await sendFromWorker(port, EVENTS);
-    let offset = 0;
-    let lines = 0;
-    while (lines < EVENTS) {
-      const counted = countLines(out, offset, buffer);
-      offset = counted.offset;
-      lines += counted.lines;
-      if (lines < EVENTS) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return process.hrtime.bigint() - started;
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  await waitForPort(port, child);
+  return { child, port, outDir };
 }
 
+/** The unpacked syslog-ng binary, fetched with bench/scripts/fetch-syslog-ng.sh on first use; or why not. */
+function syslogNgBinary(): { bin: string } | { missing: string } {
+  const bin = path.join(SYSLOG_NG_DIR, 'usr/sbin/syslog-ng');
+  if (existsSync(bin)) return { bin };
+  const fetched = spawnSync('sh', [FETCH_SYSLOG_NG, SYSLOG_NG_DIR], { encoding: 'utf8', timeout: 300_000 });
+  if (fetched.status === 0 && existsSync(bin)) return { bin };
+  return { missing: `syslog-ng could not be fetched with apt-get download + dpkg-deb (${(fetched.stderr ?? '').trim().split('\n').pop() ?? fetched.error?.message}); column skipped` };
+}
+
+/** syslog-ng from its unpacked .deb, tuned: threaded, 1000 messages per read, a big window, flow control. */
+async function startSyslogNg(work: string, bin: string): Promise<Started> {
+  const port = await freePort();
+  const outDir = path.join(work, 'out');
+  mkdirSync(outDir, { recursive: true });
+  const conf = path.join(work, 'syslog-ng.conf');
+  writeFileSync(conf, `@version: 3.38
+options { threaded(yes); use-dns(no); use-fqdn(no); keep-hostname(yes); chain-hostnames(no); stats-freq(0); log-fifo-size(200000); };
+source s_net { network(ip("127.0.0.1") port(${port}) transport("tcp") max-connections(10) log-fetch-limit(1000) log-iw-size(100000)); };
+destination d_file { file("${path.join(outDir, 'out.log')}" flush-lines(1000)); };
+log { source(s_net); destination(d_file); flags(flow-control); };
+`);
+  const root = SYSLOG_NG_DIR;
+  const env = { ...process.env, LD_LIBRARY_PATH: [`${root}/usr/lib/x86_64-linux-gnu`, `${root}/lib/x86_64-linux-gnu`, `${root}/usr/lib/syslog-ng`, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+  const child = spawn(bin, ['-F', '--no-caps', '-f', conf, `--module-path=${root}/usr/lib/syslog-ng/3.38`, '-R', path.join(work, 'persist'), '-p', path.join(work, 'pid'), '-c', path.join(work, 'ctl')], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  await waitForPort(port, child);
+  return { child, port, outDir };
+}
+
+/** One measured run: msgs/s, CPU seconds of the contender's processes, their peak RSS. */
+interface Run { msgsPerSec: number; cpuSeconds: number; peakRssMb: number; complete: boolean }
+
+async function measure(started: Started): Promise<Run> {
+  const usage = new ProcessTreeUsage(started.child.pid!);
+  const counter = new LineCounter(started.outDir);
+  counter.count();
+  const base = counter.lines;
+  usage.start();
+  const t0 = process.hrtime.bigint();
+  await sendFromWorker(started.port, EVENTS);
+  const deadline = Date.now() + DEADLINE_MS;
+  while (counter.count() - base < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const { cpuSeconds, peakRssMb } = usage.stop();
+  const got = counter.lines - base;
+  return { msgsPerSec: Math.round(got / seconds), cpuSeconds, peakRssMb, complete: got >= EVENTS };
+}
+
+interface Contender { name: string; start(work: string): Promise<Started | undefined> }
+
 /**
- * syslog_tcp -> memory -> file_roll with 200-byte RFC 3164 lines over one connection, then
- * rsyslogd (imtcp -> omfile) on the same load, for a side-by-side ratio (sluice / rsyslog). The
- * sender runs on a worker thread in both cases; each peer runs BENCH_ROUNDS (2) times, alternating,
- * and its best round counts.
+ * One load, four contenders, each as its own process(es) measured the same way: EVENTS 200-byte
+ * RFC 3164 lines over CONNECTIONS TCP connections into a file. Sluice (syslog_tcp -> memory ->
+ * file_roll) with `workers: 1` and `workers: 2`, rsyslogd (imtcp -> omfile, tuned) and syslog-ng
+ * (network -> file, tuned, from its unpacked .deb; skipped with a note when it cannot be fetched).
+ * Each contender prints msgs/s, CPU seconds (user + system of all its processes) per million
+ * messages and peak RSS; the contenders alternate for BENCH_ROUNDS rounds and each keeps its best
+ * round, the range over rounds shows the noise of a shared machine.
  */
 export async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-syslog-'));
+  const notes: string[] = [];
+  const ng = syslogNgBinary();
+  if ('missing' in ng) notes.push(ng.missing);
+  const contenders: Contender[] = [
+    { name: 'sluiceWorkers1', start: (work) => startSluice(work, 1) },
+    { name: 'sluiceWorkers2', start: (work) => startSluice(work, 2) },
+    { name: 'rsyslog', start: startRsyslog },
+    ...('bin' in ng ? [{ name: 'syslogNg', start: (work: string) => startSyslogNg(work, ng.bin) }] : []),
+  ];
+  const runs = new Map<string, Run[]>();
   try {
-    // Alternate the two peers and keep each one's best round, so load from other processes on a
-    // shared machine distorts the ratio less.
-    let ours: { elapsed: bigint; peak: number } | undefined;
-    let theirs: bigint | undefined;
-    let rsyslogMissing = false;
     for (let round = 0; round < ROUNDS; round++) {
-      rmSync(path.join(dir, 'sluice'), { recursive: true, force: true });
-      rmSync(path.join(dir, 'rsyslog'), { recursive: true, force: true });
-      const mine = await sluice(dir);
-      if (!ours || mine.elapsed < ours.elapsed) ours = { elapsed: mine.elapsed, peak: Math.max(mine.peak, ours?.peak ?? 0) };
-      if (rsyslogMissing) continue;
-      const peer = await rsyslog(dir);
-      if (peer === undefined) rsyslogMissing = true;
-      else if (theirs === undefined || peer < theirs) theirs = peer;
+      for (const contender of contenders) {
+        const work = path.join(dir, `${contender.name}-${round}`);
+        mkdirSync(work, { recursive: true });
+        let started: Started | undefined;
+        try {
+          started = await contender.start(work);
+          if (!started) {
+            notes.push(`${contender.name} is not installed; column skipped`);
+            continue;
+          }
+          const measured = await measure(started);
+          runs.set(contender.name, [...(runs.get(contender.name) ?? []), measured]);
+        } catch (error) {
+          notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
+        } finally {
+          if (started) await stopChild(started.child);
+          rmSync(work, { recursive: true, force: true });
+        }
+      }
     }
-    const extra: Record<string, unknown> = { lineBytes: LINE, rounds: ROUNDS };
-    if (theirs !== undefined) {
-      const rsyslogPerSec = Math.round(EVENTS / (Number(theirs) / 1e9));
-      const oursPerSec = Math.round(EVENTS / (Number(ours!.elapsed) / 1e9));
-      extra.rsyslogEventsPerSec = rsyslogPerSec;
-      extra.ratioToRsyslog = Math.round((oursPerSec / rsyslogPerSec) * 100) / 100;
-    } else {
-      extra.rsyslogEventsPerSec = null;
-    }
-    return result('syslog', EVENTS, EVENTS * LINE, ours!.elapsed, ours!.peak, extra);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const summary: Record<string, unknown> = {};
+  const best = new Map<string, Run>();
+  for (const [name, list] of runs) {
+    const top = list.reduce((a, b) => (b.msgsPerSec > a.msgsPerSec ? b : a));
+    best.set(name, top);
+    summary[name] = {
+      msgsPerSec: top.msgsPerSec,
+      msgsPerSecRange: [Math.min(...list.map((r) => r.msgsPerSec)), Math.max(...list.map((r) => r.msgsPerSec))],
+      cpuSecondsPerMillion: Math.round((top.cpuSeconds / (EVENTS / 1e6)) * 100) / 100,
+      peakRssMb: top.peakRssMb,
+      ...(list.every((r) => r.complete) ? {} : { incomplete: true }),
+    };
+  }
+  const one = best.get('sluiceWorkers1');
+  const two = best.get('sluiceWorkers2');
+  const peers = ['rsyslog', 'syslogNg'].map((n) => best.get(n)).filter((r): r is Run => r !== undefined);
+  const fasterPeer = peers.length > 0 ? Math.max(...peers.map((r) => r.msgsPerSec)) : undefined;
+  const ratio = (a: number | undefined, b: number | undefined): number | null => (a && b ? Math.round((a / b) * 100) / 100 : null);
+  const seconds = two ? EVENTS / two.msgsPerSec : 0;
+  return result('syslog', EVENTS, EVENTS * LINE, BigInt(Math.round(seconds * 1e9)), two?.peakRssMb ?? 0, {
+    lineBytes: LINE, connections: CONNECTIONS, rounds: ROUNDS, cores: os.availableParallelism(),
+    contenders: summary,
+    workers2ToWorkers1: ratio(two?.msgsPerSec, one?.msgsPerSec),
+    workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
+    targets: { workers2ToWorkers1: 1.7, workers2ToFasterPeer: 1.5 },
+    ...(notes.length > 0 ? { notes } : {}),
+  });
 }

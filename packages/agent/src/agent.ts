@@ -18,6 +18,8 @@ export interface AgentOptions {
   telemetry?: Telemetry;
   /** Directory of the topology file. */
   configDir?: string;
+  /** Set when this agent is one worker of several (`workers: N`); components see it as `ctx.worker`. */
+  worker?: { index: number; count: number };
 }
 
 /** A running source with its runner, if pollable, and the ChannelProcessor its `deliver` uses. */
@@ -280,6 +282,7 @@ export class Agent {
       telemetry: this.telemetry,
       dataDir: path.resolve(this.current.dataDir, name),
       configDir: this.options.configDir ?? process.cwd(),
+      ...(this.options.worker ? { worker: this.options.worker } : {}),
     };
   }
 

@@ -11,12 +11,14 @@ interface Sample { labels: string; value: number }
  * counter `EventReceivedCount` becomes `sluice_event_received_count` with labels `agent`,
  * `component` and `kind` (source, channel, sink); counters are typed `counter`, gauges
  * (ChannelSize, ChannelFillPercentage, OpenConnectionCount, StartTime...) `gauge`.
- * Called by the monitoring server on every scrape.
+ * Called by the monitoring server on every scrape. With several workers, the primary passes
+ * `workerOf`, and each sample also gets the label `worker` (the index of the worker reporting it).
  */
-export function renderPrometheus(agent: string, groups: readonly MetricGroup[]): string {
+export function renderPrometheus(agent: string, groups: readonly MetricGroup[], workerOf?: (group: MetricGroup) => number | undefined): string {
   const families = new Map<string, { type: 'counter' | 'gauge'; help: string; samples: Sample[] }>();
   for (const group of groups) {
-    const labels = `agent="${escapeLabel(agent)}",component="${escapeLabel(group.name)}",kind="${group.kind.toLowerCase()}"`;
+    const worker = workerOf?.(group);
+    const labels = `agent="${escapeLabel(agent)}",component="${escapeLabel(group.name)}",kind="${group.kind.toLowerCase()}"${worker === undefined ? '' : `,worker="${worker}"`}`;
     for (const [counter, value] of Object.entries(group.snapshot())) {
       const name = `sluice_${snakeCase(counter)}`;
       const type = counter in group.counters && !GAUGES.has(counter) ? 'counter' : 'gauge';

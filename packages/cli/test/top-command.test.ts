@@ -57,6 +57,22 @@ agents:
     expect(screen.split('\n').find((l) => l.startsWith('stats '))!.trim().split(/\s+/)).to.deep.equal(['stats', '2000.0', '20.0', '3000', '4', '7', '2', '0']);
   });
 
+  it('shows each worker of a multi-worker agent: pid, state, restarts and its own rates', () => {
+    const worker = (index: number, received: number, drained: number, state = 'running', healthy = true) => ({
+      index, pid: 100 + index, state, restarts: index, healthy,
+      metrics: { 'SOURCE.a': { EventReceivedCount: String(received) }, 'SOURCE.b': { EventReceivedCount: String(received) }, 'SINK.k': { EventDrainSuccessCount: String(drained) } },
+    });
+    const previous = { workers: [worker(0, 100, 50), worker(1, 0, 0)] };
+    const current = { workers: [worker(0, 300, 250), worker(1, 50, 10, 'running', false)] };
+    const screen = renderTop(undefined, {}, 1000, 'title', { previous, current });
+    const row = (index: string): string[] => screen.split('\n').find((l) => l.startsWith(`${index} `))!.trim().split(/\s+/);
+    expect(screen).to.match(/^WORKER\s+pid\s+state\s+restarts\s+in\/s\s+out\/s$/m);
+    expect(row('0')).to.deep.equal(['0', '100', 'running', '0', '400.0', '200.0']);
+    expect(row('1')).to.deep.equal(['1', '101', 'unhealthy', '1', '100.0', '10.0']);
+    const first = renderTop(undefined, {}, 0, 'title', { current });
+    expect(first.split('\n').find((l) => l.startsWith('0 '))!.trim().split(/\s+/).slice(4)).to.deep.equal(['-', '-']);
+  });
+
   it('exits 1 when the agent cannot be reached', async () => {
     const err = new Capture();
     expect(await topCommand({ target: '127.0.0.1:1', file: undefined, out: new Capture(), err, iterations: 1 })).to.equal(1);

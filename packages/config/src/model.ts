@@ -25,6 +25,12 @@ export interface AgentModel {
   readonly drainTimeoutMs: number;
   /** Directory for component state (relative paths resolved against the working directory). */
   readonly dataDir: string;
+  /**
+   * Worker processes running this agent's pipeline (`workers:`; `auto` is resolved to the core
+   * count). 1 is the plain single-process agent; with more, `sluice agent` supervises the workers
+   * (see docs/workers.md).
+   */
+  readonly workers: number;
   readonly sources: Readonly<Record<string, SourceModel>>;
   readonly channels: Readonly<Record<string, ChannelModel>>;
   readonly sinks: Readonly<Record<string, SinkModel>>;

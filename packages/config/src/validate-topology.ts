@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { parseDuration, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
 import { closest } from './closest.js';
@@ -14,7 +15,7 @@ import { explainYamlScalars } from './yaml-scalars.js';
 
 // `tests` holds `sluice test` cases; the agent ignores them and `sluice test`/`validate` check them.
 const TOP_KEYS = ['plugins', 'agents', 'monitoring', 'tests'];
-const AGENT_KEYS = ['sources', 'channels', 'sinks', 'stages', 'sinkGroups', 'drainTimeout', 'dataDir'];
+const AGENT_KEYS = ['sources', 'channels', 'sinks', 'stages', 'sinkGroups', 'drainTimeout', 'dataDir', 'workers'];
 const RESERVED: Record<'source' | 'channel' | 'sink' | 'stage', string[]> = {
   stage: ['type', 'channel', 'channels', 'deadLetter'],
   source: ['type', 'channels', 'interceptors', 'selector'],
@@ -171,6 +172,7 @@ class AgentValidator {
       }
     }
     const dataDir = typeof agent.dataDir === 'string' ? agent.dataDir : path.join('data', this.name);
+    const workers = parseWorkers(agent.workers, this.coerce, `${base}/workers`, problems);
     const channels = this.section(agent, 'channels', (n, v, p) => this.channel(n, v, p));
     const sources = this.section(agent, 'sources', (n, v, p) => this.source(n, v, p, channels));
     const sinks = this.section(agent, 'sinks', (n, v, p) => this.sink(n, v, p, channels));
@@ -184,7 +186,7 @@ class AgentValidator {
     }
     this.checkUnconnected(channels, sources, sinks, stages);
     this.checkGroupMembership(sinkGroups);
-    return { name: this.name, drainTimeoutMs, dataDir, sources, channels, sinks, sinkGroups, stages };
+    return { name: this.name, drainTimeoutMs, dataDir, workers, sources, channels, sinks, sinkGroups, stages };
   }
 
   private section<T>(agent: Json, key: string, build: (name: string, value: Json, path: string) => T | undefined): Record<string, T> {
@@ -530,4 +532,20 @@ function deepFreeze<T>(value: T): T {
     for (const item of Object.values(value as object)) deepFreeze(item);
   }
   return value;
+}
+
+/** Most worker processes one agent may ask for; far above any core count Sluice is run on. */
+const MAX_WORKERS = 256;
+
+/**
+ * `workers:` of an agent: a positive integer, or `auto` for `os.availableParallelism()`; absent
+ * means 1 (one process, no worker supervision). A Flume .properties file may give the number as text.
+ */
+function parseWorkers(value: unknown, coerce: boolean, at: string, problems: Problem[]): number {
+  if (value === undefined) return 1;
+  if (value === 'auto') return os.availableParallelism();
+  const number = typeof value === 'string' && coerce && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof number === 'number' && Number.isInteger(number) && number >= 1 && number <= MAX_WORKERS) return number;
+  problems.push({ path: at, message: `must be an integer from 1 to ${MAX_WORKERS}, or auto (one worker per core); got ${JSON.stringify(value)}`, hint: 'workers: 2, or workers: auto' });
+  return 1;
 }

@@ -21,6 +21,12 @@ export interface ComponentContext {
   readonly dataDir: string;
   /** The directory of the topology file; resolve relative paths in config against process.cwd(). */
   readonly configDir: string;
+  /**
+   * Set by the agent only when it runs as one of several worker processes (`workers: N` with N > 1):
+   * this process's index (0 to count - 1, kept across restarts of the worker) and the count.
+   * Components that name files or objects include the index so two workers never write the same one.
+   */
+  readonly worker?: { readonly index: number; readonly count: number };
 }
 
 /** Context of a source: `deliver` runs the interceptors and selector and commits to the channels. */

@@ -261,6 +261,8 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
   type: 'avro',
   description: 'Avro RPC server wire-compatible with Flume\'s avro source (AvroSourceProtocol over Netty framing): receives from Flume or Sluice avro sinks.',
   guarantee: 'At-least-once: a call is answered OK only after its whole batch was committed to every required channel; FAILED (channel full or any error) or a dropped connection makes the sender retry, which may duplicate.',
+  // Every worker process can run it (a listening socket the workers share, or a consumer group).
+  capabilities: { shardable: true },
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -288,6 +288,8 @@ export const httpSource = defineComponent<'source', HttpSourceConfig>({
   type: 'http',
   description: 'HTTP(S) server taking event batches: Flume JSONHandler arrays, ndjson or raw blobs; one request is one transaction, like Flume\'s HTTPSource.',
   guarantee: 'At-least-once for clients that resend on non-200: 200 is answered only after every required channel committed the whole request; on 503 nothing of the request was committed to the failing channel.',
+  // Every worker process can run it (a listening socket the workers share, or a consumer group).
+  capabilities: { shardable: true },
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -208,6 +208,8 @@ export const kafkaSource = defineComponent<'source', KafkaSourceConfig>({
   type: 'kafka',
   description: 'Consumes Kafka topics in a consumer group; record metadata and headers become event headers.',
   guarantee: 'At least once: offsets are committed only after the batch was committed to every required channel. A full channel pauses the partition instead of dropping; after a crash or rebalance consumption resumes at the last committed offset, so events can repeat.',
+  // Every worker process can run it (a listening socket the workers share, or a consumer group).
+  capabilities: { shardable: true },
   schema: {
     type: 'object',
     additionalProperties: false,

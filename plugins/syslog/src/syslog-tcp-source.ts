@@ -223,6 +223,8 @@ export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>(
   type: 'syslog_tcp',
   description: 'Syslog server over TCP or TLS: RFC 3164 and RFC 5424, newline or octet-counted framing (RFC 6587), like Flume\'s syslogtcp source.',
   guarantee: 'No acknowledgement exists in syslog, so the guarantee ends at TCP: a message read from the socket is committed before the next read, and a full channel pauses the socket instead of dropping. Messages in flight when the sender or agent dies may be lost.',
+  // Every worker process can run it (a listening socket the workers share, or a consumer group).
+  capabilities: { shardable: true },
   schema: {
     type: 'object',
     additionalProperties: false,

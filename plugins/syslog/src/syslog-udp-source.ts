@@ -105,6 +105,8 @@ export const syslogUdpSource = defineComponent<'source', SyslogUdpSourceConfig>(
   type: 'syslog_udp',
   description: 'Syslog server over UDP: RFC 3164 and RFC 5424, one message per datagram, like Flume\'s syslogudp source.',
   guarantee: 'Best effort: UDP has no acknowledgement or backpressure. While the channel is full up to maxPending events wait; datagrams beyond that, or lost by the network or the kernel buffer, are gone. EventDroppedCount counts the source\'s drops and (on Linux) the kernel\'s receive-buffer drops for its socket, which are also in KernelDroppedCount.',
+  // Every worker process can run it (a listening socket the workers share, or a consumer group).
+  capabilities: { shardable: true },
   schema: {
     type: 'object',
     additionalProperties: false,

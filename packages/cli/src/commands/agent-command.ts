@@ -3,8 +3,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readTopology, ConfigError, formatProblem } from '@sluice/config';
-import { Agent, loadTopology, MonitoringServer } from '@sluice/agent';
+import { Agent, connectToPrimary, loadTopology, modelForWorker, MonitoringServer, workerIdentity, type WorkerIdentity } from '@sluice/agent';
 import { createLogger, SluiceError, type Logger } from '@sluice/core';
+import { runAgentWorkers, warnStrandedStores } from './agent-workers.js';
 import { writeConfigProblems } from './report-load-failure.js';
 
 /** Options of `sluice agent`. */
@@ -25,12 +26,21 @@ export interface AgentCommandOptions {
  * drain, channels) and resolves 0. A second signal exits at once. SIGHUP (and, with `--watch`, a
  * change of the file's content) reloads: the new file is validated first and an invalid file
  * changes nothing; then only changed components and their dependents restart.
+ *
+ * With `workers: N` (N > 1) this process becomes the primary (see {@link runAgentWorkers}); the
+ * workers it forks run this same command, recognise themselves by their environment
+ * (`workerIdentity`), run their share of the pipeline (`modelForWorker`), serve no monitoring of
+ * their own and answer the primary over IPC.
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
-  const logger = createLogger({ level: options.logLevel });
+  // In a worker process forked by a multi-worker agent's primary: which one (see runAgentWorkers).
+  const identity = workerIdentity();
+  const baseLogger = createLogger({ level: options.logLevel });
+  const logger = identity ? baseLogger.child({ worker: identity.index }) : baseLogger;
   let agent: Agent;
   let name: string;
   let monitoringHttp: { port: number; host: string } | undefined;
+  let monitoringInFile: unknown;
   try {
     const raw = await readTopology(options.file);
     const names = Object.keys(((raw.data as { agents?: object } | undefined)?.agents) ?? {});
@@ -41,21 +51,35 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     }
     name = chosen;
     const { model, catalog, warnings } = await loadTopology(raw, { agent: name, ...(options.strict ? { strict: true } : {}) });
-    // Once, at start: what Flume would have ignored silently (a reload logs its own).
-    for (const warning of warnings) logger.warn({ path: warning.path, key: warning.key, hint: warning.hint }, `topology: ${formatProblem(warning)}`);
-    monitoringHttp = model.monitoring.http;
-    agent = new Agent(model.agents[name]!, catalog, { logger, configDir: model.baseDir });
+    // Once, at start: what Flume would have ignored silently (a reload logs its own); the primary of a multi-worker agent says it for all.
+    if (!identity) for (const warning of warnings) logger.warn({ path: warning.path, key: warning.key, hint: warning.hint }, `topology: ${formatProblem(warning)}`);
+    const agentModel = model.agents[name]!;
+    if (!identity) warnStrandedStores(agentModel, logger);
+    if (agentModel.workers > 1 && !identity) {
+      return await runAgentWorkers({ file: options.file, name, logLevel: options.logLevel, watch: options.watch === true, model: agentModel, catalog, monitoring: model.monitoring.http, logger });
+    }
+    // The primary serves monitoring for all workers; a worker runs its share of the pipeline.
+    monitoringInFile = model.monitoring.http;
+    monitoringHttp = identity ? undefined : model.monitoring.http;
+    agent = new Agent(identity ? modelForWorker(agentModel, catalog, identity.index) : agentModel, catalog, { logger, configDir: model.baseDir, ...(identity ? { worker: identity } : {}) });
     await agent.start();
   } catch (error) {
+    // A worker that failed must exit (its IPC channel would keep it alive); the primary sees it.
+    if (identity) process.disconnect?.();
     return reportStartFailure(error, options, logger);
   }
   // Signal handlers go in before any further await: a signal right after 'agent started' must drain.
-  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringHttp ? { http: monitoringHttp } : {}) }, options.strict === true);
+  const reloader = new Reloader(options.file, name, agent, logger, { ...(monitoringInFile ? { http: monitoringInFile } : {}) }, options.strict === true, identity);
   let monitoring: MonitoringServer | undefined;
   const onHangup = (): void => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
+  let requestStop: (reason: string) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
+    requestStop = (reason) => {
+      if (stopping) return;
+      onSignal(reason as NodeJS.Signals);
+    };
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
@@ -73,6 +97,14 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  if (identity) {
+    // A worker drains when its primary asks (or disappears), then lets go of the IPC channel.
+    const detach = connectToPrimary(agent, identity, () => requestStop('primary'));
+    void stopped.then(() => {
+      detach();
+      process.disconnect?.();
+    });
+  }
   void reloader.init().then(() => {
     if (options.watch) reloader.watch();
   });
@@ -99,7 +131,7 @@ class Reloader {
   private running: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown, private readonly strict = false) {}
+  constructor(private readonly file: string, private readonly name: string, private readonly agent: Agent, private readonly logger: Logger, private readonly monitoring: unknown, private readonly strict = false, private readonly worker?: WorkerIdentity) {}
 
   async init(): Promise<void> {
     this.digest = await this.contentDigest().catch(() => '');
@@ -144,10 +176,14 @@ class Reloader {
       for (const warning of warnings) this.logger.warn({ trigger, path: warning.path, key: warning.key, hint: warning.hint }, `reload: topology: ${formatProblem(warning)}`);
       const next = model.agents[this.name];
       if (!next) throw new SluiceError('SLUICE_CONFIG_INVALID', `the file no longer defines agent '${this.name}'`);
+      const workers = this.worker?.count ?? this.agent.model.workers;
+      if (next.workers !== workers && (this.worker?.index ?? 0) === 0) {
+        this.logger.warn({ workers, inFile: next.workers }, 'reload: workers changed; the new count takes effect when the agent restarts');
+      }
       if (JSON.stringify(model.monitoring) !== JSON.stringify(this.monitoring)) {
         this.logger.warn({ monitoring: model.monitoring }, 'reload: monitoring settings changed; they take effect when the agent restarts');
       }
-      const result = await this.agent.reload(next, catalog);
+      const result = await this.agent.reload(this.worker ? modelForWorker(next, catalog, this.worker.index) : next, catalog);
       this.logger.info({ trigger, restarted: result.plan, failed: result.failed }, 'reload applied');
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems.map(formatProblem) : undefined;

@@ -1,5 +1,5 @@
 import { monitoringBase, monitoringOfFile } from './monitoring-address.js';
-import { renderTop, type FlumeMetrics } from './render-top.js';
+import { renderTop, type FlumeMetrics, type WorkersMetrics } from './render-top.js';
 
 /** Options of `sluice top`. */
 export interface TopCommandOptions {
@@ -15,7 +15,8 @@ export interface TopCommandOptions {
 
 /**
  * `sluice top [URL|PORT] [-f FILE]`: a live view of a running agent through its monitoring
- * server's `/metrics`, redrawn every second (events/s in and out, channel fill, errors).
+ * server's `/metrics`, redrawn every second (events/s in and out, channel fill, errors); for an
+ * agent with several workers also each worker's state, restarts and rates (`/metrics/workers`).
  * Resolves 0 on Ctrl-C or after `iterations`; 1 when the agent cannot be reached at the start.
  */
 export async function topCommand(options: TopCommandOptions): Promise<number> {
@@ -26,6 +27,7 @@ export async function topCommand(options: TopCommandOptions): Promise<number> {
   }
   const interval = options.intervalMs ?? 1000;
   let previous: FlumeMetrics | undefined;
+  let previousWorkers: WorkersMetrics | undefined;
   let previousAt = 0;
   let stop = false;
   const onInt = (): void => { stop = true; };
@@ -46,8 +48,11 @@ export async function topCommand(options: TopCommandOptions): Promise<number> {
         continue;
       }
       const health = await readHealth(base);
+      const workers = await readWorkers(base);
       const now = Date.now();
-      const screen = renderTop(previous, current, now - previousAt, `sluice top ${base}  ${new Date(now).toISOString()}  health: ${health}  (Ctrl-C to quit)`);
+      const screen = renderTop(previous, current, now - previousAt, `sluice top ${base}  ${new Date(now).toISOString()}  health: ${health}  (Ctrl-C to quit)`,
+        workers ? { ...(previousWorkers ? { previous: previousWorkers } : {}), current: workers } : undefined);
+      previousWorkers = workers;
       options.out.write(`${options.out.isTTY ? '\x1b[H\x1b[2J' : ''}${screen}`);
       previous = current;
       previousAt = now;
@@ -63,6 +68,17 @@ async function resolveBase(options: TopCommandOptions): Promise<string | undefin
   if (options.target !== undefined) return monitoringBase(options.target);
   if (options.file === undefined) return undefined;
   return (await monitoringOfFile(options.file)).base;
+}
+
+/** The agent's /metrics/workers, or undefined for a single-process agent (404 there). */
+async function readWorkers(base: string): Promise<WorkersMetrics | undefined> {
+  try {
+    const response = await fetch(`${base}/metrics/workers`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return undefined;
+    return (await response.json()) as WorkersMetrics;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `ok`, or `failing (reason)` from the agent's /health. */

@@ -1,5 +1,5 @@
 import { readTopology } from '@sluice/config';
-import { loadTopology } from '@sluice/agent';
+import { loadTopology, planWorkers } from '@sluice/agent';
 import { loadTopologyTests, writeTestProblems } from '../testing/load-topology-tests.js';
 import { reportLoadFailure, writeGrouped, writeSkipped } from './report-load-failure.js';
 
@@ -19,7 +19,7 @@ export interface ValidateCommandOptions {
 export async function validateCommand(file: string, options: ValidateCommandOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   try {
     const raw = await readTopology(file);
-    const { model, warnings, skippedAgents } = await loadTopology(raw, { ...(options.agent === undefined ? {} : { agent: options.agent }), ...(options.strict ? { strict: true } : {}) });
+    const { model, catalog, warnings, skippedAgents } = await loadTopology(raw, { ...(options.agent === undefined ? {} : { agent: options.agent }), ...(options.strict ? { strict: true } : {}) });
     const tests = await loadTopologyTests(raw, model, options.agent);
     if (tests.problems.length > 0) {
       writeTestProblems(err, tests.problems);
@@ -31,6 +31,12 @@ export async function validateCommand(file: string, options: ValidateCommandOpti
     out.write(`${file}: valid${count} (${names.map((n) => describe(model.agents[n]!)).join('; ')}${counted})\n`);
     writeGrouped(out, warnings);
     writeSkipped(out, skippedAgents);
+    for (const name of names) {
+      const plan = planWorkers(model.agents[name]!, catalog);
+      if (plan.count < 2) continue;
+      const only = plan.workerZeroOnly.length > 0 ? `; worker 0 only: ${plan.workerZeroOnly.join(', ')} (these sources cannot be sharded)` : '';
+      out.write(`agent '${name}': ${plan.count} workers; every worker: ${plan.everyWorker.length > 0 ? plan.everyWorker.join(', ') : 'no source'}${only}\n`);
+    }
     return 0;
   } catch (error) {
     return reportLoadFailure(error, file, err);

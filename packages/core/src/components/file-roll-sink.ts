@@ -92,7 +92,9 @@ export class FileRollSink extends BatchSink {
 
   private async openFile(): Promise<FileHandle> {
     this.counter++;
-    const name = `${this.config.filePrefix}${this.startMillis}-${this.counter}${this.config.fileSuffix}`;
+    // With several workers each writes its own files: `<start>-<n>-w<index>`, never a shared one.
+    const worker = this.ctx.worker ? `-w${this.ctx.worker.index}` : '';
+    const name = `${this.config.filePrefix}${this.startMillis}-${this.counter}${worker}${this.config.fileSuffix}`;
     const file = await open(path.join(this.directory, name), 'a');
     this.file = file;
     this.fileBytes = 0;

@@ -163,6 +163,8 @@ export const netcatSource = defineComponent<'source', NetcatSourceConfig>({
   type: 'netcat',
   description: 'TCP server taking one event per line; answers OK or FAILED per line, like Flume\'s netcat source.',
   guarantee: 'At-least-once for clients that resend on FAILED: OK is sent only after the line was committed to every required channel.',
+  // Every worker process can run it (a listening socket the workers share, or a consumer group).
+  capabilities: { shardable: true },
   schema: {
     type: 'object',
     additionalProperties: false,
