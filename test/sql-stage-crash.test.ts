@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
-const EVENTS = 12_000;
+const EVENTS = 24_000;
 const KILLS = 10;
 const T0 = 1_700_000_000_000;
 const WINDOW = 1000;
@@ -141,7 +141,7 @@ describe('sql stage: SIGKILL the agent 10 times mid-run @slow', function () {
       const agent = AgentProcess.start(runs[1]!.file, 'stats');
       agents.push(agent);
       await agent.started(60_000);
-      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 400)));
+      await new Promise((resolve) => setTimeout(resolve, 30 + Math.floor(Math.random() * 150)));
       if (!finished(runs[1]!.dir)) killedMidRun++;
       await agent.kill();
     }

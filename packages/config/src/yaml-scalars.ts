@@ -69,7 +69,12 @@ export function explainYamlScalars(problems: Problem[], notes: ReadonlyMap<strin
     if (!note) return problem;
     const isType = problem.path.endsWith('/type');
     if (note.value === null) return explainNull(problem, note, isType);
-    if (!TYPE_MISMATCH.test(problem.message)) return problem;
+    const mismatch = TYPE_MISMATCH.exec(problem.message);
+    if (!mismatch) return problem;
+    // Explain only what quoting changes: text where a number or boolean is wanted, or the reverse.
+    const expected = mismatch[2]!;
+    const wantsScalar = expected === 'integer' || expected === 'number' || expected === 'boolean';
+    if (note.quoted ? !wantsScalar : typeof note.value === 'string' ? expected !== 'boolean' : expected !== 'string') return problem;
     const key = keyOf(problem.path);
     const at = `line ${note.line}`;
     if (note.quoted && YAML11_BOOLEAN.test(note.source)) {

@@ -30,7 +30,8 @@ describe('an agent\'s workers: key', () => {
       expect(problems).to.have.length(1);
       expect(problems[0]!.path).to.equal('/agents/a1/workers');
       expect(problems[0]!.message).to.match(/^must be an integer from 1 to 256, or auto/);
-      expect(problems[0]!.hint).to.equal('workers: 2, or workers: auto');
+      // A quoted number gets the YAML explanation (the quotes made it text).
+      expect(problems[0]!.hint).to.equal(bad === '"2"' ? 'drop the quotes: workers: 2' : 'workers: 2, or workers: auto');
     });
   }
 
