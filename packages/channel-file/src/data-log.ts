@@ -61,7 +61,8 @@ export class DataLog {
    * The caller marks live batches (`file.live`) and then calls {@link reclaim}.
    */
   static async open(dir: string, options: DataLogOptions): Promise<{ log: DataLog; existing: ExistingFile[] }> {
-    await mkdir(dir, { recursive: true });
+    // Event data is nobody else's business: owner-only directory and files.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const log = new DataLog(dir, options);
     const existing: ExistingFile[] = [];
     try {
@@ -185,7 +186,7 @@ export class DataLog {
     const id = this.nextId++;
     const filePath = path.join(this.dir, fileName(id));
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (this.options.durableAppends ? constants.O_DSYNC : 0);
-    const fd = await openAsync(filePath, flags);
+    const fd = await openAsync(filePath, flags, 0o600);
     const file = new DataFile(id, filePath, fd, 0);
     this.files.set(id, file);
     this.active = file;

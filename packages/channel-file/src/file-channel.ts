@@ -140,7 +140,7 @@ export class FileChannel extends BaseChannel {
   protected override async _start(): Promise<void> {
     const started = Date.now();
     try {
-      await mkdir(this.dataDir, { recursive: true });
+      await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
     } catch (cause) {
       throw new SluiceError('SLUICE_COMPONENT_START', `file channel '${this.name}' cannot create dataDir ${this.dataDir}; check the path and permissions`, { cause });
     }

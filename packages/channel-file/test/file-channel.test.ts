@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ClassicLevel } from 'classic-level';
@@ -47,6 +47,20 @@ describe('file channel', () => {
     await channel.start();
     return channel;
   }
+
+  it('keeps its events private: the data directory is 0700 and data files 0600', async () => {
+    const dir = root.dir(`c${++dirs}`);
+    const channel = await started(dir);
+    const tx = channel.transaction();
+    tx.put([createEvent('secret')]);
+    await tx.commit();
+    expect(statSync(dir).mode & 0o777).to.equal(0o700);
+    const dataDir = path.join(dir, 'data');
+    expect(statSync(dataDir).mode & 0o777).to.equal(0o700);
+    const files = readdirSync(dataDir);
+    expect(files.length).to.be.greaterThan(0);
+    for (const file of files) expect(statSync(path.join(dataDir, file)).mode & 0o777, file).to.equal(0o600);
+  });
 
   it('bodies and headers read back from disk after a restart are byte for byte what was put', async () => {
     const first = await started();

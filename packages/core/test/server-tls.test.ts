@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { errorCode, loadServerTls, serverTlsProblems, type ServerTlsConfig } from '../src/index.js';
 
@@ -35,5 +38,16 @@ describe('serverTlsProblems and loadServerTls', () => {
     const error = await startError({ ...off, enabled: true, cert: '/nonexistent/server.pem', key: '/nonexistent/server.key' });
     expect(errorCode(error)).to.equal('SLUICE_COMPONENT_START');
     expect((error as Error).message).to.contain("cannot read tls.cert file '/nonexistent/server.pem'");
+  });
+
+  it('asks for TLS 1.2 at least, whatever node\'s --tls-min-v1.x flags set as the default', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-tls-'));
+    try {
+      for (const name of ['server.pem', 'server.key']) writeFileSync(path.join(dir, name), 'placeholder: loadServerTls only reads the files');
+      const options = await loadServerTls({ ...off, enabled: true, cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') }, "http source 'web'");
+      expect(options.minVersion).to.equal('TLSv1.2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

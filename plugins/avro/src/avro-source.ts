@@ -148,7 +148,8 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
       throw new SluiceError('SLUICE_COMPONENT_START', `avro source '${this.name}' cannot read keystore ${keystore}; check the path and permissions`, { cause });
     }
     const passphrase = keystorePassword === '' ? undefined : keystorePassword;
-    return keystoreType === 'pem' ? { cert: data, key: data, ...(passphrase ? { passphrase } : {}) } : { pfx: data, ...(passphrase ? { passphrase } : {}) };
+    // TLS 1.2 at least, whatever node's --tls-min-v1.x flags say.
+    return { minVersion: 'TLSv1.2', ...(keystoreType === 'pem' ? { cert: data, key: data } : { pfx: data }), ...(passphrase ? { passphrase } : {}) };
   }
 
   private accept(socket: net.Socket): void {

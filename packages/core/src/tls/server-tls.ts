@@ -72,7 +72,8 @@ export async function loadServerTls(config: ServerTlsConfig, component: string):
       throw new SluiceError('SLUICE_COMPONENT_START', `${component}: cannot read tls.${key} file '${file}': ${(error as Error).message}`, { cause: error });
     }
   };
-  const options: tls.TlsOptions = { cert: await read('cert'), key: await read('key') };
+  // TLS 1.2 at least, whatever node's --tls-min-v1.x flags say.
+  const options: tls.TlsOptions = { cert: await read('cert'), key: await read('key'), minVersion: 'TLSv1.2' };
   if (config.ca !== '') options.ca = await read('ca');
   if (config.requireClientCert) {
     options.requestCert = true;
