@@ -5,6 +5,7 @@ export * from './plugin-loader.js';
 export * from './load-agent.js';
 export * from './reload-plan.js';
 export * from './monitoring-server.js';
+export * from './monitoring-auth.js';
 export * from './flume-json.js';
 export * from './prometheus-text.js';
 export * from './source-path.js';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '@sluice/core';
 import type { Agent } from './agent.js';
 import { renderFlumeJson } from './flume-json.js';
+import { monitoringAllowed, warnOpenMonitoring } from './monitoring-auth.js';
 import { renderPrometheus } from './prometheus-text.js';
 import { resolveTapRequest } from './tap/tap-request.js';
 import { TapSubscription } from './tap/tap-subscription.js';
@@ -14,6 +15,8 @@ export interface MonitoringServerOptions {
   host?: string;
   /** Serve `GET /tap` (live event samples for `sluice tap`); off by default. */
   tap?: boolean;
+  /** When set, every route but `/health` needs `Authorization: Bearer <token>` (see {@link monitoringAllowed}). */
+  token?: string;
   logger?: Logger;
 }
 
@@ -53,6 +56,7 @@ export class MonitoringServer {
       });
     });
     this.logger.info({ port: this.port, host: this.options.host ?? '0.0.0.0' }, 'monitoring listening');
+    warnOpenMonitoring(this.logger, this.options.host ?? '0.0.0.0', this.options.token);
   }
 
   async stop(): Promise<void> {
@@ -68,6 +72,7 @@ export class MonitoringServer {
       res.writeHead(req.method === 'TRACE' || req.method === 'OPTIONS' ? 403 : 405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (!monitoringAllowed(req, res, this.options.token, url ?? '/')) return;
     if (url === '/metrics') {
       send(res, 200, 'application/json', JSON.stringify(renderFlumeJson(this.agent.metrics)));
     } else if (url === '/metrics/prometheus') {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { expect } from 'chai';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { MonitoringServer, type Agent } from '../src/index.js';
+import { monitoringRequestHeaders, MonitoringServer, type Agent } from '../src/index.js';
 import { Gate, startAgent, until } from './helpers.js';
 
 const TOPOLOGY = `
@@ -120,5 +120,41 @@ agents:
     expect(body['CHANNEL.mem']).to.include({ ChannelFillPercentage: '100.0', ChannelSize: '100' });
     expect(Number(body['CHANNEL.mem']!.ChannelBlockedMillis)).to.be.at.least(40);
     expect(Number(body['SOURCE.gen']!.ChannelWriteFail)).to.be.at.least(1);
+  });
+});
+
+describe('monitoring server with a token', () => {
+  let agent: Agent;
+  let server: MonitoringServer;
+  let base: string;
+  const gate = new Gate();
+
+  before(async () => {
+    gate.open = true;
+    agent = await startAgent(TOPOLOGY, gate);
+    server = new MonitoringServer(agent, { port: 0, host: '127.0.0.1', tap: true, token: 's3cret-token' });
+    await server.start();
+    base = `http://127.0.0.1:${server.port}`;
+  });
+
+  after(async () => {
+    await server?.stop();
+    await agent?.stop(0);
+  });
+
+  it('answers 401 without the bearer token on every route but /health, and serves it with the token', async () => {
+    for (const route of ['/metrics', '/metrics/prometheus', '/tap?component=gen', '/']) {
+      const refused = await fetch(`${base}${route}`);
+      expect(refused.status, route).to.equal(401);
+      expect(refused.headers.get('www-authenticate')).to.match(/^Bearer/);
+      const wrong = await fetch(`${base}${route}`, { headers: { authorization: 'Bearer s3cret-tokeN' } });
+      expect(wrong.status, `${route} with a wrong token`).to.equal(401);
+      await wrong.body?.cancel();
+      await refused.body?.cancel();
+    }
+    expect((await fetch(`${base}/health`)).status).to.equal(200);
+    const allowed = await fetch(`${base}/metrics`, { headers: monitoringRequestHeaders({ SLUICE_MONITORING_TOKEN: 's3cret-token' }) });
+    expect(allowed.status).to.equal(200);
+    expect(await allowed.json()).to.have.property('SOURCE.gen');
   });
 });

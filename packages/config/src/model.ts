@@ -14,8 +14,11 @@ export interface TopologyModel {
 
 /** `monitoring:` in the topology; `http` is absent when the monitoring server is off. */
 export interface MonitoringModel {
-  /** `tap`: serve `GET /tap` (live event samples for `sluice tap`); off unless set to true. */
-  readonly http?: { readonly port: number; readonly host: string; readonly tap: boolean };
+  /**
+   * `tap`: serve `GET /tap` (live event samples for `sluice tap`); off unless set to true.
+   * `token`: when set, every route but `/health` needs `Authorization: Bearer <token>`.
+   */
+  readonly http?: { readonly port: number; readonly host: string; readonly tap: boolean; readonly token?: string };
 }
 
 /** One agent: its components and shutdown tuning. */

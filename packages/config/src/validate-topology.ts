@@ -120,14 +120,16 @@ function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['mo
     problems.push({ path: '/monitoring/http', message: 'must be a mapping', hint: 'http: { port: 41414, host: 127.0.0.1 }' });
     return {};
   }
-  checkKeys(value.http, ['port', 'host', 'tap'], '/monitoring/http', 'monitoring.http key', problems);
+  checkKeys(value.http, ['port', 'host', 'tap', 'token'], '/monitoring/http', 'monitoring.http key', problems);
   const port = Number(value.http.port ?? 41414);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push({ path: '/monitoring/http/port', message: 'must be a port number from 0 to 65535' });
   const host = value.http.host ?? '127.0.0.1';
   if (typeof host !== 'string') problems.push({ path: '/monitoring/http/host', message: 'must be an address string' });
   const tap = value.http.tap ?? false;
   if (typeof tap !== 'boolean') problems.push({ path: '/monitoring/http/tap', message: 'must be true or false', hint: 'tap: true serves GET /tap for `sluice tap`' });
-  return { http: { port, host: String(host), tap: tap === true } };
+  const token = value.http.token ?? '';
+  if (typeof token !== 'string') problems.push({ path: '/monitoring/http/token', message: 'must be a string', hint: 'token: ${SLUICE_MONITORING_TOKEN} (keep it out of the file)' });
+  return { http: { port, host: String(host), tap: tap === true, ...(typeof token === 'string' && token !== '' ? { token } : {}) } };
 }
 
 function checkKeys(object: Json, allowed: string[], at: string, what: string, problems: Problem[]): void {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '@sluice/core';
 import { renderFlumeJson } from '../flume-json.js';
+import { monitoringAllowed, warnOpenMonitoring } from '../monitoring-auth.js';
 import { renderPrometheus } from '../prometheus-text.js';
 import { sumMetrics } from './sum-metrics.js';
 import { groupFromSnapshot, type WorkerReport } from './worker-messages.js';
@@ -12,6 +13,8 @@ export interface WorkersMonitoringServerOptions {
   agent: string;
   port: number;
   host?: string;
+  /** When set, every route but `/health` needs `Authorization: Bearer <token>`. */
+  token?: string;
   logger?: Logger;
 }
 
@@ -54,6 +57,7 @@ export class WorkersMonitoringServer {
       });
     });
     this.logger.info({ port: this.port, host: this.options.host ?? '0.0.0.0', workers: this.supervisor.count }, 'monitoring listening');
+    warnOpenMonitoring(this.logger, this.options.host ?? '0.0.0.0', this.options.token);
   }
 
   async stop(): Promise<void> {
@@ -68,6 +72,7 @@ export class WorkersMonitoringServer {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (!monitoringAllowed(req, res, this.options.token, url ?? '/')) return;
     if (url === '/metrics') {
       const reports = await this.supervisor.reports();
       const summed = sumMetrics(reports.map((r) => r?.groups ?? [])).map(groupFromSnapshot);

@@ -1,6 +1,7 @@
 import { readTopology } from '@sluice/config';
 import { monitoringBase, monitoringOfFile } from './monitoring-address.js';
 import { renderTapLine, type TapLine } from './render-tap.js';
+import { monitoringRequestHeaders } from '@sluice/agent';
 
 /** Options of `sluice tap`. */
 export interface TapCommandOptions {
@@ -81,7 +82,7 @@ async function stream(url: string, options: TapCommandOptions, signal: AbortSign
   const { out, err } = options;
   let response: Response;
   try {
-    response = await fetch(url, { signal });
+    response = await fetch(url, { signal, headers: monitoringRequestHeaders() });
   } catch (error) {
     if (signal.aborted) return 0;
     err.write(`sluice tap: cannot reach ${new URL(url).origin}: ${causeOf(error)}; is the agent running with monitoring: { http: { tap: true } }?\n`);

@@ -1,5 +1,6 @@
 import { monitoringBase, monitoringOfFile } from './monitoring-address.js';
 import { renderTop, type FlumeMetrics, type WorkersMetrics } from './render-top.js';
+import { monitoringRequestHeaders } from '@sluice/agent';
 
 /** Options of `sluice top`. */
 export interface TopCommandOptions {
@@ -36,7 +37,7 @@ export async function topCommand(options: TopCommandOptions): Promise<number> {
     for (let i = 0; !stop && (options.iterations === undefined || i < options.iterations); i++) {
       let current: FlumeMetrics;
       try {
-        const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+        const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000), headers: monitoringRequestHeaders() });
         current = (await response.json()) as FlumeMetrics;
       } catch (error) {
         if (previous === undefined) {
@@ -73,7 +74,7 @@ async function resolveBase(options: TopCommandOptions): Promise<string | undefin
 /** The agent's /metrics/workers, or undefined for a single-process agent (404 there). */
 async function readWorkers(base: string): Promise<WorkersMetrics | undefined> {
   try {
-    const response = await fetch(`${base}/metrics/workers`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${base}/metrics/workers`, { signal: AbortSignal.timeout(5000), headers: monitoringRequestHeaders() });
     if (!response.ok) return undefined;
     return (await response.json()) as WorkersMetrics;
   } catch {
@@ -84,7 +85,7 @@ async function readWorkers(base: string): Promise<WorkersMetrics | undefined> {
 /** `ok`, or `failing (reason)` from the agent's /health. */
 async function readHealth(base: string): Promise<string> {
   try {
-    const body = (await (await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) })).json()) as { status?: string; reason?: string };
+    const body = (await (await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000), headers: monitoringRequestHeaders() })).json()) as { status?: string; reason?: string };
     return body.status === 'ok' ? 'ok' : `${body.status ?? 'unknown'} (${body.reason ?? 'no reason given'})`;
   } catch {
     return 'unknown';
