@@ -4,6 +4,7 @@ import {
 } from '@sluice/core';
 import { createFirehoseClient } from './aws-clients.js';
 import { toSluiceError } from './kinesis-errors.js';
+import { refusedEntries } from './refused-entries.js';
 
 /** Firehose limits (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html). */
 export const FIREHOSE_LIMITS = {
@@ -109,19 +110,13 @@ export class FirehoseSink extends BatchSink {
         throw toSluiceError(error, `firehose sink '${this.name}': PutRecordBatch to delivery stream '${this.config.deliveryStreamName}' (${describeAwsTarget(this.config)})`);
       }
       const responses = answer.RequestResponses ?? [];
-      const failed: Buffer[] = [];
-      const codes = new Map<string, number>();
-      pending.forEach((record, i) => {
+      const { failed, summary } = refusedEntries(pending, (i) => {
         const response = responses[i];
-        if (response?.RecordId !== undefined && response.ErrorCode === undefined) return;
-        failed.push(record);
-        const code = response?.ErrorCode ?? 'NoResponse';
-        codes.set(code, (codes.get(code) ?? 0) + 1);
+        return response?.RecordId !== undefined && response.ErrorCode === undefined ? undefined : response?.ErrorCode ?? 'NoResponse';
       });
       this.ctx.metrics.inc('FirehoseRecordsPut', pending.length - failed.length);
       if (failed.length === 0) return;
       this.ctx.metrics.inc('FirehoseRecordsRetried', failed.length);
-      const summary = [...codes].map(([code, n]) => `${n} ${code}`).join(', ');
       if (this.stopping || Date.now() >= deadline) {
         throw new SluiceError('SLUICE_DELIVERY_FAILED', `firehose sink '${this.name}': ${failed.length} of ${records.length} records were still refused by delivery stream '${this.config.deliveryStreamName}' after ${this.config.retryTimeout} (${summary}); the batch rolls back and is retried (records already accepted are sent again)`);
       }

@@ -7,6 +7,7 @@ import { createKinesisClient } from './aws-clients.js';
 import { HeaderTemplate } from './header-template.js';
 import { RecordAggregator, type UserRecord } from './kpl-aggregation.js';
 import { toSluiceError } from './kinesis-errors.js';
+import { refusedEntries } from './refused-entries.js';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -210,20 +211,14 @@ export class KinesisSink extends BatchSink {
         throw toSluiceError(error, `kinesis sink '${this.name}': PutRecords to stream '${this.config.streamName}' (${describeAwsTarget(this.config)})`);
       }
       const results = answer.Records ?? [];
-      const failed: Entry[] = [];
-      const codes = new Map<string, number>();
-      pending.forEach((entry, i) => {
+      const { failed, codes, summary } = refusedEntries(pending, (i) => {
         const code = results[i]?.ErrorCode;
-        if (code === undefined && results[i]?.SequenceNumber !== undefined) return;
-        failed.push(entry);
-        const name = code ?? 'NoResult';
-        codes.set(name, (codes.get(name) ?? 0) + 1);
+        return code === undefined && results[i]?.SequenceNumber !== undefined ? undefined : code ?? 'NoResult';
       });
       this.ctx.metrics.inc('KinesisRecordsPut', pending.length - failed.length);
       if (failed.length === 0) return;
       this.ctx.metrics.inc('KinesisRecordsRetried', failed.length);
       if (codes.has('ProvisionedThroughputExceededException')) this.ctx.metrics.inc('KinesisThrottledCount', codes.get('ProvisionedThroughputExceededException')!);
-      const summary = [...codes].map(([code, n]) => `${n} ${code}`).join(', ');
       if (this.stopping || Date.now() >= deadline) {
         throw new SluiceError('SLUICE_DELIVERY_FAILED', `kinesis sink '${this.name}': ${failed.length} of ${entries.length} records were still refused by stream '${this.config.streamName}' after ${this.config.retryTimeout} (${summary}); the batch rolls back and is retried (records already accepted are sent again). Add shards or lower the rate.`);
       }
