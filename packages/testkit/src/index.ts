@@ -10,3 +10,4 @@ export * from './hadoop/sequence-file-reader.js';
 export * from './kafka/mock-cluster.js';
 export * from './firehose/firehose-test-server.js';
 export * from './peers/index.js';
+export * from './fuzz/fuzz-target.js';

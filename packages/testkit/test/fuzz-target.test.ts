@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { SluiceError } from '@sluice/core';
+import { fc, fuzzTarget, onlySluiceErrors } from '../src/index.js';
+
+describe('fuzzTarget', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fuzz-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes a property that holds and counts its cases', async () => {
+    const result = await fuzzTarget('holds', [fc.uint8Array()], (bytes) => { Buffer.from(bytes).toString('base64'); }, { regressions: dir, quickRuns: 50 });
+    expect(result.runs).to.equal(50);
+  });
+
+  it('saves the shrunk counterexample of a failure and replays it first next time', async () => {
+    const check = (bytes: Uint8Array): void => { if (bytes.includes(7)) throw new TypeError('seven'); };
+    let failure: Error | undefined;
+    try {
+      await fuzzTarget('sevens', [fc.uint8Array({ minLength: 1 })], check, { regressions: dir, quickRuns: 2000 });
+    } catch (error) {
+      failure = error as Error;
+    }
+    expect(failure?.message).to.match(/fuzz target sevens failed .*seven/s);
+    const saved = JSON.parse(readFileSync(path.join(dir, 'sevens.json'), 'utf8')) as unknown[];
+    expect(saved).to.deep.equal([[{ $bytes: Buffer.from([7]).toString('base64') }]]);
+    let replay: Error | undefined;
+    try {
+      await fuzzTarget('sevens', [fc.constant(new Uint8Array())], check, { regressions: dir, quickRuns: 1 });
+    } catch (error) {
+      replay = error as Error;
+    }
+    expect(replay?.message).to.match(/saved regression #0 .* fails again: seven/);
+  });
+
+  it('fails a call slower than the limit', async () => {
+    const slow = (): void => { const end = performance.now() + 30; while (performance.now() < end); };
+    let failure: Error | undefined;
+    try {
+      await fuzzTarget('slow', [fc.constant(1)], slow, { regressions: dir, quickRuns: 1, callLimitMs: 10 });
+    } catch (error) {
+      failure = error as Error;
+    }
+    expect(failure?.message).to.match(/took .* ms \(limit 10 ms\)/);
+  });
+
+  it('lets SluiceErrors through onlySluiceErrors and rethrows anything else', () => {
+    expect(onlySluiceErrors(() => { throw new SluiceError('SLUICE_CONFIG_INVALID', 'no'); })).to.be.instanceOf(SluiceError);
+    expect(() => onlySluiceErrors(() => { throw new TypeError('x'); })).to.throw(TypeError);
+  });
+});
