@@ -75,3 +75,4 @@ export * from './bucketing/bucketing-schema.js';
 export * from './bucketing/group-by-bucket.js';
 export * from './tls/server-tls.js';
 export * from './aws/aws-settings.js';
+export * from './rpc/rpc-batch-sink.js';

@@ -1,151 +1,44 @@
-import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
 import {
-  Backoff, BatchSink, defineComponent, DURATION_PATTERN, errorCode, parseDuration, SluiceError, type SinkContext, type SluiceEvent,
+  defineComponent, RPC_SINK_FLUME_KEYS, RPC_SINK_REQUIRED, RpcBatchSink, rpcSinkFlumeValue, rpcSinkSchemaProperties, type RpcBatchSinkConfig, type SinkContext,
 } from '@sluice/core';
-import { AvroRpcClient, type AvroRpcClientOptions } from './avro-rpc-client.js';
+import { AvroRpcClient } from './avro-rpc-client.js';
 
 /** Config of the `avro` sink. */
-export interface AvroSinkConfig {
-  hostname: string;
-  port: number;
-  batchSize: number;
-  connectTimeout: string;
-  requestTimeout: string;
-  resetConnectionInterval: string;
-  reconnectBackoff: string;
-  maxReconnectBackoff: string;
+export interface AvroSinkConfig extends RpcBatchSinkConfig {
   compressionType: 'none' | 'deflate';
   compressionLevel: number;
-  ssl: boolean;
-  trustAllCerts: boolean;
-  truststore: string;
 }
 
 /**
  * Flume's avro sink: sends each batch as one `appendBatch` call to an avro source (Flume's or
- * Sluice's) and commits the channel transaction only when the answer is OK. Anything else rolls
- * the batch back: FAILED, a timeout or a broken connection with a retriable SLUICE_DELIVERY_FAILED;
- * an Avro error answer (the collector refused the call itself, e.g. a batch over its limit) with a
- * non-retriable SLUICE_EVENT_REJECTED, which a dead-letter channel can take. A failed connection is retried no sooner than a growing backoff allows;
- * meanwhile `process` fails fast, so a load_balance or failover group moves on to another sink.
+ * Sluice's) and commits the channel transaction only when the answer is OK. FAILED, a timeout or a
+ * broken connection roll the batch back as a retriable SLUICE_DELIVERY_FAILED; an Avro error answer
+ * (the collector refused the call itself, e.g. a batch over its limit) as a non-retriable
+ * SLUICE_EVENT_REJECTED, which a dead-letter channel can take. Connection handling is core's
+ * {@link RpcBatchSink}.
  */
-export class AvroSink extends BatchSink {
-  private client: AvroRpcClient | undefined;
-  private connectedAt = 0;
-  /** The eager connection attempt made at start, awaited by the first batch. */
-  private connecting: Promise<void> | undefined;
-  /** Aborted by stop, so a connection attempt in progress does not outlive the sink. */
-  private abort = new AbortController();
-  private nextConnectAt = 0;
-  private readonly backoff: Backoff;
-  private readonly resetIntervalMs: number;
-  private readonly clientOptions: AvroRpcClientOptions;
-
+export class AvroSink extends RpcBatchSink<AvroRpcClient> {
   constructor(private readonly config: AvroSinkConfig, ctx: SinkContext) {
-    super(ctx, config.batchSize);
-    this.backoff = new Backoff(parseDuration(config.reconnectBackoff), parseDuration(config.maxReconnectBackoff));
-    this.resetIntervalMs = parseDuration(config.resetConnectionInterval);
-    this.clientOptions = {
-      host: config.hostname,
-      port: config.port,
-      connectTimeoutMs: parseDuration(config.connectTimeout),
-      requestTimeoutMs: parseDuration(config.requestTimeout),
-      ...(config.compressionType === 'deflate' ? { compressionLevel: config.compressionLevel } : {}),
-    };
+    super('avro', config, ctx);
   }
 
-  protected override async onStart(): Promise<void> {
-    this.abort = new AbortController();
-    if (this.config.ssl) this.clientOptions.tls = this.tlsOptions();
-    // Connect eagerly but do not hold up the agent's start on a slow or unreachable collector;
-    // like Flume, a collector that is down at start is not fatal and batches are retried.
-    this.connecting = this.ensureClient().then(() => undefined, (error: unknown) => {
-      this.ctx.logger.warn({ err: error, code: errorCode(error), target: this.where }, 'avro sink could not connect at start; it will keep retrying');
-    });
-  }
-
-  protected override async onStop(): Promise<void> {
-    this.abort.abort();
-    await this.connecting;
-    this.dropClient();
-  }
-
-  protected async write(events: SluiceEvent[]): Promise<void> {
-    const client = await this.ensureClient();
-    let status;
-    try {
-      status = await client.appendBatch(events);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'SLUICE_EVENT_REJECTED') throw error; // refused by the collector; the connection is fine
-      this.dropClient();
-      if (code === 'SLUICE_DELIVERY_FAILED') throw error;
-      throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}' -> ${this.where}: ${(error as Error).message}`, { cause: error });
-    }
-    if (status !== 'OK') {
-      throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}': ${this.where} answered ${status} for a batch of ${events.length} events (its channel is full or failing); the batch stays in the channel and is retried`, { details: { status } });
-    }
-  }
-
-  private get where(): string {
-    return `${this.config.hostname}:${this.config.port}`;
-  }
-
-  private async ensureClient(): Promise<AvroRpcClient> {
-    if (this.connecting) {
-      const pending = this.connecting;
-      this.connecting = undefined;
-      await pending;
-    }
-    const now = Date.now();
-    if (this.client && (!this.client.open || (this.resetIntervalMs > 0 && now - this.connectedAt >= this.resetIntervalMs))) {
-      this.dropClient();
-    }
-    if (this.client) return this.client;
-    if (now < this.nextConnectAt) {
-      throw new SluiceError('SLUICE_DELIVERY_FAILED', `avro sink '${this.name}': ${this.where} was unreachable; next connection attempt in ${this.nextConnectAt - now} ms`, { details: { backoff: true } });
-    }
-    try {
-      this.client = await AvroRpcClient.connect(this.clientOptions, this.abort.signal);
-    } catch (error) {
-      this.ctx.metrics.inc('ConnectionFailedCount');
-      this.nextConnectAt = Date.now() + this.backoff.next();
-      throw error;
-    }
-    this.backoff.reset();
-    this.connectedAt = Date.now();
-    this.ctx.metrics.inc('ConnectionCreatedCount');
-    this.ctx.logger.debug({ target: this.where }, 'avro sink connected');
-    return this.client;
-  }
-
-  private dropClient(): void {
-    if (!this.client) return;
-    this.client.close();
-    this.client = undefined;
-    this.ctx.metrics.inc('ConnectionClosedCount');
-  }
-
-  private tlsOptions(): tls.ConnectionOptions {
-    if (this.config.trustAllCerts) return { rejectUnauthorized: false };
-    if (this.config.truststore === '') return {};
-    try {
-      return { ca: readFileSync(this.config.truststore) };
-    } catch (cause) {
-      throw new SluiceError('SLUICE_COMPONENT_START', `avro sink '${this.name}' cannot read truststore ${this.config.truststore}; check the path (a PEM file of CA certificates)`, { cause });
-    }
+  protected connect(tlsOptions: tls.ConnectionOptions | undefined, signal: AbortSignal): Promise<AvroRpcClient> {
+    return AvroRpcClient.connect({
+      host: this.config.hostname,
+      port: this.config.port,
+      connectTimeoutMs: this.connectTimeoutMs,
+      requestTimeoutMs: this.requestTimeoutMs,
+      ...(this.config.compressionType === 'deflate' ? { compressionLevel: this.config.compressionLevel } : {}),
+      ...(tlsOptions ? { tls: tlsOptions } : {}),
+    }, signal);
   }
 }
 
 const FLUME_KEYS: Record<string, string> = {
-  'batch-size': 'batchSize',
-  'connect-timeout': 'connectTimeout',
-  'request-timeout': 'requestTimeout',
-  'reset-connection-interval': 'resetConnectionInterval',
+  ...RPC_SINK_FLUME_KEYS,
   'compression-type': 'compressionType',
   'compression-level': 'compressionLevel',
-  'trust-all-certs': 'trustAllCerts',
 };
 
 export const avroSink = defineComponent<'sink', AvroSinkConfig>({
@@ -157,21 +50,11 @@ export const avroSink = defineComponent<'sink', AvroSinkConfig>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      hostname: { type: 'string', minLength: 1, description: 'Host of the avro source to send to.' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Port of the avro source.' },
-      batchSize: { type: 'integer', minimum: 1, default: 100, description: 'Events taken per transaction and sent in one appendBatch call.' },
-      connectTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '20s', description: 'Limit for connecting, TLS and the Avro handshake.' },
-      requestTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '20s', description: 'Limit for the answer to one call; on timeout the connection is dropped and the batch retried.' },
-      resetConnectionInterval: { type: 'string', pattern: DURATION_PATTERN, default: '0', description: 'Reconnect after this long (so a load balancer in front of collectors rebalances); 0 keeps the connection.' },
-      reconnectBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '500ms', description: 'Wait after a failed connection attempt before the next one, doubled per failure.' },
-      maxReconnectBackoff: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'Longest wait between connection attempts.' },
+      ...rpcSinkSchemaProperties('avro'),
       compressionType: { type: 'string', enum: ['none', 'deflate'], default: 'none', description: 'deflate zlib-compresses the whole stream both ways; the source must use the same setting.' },
       compressionLevel: { type: 'integer', minimum: 0, maximum: 9, default: 6, description: 'zlib level (0-9) when compressionType is deflate.' },
-      ssl: { type: 'boolean', default: false, description: 'Connect with TLS.' },
-      trustAllCerts: { type: 'boolean', default: false, description: 'Accept any server certificate (testing only: no protection against impostors).' },
-      truststore: { type: 'string', default: '', description: 'PEM file of CA certificates to trust instead of the system CAs.' },
     },
-    required: ['hostname', 'port', 'batchSize', 'connectTimeout', 'requestTimeout', 'resetConnectionInterval', 'reconnectBackoff', 'maxReconnectBackoff', 'compressionType', 'compressionLevel', 'ssl', 'trustAllCerts', 'truststore'],
+    required: [...RPC_SINK_REQUIRED, 'compressionType', 'compressionLevel'],
   },
   fromFlume(properties, flume) {
     const config: Record<string, unknown> = {};
@@ -185,10 +68,7 @@ export const avroSink = defineComponent<'sink', AvroSinkConfig>({
         continue;
       }
       const name = FLUME_KEYS[key] ?? key;
-      if (name === 'connectTimeout' || name === 'requestTimeout') config[name] = /^[0-9]+$/.test(value) ? `${value}ms` : value;
-      else if (name === 'resetConnectionInterval') config[name] = /^[0-9]+$/.test(value) ? `${value}s` : value;
-      else if (name === 'compressionType') config[name] = value.toLowerCase();
-      else config[name] = value;
+      config[name] = name === 'compressionType' ? value.toLowerCase() : rpcSinkFlumeValue(name, value);
     }
     return config;
   },
