@@ -4,6 +4,7 @@ import { errorCode, isRetriable } from './errors.js';
 import { batchBytes, type SluiceEvent } from './event.js';
 import type { Sink } from './sink.js';
 import { moveToDeadLetter } from './dead-letter.js';
+import { takeSinkBatch } from './take-batch.js';
 
 /**
  * The sink template: take up to `batchSize` events in one transaction, `write` them, commit.
@@ -56,22 +57,8 @@ export abstract class BatchSink implements Sink {
   async process(): Promise<Status> {
     const { metrics } = this.ctx;
     const tx = this.ctx.channel.transaction();
-    let events: SluiceEvent[];
-    try {
-      events = await tx.take(this.batchSize);
-    } catch (error) {
-      metrics.counters.ChannelReadFail! += 1;
-      await tx.rollback().catch(() => undefined);
-      throw error;
-    }
-    if (events.length === 0) {
-      await tx.commit();
-      metrics.counters.BatchEmptyCount! += 1;
-      return 'backoff';
-    }
-    if (events.length < this.batchSize) metrics.counters.BatchUnderflowCount! += 1;
-    else metrics.counters.BatchCompleteCount! += 1;
-    metrics.counters.EventDrainAttemptCount! += events.length;
+    const events = await takeSinkBatch(this.ctx, tx, this.batchSize);
+    if (!events) return 'backoff';
     try {
       await this.write(events);
     } catch (error) {

@@ -76,3 +76,4 @@ export * from './bucketing/group-by-bucket.js';
 export * from './tls/server-tls.js';
 export * from './aws/aws-settings.js';
 export * from './rpc/rpc-batch-sink.js';
+export * from './take-batch.js';

@@ -7,6 +7,7 @@ import {
   awsClientConfig, type AwsSettings, groupByBucket, moveToDeadLetter, setAsideRejected, batchBytes, BucketTemplate, type BucketingConfig, isRetriable, createSerializer, OpenBuckets, parseSize, RollPolicy, SluiceError,
   type CompressionName, type EventSerializer, type OpenBucketStats, type SerializerName,
   type Sink, type SinkContext, type SluiceEvent, type Status, type Transaction,
+  takeSinkBatch,
 } from '@sluice/core';
 import { uploadStagedObject } from './object-uploader.js';
 
@@ -167,22 +168,8 @@ export class S3Sink implements Sink {
   private async processBatch(): Promise<Status> {
     const { metrics } = this.ctx;
     const tx = this.ctx.channel.transaction();
-    let events: SluiceEvent[];
-    try {
-      events = await tx.take(this.config.batchSize);
-    } catch (error) {
-      metrics.counters.ChannelReadFail! += 1;
-      await tx.rollback().catch(() => undefined);
-      throw error;
-    }
-    if (events.length === 0) {
-      await tx.commit();
-      metrics.counters.BatchEmptyCount! += 1;
-      return 'backoff';
-    }
-    if (events.length < this.config.batchSize) metrics.counters.BatchUnderflowCount! += 1;
-    else metrics.counters.BatchCompleteCount! += 1;
-    metrics.counters.EventDrainAttemptCount! += events.length;
+    const events = await takeSinkBatch(this.ctx, tx, this.config.batchSize);
+    if (!events) return 'backoff';
     const now = Date.now();
     // Events the key template cannot place (no usable timestamp) are set aside; the rest moves on.
     const { groups, rejected } = groupByBucket(this.template, events, now);

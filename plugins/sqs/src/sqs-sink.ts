@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   batchBytes, defineComponent, setAsideRejected, SluiceError, type Problem, type RejectedEvent, type Sink, type SinkContext, type SluiceEvent, type Status,
+  takeSinkBatch,
 } from '@sluice/core';
 import { encodeEvent } from './message-codec.js';
 import { MessageTemplate } from './message-template.js';
@@ -70,22 +71,8 @@ export class SqsSink implements Sink {
     if (!queue) throw new SluiceError('SLUICE_DELIVERY_FAILED', `sqs sink '${this.name}' is not started`);
     const { metrics } = this.ctx;
     const tx = this.ctx.channel.transaction();
-    let events: SluiceEvent[];
-    try {
-      events = await tx.take(this.config.batchSize);
-    } catch (error) {
-      metrics.counters.ChannelReadFail! += 1;
-      await tx.rollback().catch(() => undefined);
-      throw error;
-    }
-    if (events.length === 0) {
-      await tx.commit();
-      metrics.counters.BatchEmptyCount! += 1;
-      return 'backoff';
-    }
-    if (events.length < this.config.batchSize) metrics.counters.BatchUnderflowCount! += 1;
-    else metrics.counters.BatchCompleteCount! += 1;
-    metrics.counters.EventDrainAttemptCount! += events.length;
+    const events = await takeSinkBatch(this.ctx, tx, this.config.batchSize);
+    if (!events) return 'backoff';
 
     const rejected: RejectedEvent[] = [];
     const rejectedAs = (event: SluiceEvent, reason: string): RejectedEvent => ({ event, error: new SluiceError('SLUICE_EVENT_REJECTED', `sqs sink '${this.name}': ${reason}`) });
