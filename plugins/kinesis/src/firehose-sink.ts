@@ -1,10 +1,10 @@
 import type { FirehoseClient, _Record } from '@aws-sdk/client-firehose';
 import {
-  Backoff, BatchSink, describeAwsTarget, setAsideRejected, parseDuration, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
+  BatchSink, describeAwsTarget, setAsideRejected, parseDuration, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createFirehoseClient } from './aws-clients.js';
 import { toSluiceError } from './kinesis-errors.js';
-import { refusedEntries } from './refused-entries.js';
+import { sendUntilAccepted } from './send-until-accepted.js';
 
 /** Firehose limits (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html). */
 export const FIREHOSE_LIMITS = {
@@ -95,10 +95,18 @@ export class FirehoseSink extends BatchSink {
   private async putCall(records: Buffer[]): Promise<void> {
     const { client, sdk } = this;
     if (!client || !sdk) throw new SluiceError('SLUICE_DELIVERY_FAILED', `firehose sink '${this.name}' is not started`);
-    const deadline = Date.now() + this.retryTimeoutMs;
-    const backoff = new Backoff(100, this.maxBackoffMs);
-    let pending = records;
-    for (;;) {
+    await sendUntilAccepted(records, {
+      retryTimeoutMs: this.retryTimeoutMs,
+      maxBackoffMs: this.maxBackoffMs,
+      sleeper: this.sleeper,
+      stopping: () => this.stopping,
+      answered: (accepted, refusals) => {
+        this.ctx.metrics.inc('FirehoseRecordsPut', accepted);
+        if (refusals.failed > 0) this.ctx.metrics.inc('FirehoseRecordsRetried', refusals.failed);
+      },
+      giveUp: ({ failed, sent, summary }) => new SluiceError('SLUICE_DELIVERY_FAILED', `firehose sink '${this.name}': ${failed} of ${sent} records were still refused by delivery stream '${this.config.deliveryStreamName}' after ${this.config.retryTimeout} (${summary}); the batch rolls back and is retried (records already accepted are sent again)`),
+      resending: ({ failed, summary }) => this.ctx.logger.debug({ failed, codes: summary }, 'retrying the refused entries of a PutRecordBatch call'),
+    }, async (pending) => {
       let answer;
       try {
         answer = await client.send(new sdk.PutRecordBatchCommand({
@@ -110,19 +118,10 @@ export class FirehoseSink extends BatchSink {
         throw toSluiceError(error, `firehose sink '${this.name}': PutRecordBatch to delivery stream '${this.config.deliveryStreamName}' (${describeAwsTarget(this.config)})`);
       }
       const responses = answer.RequestResponses ?? [];
-      const { failed, summary } = refusedEntries(pending, (i) => {
+      return (i) => {
         const response = responses[i];
         return response?.RecordId !== undefined && response.ErrorCode === undefined ? undefined : response?.ErrorCode ?? 'NoResponse';
-      });
-      this.ctx.metrics.inc('FirehoseRecordsPut', pending.length - failed.length);
-      if (failed.length === 0) return;
-      this.ctx.metrics.inc('FirehoseRecordsRetried', failed.length);
-      if (this.stopping || Date.now() >= deadline) {
-        throw new SluiceError('SLUICE_DELIVERY_FAILED', `firehose sink '${this.name}': ${failed.length} of ${records.length} records were still refused by delivery stream '${this.config.deliveryStreamName}' after ${this.config.retryTimeout} (${summary}); the batch rolls back and is retried (records already accepted are sent again)`);
-      }
-      this.ctx.logger.debug({ failed: failed.length, codes: summary }, 'retrying the refused entries of a PutRecordBatch call');
-      await this.sleeper.sleep(backoff.next());
-      pending = failed;
-    }
+      };
+    });
   }
 }

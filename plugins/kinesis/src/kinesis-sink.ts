@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import {
-  Backoff, BatchSink, describeAwsTarget, setAsideRejected, parseDuration, parseSize, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
+  BatchSink, describeAwsTarget, setAsideRejected, parseDuration, parseSize, Sleeper, SluiceError, type AwsSettings, type SinkContext, type SluiceEvent,
 } from '@sluice/core';
 import { createKinesisClient } from './aws-clients.js';
 import { HeaderTemplate } from './header-template.js';
 import { RecordAggregator, type UserRecord } from './kpl-aggregation.js';
 import { toSluiceError } from './kinesis-errors.js';
-import { refusedEntries } from './refused-entries.js';
+import { sendUntilAccepted } from './send-until-accepted.js';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -194,10 +194,21 @@ export class KinesisSink extends BatchSink {
   private async putCall(entries: Entry[]): Promise<void> {
     const { client, sdk } = this;
     if (!client || !sdk) throw new SluiceError('SLUICE_DELIVERY_FAILED', `kinesis sink '${this.name}' is not started`);
-    const deadline = Date.now() + this.retryTimeoutMs;
-    const backoff = new Backoff(100, this.maxBackoffMs);
-    let pending = entries;
-    for (;;) {
+    await sendUntilAccepted(entries, {
+      retryTimeoutMs: this.retryTimeoutMs,
+      maxBackoffMs: this.maxBackoffMs,
+      sleeper: this.sleeper,
+      stopping: () => this.stopping,
+      answered: (accepted, { failed, codes }) => {
+        this.ctx.metrics.inc('KinesisRecordsPut', accepted);
+        if (failed === 0) return;
+        this.ctx.metrics.inc('KinesisRecordsRetried', failed);
+        const throttled = codes.get('ProvisionedThroughputExceededException');
+        if (throttled) this.ctx.metrics.inc('KinesisThrottledCount', throttled);
+      },
+      giveUp: ({ failed, sent, summary }) => new SluiceError('SLUICE_DELIVERY_FAILED', `kinesis sink '${this.name}': ${failed} of ${sent} records were still refused by stream '${this.config.streamName}' after ${this.config.retryTimeout} (${summary}); the batch rolls back and is retried (records already accepted are sent again). Add shards or lower the rate.`),
+      resending: ({ failed, summary }) => this.ctx.logger.debug({ failed, codes: summary }, 'retrying the failed records of a PutRecords call'),
+    }, async (pending) => {
       let answer;
       try {
         answer = await client.send(new sdk.PutRecordsCommand({
@@ -211,21 +222,11 @@ export class KinesisSink extends BatchSink {
         throw toSluiceError(error, `kinesis sink '${this.name}': PutRecords to stream '${this.config.streamName}' (${describeAwsTarget(this.config)})`);
       }
       const results = answer.Records ?? [];
-      const { failed, codes, summary } = refusedEntries(pending, (i) => {
+      return (i) => {
         const code = results[i]?.ErrorCode;
         return code === undefined && results[i]?.SequenceNumber !== undefined ? undefined : code ?? 'NoResult';
-      });
-      this.ctx.metrics.inc('KinesisRecordsPut', pending.length - failed.length);
-      if (failed.length === 0) return;
-      this.ctx.metrics.inc('KinesisRecordsRetried', failed.length);
-      if (codes.has('ProvisionedThroughputExceededException')) this.ctx.metrics.inc('KinesisThrottledCount', codes.get('ProvisionedThroughputExceededException')!);
-      if (this.stopping || Date.now() >= deadline) {
-        throw new SluiceError('SLUICE_DELIVERY_FAILED', `kinesis sink '${this.name}': ${failed.length} of ${entries.length} records were still refused by stream '${this.config.streamName}' after ${this.config.retryTimeout} (${summary}); the batch rolls back and is retried (records already accepted are sent again). Add shards or lower the rate.`);
-      }
-      this.ctx.logger.debug({ failed: failed.length, codes: summary }, 'retrying the failed records of a PutRecords call');
-      await this.sleeper.sleep(backoff.next());
-      pending = failed;
-    }
+      };
+    });
   }
 }
 
