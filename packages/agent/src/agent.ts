@@ -4,6 +4,7 @@ import {
   StageRunner, createStageEmit, parseDuration, type Stage, type StageContext,
   Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ChannelProcessor, type ComponentContext, type ComponentKind,
   type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
+  ByteBudget,
 } from '@sluice/core';
 import type { AgentModel, ComponentModel } from '@sluice/config';
 import type { ComponentCatalog } from './component-catalog.js';
@@ -70,12 +71,15 @@ export class Agent {
   private readonly metricGroups = new Map<string, MetricGroup>();
   private readonly componentFailures = new Map<string, string>();
   private current: AgentModel;
+  /** The agent-wide budget of input bytes not yet committed (`maxPendingBytes`), given to every source. */
+  readonly inputBudget: ByteBudget;
   private state: State = 'new';
   private failure: string | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(model: AgentModel, private catalog: ComponentCatalog, private readonly options: AgentOptions = {}) {
     this.current = model;
+    this.inputBudget = new ByteBudget(model.maxPendingBytes);
     this.name = model.name;
     this.logger = (options.logger ?? silentLogger).child({ agent: model.name });
     this.telemetry = options.telemetry ?? new Telemetry();
@@ -158,6 +162,7 @@ export class Agent {
     const failed: ReloadResult['failed'] = [];
     if (isEmptyPlan(plan)) {
       this.current = next;
+      this.inputBudget.limit = next.maxPendingBytes;
       this.logger.info('reload: nothing changed');
       return { plan, failed };
     }
@@ -401,6 +406,7 @@ export class Agent {
     const tap = this.taps.point('source', name);
     const ctx = {
       ...base,
+      inputBudget: this.inputBudget,
       deliver: (events: SluiceEvent[]) => {
         if (tap.watched) tap.publish(events);
         return entry.processor.deliver(events);

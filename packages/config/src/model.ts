@@ -34,6 +34,11 @@ export interface AgentModel {
    * (see docs/workers.md).
    */
   readonly workers: number;
+  /**
+   * `maxPendingBytes:`: most bytes of input all sources together hold before committing it (request
+   * bodies, partial frames); a source past it refuses with its protocol's busy answer. 0: no limit.
+   */
+  readonly maxPendingBytes: number;
   readonly sources: Readonly<Record<string, SourceModel>>;
   readonly channels: Readonly<Record<string, ChannelModel>>;
   readonly sinks: Readonly<Record<string, SinkModel>>;

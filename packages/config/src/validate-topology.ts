@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { parseDuration, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
+import { parseDuration, parseSize, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
 import { closest } from './closest.js';
 import type { ComponentLookup } from './component-lookup.js';
 import { camelCaseKey, isFlumeBuiltin, isJavaClassName } from './flume-aliases.js';
@@ -15,7 +15,10 @@ import { explainYamlScalars } from './yaml-scalars.js';
 
 // `tests` holds `sluice test` cases; the agent ignores them and `sluice test`/`validate` check them.
 const TOP_KEYS = ['plugins', 'agents', 'monitoring', 'tests'];
-const AGENT_KEYS = ['sources', 'channels', 'sinks', 'stages', 'sinkGroups', 'drainTimeout', 'dataDir', 'workers'];
+/** The agent-wide input budget when `maxPendingBytes` is not set: room for a few large requests, well under a small host's memory. */
+export const DEFAULT_AGENT_MAX_PENDING_BYTES = 96 * 1024 * 1024;
+
+const AGENT_KEYS = ['sources', 'channels', 'sinks', 'stages', 'sinkGroups', 'drainTimeout', 'dataDir', 'workers', 'maxPendingBytes'];
 const RESERVED: Record<'source' | 'channel' | 'sink' | 'stage', string[]> = {
   stage: ['type', 'channel', 'channels', 'deadLetter'],
   source: ['type', 'channels', 'interceptors', 'selector'],
@@ -173,6 +176,14 @@ class AgentValidator {
         problems.push({ path: `${base}/drainTimeout`, message: 'must be a duration like 30s' });
       }
     }
+    let maxPendingBytes = DEFAULT_AGENT_MAX_PENDING_BYTES;
+    if (agent.maxPendingBytes !== undefined) {
+      try {
+        maxPendingBytes = parseSize(String(agent.maxPendingBytes));
+      } catch {
+        problems.push({ path: `${base}/maxPendingBytes`, message: 'must be a size like 96MiB', hint: 'use a number with B, KiB, MiB, GiB, or 0 for no limit' });
+      }
+    }
     const dataDir = typeof agent.dataDir === 'string' ? agent.dataDir : path.join('data', this.name);
     const workers = parseWorkers(agent.workers, this.coerce, `${base}/workers`, problems);
     const channels = this.section(agent, 'channels', (n, v, p) => this.channel(n, v, p));
@@ -188,7 +199,7 @@ class AgentValidator {
     }
     this.checkUnconnected(channels, sources, sinks, stages);
     this.checkGroupMembership(sinkGroups);
-    return { name: this.name, drainTimeoutMs, dataDir, workers, sources, channels, sinks, sinkGroups, stages };
+    return { name: this.name, drainTimeoutMs, dataDir, workers, maxPendingBytes, sources, channels, sinks, sinkGroups, stages };
   }
 
   private section<T>(agent: Json, key: string, build: (name: string, value: Json, path: string) => T | undefined): Record<string, T> {

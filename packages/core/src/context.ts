@@ -1,3 +1,4 @@
+import type { ByteBudget } from './byte-budget.js';
 import type { Channel } from './channel.js';
 import type { SluiceEvent } from './event.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -37,6 +38,12 @@ export interface SourceContext extends ComponentContext {
    * to the failing channel and the source must retry or refuse the batch to its client.
    */
   deliver(events: SluiceEvent[]): Promise<void>;
+  /**
+   * The agent-wide budget of input bytes read but not yet committed (the agent's `maxPendingBytes`),
+   * shared by every source. Network sources make their own budget a child of it, reserve as they
+   * read and release once committed or refused; absent outside an agent (tests), meaning no limit.
+   */
+  readonly inputBudget?: ByteBudget;
 }
 
 /** Context of a sink: the channel it drains, and where rejected events go (`deadLetter`). */

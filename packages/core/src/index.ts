@@ -77,3 +77,4 @@ export * from './tls/server-tls.js';
 export * from './aws/aws-settings.js';
 export * from './rpc/rpc-batch-sink.js';
 export * from './take-batch.js';
+export * from './byte-budget.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  DURATION_PATTERN, LogThrottle, defineComponent, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
+  ByteBudget, DURATION_PATTERN, LogThrottle, defineComponent, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
   type SourceContext,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
@@ -49,9 +49,8 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
   readonly maxBatchEvents: number;
   readonly frameTimeoutMs: number;
   private readonly idleTimeoutMs: number;
-  private readonly maxPending: number;
-  /** Bytes of unfinished frames held over all connections. */
-  private pendingBytes = 0;
+  /** Bytes of unfinished frames held over all connections (maxPendingBytes), under the agent's budget. */
+  private readonly pending: ByteBudget;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<SourceConnection>();
@@ -69,7 +68,7 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
       filtered: new LogThrottle(ctx.logger, 'warn', 'avro source: connection refused by ipFilterRules'),
     };
     this.maxFrameBytes = parseSize(config.maxFrameSize);
-    this.maxPending = parseSize(config.maxPendingBytes);
+    this.pending = new ByteBudget(parseSize(config.maxPendingBytes), ctx.inputBudget);
     this.frameTimeoutMs = parseDuration(config.frameTimeout);
     this.idleTimeoutMs = parseDuration(config.idleTimeout);
     this.maxBatchEvents = config.maxBatchEvents;
@@ -87,8 +86,9 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
   }
 
   holdPartial(delta: number): boolean {
-    this.pendingBytes += delta;
-    return delta <= 0 || this.maxPending === 0 || this.pendingBytes <= this.maxPending;
+    if (delta > 0) return this.pending.reserve(delta);
+    this.pending.release(-delta);
+    return true;
   }
 
   /** The bound port (useful with port 0). */
@@ -280,7 +280,7 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
       ipFilterRules: { type: 'string', default: '', description: 'Flume syntax: comma-separated allow|deny:ip|name:pattern with * and ? wildcards, first match wins, no match allows (e.g. allow:ip:127.*,deny:ip:*).' },
       maxFrameSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Largest call a client may send; a larger frame is answered with an error and the connection closed.' },
       maxBatchEvents: { type: 'integer', minimum: 1, default: 100000, description: 'Most events in one appendBatch call; a larger batch is answered with an error.' },
-      maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '128MiB', description: 'Most bytes of unfinished frames held over all connections; the connection whose frame would pass it is dropped (its client resends). 0: no limit.' },
+      maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '128MiB', description: 'Most bytes of unfinished frames held over all connections; the connection whose frame would pass it (or the agent\'s maxPendingBytes, shared by all sources) is dropped (its client resends). 0: no limit of its own.' },
       frameTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long a started frame may take to arrive whole before the connection is closed (slow or stuck clients cannot hold memory). 0: no limit.' },
       idleTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10m', description: 'How long a connection may send nothing before it is closed. 0: never.' },
       maxConnections: { type: 'integer', minimum: 0, default: 1000, description: 'Most client connections served at once (with maxFrameSize, this bounds the memory clients can hold); further connections are closed at once. 0: no limit.' },

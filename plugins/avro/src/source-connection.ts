@@ -22,8 +22,9 @@ export interface SourceConnectionHost {
   /** How long a frame may take to arrive whole, in ms (0: no limit). */
   readonly frameTimeoutMs: number;
   /**
-   * Counts `delta` bytes of partial frames held by a connection against the source-wide budget
-   * (maxPendingBytes); false when they do not fit, and the connection must be dropped.
+   * Counts `delta` bytes of partial frames held by a connection against the source's budget
+   * (maxPendingBytes) and the agent's; false when more do not fit (nothing is counted then), and the
+   * connection must be dropped. A negative delta gives bytes back and always fits.
    */
   holdPartial(delta: number): boolean;
 }
@@ -98,10 +99,10 @@ export class SourceConnection {
   private account(): void {
     const buffered = this.failure === undefined ? this.decoder.bufferedBytes : 0;
     if (buffered !== this.held) {
-      const fits = this.host.holdPartial(buffered - this.held);
-      this.held = buffered;
-      if (!fits && this.failure === undefined) {
-        this.failure = new SluiceError('SLUICE_PROTOCOL', 'the avro source holds maxPendingBytes of unfinished frames from its clients; this connection is dropped, resend later');
+      if (this.host.holdPartial(buffered - this.held)) {
+        this.held = buffered;
+      } else if (this.failure === undefined) {
+        this.failure = new SluiceError('SLUICE_PROTOCOL', 'the avro source (or the agent, over all sources) holds its maxPendingBytes of unfinished input; this connection is dropped, resend later');
       }
     }
     if (!this.decoder.midFrame || this.failure !== undefined) {

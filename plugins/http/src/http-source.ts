@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import {
-  defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
+  ByteBudget, defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
   type EventDrivenSource, type SourceContext,
   loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig,
 } from '@sluice/core';
@@ -54,16 +54,15 @@ export class HttpSource implements EventDrivenSource {
   private readonly token: Buffer | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly maxPending: number;
-  /** Body bytes read (raw, then inflated) by requests not yet answered. */
-  private pendingBytes = 0;
+  /** Body bytes read (raw, then inflated) by requests not yet answered (maxPendingBytes), under the agent's budget. */
+  private readonly pending: ByteBudget;
 
   constructor(private readonly config: HttpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
     throwConfigProblems(serverTlsProblems(config.tls), `http source '${ctx.name}'`);
     this.handler = HANDLERS[config.handler];
     this.maxBody = parseSize(config.maxBodySize);
-    this.maxPending = parseSize(config.maxPendingBytes);
+    this.pending = new ByteBudget(parseSize(config.maxPendingBytes), ctx.inputBudget);
     this.token = config.authToken === '' ? undefined : Buffer.from(`Bearer ${config.authToken}`);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
@@ -129,7 +128,7 @@ export class HttpSource implements EventDrivenSource {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false): Promise<void> {
-    // Bytes of this request counted in pendingBytes, given back once it is answered.
+    // Bytes of this request counted in the pending budget, given back once it is answered.
     const held = { bytes: 0 };
     try {
       if (req.method !== 'POST') {
@@ -157,16 +156,16 @@ export class HttpSource implements EventDrivenSource {
       // readBody answers a body over a limit at once; the rejection that follows is already told.
       if (!res.headersSent) this.refuse(req, res, error);
     } finally {
-      this.pendingBytes -= held.bytes;
+      this.pending.release(held.bytes);
     }
   }
 
   /** Counts `bytes` more for one request against maxPendingBytes (shared by all connections); 503 past it. */
   private hold(held: { bytes: number }, bytes: number): void {
-    if (this.maxPending > 0 && this.pendingBytes + bytes > this.maxPending) {
-      throw new HttpStatusError(503, 'BUSY', `the source holds ${this.pendingBytes} bytes of requests not yet committed (maxPendingBytes ${this.maxPending}); retry later`);
+    if (!this.pending.reserve(bytes)) {
+      const whose = this.pending.wouldOverflow(bytes) === 'own' ? `the source holds ${this.pending.used} bytes of requests not yet committed (its maxPendingBytes ${this.pending.limit})` : 'the agent\'s sources together hold the agent\'s maxPendingBytes of input not yet committed';
+      throw new HttpStatusError(503, 'BUSY', `${whose}; retry later`);
     }
-    this.pendingBytes += bytes;
     held.bytes += bytes;
   }
 
@@ -299,7 +298,7 @@ export const httpSource = defineComponent<'source', HttpSourceConfig>({
       handler: { type: 'string', enum: ['json', 'ndjson', 'blob'], default: 'json', description: '`json`: Flume JSONHandler array of {headers, body}; `ndjson`: one {headers, body} object per line; `blob`: the whole body is one event, query parameters become headers.' },
       maxBodySize: { type: 'string', pattern: SIZE_PATTERN, default: '16MiB', description: 'Largest request body (also once inflated); larger ones are answered 413 as soon as the limit is passed.' },
       maxEventsPerRequest: { type: 'integer', minimum: 1, default: 10000, description: 'Most events in one request, counted before any is built; more are answered 413.' },
-      maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Most body bytes held by requests not yet answered, over all connections; past it requests are answered 503 with Retry-After. 0 for no limit.' },
+      maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Most body bytes held by requests not yet answered, over all connections; past it (or past the agent\'s maxPendingBytes, shared by all sources) requests are answered 503 with Retry-After. 0: no limit of its own.' },
       maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Most open connections; further ones are closed at once.' },
       authToken: { type: 'string', default: '', description: 'When set, requests need `Authorization: Bearer <authToken>` (401 otherwise). Use ${ENV} substitution to keep it out of the file.' },
       keepAliveTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'How long an idle keep-alive connection stays open.' },

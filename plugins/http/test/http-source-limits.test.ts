@@ -68,7 +68,7 @@ describe('http source limits against hostile clients', function () {
       pump();
     });
     expect(answer).to.match(/^HTTP\/1\.1 413 /);
-    expect(running.source['pendingBytes' as keyof typeof running.source]).to.equal(0);
+    expect((running.source as unknown as { pending: { used: number } }).pending.used).to.equal(0);
   });
 
   it('closes a request whose Content-Length is never reached after requestTimeout (408)', async () => {
