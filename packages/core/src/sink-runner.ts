@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import type { SinkProcessor } from './sink-processor.js';
 import { Sleeper } from './sleeper.js';
 import type { Telemetry } from './telemetry.js';
+import { drainThenStop } from './drain-then-stop.js';
 
 /** Tuning for a {@link SinkRunner}; the defaults follow Flume (1 s steps, 5 s cap). */
 export interface SinkRunnerOptions {
@@ -55,16 +56,7 @@ export class SinkRunner {
   async stop(drainMs = 0): Promise<void> {
     if (!this.loopDone) return;
     this.draining = true;
-    this.sleeper.wake();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, drainMs);
-    });
-    await Promise.race([this.loopDone, deadline]);
-    clearTimeout(timer);
-    this.stopRequested = true;
-    this.sleeper.wake();
-    await this.loopDone;
+    await drainThenStop(this.loopDone, drainMs, () => this.sleeper.wake(), () => { this.stopRequested = true; });
     for (const off of this.unsubscribe.splice(0)) off();
   }
 

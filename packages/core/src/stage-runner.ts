@@ -8,6 +8,7 @@ import type { MetricGroup } from './metrics.js';
 import { Sleeper } from './sleeper.js';
 import type { Stage } from './stage.js';
 import type { Telemetry } from './telemetry.js';
+import { drainThenStop } from './drain-then-stop.js';
 
 /** Options for a {@link StageRunner}. */
 export interface StageRunnerOptions {
@@ -65,16 +66,7 @@ export class StageRunner {
   async stop(drainMs = 0): Promise<void> {
     if (!this.loopDone) return;
     this.draining = true;
-    this.sleeper.wake();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, drainMs);
-    });
-    await Promise.race([this.loopDone, deadline]);
-    clearTimeout(timer);
-    this.stopRequested = true;
-    this.sleeper.wake();
-    await this.loopDone;
+    await drainThenStop(this.loopDone, drainMs, () => this.sleeper.wake(), () => { this.stopRequested = true; });
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }
