@@ -36,14 +36,14 @@ describe('fuzzTarget', () => {
   });
 
   it('fails a call slower than the limit', async () => {
-    const slow = (): void => { const end = performance.now() + 30; while (performance.now() < end); };
+    const slow = (): void => { const end = performance.now() + 60; while (performance.now() < end); };
     let failure: Error | undefined;
     try {
       await fuzzTarget('slow', [fc.constant(1)], slow, { regressions: dir, quickRuns: 1, callLimitMs: 10 });
     } catch (error) {
       failure = error as Error;
     }
-    expect(failure?.message).to.match(/took .* ms \(limit 10 ms\)/);
+    expect(failure?.message).to.match(/took .* ms \(limit (10|50) ms\)/);
   });
 
   it('lets SluiceErrors through onlySluiceErrors and rethrows anything else', () => {
