@@ -50,6 +50,11 @@ export class SyslogFramer {
     return this.mode;
   }
 
+  /** True while a frame has started but not arrived whole (in octet counting: its length was read, or is being read). */
+  get midFrame(): boolean {
+    return (this.pending !== undefined && this.pending.length > 0) || this.overflow > 0;
+  }
+
   /** Feeds one chunk; calls `onFrame` for every frame it completes, in order. */
   push(chunk: Buffer, onFrame: FrameHandler): void {
     let p = 0;

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { expect } from 'chai';
+import { takeAll } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource } from '../src/index.js';
 import { startTcp, type Running } from './helpers.js';
 
@@ -43,5 +44,19 @@ describe('syslog sources against hostile clients', function () {
     const started = Date.now();
     await Promise.all([closed(quiet), closed(half)]);
     expect(Date.now() - started).to.be.at.least(250);
+  });
+
+  it('closes a connection whose announced octet-counted frame does not arrive whole within frameTimeout, after delivering the frames before it', async () => {
+    running = await startTcp({ frameTimeout: '300ms', idleTimeout: '10m' });
+    const socket = await connect(running.source.port);
+    socket.write('11 <13>whole 1');
+    socket.write('200 <13>announced but never ');
+    await closed(socket);
+    expect((await takeAll(running.harness)).map((e) => e.body.toString())).to.deep.equal(['<13>whole 1']);
+    expect(running.ctx.metrics.get('EventReadFail')).to.equal(1);
+  });
+
+  it('has a frameTimeout default that is on', () => {
+    expect((syslogTcpSource.schema as { properties: { frameTimeout: { default: string } } }).properties.frameTimeout.default).to.equal('30s');
   });
 });
