@@ -4,7 +4,10 @@ import { SluiceError } from '@sluice/core';
  * Incremental decoder of Thrift's framed transport (TFramedTransport / TFastFramedTransport): each
  * message is preceded by its length as a big-endian int32. Feed socket chunks of any size with
  * `push`; it returns the frames completed by that chunk. A length above `maxFrameBytes` (or
- * negative) throws SLUICE_PROTOCOL, since the stream cannot be trusted after it.
+ * negative) throws SLUICE_PROTOCOL, since the stream cannot be trusted after it; the frames that
+ * chunk completed before the bad length are in the error's `details.completed` (they are the
+ * client's calls, to be answered before the connection closes, as if they had come in a read of
+ * their own). Bytes are held only as they arrive: a forged length allocates nothing.
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
@@ -26,7 +29,7 @@ export class FrameDecoder {
       const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : this.merge();
       const length = head.readInt32BE(0);
       if (length < 0 || length > this.maxFrameBytes) {
-        throw new SluiceError('SLUICE_PROTOCOL', `Thrift frame of ${length} bytes is over the limit of ${this.maxFrameBytes} (maxFrameSize), or the peer does not use the framed transport`, { details: { length } });
+        throw new SluiceError('SLUICE_PROTOCOL', `Thrift frame of ${length} bytes is over the limit of ${this.maxFrameBytes} (maxFrameSize), or the peer does not use the framed transport`, { details: { length, completed: frames } });
       }
       if (this.buffered < 4 + length) break;
       const all = this.chunks.length === 1 ? this.chunks[0]! : this.merge();
