@@ -269,7 +269,7 @@ export class HttpSource implements EventDrivenSource {
 }
 
 /** The query of a request target; a target that is not a URL path is the client's mistake (400). */
-function queryOf(target: string | undefined): URLSearchParams {
+export function queryOf(target: string | undefined): URLSearchParams {
   try {
     return new URL(target ?? '/', 'http://localhost').searchParams;
   } catch {
