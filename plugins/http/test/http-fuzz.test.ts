@@ -2,11 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import type { SluiceEvent } from '@sluice/core';
-import { fc, fuzzTarget } from '@sluice/testkit';
+import { SluiceError, type SluiceEvent } from '@sluice/core';
+import { createHarness, fc, fuzzTarget } from '@sluice/testkit';
 import { decodeContent } from '../src/content-encoding.js';
 import { queryOf } from '../src/http-source.js';
-import { HANDLERS, HttpStatusError, type HandlerName } from '../src/index.js';
+import { HANDLERS, HttpStatusError, httpSource, type HandlerName, type HttpSource } from '../src/index.js';
+import { SOURCE_DEFAULTS } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Saved counterexamples, in the source tree (this file runs from dist/test). */
@@ -125,5 +126,20 @@ describe('http source request reading @fuzz', function () {
     expect((json as SluiceEvent[])[0]!.headers).to.deep.equal(Object.assign(Object.create(null) as object, JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}')));
     const blob = await read({ handler: 'blob', body: 'raw', encoding: 'identity', contentType: undefined, target: '/?__proto__=p&constructor=c', maxEvents: 10 });
     expect(Object.keys((blob as SluiceEvent[])[0]!.headers)).to.deep.equal(['__proto__', 'constructor']);
+  });
+
+  it('answers 422, not 500, when the pipeline refuses the events for what they hold', async () => {
+    const harness = await createHarness();
+    const ctx = { ...harness.sourceContext('http-in'), deliver: async (): Promise<void> => { throw new SluiceError('SLUICE_EVENT_REJECTED', 'the interceptor refuses events without a host header'); } };
+    const source = httpSource.create({ ...SOURCE_DEFAULTS, port: 0 }, ctx) as HttpSource;
+    await source.start();
+    try {
+      const res = await fetch(`http://127.0.0.1:${source.port}/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[{"body":"x"}]' });
+      expect(res.status).to.equal(422);
+      expect(await res.json()).to.deep.equal({ error: 'SLUICE_EVENT_REJECTED', message: 'the interceptor refuses events without a host header' });
+    } finally {
+      await source.stop();
+      await harness.close();
+    }
   });
 });
