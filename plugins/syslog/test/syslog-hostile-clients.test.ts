@@ -59,4 +59,22 @@ describe('syslog sources against hostile clients', function () {
   it('has a frameTimeout default that is on', () => {
     expect((syslogTcpSource.schema as { properties: { frameTimeout: { default: string } } }).properties.frameTimeout.default).to.equal('30s');
   });
+
+  it('counts a message cut at eventSize once in EventIncompleteCount, however many reads and pieces it takes', async () => {
+    running = await startTcp({ eventSize: 64 });
+    const socket = await connect(running.source.port);
+    // The pieces of its rest may look like messages of their own (`<13>...`): they are still not cut messages.
+    const head = '<13>Jan  1 00:00:00 host app: ';
+    const line = `${head}${'x'.repeat(64 - head.length)}<13>${'y'.repeat(60)}<14>${'z'.repeat(68)}\r`;
+    for (const piece of [line.slice(0, 30), line.slice(30, 65), line.slice(65)]) {
+      socket.write(piece);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    socket.end('\n<13>Jan  1 00:00:00 host app: next\n');
+    await closed(socket);
+    const events = await takeAll(running.harness);
+    expect(events.map((e) => e.body.length), 'the message after its header, 2 pieces of 64, the last 8 bytes, the next message').to.deep.equal([39, 64, 64, 8, 9]);
+    expect(running.ctx.metrics.get('EventIncompleteCount')).to.equal(1);
+    expect(running.ctx.metrics.get('EventInvalidCount'), 'the last piece has no <PRI>').to.equal(1);
+  });
 });
