@@ -6,7 +6,8 @@ import { silentLogger, SluiceError, type SluiceEvent } from '@sluice/core';
 import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
 import { AvroReader, AvroWriter } from '../src/avro-binary.js';
 import {
-  encodeAppendBatchCall, PROTOCOL_HASH, PROTOCOL_JSON, readEvent, readEventArray, readHandshakeRequest, writeEvent, writeHandshakeRequest,
+  encodeAppendBatchCall, encodeErrorResponse, encodeStatusResponse, PROTOCOL_HASH, PROTOCOL_JSON, readCallResult, readEvent, readEventArray, readHandshakeRequest,
+  readHandshakeResponse, writeEvent, writeHandshakeRequest, writeHandshakeResponse,
 } from '../src/avro-source-protocol.js';
 import { encodeNettyFrame, NettyFrameDecoder, type NettyFrame } from '../src/netty-frame.js';
 import type { RpcStream } from '../src/rpc-stream.js';
@@ -39,6 +40,9 @@ const callSeeds: Buffer[] = [
     w.long(2).string('__proto__').string('p').string('constructor').string('c').long(0).bytes(Buffer.from('body'));
     return w.long(0).finish();
   })(),
+  // What the sink reads back: a handshake response, then a status or an error.
+  Buffer.concat([writeHandshakeResponse(new AvroWriter(), { match: 'CLIENT', serverProtocol: PROTOCOL_JSON.slice(0, 30), serverHash: PROTOCOL_HASH, meta: null }).finish(), encodeStatusResponse('FAILED')]),
+  encodeErrorResponse('org.apache.flume.ChannelException: full'),
 ];
 
 /** A seed, with a few bytes replaced, inserted or removed, or random bytes. */
@@ -153,9 +157,15 @@ describe('avro netty framing and call decoding @fuzz', function () {
     }, { regressions: REGRESSIONS });
   });
 
-  it('@fuzz avro call decoding: mutated and random calls decode or fail with a SluiceError; headers stay own properties', async () => {
+  it('@fuzz avro call decoding: mutated and random calls and answers decode or fail with a SluiceError; headers stay own properties', async () => {
     await fuzzTarget('avro-call-decode', [callBytes, fc.boolean()], (bytes, withHandshake) => {
       const payload = view(bytes);
+      // The sink's side: the server's handshake response and call result.
+      onlySluiceErrors(() => {
+        const reader = new AvroReader(payload);
+        if (withHandshake) readHandshakeResponse(reader);
+        return readCallResult(reader);
+      });
       const events = decodeCall(withHandshake ? Buffer.concat([hello, payload]) : payload, withHandshake);
       if (events instanceof SluiceError) return;
       if (events.length > MAX_BATCH_EVENTS) throw new Error(`${events.length} events, over maxBatchEvents`);
