@@ -1,8 +1,9 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { expect } from 'chai';
 import { takeAll } from '@sluice/testkit';
 import { syslogTcpSource, syslogUdpSource, type SyslogTcpSource } from '../src/index.js';
-import { startTcp, type Running } from './helpers.js';
+import { startTcp, startUdp, type Running } from './helpers.js';
 
 
 const connect = async (port: number): Promise<net.Socket> => {
@@ -76,5 +77,25 @@ describe('syslog sources against hostile clients', function () {
     expect(events.map((e) => e.body.length), 'the message after its header, 2 pieces of 64, the last 8 bytes, the next message').to.deep.equal([39, 64, 64, 8, 9]);
     expect(running.ctx.metrics.get('EventIncompleteCount')).to.equal(1);
     expect(running.ctx.metrics.get('EventInvalidCount'), 'the last piece has no <PRI>').to.equal(1);
+  });
+
+  it('counts an over-long datagram once in EventIncompleteCount, even when pieces of its rest look like messages', async () => {
+    const udp = await startUdp({ eventSize: 64 });
+    try {
+      const head = '<13>Jan  1 00:00:00 host app: ';
+      const datagram = `${head}${'x'.repeat(64 - head.length)}<13>${'y'.repeat(60)}<14>${'z'.repeat(8)}`;
+      const client = dgram.createSocket('udp4');
+      await new Promise<void>((resolve, reject) => client.send(datagram, udp.source.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+      client.close();
+      let events: Awaited<ReturnType<typeof takeAll>> = [];
+      for (let i = 0; i < 100 && events.length < 3; i++) {
+        events = events.concat(await takeAll(udp.harness));
+        if (events.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(events.map((e) => e.headers['flume.syslog.status'])).to.deep.equal(['Incomplete', undefined, undefined]);
+      expect(udp.ctx.metrics.get('EventIncompleteCount')).to.equal(1);
+    } finally {
+      await udp.close();
+    }
   });
 });
