@@ -12,6 +12,13 @@ import { SluiceError } from '@sluice/core';
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /**
+   * Where small chunks are gathered: a client that trickles a frame a few bytes per read would
+   * otherwise cost one Buffer object (about a hundred bytes of heap) per read, many times the bytes
+   * it sent. The last entry of `chunks` is then a view of it up to `tailEnd`.
+   */
+  private tail: Buffer | undefined;
+  private tailEnd = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
 
@@ -20,9 +27,13 @@ export class FrameDecoder {
     return this.buffered > 0;
   }
 
+  /** Buffer objects held for the frame in progress (small reads are gathered, so this stays far below the number of reads). */
+  get heldChunks(): number {
+    return this.chunks.length;
+  }
+
   push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.append(chunk);
     const frames: Buffer[] = [];
     for (;;) {
       if (this.buffered < 4) break;
@@ -37,16 +48,43 @@ export class FrameDecoder {
       const rest = all.subarray(4 + length);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
+      // Frames handed out may be views of the tail: it is never written again.
+      this.tail = undefined;
     }
     return frames;
+  }
+
+  private append(chunk: Buffer): void {
+    const waiting = this.buffered > 0;
+    this.buffered += chunk.length;
+    // A read that starts with nothing waiting (the usual whole call) is kept as it is, uncopied.
+    if (chunk.length > SMALL_CHUNK || !waiting) {
+      this.tail = undefined;
+      this.chunks.push(chunk);
+      return;
+    }
+    if (this.tail === undefined || this.tailEnd + chunk.length > this.tail.length) {
+      this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+      this.tailEnd = 0;
+      this.chunks.push(this.tail.subarray(0, 0));
+    }
+    chunk.copy(this.tail, this.tailEnd);
+    const start = this.chunks[this.chunks.length - 1]!.byteOffset - this.tail.byteOffset;
+    this.tailEnd += chunk.length;
+    this.chunks[this.chunks.length - 1] = this.tail.subarray(start, this.tailEnd);
   }
 
   private merge(): Buffer {
     const all = Buffer.concat(this.chunks, this.buffered);
     this.chunks = [all];
+    this.tail = undefined;
     return all;
   }
 }
+
+/** Reads up to this size are copied into a shared tail buffer instead of being kept as objects of their own. */
+const SMALL_CHUNK = 1024;
+const TAIL_BYTES = 16 * 1024;
 
 /** Prefixes `payload` with its length, as the framed transport sends it. */
 export function frameHeader(length: number): Buffer {

@@ -206,4 +206,19 @@ describe('thrift framing and protocol decoding @fuzz', function () {
     expect(socket.ended).to.equal(true);
     expect((failures[0] as Error).message).to.match(/frameTimeout/);
   });
+
+  it('gathers a frame trickled a byte per read into a few buffers, not one object per read', () => {
+    const decoder = new FrameDecoder(1 << 20);
+    const call = encodeAppendBatchCall('compact', 1, [{ headers: {}, body: Buffer.alloc(100_000, 0x61) }]);
+    const stream = Buffer.concat([frameHeader(call.length), call]);
+    let frames: Buffer[] = [];
+    let most = 0;
+    for (let i = 0; i < stream.length; i++) {
+      frames = decoder.push(stream.subarray(i, i + 1));
+      most = Math.max(most, decoder.heldChunks);
+    }
+    expect(frames).to.have.length(1);
+    expect(frames[0]!.equals(call)).to.equal(true);
+    expect(most).to.be.below(20);
+  });
 });
