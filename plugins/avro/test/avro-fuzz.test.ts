@@ -215,4 +215,22 @@ describe('avro netty framing and call decoding @fuzz', function () {
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).to.equal('p');
     expect(headers.constructor).to.equal('c');
   });
+
+  it('gathers a frame trickled a byte per read into a few buffers, not one object per read', () => {
+    const decoder = new NettyFrameDecoder({ maxFrameBytes: 1 << 20 });
+    const call = encodeAppendBatchCall([{ headers: {}, body: Buffer.alloc(100_000, 0x61) }]);
+    const first = encodeNettyFrame(7, [call.subarray(0, 10), call.subarray(10)]);
+    const stream = Buffer.concat([first, encodeNettyFrame(8, [call])]);
+    const frames: NettyFrame[] = [];
+    let most = 0;
+    // The first frame a byte per read, the second in reads of 1500 bytes and of 1 byte in turn.
+    for (let i = 0, big = false; i < stream.length; big = !big) {
+      const size = i < first.length || !big ? 1 : 1500;
+      frames.push(...decoder.push(stream.subarray(i, i + size)));
+      most = Math.max(most, decoder.heldParts);
+      i += size;
+    }
+    expect(frames.map((f) => [f.serial, f.payload.equals(call)])).to.deep.equal([[7, true], [8, true]]);
+    expect(most).to.be.below(200);
+  });
 });

@@ -13,9 +13,9 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   /**
-   * Where small chunks are gathered: a client that trickles a frame a few bytes per read would
-   * otherwise cost one Buffer object (about a hundred bytes of heap) per read, many times the bytes
-   * it sent. The last entry of `chunks` is then a view of it up to `tailEnd`.
+   * Where small reads of a waiting frame are gathered: a client that trickles a frame a few bytes
+   * per read would otherwise cost one Buffer object (about a hundred bytes of heap) per read, many
+   * times the bytes it sent. Written only past `tailEnd`, like a bump allocator.
    */
   private tail: Buffer | undefined;
   private tailEnd = 0;
@@ -48,8 +48,6 @@ export class FrameDecoder {
       const rest = all.subarray(4 + length);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
-      // Frames handed out may be views of the tail: it is never written again.
-      this.tail = undefined;
     }
     return frames;
   }
@@ -57,27 +55,32 @@ export class FrameDecoder {
   private append(chunk: Buffer): void {
     const waiting = this.buffered > 0;
     this.buffered += chunk.length;
-    // A read that starts with nothing waiting (the usual whole call) is kept as it is, uncopied.
+    // A read that starts with nothing waiting (the usual whole call), or a large one, is kept as it is, uncopied.
     if (chunk.length > SMALL_CHUNK || !waiting) {
-      this.tail = undefined;
       this.chunks.push(chunk);
       return;
     }
-    if (this.tail === undefined || this.tailEnd + chunk.length > this.tail.length) {
-      this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+    let tail = this.tail;
+    if (tail === undefined || this.tailEnd + chunk.length > tail.length) {
+      tail = this.tail = Buffer.allocUnsafe(TAIL_BYTES);
       this.tailEnd = 0;
-      this.chunks.push(this.tail.subarray(0, 0));
     }
-    chunk.copy(this.tail, this.tailEnd);
-    const start = this.chunks[this.chunks.length - 1]!.byteOffset - this.tail.byteOffset;
+    const from = this.tailEnd;
+    chunk.copy(tail, from);
     this.tailEnd += chunk.length;
-    this.chunks[this.chunks.length - 1] = this.tail.subarray(start, this.tailEnd);
+    // Bytes are only ever written past tailEnd, so frames and views handed out before stay intact.
+    const last = this.chunks.length - 1;
+    const previous = this.chunks[last];
+    if (previous !== undefined && previous.buffer === tail.buffer && previous.byteOffset + previous.length === tail.byteOffset + from) {
+      this.chunks[last] = tail.subarray(previous.byteOffset - tail.byteOffset, this.tailEnd);
+    } else {
+      this.chunks.push(tail.subarray(from, this.tailEnd));
+    }
   }
 
   private merge(): Buffer {
     const all = Buffer.concat(this.chunks, this.buffered);
     this.chunks = [all];
-    this.tail = undefined;
     return all;
   }
 }
