@@ -116,9 +116,12 @@ describe('http source request reading @fuzz', function () {
         for (const key of Object.keys(event.headers)) if (typeof event.headers[key] !== 'string') throw new Error(`header ${key} is not a string`);
         if (!Buffer.isBuffer(event.body)) throw new Error('the body is not a Buffer');
       }
+    }, {
+      regressions: REGRESSIONS,
       // gzip and deflate run on libuv's thread pool, which a loaded machine can leave waiting longer
       // than the default 100 ms without the input being at fault.
-    }, { regressions: REGRESSIONS, callLimitMs: 500 });
+      callLimitMs: 500,
+    });
   });
 
   it('keeps headers named __proto__ and constructor from a JSON body and from the query of a blob', async () => {
