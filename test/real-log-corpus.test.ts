@@ -134,7 +134,7 @@ describe('real logs through syslog_tcp, syslog_udp, taildir and log_to_json @slo
 
   it(`syslog_tcp (newline framing): device syslog and forwarded file logs, every header and body`, async () => {
     harness = await createHarness();
-    source = syslogTcpSource.create({ host: '127.0.0.1', port: 0, eventSize: 4096, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, ports: [], portHeader: '', maxConnections: 1000, idleTimeout: '10m', tls: { enabled: false, cert: '', key: '', ca: '', requireClientCert: false } }, harness.sourceContext('tcp')) as SyslogTcpSource;
+    source = syslogTcpSource.create({ host: '127.0.0.1', port: 0, eventSize: 4096, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, ports: [], portHeader: '', maxConnections: 1000, idleTimeout: '10m', frameTimeout: '30s', tls: { enabled: false, cert: '', key: '', ca: '', requireClientCert: false } }, harness.sourceContext('tcp')) as SyslogTcpSource;
     await source.start();
     const sent = corpus();
     const socket = net.connect(source.port, '127.0.0.1');

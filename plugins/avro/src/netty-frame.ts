@@ -31,6 +31,10 @@ export function encodeNettyFrame(serial: number, buffers: readonly Buffer[]): Bu
   return out;
 }
 
+/** Reads up to this size that continue a buffer are copied into the tail instead of kept as objects. */
+const SMALL_CHUNK = 1024;
+const TAIL_BYTES = 16 * 1024;
+
 const HEADER = 0;
 const LENGTH = 1;
 const BODY = 2;
@@ -54,8 +58,16 @@ export class NettyFrameDecoder {
   private bodyLeft = 0;
   private frameBytes = 0;
   private parts: Buffer[] = [];
+  /** Where small reads of a trickling frame are gathered (see gather); parts may end with a view of it. */
+  private tail: Buffer | undefined;
+  private tailEnd = 0;
 
   constructor(private readonly limits: NettyFrameLimits) {}
+
+  /** Buffer objects held for the frame in progress. */
+  get heldParts(): number {
+    return this.parts.length;
+  }
 
   /** True while a frame has started but not completed (a close now cuts it). */
   get midFrame(): boolean {
@@ -87,7 +99,8 @@ export class NettyFrameDecoder {
     while (pos < n) {
       if (this.state === BODY) {
         const take = Math.min(this.bodyLeft, n - pos);
-        this.parts.push(take === n && pos === 0 ? chunk : chunk.subarray(pos, pos + take));
+        if (pos === 0 && take <= SMALL_CHUNK) this.gather(take === n ? chunk : chunk.subarray(0, take));
+        else this.parts.push(take === n && pos === 0 ? chunk : chunk.subarray(pos, pos + take));
         pos += take;
         this.bodyLeft -= take;
         if (this.bodyLeft === 0) this.endBuffer(frames);
@@ -137,6 +150,30 @@ export class NettyFrameDecoder {
     this.buffersLeft--;
     if (this.buffersLeft === 0) this.finish(frames);
     else this.state = LENGTH;
+  }
+
+  /**
+   * Keeps a small read that continues a buffer (a client trickling its frame) in a shared tail
+   * buffer rather than as a Buffer object of its own, which would cost about a hundred bytes of heap
+   * per read whatever its size. Reads that bring whole buffers stay uncopied views.
+   */
+  private gather(piece: Buffer): void {
+    let tail = this.tail;
+    if (tail === undefined || this.tailEnd + piece.length > tail.length) {
+      tail = this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+      this.tailEnd = 0;
+    }
+    const from = this.tailEnd;
+    piece.copy(tail, from);
+    this.tailEnd += piece.length;
+    // Bytes are only ever written past tailEnd, so views handed out before stay intact.
+    const last = this.parts.length - 1;
+    const previous = this.parts[last];
+    if (previous !== undefined && previous.buffer === tail.buffer && previous.byteOffset + previous.length === tail.byteOffset + from) {
+      this.parts[last] = tail.subarray(previous.byteOffset - tail.byteOffset, this.tailEnd);
+    } else {
+      this.parts.push(tail.subarray(from, this.tailEnd));
+    }
   }
 
   private finish(frames: NettyFrame[]): void {

@@ -36,7 +36,8 @@ const DISCARD_FACTOR = 4;
  * An HTTP(S) server taking batches of events, compatible with Flume's HTTPSource and JSONHandler.
  * One request is one transaction: it is answered 200 only after every required channel committed
  * all its events, 503 (with Retry-After) when a channel is full and nothing of it was kept, 400
- * for a body the handler cannot read, 413 for a body over maxBodySize (or more events than
+ * for a body the handler cannot read, 422 when the pipeline refuses its events for what they hold
+ * (SLUICE_EVENT_REJECTED, from an interceptor or selector), 413 for a body over maxBodySize (or more events than
  * maxEventsPerRequest or the channel's transactionCapacity), 401 without the configured bearer
  * token, 405 for non-POST. Bodies may be gzip- or deflate-compressed (`Content-Encoding`);
  * maxBodySize bounds both the compressed and the inflated size.
@@ -244,6 +245,11 @@ export class HttpSource implements EventDrivenSource {
     } else if (errorCode(error) === 'SLUICE_TX_CAPACITY') {
       status = 413;
       code = 'SLUICE_TX_CAPACITY';
+    } else if (errorCode(error) === 'SLUICE_EVENT_REJECTED') {
+      // The pipeline refused the events for what they hold (an interceptor, a selector): resending
+      // them unchanged cannot help, and it is not the server failing.
+      status = 422;
+      code = 'SLUICE_EVENT_REJECTED';
     } else if (errorCode(error) !== undefined && isRetriable(error)) {
       status = 503;
       code = errorCode(error) ?? 'UNAVAILABLE';
@@ -268,7 +274,7 @@ export class HttpSource implements EventDrivenSource {
 }
 
 /** The query of a request target; a target that is not a URL path is the client's mistake (400). */
-function queryOf(target: string | undefined): URLSearchParams {
+export function queryOf(target: string | undefined): URLSearchParams {
   try {
     return new URL(target ?? '/', 'http://localhost').searchParams;
   } catch {

@@ -56,7 +56,13 @@ export function countJsonArrayItems(text: string, limit: number): number {
   return empty ? 0 : count + 1;
 }
 
-/** Counts lines holding anything but white space, stopping past `limit`. */
+/** The white space `String.prototype.trim` removes (so a line of only these is skipped, and not counted). */
+function isTrimmed(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a)
+    || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** Counts lines holding anything but white space (as trim() sees it), stopping past `limit`. */
 function countNonBlankLines(text: string, limit: number): number {
   let count = 0;
   let blank = true;
@@ -65,7 +71,7 @@ function countNonBlankLines(text: string, limit: number): number {
     if (c === 0x0a) {
       if (!blank && ++count > limit) return count;
       blank = true;
-    } else if (c > 0x20) {
+    } else if (blank && !isTrimmed(c)) {
       blank = false;
     }
   }

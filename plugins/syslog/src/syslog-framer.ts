@@ -1,4 +1,8 @@
-/** Receives each complete frame; `incomplete` when it was cut at eventSize. */
+/**
+ * Receives each frame, never an empty one. `incomplete` is true for the first eventSize bytes of
+ * a message that was longer (once per cut message, so counting it counts truncated messages);
+ * the pieces of its rest that follow are delivered with `incomplete` false.
+ */
 export type FrameHandler = (frame: Buffer, incomplete: boolean) => void;
 
 /** How a TCP connection delimits its messages (RFC 6587). */
@@ -23,9 +27,11 @@ export class FramingError extends Error {
  * each frame is a view of the chunk it arrived in. The framing is detected from the first byte
  * of the connection (RFC 6587): a digit means octet counting (`LEN SP MSG`), anything else means
  * one message per line (`\n`, an optional `\r` before it is removed). Frames longer than
- * `eventSize` are cut there and reported incomplete; like Flume, the rest of such a frame is not
- * dropped but delivered as further frames of at most `eventSize` bytes (the parser marks them
- * Invalid, as they have no `<PRI>`).
+ * `eventSize` (not counting that `\r`) are cut there and reported incomplete; like Flume, the rest
+ * of such a frame is not dropped but delivered as further frames of at most `eventSize` bytes (the
+ * parser marks them Invalid, as they have no `<PRI>`).
+ * The frames and flags do not depend on how the stream is cut into chunks: a read that ends
+ * between `\r` and `\n` waits for the next byte before deciding whether a line is over-long.
  * A line break ending an octet-counted frame is removed too.
  * A partial frame at the end of a chunk waits (copied) for the next chunk, which is then read in
  * place except for the bytes that complete that frame.
@@ -35,11 +41,18 @@ export class SyslogFramer {
   private pending: Buffer | undefined;
   /** Bytes of an over-long octet-counted frame still to deliver as further frames. */
   private overflow = 0;
+  /** True between the cut of an over-long line and that line's end (newline framing). */
+  private continued = false;
 
   constructor(private readonly eventSize: number) {}
 
   get framing(): Framing {
     return this.mode;
+  }
+
+  /** True while a frame has started but not arrived whole (in octet counting: its length was read, or is being read). */
+  get midFrame(): boolean {
+    return (this.pending !== undefined && this.pending.length > 0) || this.overflow > 0;
   }
 
   /** Feeds one chunk; calls `onFrame` for every frame it completes, in order. */
@@ -85,9 +98,15 @@ export class SyslogFramer {
   end(onFrame: FrameHandler): void {
     const rest = this.pending;
     this.pending = undefined;
+    this.continued = false;
     if (!rest || rest.length === 0) return;
-    if (this.mode === 'newline') onFrame(trimCR(rest), false);
-    else if (this.overflow > 0) onFrame(rest, true);
+    if (this.mode === 'newline') {
+      const frame = trimCR(rest);
+      if (frame.length > 0) onFrame(frame, false);
+    } else if (this.overflow > 0) {
+      this.overflow = 0;
+      onFrame(rest, false);
+    }
   }
 
   /** Reads one `LEN SP MSG` frame at p; returns where the next starts, or -1 to wait for more. */
@@ -99,7 +118,7 @@ export class SyslogFramer {
       this.overflow -= size;
       let end = p + size;
       if (this.overflow === 0) end = trimLineEnd(data, p, end);
-      if (end > p) onFrame(data.subarray(p, end), this.overflow > 0);
+      if (end > p) onFrame(data.subarray(p, end), false);
       return p + size;
     }
     // Tolerate line breaks some senders put between octet-counted frames.
@@ -130,18 +149,27 @@ export class SyslogFramer {
   /** Reads one newline-terminated frame at p (or its first eventSize bytes); returns where the next starts, or -1 to wait for more. */
   private lineFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
     const newline = data.indexOf(LF, p);
-    const end = newline < 0 ? data.length : newline;
-    if (end - p > this.eventSize) {
-      // A line break right after the cut belongs to this frame; the rest is read as a new frame.
-      const cut = p + this.eventSize;
-      const last = cut === end || (cut + 1 === end && data[cut] === CR);
-      onFrame(data.subarray(p, cut), true);
-      return last && newline >= 0 ? newline + 1 : cut;
+    if (newline < 0) {
+      // Without its line break yet, a last byte \r may be the line's end (\r\n) or data: a line
+      // one byte over eventSize that ends in \r is decided only by the next byte.
+      const length = data.length - p;
+      if (length > this.eventSize + 1 || (length === this.eventSize + 1 && data[data.length - 1] !== CR)) return this.cut(data, p, onFrame);
+      return this.wait(data, p);
     }
-    if (newline < 0) return this.wait(data, p);
-    const frame = trimCR(data.subarray(p, newline));
-    if (frame.length > 0) onFrame(frame, false);
+    const end = newline > p && data[newline - 1] === CR ? newline - 1 : newline;
+    if (end - p > this.eventSize) return this.cut(data, p, onFrame);
+    this.continued = false;
+    if (end > p) onFrame(data.subarray(p, end), false);
     return newline + 1;
+  }
+
+  /** Delivers the first eventSize bytes of an over-long line as incomplete; the rest is read as a new frame. */
+  private cut(data: Buffer, p: number, onFrame: FrameHandler): number {
+    const cut = p + this.eventSize;
+    onFrame(data.subarray(p, cut), !this.continued);
+    // The further pieces of the same line are not incomplete messages of their own.
+    this.continued = true;
+    return cut;
   }
 
   private wait(data: Buffer, p: number): number {

@@ -57,6 +57,15 @@ export interface SyslogParserOptions {
   now?: () => number;
 }
 
+/**
+ * The headers object of a parsed event: no `Object.prototype` above it, so a header named
+ * `__proto__` or `constructor` (clientIPHeader, a structured-data name) is a header like any
+ * other. A constructor whose prototype has no prototype keeps V8's fast property layout, which an
+ * `Object.create(null)` dictionary would lose on this hot path.
+ */
+const SyslogHeaders = function SyslogHeaders() {} as unknown as new () => object;
+SyslogHeaders.prototype = Object.create(null) as object;
+
 const SP = 0x20;
 const HT = 0x09;
 const NUMBERS = Array.from({ length: 192 }, (_, i) => String(i));
@@ -138,7 +147,7 @@ export class SyslogParser {
 
   /** Parses `frame` (one message, no framing bytes); `clientIP` fills clientIPHeader when set. */
   parse(frame: Buffer, incomplete = false, clientIP = ''): SluiceEvent {
-    const headers: Record<string, string> = {};
+    const headers = new SyslogHeaders() as unknown as Record<string, string>;
     let body: Buffer;
     const priEnd = readPri(frame);
     if (priEnd === 0) {

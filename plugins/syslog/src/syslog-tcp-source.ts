@@ -16,6 +16,7 @@ export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
   portHeader: string;
   maxConnections: number;
   idleTimeout: Amount;
+  frameTimeout: Amount;
   tls: ServerTlsConfig;
 }
 
@@ -41,12 +42,14 @@ export class SyslogTcpSource implements EventDrivenSource {
   private readonly tlsRefused: LogThrottle;
   private readonly framingBroken: LogThrottle;
   private readonly tooMany: LogThrottle;
+  private readonly frameTooSlow: LogThrottle;
 
   constructor(private readonly config: SyslogTcpSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
     this.tlsRefused = new LogThrottle(ctx.logger, 'warn', 'syslog TLS client refused (handshake failed or no valid client certificate)');
     this.framingBroken = new LogThrottle(ctx.logger, 'warn', 'syslog client broke octet-counting framing; closing its connection after delivering what it sent before');
     this.tooMany = new LogThrottle(ctx.logger, 'warn', 'syslog client refused: maxConnections reached');
+    this.frameTooSlow = new LogThrottle(ctx.logger, 'warn', 'syslog client announced an octet-counted frame that did not arrive whole within frameTimeout; closing its connection after delivering what it sent before');
     throwConfigProblems(serverTlsProblems(config.tls), `syslog_tcp source '${ctx.name}'`);
     this.delivery = new RetryingDelivery(ctx, config.batchSize);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
@@ -119,7 +122,7 @@ export class SyslogTcpSource implements EventDrivenSource {
     this.delivery.stop();
     for (const socket of this.sockets) socket.destroy();
     await closed;
-    for (const warning of [this.tlsRefused, this.framingBroken, this.tooMany]) warning.flush();
+    for (const warning of [this.tlsRefused, this.framingBroken, this.tooMany, this.frameTooSlow]) warning.flush();
     this.ctx.metrics.stopTime = Date.now();
   }
 
@@ -182,24 +185,54 @@ export class SyslogTcpSource implements EventDrivenSource {
       this.inFlight.add(work);
       chain = work;
     };
+    /** Stops reading a client that broke the framing: what it sent before is delivered, then the connection closes. */
+    const breakOff = (message: string, warning: LogThrottle, cause?: unknown): void => {
+      broken = true;
+      clearTimeout(frameTimer);
+      this.ctx.metrics.inc('EventReadFail');
+      this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': ${message} from ${socket.remoteAddress}; the connection was closed`, { cause }));
+      socket.pause();
+      warning.log({ err: message, remote: socket.remoteAddress });
+      handOff();
+      void chain.finally(() => socket.destroy());
+    };
+    // An octet-counted frame announces its length: one that never arrives whole would hold its
+    // bytes and the connection forever (idleTimeout does not fire while a byte trickles in now and then).
+    const frameMs = parseDuration(this.config.frameTimeout, 's');
+    let frameTimer: NodeJS.Timeout | undefined;
+    const onFrameTimeout = (): void => {
+      frameTimer = undefined;
+      if (broken || socket.destroyed) return;
+      // A socket paused for backpressure waits on us, not on the client.
+      if (socket.isPaused()) {
+        frameTimer = setTimeout(onFrameTimeout, frameMs);
+        return;
+      }
+      breakOff(`an octet-counted frame did not arrive whole within frameTimeout (${this.config.frameTimeout})`, this.frameTooSlow);
+    };
+    /** Times the frame in progress: from its first bytes, restarted when a read completed frames (a new one started). */
+    const watchFrame = (progressed: boolean): void => {
+      if (frameTimer !== undefined && (progressed || !framer.midFrame)) {
+        clearTimeout(frameTimer);
+        frameTimer = undefined;
+      }
+      if (frameTimer === undefined && frameMs > 0 && framer.framing === 'octet-counting' && framer.midFrame) frameTimer = setTimeout(onFrameTimeout, frameMs);
+    };
     socket.on('data', (chunk: Buffer) => {
       if (broken) return;
+      const before = batch.length;
       try {
         framer.push(chunk, onFrame);
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
-        broken = true;
-        this.ctx.metrics.inc('EventReadFail');
-        this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': ${error.message} from ${socket.remoteAddress}; the connection was closed`, { cause: error }));
-        socket.pause();
-        this.framingBroken.log({ err: error.message, remote: socket.remoteAddress });
-        handOff();
-        void chain.finally(() => socket.destroy());
+        breakOff(error.message, this.framingBroken, error);
         return;
       }
+      watchFrame(batch.length > before);
       handOff();
     });
     socket.on('end', () => {
+      clearTimeout(frameTimer);
       if (!broken) framer.end(onFrame);
       handOff();
       void chain.finally(() => socket.end());
@@ -208,7 +241,10 @@ export class SyslogTcpSource implements EventDrivenSource {
       this.ctx.logger.debug({ err }, 'syslog client connection error');
       this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `syslog_tcp source '${this.name}': connection from ${socket.remoteAddress} failed: ${err.message}`, { cause: err, retriable: true }));
     });
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      clearTimeout(frameTimer);
+      this.sockets.delete(socket);
+    });
   }
 
   private countStatuses(invalid: number, incomplete: number): void {
@@ -234,9 +270,10 @@ export const syslogTcpSource = defineComponent<'source', SyslogTcpSourceConfig>(
       portHeader: { type: 'string', default: '', description: 'Header that receives the local port a message arrived on; empty for none (Flume portHeader).' },
       maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Most client connections at once, over all ports; further ones are closed at once.' },
       idleTimeout: durationOption('How long a connection may send nothing before it is closed (a half-sent message does not hold it open); 0 never closes it.', '10m', 's'),
+      frameTimeout: durationOption('How long an octet-counted frame (RFC 6587), once started, may take to arrive whole before the connection is closed, so a sender that announces a length and never completes it cannot hold the connection and its bytes; what it sent before is still delivered. Newline framing has no announced length and is bounded by eventSize and idleTimeout. 0: no limit.', '30s', 's'),
       tls: SERVER_TLS_SCHEMA,
     },
-    required: [...SYSLOG_COMMON_REQUIRED, 'ports', 'portHeader', 'maxConnections', 'idleTimeout', 'tls'],
+    required: [...SYSLOG_COMMON_REQUIRED, 'ports', 'portHeader', 'maxConnections', 'idleTimeout', 'frameTimeout', 'tls'],
   },
   resources: (config) => [config.port, ...config.ports].filter((port) => port !== 0).map((port) => ({ id: `tcp:${port}`, key: 'port' })),
   check: (config) => serverTlsProblems(config.tls),

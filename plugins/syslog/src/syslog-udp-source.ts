@@ -62,10 +62,11 @@ export class SyslogUdpSource implements EventDrivenSource {
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x0d || msg[end - 1] === 0)) end--;
     const { eventSize } = this.config;
     const events: SluiceEvent[] = [];
-    // An over-long datagram is cut at eventSize; its rest follows as further (Invalid) events.
+    // An over-long datagram is cut at eventSize (one Incomplete message); its rest follows as
+    // further events, not incomplete messages of their own (Invalid when they have no <PRI>).
     for (let start = 0; start < end; start += eventSize) {
       const stop = Math.min(end, start + eventSize);
-      events.push(this.prepare(this.parser.parse(msg.subarray(start, stop), stop < end, address), address));
+      events.push(this.prepare(this.parser.parse(msg.subarray(start, stop), start === 0 && stop < end, address), address));
     }
     return events;
   }

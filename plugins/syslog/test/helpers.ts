@@ -19,7 +19,7 @@ export async function logger(args: string[], input?: string): Promise<void> {
 }
 
 export const TCP_DEFAULTS: Omit<SyslogTcpSourceConfig, 'port'> = {
-  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, ports: [], portHeader: '', maxConnections: 1000, idleTimeout: '10m',
+  host: '127.0.0.1', eventSize: 2500, keepFields: 'none', clientIPHeader: '', clientHostnameHeader: '', structuredDataHeaders: false, batchSize: 100, ports: [], portHeader: '', maxConnections: 1000, idleTimeout: '10m', frameTimeout: '30s',
   tls: { enabled: false, cert: '', key: '', ca: '', requireClientCert: false },
 };
 

@@ -105,9 +105,9 @@ describe('SyslogFramer', () => {
     expect(framer.framing).to.equal('octet-counting');
   });
 
-  it('cuts frames longer than eventSize, marks them incomplete and delivers the rest as further frames, in both framings', () => {
-    expect(frames(new SyslogFramer(4), ['<13>abcdefghi\n<13>\n'])).to.deep.equal([['<13>', true], ['abcd', true], ['efgh', true], ['i', false], ['<13>', false]]);
-    expect(frames(new SyslogFramer(4), ['10 <13>abcdef4 <13>'])).to.deep.equal([['<13>', true], ['abcd', true], ['ef', false], ['<13>', false]]);
+  it('cuts frames longer than eventSize, marks the cut message incomplete once and delivers the rest as further frames, in both framings', () => {
+    expect(frames(new SyslogFramer(4), ['<13>abcdefghi\n<13>\n'])).to.deep.equal([['<13>', true], ['abcd', false], ['efgh', false], ['i', false], ['<13>', false]]);
+    expect(frames(new SyslogFramer(4), ['10 <13>abcdef4 <13>'])).to.deep.equal([['<13>', true], ['abcd', false], ['ef', false], ['<13>', false]]);
   });
 
   it('gives the same frames however the stream is cut into chunks (seeded random cuts, both framings)', () => {

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { errorCode, type Logger, type SluiceEvent } from '@sluice/core';
+import { errorCode, SluiceError, type Logger, type SluiceEvent } from '@sluice/core';
 import { FrameDecoder, frameHeader } from './frame-decoder.js';
 import { detectProtocol, type ThriftProtocolName } from './thrift-protocol.js';
 import { encodeApplicationException, encodeStatusReply, readSourceCall, RefusedCall, type Status } from './thrift-source-protocol.js';
@@ -10,6 +10,8 @@ export interface ThriftConnectionHost {
   readonly protocol: ThriftProtocolName;
   readonly maxFrameBytes: number;
   readonly maxBatchEvents: number;
+  /** How long a started frame may take to arrive whole, in ms (0: no limit). */
+  readonly frameTimeoutMs: number;
   /** Commits one call's events; resolves OK after the commit, FAILED when the channels refused them. */
   deliver(events: SluiceEvent[], single: boolean): Promise<Status>;
   /** Counts a malformed call or frame (EventReadFail) and reports it as component.error. */
@@ -21,13 +23,17 @@ export interface ThriftConnectionHost {
  * pauses while a call is being committed, so a slow channel pushes back on the client through TCP.
  * A call is answered after its events were committed (OK) or refused (FAILED); a call the source
  * cannot serve gets a TApplicationException and the connection stays usable; a stream that is not
- * framed Thrift in the configured protocol is closed.
+ * framed Thrift in the configured protocol is closed, after the calls completed before the bad
+ * frame were answered. A frame that does not arrive whole within frameTimeout closes it too.
  */
 export class ThriftConnection {
   private readonly decoder: FrameDecoder;
   private readonly queue: Buffer[] = [];
   private busy = false;
   private closed = false;
+  /** A bad frame found after calls that preceded it in the same read; the connection closes once they are answered. */
+  private failure: unknown;
+  private frameTimer: NodeJS.Timeout | undefined;
   /** Settles when the frame being served is answered (stop waits for it). */
   idle: Promise<void> = Promise.resolve();
 
@@ -35,6 +41,7 @@ export class ThriftConnection {
     this.decoder = new FrameDecoder(host.maxFrameBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
+      this.stopFrameTimer();
       if (this.decoder.midFrame) host.logger.debug({ peer }, 'thrift client closed the connection in the middle of a frame; the partial call is dropped');
       void this.idle.then(() => {
         this.closed = true;
@@ -43,24 +50,54 @@ export class ThriftConnection {
     });
     socket.on('close', () => {
       this.closed = true;
+      this.stopFrameTimer();
     });
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.failure !== undefined) return;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      this.close(error, 'thrift client sent a bad frame; closing its connection');
+      frames = ((error as { details?: { completed?: Buffer[] } }).details?.completed) ?? [];
+      this.failure = error;
+    }
+    this.watchFrame(frames.length > 0);
+    if (frames.length === 0) {
+      // While calls are being served, drain closes once they are answered.
+      if (this.failure !== undefined && !this.busy) this.close(this.failure, 'thrift client sent a bad frame; closing its connection');
       return;
     }
-    if (frames.length === 0) return;
     this.queue.push(...frames);
     if (!this.busy) {
       this.socket.pause();
       this.idle = this.drain();
     }
+  }
+
+  /** Times the frame in progress from its first bytes; a read that completed frames restarts the clock for the next one. */
+  private watchFrame(progressed: boolean): void {
+    if (this.frameTimer !== undefined && (progressed || !this.decoder.midFrame || this.failure !== undefined)) this.stopFrameTimer();
+    if (this.frameTimer !== undefined || this.host.frameTimeoutMs <= 0 || !this.decoder.midFrame || this.failure !== undefined) return;
+    this.frameTimer = setTimeout(() => this.frameTimedOut(), this.host.frameTimeoutMs);
+    this.frameTimer.unref();
+  }
+
+  private frameTimedOut(): void {
+    this.frameTimer = undefined;
+    if (this.closed || this.failure !== undefined) return;
+    // Calls being committed hold the socket paused: that wait is ours, not the client's.
+    if (this.busy) {
+      this.watchFrame(false);
+      return;
+    }
+    this.close(new SluiceError('SLUICE_PROTOCOL', `a frame did not arrive whole within frameTimeout (${this.host.frameTimeoutMs} ms)`), 'thrift client started a frame and did not finish it within frameTimeout; closing its connection');
+  }
+
+  private stopFrameTimer(): void {
+    clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
   }
 
   private async drain(): Promise<void> {
@@ -69,13 +106,15 @@ export class ThriftConnection {
       while (this.queue.length > 0 && !this.closed) await this.serve(this.queue.shift()!);
     } finally {
       this.busy = false;
-      if (!this.closed && !this.socket.destroyed) this.socket.resume();
+      if (this.failure !== undefined && !this.closed) this.close(this.failure, 'thrift client sent a bad frame; closing its connection');
+      else if (!this.closed && !this.socket.destroyed) this.socket.resume();
     }
   }
 
   private close(error: unknown, why: string): void {
     this.host.readFailed(error);
     this.closed = true;
+    this.stopFrameTimer();
     this.host.logger.warn({ peer: this.peer, code: errorCode(error), err: error }, why);
     this.socket.end();
   }

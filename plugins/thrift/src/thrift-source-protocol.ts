@@ -55,7 +55,8 @@ function readEvent(r: ProtocolReader): SluiceEvent {
       if (size > 0 && (keyType !== TType.STRING || valueType !== TType.STRING)) {
         throw new SluiceError('SLUICE_PROTOCOL', 'ThriftFlumeEvent.headers must be a map<string,string>');
       }
-      headers = {};
+      // No prototype: a header named __proto__ (or constructor) is a header like any other.
+      headers = Object.create(null) as Record<string, string>;
       for (let i = 0; i < size; i++) {
         const key = r.string();
         headers[key] = r.string();

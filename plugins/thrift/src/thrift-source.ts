@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  defineComponent, errorCode, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
+  defineComponent, DURATION_PATTERN, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
   type SourceContext,
 } from '@sluice/core';
 import { ThriftConnection, type ThriftConnectionHost } from './thrift-connection.js';
@@ -20,6 +20,7 @@ export interface ThriftSourceConfig {
   keystoreType: 'pkcs12' | 'pem';
   kerberos: boolean;
   maxFrameSize: string;
+  frameTimeout: string;
   maxBatchEvents: number;
   maxConnections: number;
 }
@@ -39,6 +40,7 @@ export class ThriftSource implements EventDrivenSource, ThriftConnectionHost {
   readonly protocol: ThriftProtocolName;
   readonly maxFrameBytes: number;
   readonly maxBatchEvents: number;
+  readonly frameTimeoutMs: number;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<ThriftConnection>();
@@ -48,6 +50,7 @@ export class ThriftSource implements EventDrivenSource, ThriftConnectionHost {
     this.protocol = config.protocol;
     this.maxFrameBytes = parseSize(config.maxFrameSize);
     this.maxBatchEvents = config.maxBatchEvents;
+    this.frameTimeoutMs = parseDuration(config.frameTimeout);
     throwConfigProblems(thriftSourceProblems(config), `thrift source '${ctx.name}'`);
     ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
   }
@@ -179,10 +182,11 @@ export const thriftSource = defineComponent<'source', ThriftSourceConfig>({
       keystoreType: { type: 'string', enum: ['pkcs12', 'pem'], default: 'pkcs12', description: 'Format of the keystore file (Java JKS is not supported; convert it with keytool -importkeystore to PKCS12).' },
       kerberos: { type: 'boolean', default: false, description: 'Flume\'s Kerberos (SASL) mode: not supported, true is refused at validation.' },
       maxFrameSize: { type: 'string', pattern: SIZE_PATTERN, default: '16MiB', description: 'Largest framed message a client may send; a larger frame closes the connection.' },
+      frameTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long a started frame may take to arrive whole before the connection is closed, so a client that announces a length and never sends it cannot hold the connection and up to maxFrameSize of memory. 0: no limit.' },
       maxBatchEvents: { type: 'integer', minimum: 1, default: 100000, description: 'Most events in one appendBatch call; a larger batch is answered with a TApplicationException.' },
       maxConnections: { type: 'integer', minimum: 0, default: 1000, description: 'Most client connections served at once (with maxFrameSize, this bounds the memory clients can hold); further connections are closed at once. 0: no limit.' },
     },
-    required: ['bind', 'port', 'protocol', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'kerberos', 'maxFrameSize', 'maxBatchEvents', 'maxConnections'],
+    required: ['bind', 'port', 'protocol', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'kerberos', 'maxFrameSize', 'frameTimeout', 'maxBatchEvents', 'maxConnections'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   check: thriftSourceProblems,

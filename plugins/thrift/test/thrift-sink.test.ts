@@ -27,7 +27,7 @@ describe('thrift sink', function () {
   it('a batch refused with FAILED by our thrift source stays in the channel and is resent', async () => {
     const harness = await createHarness();
     const collector = await createHarness({ capacity: 5 });
-    const source = thriftSource.create({ bind: '127.0.0.1', port: 0, protocol: 'binary', ssl: false, keystore: '', keystorePassword: '', keystoreType: 'pkcs12', kerberos: false, maxFrameSize: '16MiB', maxBatchEvents: 1000, maxConnections: 10 }, collector.sourceContext()) as ThriftSource;
+    const source = thriftSource.create({ bind: '127.0.0.1', port: 0, protocol: 'binary', ssl: false, keystore: '', keystorePassword: '', keystoreType: 'pkcs12', kerberos: false, maxFrameSize: '16MiB', frameTimeout: '30s', maxBatchEvents: 1000, maxConnections: 10 }, collector.sourceContext()) as ThriftSource;
     await source.start();
     const sink = thriftSink.create(sinkConfig(source.port, { protocol: 'binary', batchSize: 5 }), harness.sinkContext()) as ThriftSink;
     try {
@@ -62,7 +62,7 @@ describe('thrift sink', function () {
       '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
     const keystore = path.join(dir, 'keystore.pem');
     writeFileSync(keystore, Buffer.concat([readFileSync(key), readFileSync(cert)]));
-    const source = thriftSource.create({ bind: '127.0.0.1', port: 0, protocol: 'compact', ssl: true, keystore, keystorePassword: '', keystoreType: 'pem', kerberos: false, maxFrameSize: '16MiB', maxBatchEvents: 1000, maxConnections: 10 }, collector.sourceContext()) as ThriftSource;
+    const source = thriftSource.create({ bind: '127.0.0.1', port: 0, protocol: 'compact', ssl: true, keystore, keystorePassword: '', keystoreType: 'pem', kerberos: false, maxFrameSize: '16MiB', frameTimeout: '30s', maxBatchEvents: 1000, maxConnections: 10 }, collector.sourceContext()) as ThriftSource;
     await source.start();
     const trusted = thriftSink.create(sinkConfig(source.port, { hostname: 'localhost', ssl: true, truststore: cert }), harness.sinkContext()) as ThriftSink;
     const untrusting = thriftSink.create(sinkConfig(source.port, { hostname: 'localhost', ssl: true }), harness.sinkContext('untrusting')) as ThriftSink;

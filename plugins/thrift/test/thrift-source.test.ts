@@ -14,7 +14,7 @@ import { GeneratedPeer } from './python-peer.js';
 
 const sourceConfig = (overrides: Partial<ThriftSourceConfig> = {}): ThriftSourceConfig => ({
   bind: '127.0.0.1', port: 0, protocol: 'compact', ssl: false, keystore: '', keystorePassword: '', keystoreType: 'pkcs12', kerberos: false,
-  maxFrameSize: '16MiB', maxBatchEvents: 100000, maxConnections: 1000, ...overrides,
+  maxFrameSize: '16MiB', frameTimeout: '30s', maxBatchEvents: 100000, maxConnections: 1000, ...overrides,
 });
 
 /** Sends `events` with our own client until the source answers OK. */
