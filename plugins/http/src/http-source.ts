@@ -5,7 +5,7 @@ import type net from 'node:net';
 import {
   defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
   type EventDrivenSource, type SourceContext,
-  loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig,
+  loadServerTls, reloadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig, type TlsReloadable, type TlsReloadOutcome,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (HTTPS): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
@@ -46,7 +46,7 @@ const DISCARD_FACTOR = 4;
  * maxConnections; a request must send its headers within headersTimeout and be complete within
  * requestTimeout (408 and close), so slow or endless clients cannot hold memory or sockets.
  */
-export class HttpSource implements EventDrivenSource {
+export class HttpSource implements EventDrivenSource, TlsReloadable {
   readonly name: string;
   private server: http.Server | undefined;
   private readonly handler: RequestHandler;
@@ -109,6 +109,12 @@ export class HttpSource implements EventDrivenSource {
     if (this.token === undefined && !isLoopback(config.bind)) {
       this.ctx.logger.warn({ bind: config.bind, port: this.port }, 'http source listens beyond this host without authToken: anyone who reaches the port can send events; set authToken (and tls)');
     }
+  }
+
+  /** Re-reads tls.cert, key and ca for new connections (SIGHUP); a bad file keeps the old ones. */
+  reloadTls(): Promise<TlsReloadOutcome> {
+    const servers = this.config.tls.enabled && this.server ? [this.server as https.Server] : [];
+    return reloadServerTls(servers, () => loadServerTls(this.config.tls, `http source '${this.name}'`), this.ctx.logger, `http source '${this.name}'`);
   }
 
   async stop(): Promise<void> {
