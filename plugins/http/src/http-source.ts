@@ -12,6 +12,7 @@ const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (HTTPS): PEM files for the server
 import { decodeContent } from './content-encoding.js';
 import { HttpStatusError } from './http-status-error.js';
 import { HANDLERS, type HandlerName, type RequestHandler } from './request-handlers.js';
+import { itemCounter } from './streaming-item-count.js';
 
 /** Config of the `http` source. */
 export interface HttpSourceConfig {
@@ -189,6 +190,7 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
    * endless body is cut there.
    */
   private readBody(req: http.IncomingMessage, res: http.ServerResponse, held: { bytes: number }): Promise<Buffer> {
+    const countItems = itemCounter(this.config.handler, req.headers['content-type'], req.headers['content-encoding'], this.config.maxEventsPerRequest);
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -214,6 +216,7 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
         }
         try {
           this.hold(held, chunk.length);
+          countItems?.(chunk);
         } catch (error) {
           chunks.length = 0;
           fail(error as HttpStatusError);
@@ -274,9 +277,14 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
   }
 }
 
-/** The query of a request target; a target that is not a URL path is the client's mistake (400). */
+/**
+ * The query of a request target; a target that is not a URL path is the client's mistake (400):
+ * neither origin-form (`/path?query`) nor absolute-form (`http://host/path`), a `%` not followed by
+ * two hex digits (RFC 3986), or what the URL parser refuses.
+ */
 function queryOf(target: string | undefined): URLSearchParams {
   try {
+    if (target !== undefined && (!/^(\/|https?:\/\/)/i.test(target) || /%(?![0-9a-f]{2})/i.test(target))) throw new TypeError('not a URL path');
     return new URL(target ?? '/', 'http://localhost').searchParams;
   } catch {
     throw new HttpStatusError(400, 'BAD_REQUEST', `the request target '${String(target).slice(0, 100)}' is not a URL path`);
