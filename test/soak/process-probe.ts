@@ -1,5 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PROBER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'health-prober.js');
 
 /** A field of /proc/<pid>/status in MB (VmRSS, VmHWM, ...), or undefined once the process is gone. */
 export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
@@ -28,26 +32,38 @@ export function slope(points: readonly { x: number; y: number }[]): number {
 
 /**
  * Samples a running process from outside: its RSS every `rssEveryMs` (from /proc, no cooperation
- * needed) and, when a monitoring port is given, how long `GET /health` takes every `healthEveryMs`.
- * A /health that fails or does not answer within 5 s counts as an error with that time.
+ * needed) and, when a monitoring port is given, how long `GET /health` takes every `healthEveryMs`,
+ * timed by a separate process (health-prober.js) so the caller's own work does not distort it.
+ * A /health that fails or does not answer within 5 s counts as an error (status 0).
  */
 export class ProcessProbe {
   readonly rss: { t: number; mb: number }[] = [];
   readonly health: { t: number; ms: number; status: number }[] = [];
-  healthErrors = 0;
   private readonly timers: NodeJS.Timeout[] = [];
-  private inFlight = false;
+  private prober: ChildProcess | undefined;
 
-  constructor(private readonly pid: () => number | undefined, private readonly options: { monitoringPort?: () => number | undefined; rssEveryMs?: number; healthEveryMs?: number }) {}
+  constructor(private readonly pid: () => number | undefined, private readonly options: { monitoringPort?: number; rssEveryMs?: number; healthEveryMs?: number }) {}
 
   start(): this {
     this.timers.push(setInterval(() => this.sampleRss(), this.options.rssEveryMs ?? 1000));
-    if (this.options.monitoringPort) this.timers.push(setInterval(() => void this.sampleHealth(), this.options.healthEveryMs ?? 1000));
+    if (this.options.monitoringPort !== undefined) {
+      const prober = spawn(process.execPath, [PROBER, String(this.options.monitoringPort), String(this.options.healthEveryMs ?? 1000)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let buffered = '';
+      prober.stdout!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) this.health.push(JSON.parse(line) as { t: number; ms: number; status: number });
+      });
+      this.prober = prober;
+    }
     return this;
   }
 
   stop(): void {
     for (const timer of this.timers) clearInterval(timer);
+    this.prober?.kill('SIGTERM');
+    this.prober = undefined;
     this.sampleRss();
   }
 
@@ -59,27 +75,13 @@ export class ProcessProbe {
     return this.health.reduce((m, s) => Math.max(m, s.ms), 0);
   }
 
+  get healthErrors(): number {
+    return this.health.filter((h) => h.status !== 200).length;
+  }
+
   private sampleRss(): void {
     const pid = this.pid();
     const mb = pid === undefined ? undefined : procStatusMb(pid, 'VmRSS');
     if (mb !== undefined) this.rss.push({ t: Date.now(), mb });
-  }
-
-  private async sampleHealth(): Promise<void> {
-    const port = this.options.monitoringPort?.();
-    // One probe at a time: a slow answer is measured, not piled up behind.
-    if (port === undefined || this.inFlight) return;
-    this.inFlight = true;
-    const started = performance.now();
-    let status = 0;
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) });
-      await res.arrayBuffer();
-      status = res.status;
-    } catch {
-      this.healthErrors++;
-    }
-    this.health.push({ t: Date.now(), ms: performance.now() - started, status });
-    this.inFlight = false;
   }
 }

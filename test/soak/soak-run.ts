@@ -156,7 +156,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const monitoringLine = await edge.waitForLog((l) => l.msg === 'monitoring listening', 60_000);
     monitoringPort = monitoringLine.port as number;
     const edgePid = edge.child.pid!;
-    probe = new ProcessProbe(() => edgePid, { monitoringPort: () => monitoringPort, rssEveryMs: 2000, healthEveryMs: 1000 }).start();
+    probe = new ProcessProbe(() => edgePid, { monitoringPort, rssEveryMs: 2000, healthEveryMs: 1000 }).start();
     const started = Date.now();
     for (const [type, spec] of Object.entries(SOAK_SOURCES) as [SourceType, (typeof SOAK_SOURCES)[SourceType]][]) {
       senders.set(type, new spec.sender({ prefix: spec.prefix, port: ports[type], ratePerSec: spec.ratePerSec * scale, batch: spec.batch, latency: type === 'syslog_udp' ? undefined : latency }).start());
