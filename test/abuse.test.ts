@@ -78,6 +78,17 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
     );
     await sleep(1000);
     const findings: Record<string, unknown> = {};
+    /** When each attack started and ended, for the log file (ABUSE_LOG_FILE) next to the /health samples. */
+    const marks: { mark: string; t: number }[] = [];
+    const mark = (name: string): void => void marks.push({ mark: name, t: Date.now() });
+    const timed = async (name: string, attack: () => Promise<void>): Promise<void> => {
+      mark(`${name} start`);
+      try {
+        await attack();
+      } finally {
+        mark(`${name} end`);
+      }
+    };
     // Each /health answer must come within 100 ms. On a machine already running more than twice as
     // many runnable threads as it has cores (shared CI), an idle agent misses that by itself (measured:
     // 172 ms worst at load 9 on 2 cores), so the bound is then 1 s and the output line says so.
@@ -85,7 +96,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
     const healthBoundMs = load > 2 * os.cpus().length ? 1000 : 100;
 
     // JSON amplification first, alone: six 16 MiB bodies of empty events at once, then 1,000,000 tiny events in 3 MB.
-    const amplification = await (async () => {
+    const amplification = await timed('amplification', async () => {
       const amplified = await Promise.all(Array.from({ length: 6 }, () => rawHttp(ht!, post(bomb))));
       findings.amplification = amplified.map((a) => `${a.status} in ${Math.round(a.ms)} ms`);
       for (const answer of amplified) {
@@ -98,26 +109,26 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
       findings.millionEvents = `${million.status} in ${Math.round(million.ms)} ms`;
       expect(million.status, million.body).to.equal(413);
       expect(million.body).to.contain('TOO_MANY_EVENTS');
-    })().then(() => undefined, (error: unknown) => `amplification: ${(error as Error).message}`);
+    }).then(() => undefined, (error: unknown) => `amplification: ${(error as Error).message}`);
     const attacks: Record<string, Promise<void>> = {
       // An avro client pipelining calls without reading a single answer: the source stops reading it.
-      avroPipelining: (async () => {
+      avroPipelining: timed('avroPipelining', async () => {
         const result = await writeWithoutReading(av!, avroHandshakeFrame(), (i) => avroCallFrame(i + 1, `pipe-${i}`), { limitMs: 20_000, stallMs: 2000 });
         findings.avroPipelining = result;
         // Stalled: the source stopped reading it; closed: and then its idleTimeout (1 s) ran out.
         expect(result.stalled || result.closed, 'the agent stopped reading the avro client that reads nothing').to.equal(true);
         expect(result.writtenBytes).to.be.below(64 * MiB);
-      })(),
+      }),
       // The same with netcat lines.
-      netcatNoRead: (async () => {
+      netcatNoRead: timed('netcatNoRead', async () => {
         const line = Buffer.from('no-read-client-line\n'.repeat(50));
         const result = await writeWithoutReading(ncNoRead!, Buffer.alloc(0), () => line, { limitMs: 20_000, stallMs: 2000 });
         findings.netcatNoRead = result;
         expect(result.stalled, 'the agent stopped reading the netcat client that reads nothing').to.equal(true);
         expect(result.writtenBytes).to.be.below(64 * MiB);
-      })(),
+      }),
       // Slowloris: 300 connections, idle or half-sent, are closed once idle for idleTimeout.
-      slowloris: (async () => {
+      slowloris: timed('slowloris', async () => {
         const partial: Record<string, (s: net.Socket) => void> = {
           nc: (s) => s.write('a line without its newline'),
           st: (s) => s.write('<14>Dec  2 07:00:00 host a message without its newline'),
@@ -138,9 +149,9 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
         findings.slowloris = { connections: 300, stillOpen: open, earliestCloseMs: earliest, lastCloseMs: Math.round(performance.now() - started) };
         expect(open, 'slowloris connections left open').to.equal(0);
         for (const [key, ms] of Object.entries(earliest)) expect(ms, `${key}: no connection closed before it was idle`).to.be.at.least(IDLE_MS * 0.9);
-      })(),
+      }),
       // A Content-Length that is never reached: 408 after requestTimeout; an endless chunked body: 413 at maxBodySize.
-      httpSlowBody: (async () => {
+      httpSlowBody: timed('httpSlowBody', async () => {
         const short = await rawHttp(ht!, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"body":"', { timeoutMs: 15_000 });
         findings.contentLengthNeverReached = `${short.status} in ${Math.round(short.ms)} ms`;
         expect(short.status, short.head).to.equal(408);
@@ -151,9 +162,9 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
         });
         findings.endlessChunked = `${endless.status} after ${Math.round((sent * chunk.length) / MiB)} MiB sent, in ${Math.round(endless.ms)} ms`;
         expect(endless.status, endless.head).to.equal(413);
-      })(),
+      }),
       // netcat half-close: five lines and FIN at once get their five OKs.
-      netcatHalfClose: (async () => {
+      netcatHalfClose: timed('netcatHalfClose', async () => {
         let answer = '';
         const closedIn = await closedAfter(nc!, (socket) => {
           socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
@@ -162,7 +173,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
         findings.netcatHalfClose = answer.split('\n').filter(Boolean);
         expect(closedIn).to.not.equal(undefined);
         expect(answer).to.equal('OK\nOK\nOK\nOK\nOK\n');
-      })(),
+      }),
     };
     const outcomes = await Promise.allSettled(Object.values(attacks));
     // Second wave, once the first is over: the avro partial frames would starve the slowloris
@@ -171,7 +182,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
       // Partial avro frames from 40 connections, each sending 256 KiB of a 1 MiB frame and then
       // nothing: past maxPendingBytes (2 MiB) the source drops connections at once; at most
       // 2 MiB / 256 KiB of them wait for frameTimeout (10 s).
-      avroPartialFrames: (async () => {
+      avroPartialFrames: timed('avroPartialFrames', async () => {
         const header = Buffer.alloc(12);
         header.writeInt32BE(7, 0);
         header.writeInt32BE(1, 4);
@@ -183,9 +194,9 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
         findings.avroPartialFrames = { connections: 40, droppedWithin5s: early, closeMs: closes.map((c) => (c === undefined ? 'open' : Math.round(c))).sort() };
         expect(closes.filter((c) => c === undefined), 'every partial-frame connection is closed').to.deep.equal([]);
         expect(early, 'connections dropped at once for maxPendingBytes (before frameTimeout)').to.be.at.least(40 - AVRO_PENDING / AVRO_PARTIAL);
-      })(),
+      }),
       // Random bytes on every port; malformed request targets (400) and an unknown charset (415).
-      garbage: (async () => {
+      garbage: timed('garbage', async () => {
         const results = await Promise.all([nc!, st!, ht!, av!, monitoring].map((port) => garbage(port, 64 * 1024, 15_000)));
         await garbageDatagrams(su!, 200);
         findings.garbage = results.map((r) => (r.closed ? 'closed' : 'open'));
@@ -199,7 +210,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
         const charset = await rawHttp(ht!, post(Buffer.from('[{"body":"x"}]'), { 'Content-Type': 'application/json; charset=klingon' }));
         findings.badCharset = charset.status;
         expect(charset.status, charset.body).to.equal(415);
-      })(),
+      }),
     };
     const secondOutcomes = await Promise.allSettled(Object.values(secondWave));
     const failed = [...(amplification ? [amplification] : []), ...outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${Object.keys(attacks)[i]}: ${(o.reason as Error).message}`] : [])),
@@ -223,7 +234,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
       await sleep(500);
     }
     const stopped = await agent.stop();
-    if (process.env.ABUSE_LOG_FILE) writeFileSync(process.env.ABUSE_LOG_FILE, agent.logs.map((l) => JSON.stringify(l)).join('\n'));
+    if (process.env.ABUSE_LOG_FILE) writeFileSync(process.env.ABUSE_LOG_FILE, [...agent.logs, ...probe.health.map((h) => ({ probe: 'health', ...h })), ...marks].map((l) => JSON.stringify(l)).join('\n'));
     const worstHealth = probe.worstHealthMs;
     const slow = probe.health.filter((h) => h.ms >= healthBoundMs || h.status !== 200);
     console.log(`      abuse: peak RSS ${hwm.toFixed(1)} MB (VmHWM; sampled VmRSS peak ${probe.peakRssMb.toFixed(1)} MB), worst /health ${worstHealth.toFixed(1)} ms over ${probe.health.length} probes (p99 ${percentile(probe.health.map((h) => h.ms), 0.99)} ms, ${probe.health.filter((h) => h.ms >= 100).length} at 100 ms or more; bound ${healthBoundMs} ms at load ${load} on ${os.cpus().length} cores), acknowledged ${tracked.map((s) => `${s.book.prefix} ${s.book.acked}`).join(', ')}; ${JSON.stringify(findings)}`);
