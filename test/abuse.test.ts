@@ -28,9 +28,10 @@ agents:
   edge:
     sources:
       nc: { type: netcat, port: 0, channels: [disk], idleTimeout: 1s }
-      # The client that never reads its answers gets a source of its own with the default idleTimeout (5m),
-      # so what stops it is the source ceasing to read, not the idle timer of a starved test process.
-      nc_noread: { type: netcat, port: 0, channels: [disk] }
+      # Clients whose attack is not about idleness (never reading answers, half-close) use a netcat source
+      # with the default idleTimeout (5m): on a busy machine this test process can be slower than 1 s to
+      # write after connecting, and the 1 s idleTimeout of nc would rightly close it first.
+      nc_patient: { type: netcat, port: 0, channels: [disk] }
       st: { type: syslog_tcp, port: 0, channels: [disk], idleTimeout: 1s }
       su: { type: syslog_udp, port: 0, channels: [disk] }
       ht: { type: http, port: 0, channels: [disk], headersTimeout: 1s, requestTimeout: 5s, keepAliveTimeout: 1s }
@@ -62,7 +63,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
     agent = AgentProcess.start(file, 'edge', { logLevel: process.env.ABUSE_LOG_LEVEL ?? 'info' });
     const monitoring = (await agent.waitForLog((l) => l.msg === 'monitoring listening', 30_000)).port as number;
     await agent.started();
-    const [nc, st, su, ht, av, ncNoRead, avBudget] = await Promise.all(['nc', 'st', 'su', 'ht', 'av', 'nc_noread', 'av_budget'].map((name) => agent!.portOf(name)));
+    const [nc, st, su, ht, av, ncPatient, avBudget] = await Promise.all(['nc', 'st', 'su', 'ht', 'av', 'nc_patient', 'av_budget'].map((name) => agent!.portOf(name)));
     const pid = agent.child.pid!;
     // Built before anything is timed: allocating 16 MiB takes this test process a while on a busy machine.
     const bomb = emptyEventsBody(16 * MiB);
@@ -122,7 +123,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
       // The same with netcat lines.
       netcatNoRead: timed('netcatNoRead', async () => {
         const line = Buffer.from('no-read-client-line\n'.repeat(50));
-        const result = await writeWithoutReading(ncNoRead!, Buffer.alloc(0), () => line, { limitMs: 20_000, stallMs: 2000 });
+        const result = await writeWithoutReading(ncPatient!, Buffer.alloc(0), () => line, { limitMs: 20_000, stallMs: 2000 });
         findings.netcatNoRead = result;
         expect(result.stalled, 'the agent stopped reading the netcat client that reads nothing').to.equal(true);
         expect(result.writtenBytes).to.be.below(64 * MiB);
@@ -166,7 +167,7 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
       // netcat half-close: five lines and FIN at once get their five OKs.
       netcatHalfClose: timed('netcatHalfClose', async () => {
         let answer = '';
-        const closedIn = await closedAfter(nc!, (socket) => {
+        const closedIn = await closedAfter(ncPatient!, (socket) => {
           socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
           socket.end('half-1\nhalf-2\nhalf-3\nhalf-4\nhalf-5\n');
         }, 10_000);

@@ -244,7 +244,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       rssEndMb: round(rssPoints.at(-1)?.y ?? 0),
       rssSlopeMbPerMin: round(slope(rssPoints)),
       heapSlopeMbPerMin: round(slope(heap.map((s) => ({ x: s.t / 60_000, y: s.heapUsed / 1024 / 1024 })))),
-      p99LatencyMsPerMinute: latency.p99ByPeriod(started, 60_000),
+      p99LatencyMsPerMinute: latency.p99ByPeriod(started, 60_000).slice(0, Math.ceil(options.durationMs / 60_000)),
       worstHealthMs: round(probe.worstHealthMs),
       healthErrors: probe.healthErrors,
       failedBatches,
