@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {
-  DefaultSinkProcessor, isPollable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
+  DefaultSinkProcessor, isPollable, isTlsReloadable, MetricGroup, PollableSourceRunner, SinkRunner, SluiceError,
   StageRunner, createStageEmit, parseDuration, type Stage, type StageContext,
   Telemetry, silentLogger, type AnyComponentDefinition, type Channel, type ChannelProcessor, type ComponentContext, type ComponentKind,
   type Logger, type MetricKind, type NamedSink, type SinkContext, type SinkProcessor, type Source, type SluiceEvent,
@@ -150,6 +150,28 @@ export class Agent {
    */
   reload(next: AgentModel, catalog: ComponentCatalog = this.catalog): Promise<ReloadResult> {
     const run = this.reloading.then(() => this.applyReload(next, catalog));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Asks every running source that serves TLS ({@link TlsReloadable}) to re-read its certificate
+   * files, serialized with reloads; new connections get the new certificate, open ones keep theirs.
+   * A component whose new files are bad logs the error and keeps its certificate. Resolves with
+   * the components that applied new files and those that kept the old ones.
+   */
+  reloadTls(): Promise<{ reloaded: string[]; failed: string[] }> {
+    const run = this.reloading.then(async () => {
+      const result = { reloaded: [] as string[], failed: [] as string[] };
+      if (this.state !== 'running') return result;
+      for (const [name, entry] of this.sources) {
+        if (!isTlsReloadable(entry.source)) continue;
+        const outcome = await entry.source.reloadTls();
+        if (outcome === 'reloaded') result.reloaded.push(name);
+        else if (outcome === 'kept') result.failed.push(name);
+      }
+      return result;
+    });
     this.reloading = run.catch(() => undefined);
     return run;
   }

@@ -74,6 +74,7 @@ export * from './bucketing/open-buckets.js';
 export * from './bucketing/bucketing-schema.js';
 export * from './bucketing/group-by-bucket.js';
 export * from './tls/server-tls.js';
+export * from './tls/reload-server-tls.js';
 export * from './aws/aws-settings.js';
 export * from './rpc/rpc-batch-sink.js';
 export * from './take-batch.js';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {
   ByteBudget, DURATION_PATTERN, LogThrottle, defineComponent, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
-  type SourceContext,
+  type SourceContext, reloadServerTls, type TlsReloadable, type TlsReloadOutcome,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
 import {
@@ -43,7 +43,7 @@ const PROTOCOL_CACHE_SIZE = 256;
  * it, FAILED when a channel refused it (the sender retries). Optional zlib compression of the
  * whole stream, TLS, Flume-syntax IP filtering, and limits on frame size and batch length.
  */
-export class AvroSource implements EventDrivenSource, SourceConnectionHost {
+export class AvroSource implements EventDrivenSource, SourceConnectionHost, TlsReloadable {
   readonly name: string;
   readonly maxFrameBytes: number;
   readonly maxBatchEvents: number;
@@ -124,6 +124,11 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost {
     this.server = server;
     this.ctx.metrics.startTime = Date.now();
     this.ctx.logger.info({ bind: this.config.bind, port: this.port, ssl: this.config.ssl, compressionType: this.config.compressionType }, 'avro source listening');
+  }
+
+  /** Re-reads the keystore for new connections (SIGHUP); a bad file keeps the old certificate. */
+  reloadTls(): Promise<TlsReloadOutcome> {
+    return reloadServerTls(this.config.ssl && this.server ? [this.server as tls.Server] : [], () => this.tlsOptions(), this.ctx.logger, `avro source '${this.name}'`);
   }
 
   async stop(): Promise<void> {

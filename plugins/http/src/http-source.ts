@@ -5,13 +5,14 @@ import type net from 'node:net';
 import {
   ByteBudget, defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
   type EventDrivenSource, type SourceContext,
-  loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig,
+  loadServerTls, reloadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig, type TlsReloadable, type TlsReloadOutcome,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (HTTPS): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
 import { decodeContent } from './content-encoding.js';
 import { HttpStatusError } from './http-status-error.js';
 import { HANDLERS, type HandlerName, type RequestHandler } from './request-handlers.js';
+import { itemCounter } from './streaming-item-count.js';
 
 /** Config of the `http` source. */
 export interface HttpSourceConfig {
@@ -47,7 +48,7 @@ const DISCARD_FACTOR = 4;
  * maxConnections; a request must send its headers within headersTimeout and be complete within
  * requestTimeout (408 and close), so slow or endless clients cannot hold memory or sockets.
  */
-export class HttpSource implements EventDrivenSource {
+export class HttpSource implements EventDrivenSource, TlsReloadable {
   readonly name: string;
   private server: http.Server | undefined;
   private readonly handler: RequestHandler;
@@ -109,6 +110,12 @@ export class HttpSource implements EventDrivenSource {
     if (this.token === undefined && !isLoopback(config.bind)) {
       this.ctx.logger.warn({ bind: config.bind, port: this.port }, 'http source listens beyond this host without authToken: anyone who reaches the port can send events; set authToken (and tls)');
     }
+  }
+
+  /** Re-reads tls.cert, key and ca for new connections (SIGHUP); a bad file keeps the old ones. */
+  reloadTls(): Promise<TlsReloadOutcome> {
+    const servers = this.config.tls.enabled && this.server ? [this.server as https.Server] : [];
+    return reloadServerTls(servers, () => loadServerTls(this.config.tls, `http source '${this.name}'`), this.ctx.logger, `http source '${this.name}'`);
   }
 
   async stop(): Promise<void> {
@@ -183,6 +190,7 @@ export class HttpSource implements EventDrivenSource {
    * endless body is cut there.
    */
   private readBody(req: http.IncomingMessage, res: http.ServerResponse, held: { bytes: number }): Promise<Buffer> {
+    const countItems = itemCounter(this.config.handler, req.headers['content-type'], req.headers['content-encoding'], this.config.maxEventsPerRequest);
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -208,6 +216,7 @@ export class HttpSource implements EventDrivenSource {
         }
         try {
           this.hold(held, chunk.length);
+          countItems?.(chunk);
         } catch (error) {
           chunks.length = 0;
           fail(error as HttpStatusError);
@@ -273,9 +282,14 @@ export class HttpSource implements EventDrivenSource {
   }
 }
 
-/** The query of a request target; a target that is not a URL path is the client's mistake (400). */
+/**
+ * The query of a request target; a target that is not a URL path is the client's mistake (400):
+ * neither origin-form (`/path?query`) nor absolute-form (`http://host/path`), a `%` not followed by
+ * two hex digits (RFC 3986), or what the URL parser refuses.
+ */
 export function queryOf(target: string | undefined): URLSearchParams {
   try {
+    if (target !== undefined && (!/^(\/|https?:\/\/)/i.test(target) || /%(?![0-9a-f]{2})/i.test(target))) throw new TypeError('not a URL path');
     return new URL(target ?? '/', 'http://localhost').searchParams;
   } catch {
     throw new HttpStatusError(400, 'BAD_REQUEST', `the request target '${String(target).slice(0, 100)}' is not a URL path`);

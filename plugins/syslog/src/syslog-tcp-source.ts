@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  durationOption, LogThrottle, parseDuration, RetryingDelivery, type Amount, defineComponent, loadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type SluiceEvent, type SourceContext,
+  durationOption, LogThrottle, parseDuration, RetryingDelivery, type Amount, defineComponent, loadServerTls, reloadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type TlsReloadable, type TlsReloadOutcome, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (RFC 5425 for syslog): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
@@ -31,7 +31,7 @@ export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
  * the batch is retried with backoff and the socket stays paused, so the sender is slowed by TCP
  * itself and nothing is buffered beyond one read per connection.
  */
-export class SyslogTcpSource implements EventDrivenSource {
+export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
   readonly name: string;
   private servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
@@ -106,6 +106,11 @@ export class SyslogTcpSource implements EventDrivenSource {
     });
     server.on('error', (err) => this.ctx.logger.error({ err }, 'syslog server error'));
     return server;
+  }
+
+  /** Re-reads tls.cert, key and ca for new connections on every port (SIGHUP); a bad file keeps the old ones. */
+  reloadTls(): Promise<TlsReloadOutcome> {
+    return reloadServerTls(this.config.tls.enabled ? this.servers as tls.Server[] : [], () => loadServerTls(this.config.tls, `syslog_tcp source '${this.name}'`), this.ctx.logger, `syslog_tcp source '${this.name}'`);
   }
 
   async stop(): Promise<void> {

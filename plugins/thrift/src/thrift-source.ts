@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {
   defineComponent, DURATION_PATTERN, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
-  type SourceContext,
+  type SourceContext, reloadServerTls, type TlsReloadable, type TlsReloadOutcome,
 } from '@sluice/core';
 import { ThriftConnection, type ThriftConnectionHost } from './thrift-connection.js';
 import type { ThriftProtocolName } from './thrift-protocol.js';
@@ -35,7 +35,7 @@ export const KERBEROS_REFUSED = 'kerberos is not supported by Sluice\'s thrift c
  * all send to it. Each call is answered OK only after every required channel committed its events,
  * FAILED when a channel refused them (the sender retries).
  */
-export class ThriftSource implements EventDrivenSource, ThriftConnectionHost {
+export class ThriftSource implements EventDrivenSource, ThriftConnectionHost, TlsReloadable {
   readonly name: string;
   readonly protocol: ThriftProtocolName;
   readonly maxFrameBytes: number;
@@ -90,6 +90,11 @@ export class ThriftSource implements EventDrivenSource, ThriftConnectionHost {
     this.server = server;
     this.ctx.metrics.startTime = Date.now();
     this.ctx.logger.info({ bind: this.config.bind, port: this.port, protocol: this.protocol, ssl: this.config.ssl }, 'thrift source listening');
+  }
+
+  /** Re-reads the keystore for new connections (SIGHUP); a bad file keeps the old certificate. */
+  reloadTls(): Promise<TlsReloadOutcome> {
+    return reloadServerTls(this.config.ssl && this.server ? [this.server as tls.Server] : [], () => this.tlsOptions(), this.ctx.logger, `thrift source '${this.name}'`);
   }
 
   async stop(): Promise<void> {

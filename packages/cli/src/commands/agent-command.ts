@@ -25,7 +25,8 @@ export interface AgentCommandOptions {
  * (when `monitoring.http` is set), and on SIGTERM/SIGINT stops it gracefully (sources, bounded
  * drain, channels) and resolves 0. A second signal exits at once. SIGHUP (and, with `--watch`, a
  * change of the file's content) reloads: the new file is validated first and an invalid file
- * changes nothing; then only changed components and their dependents restart.
+ * changes nothing; then only changed components and their dependents restart. SIGHUP also makes
+ * every TLS listener re-read its certificate files for new connections (see `Agent.reloadTls`).
  *
  * With `workers: N` (N > 1) this process becomes the primary (see {@link runAgentWorkers}); the
  * workers it forks run this same command, recognise themselves by their environment
@@ -155,9 +156,25 @@ class Reloader {
     this.watcher?.close();
   }
 
+  /**
+   * Reloads the topology file; on SIGHUP also has every TLS listener re-read its certificate files
+   * (whatever the file's fate: a rejected topology does not hold back renewed certificates).
+   */
   reload(trigger: string, onlyIfChanged = false): Promise<void> {
-    this.running = this.running.then(() => this.apply(trigger, onlyIfChanged));
+    this.running = this.running.then(async () => {
+      await this.apply(trigger, onlyIfChanged);
+      if (trigger === 'SIGHUP') await this.reloadCertificates(trigger);
+    });
     return this.running;
+  }
+
+  private async reloadCertificates(trigger: string): Promise<void> {
+    try {
+      const { reloaded, failed } = await this.agent.reloadTls();
+      if (reloaded.length > 0 || failed.length > 0) this.logger.info({ trigger, reloaded, failed }, 'TLS certificates re-read');
+    } catch (err) {
+      this.logger.error({ err, trigger }, 'TLS certificate reload failed');
+    }
   }
 
   private async apply(trigger: string, onlyIfChanged: boolean): Promise<void> {
