@@ -157,7 +157,7 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
       const raw = await this.readBody(req, res, held);
       const body = await decodeContent(raw, req.headers['content-encoding'], this.maxBody);
       if (body !== raw) this.hold(held, body.length);
-      const events = this.handler({ body, contentType: req.headers['content-type'], query, maxEvents: this.config.maxEventsPerRequest });
+      const events = await this.handler({ body, contentType: req.headers['content-type'], query, maxEvents: this.config.maxEventsPerRequest });
       if (events.length > 0) await this.ctx.deliver(events);
       this.reply(res, 200, { accepted: events.length });
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { SluiceEvent } from '@sluice/core';
 import { charsetOf, type Charset } from './charset.js';
+import { jsonArrayItemSpans } from './json-array-items.js';
 import { HttpStatusError } from './http-status-error.js';
 
 /** How the HTTP source turns a request body into events. */
@@ -15,8 +16,17 @@ export interface RequestBody {
   maxEvents?: number;
 }
 
-/** Turns one request into events; throws HttpStatusError (400, 415) for a body it cannot read. */
-export type RequestHandler = (request: RequestBody) => SluiceEvent[];
+/**
+ * Turns one request into events; throws (or rejects with) HttpStatusError (400, 413, 415) for a
+ * body it cannot read. A handler given a big body returns a promise and parses it in slices, so no
+ * request holds the event loop for more than a few milliseconds.
+ */
+export type RequestHandler = (request: RequestBody) => SluiceEvent[] | Promise<SluiceEvent[]>;
+
+/** Bodies longer than this (in characters) are parsed in slices of this size, yielding to the event loop between them. */
+export const PARSE_SLICE_CHARS = 256 * 1024;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const bad = (message: string): HttpStatusError => new HttpStatusError(400, 'BAD_REQUEST', message);
 
@@ -112,27 +122,77 @@ export const jsonHandler: RequestHandler = ({ body, contentType, maxEvents }) =>
   const charset = charsetOf(contentType);
   const text = charset.decode(body);
   if (maxEvents !== undefined && countJsonArrayItems(text, maxEvents) > maxEvents) throw tooMany(maxEvents);
+  if (text.length > PARSE_SLICE_CHARS) return parseArrayInSlices(text, charset);
   const parsed = parseJson(text, 'the request body');
   if (!Array.isArray(parsed)) throw bad('the request body must be a JSON array of events, e.g. [{"headers":{},"body":"text"}]');
   return parsed.map((item, i) => flumeEvent(item, charset, `event ${i}`));
 };
 
+/** The json handler's path for a big body: item by item, yielding after every PARSE_SLICE_CHARS characters. */
+async function parseArrayInSlices(text: string, charset: Charset): Promise<SluiceEvent[]> {
+  const events: SluiceEvent[] = [];
+  let sliceEnd = PARSE_SLICE_CHARS;
+  try {
+    for (const { start, end } of jsonArrayItemSpans(text)) {
+      const where = `event ${events.length}`;
+      events.push(flumeEvent(parseJson(text.slice(start, end), where), charset, where));
+      if (end >= sliceEnd) {
+        sliceEnd = end + PARSE_SLICE_CHARS;
+        await yieldToEventLoop();
+      }
+    }
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      if (!text.trimStart().startsWith('[')) throw bad('the request body must be a JSON array of events, e.g. [{"headers":{},"body":"text"}]');
+      throw bad(`the request body is not valid JSON: ${error.message}`);
+    }
+    throw error;
+  }
+  return events;
+}
+
 /** One `{headers, body}` JSON object per line (empty lines skipped); the same shape as the json handler. */
 export const ndjsonHandler: RequestHandler = ({ body, contentType, maxEvents }) => {
   const charset = charsetOf(contentType);
-  const events: SluiceEvent[] = [];
   const text = charset.decode(body);
   // Non-blank lines are counted before any is split off or parsed: a flood of tiny lines stops here.
   if (maxEvents !== undefined && countNonBlankLines(text, maxEvents) > maxEvents) throw tooMany(maxEvents);
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    if (maxEvents !== undefined && events.length >= maxEvents) throw tooMany(maxEvents);
-    events.push(flumeEvent(parseJson(line, `line ${i + 1}`), charset, `line ${i + 1}`));
-  }
+  if (text.length > PARSE_SLICE_CHARS) return parseLinesInSlices(text, charset);
+  const events: SluiceEvent[] = [];
+  for (const { line, number } of nonBlankLines(text)) events.push(ndjsonEvent(line, number, charset));
   return events;
 };
+
+/** The ndjson handler's path for a big body: yields after every PARSE_SLICE_CHARS characters. */
+async function parseLinesInSlices(text: string, charset: Charset): Promise<SluiceEvent[]> {
+  const events: SluiceEvent[] = [];
+  let sliceEnd = PARSE_SLICE_CHARS;
+  for (const { line, number, end } of nonBlankLines(text)) {
+    events.push(ndjsonEvent(line, number, charset));
+    if (end >= sliceEnd) {
+      sliceEnd = end + PARSE_SLICE_CHARS;
+      await yieldToEventLoop();
+    }
+  }
+  return events;
+}
+
+/** The trimmed non-blank lines of `text`, numbered from 1, with the offset where each ends. */
+function* nonBlankLines(text: string): Generator<{ line: string; number: number; end: number }> {
+  let number = 0;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    number++;
+    const line = text.slice(start, end).trim();
+    if (line !== '') yield { line, number, end };
+    start = end + 1;
+  }
+}
+
+function ndjsonEvent(line: string, number: number, charset: Charset): SluiceEvent {
+  return flumeEvent(parseJson(line, `line ${number}`), charset, `line ${number}`);
+}
 
 /** Flume's BLOBHandler: the whole body, as received, is one event; query parameters become headers. */
 export const blobHandler: RequestHandler = ({ body, query }) => {
