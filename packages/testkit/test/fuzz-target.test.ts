@@ -35,6 +35,23 @@ describe('fuzzTarget', () => {
     expect(replay?.message).to.match(/saved regression #0 .* fails again: seven/);
   });
 
+  it('saves Buffers in a counterexample as bytes and replays them as Buffers', async () => {
+    const seen: unknown[] = [];
+    const check = (bytes: Buffer): void => { seen.push(bytes); if (bytes.length > 0) throw new Error('bytes'); };
+    try {
+      await fuzzTarget('buffers', [fc.uint8Array({ minLength: 1 }).map((u) => Buffer.from(u))], check, { regressions: dir, quickRuns: 10 });
+    } catch {
+      // expected: every non-empty case fails
+    }
+    seen.length = 0;
+    try {
+      await fuzzTarget('buffers', [fc.constant(Buffer.alloc(0))], check, { regressions: dir, quickRuns: 1 });
+    } catch {
+      // the saved case fails again
+    }
+    expect(Buffer.isBuffer(seen[0])).to.equal(true);
+  });
+
   it('fails a call slower than the limit', async () => {
     const slow = (): void => { const end = performance.now() + 60; while (performance.now() < end); };
     let failure: Error | undefined;

@@ -31,7 +31,9 @@ export interface FuzzTargetOptions {
 
 /** Encodes bytes so a counterexample survives JSON. */
 function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, after: unknown) {
+    // A Buffer's toJSON has run by now ({type, data}); the holder still has the Buffer itself.
+    const v = this[key] instanceof Uint8Array ? this[key] : after;
     if (v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString('base64') };
     if (typeof v === 'bigint') return { $bigint: v.toString() };
     if (v === undefined) return { $undefined: true };
