@@ -33,6 +33,11 @@ interface FieldKey {
   node: FieldNode;
 }
 
+/** ASCII text from bytes; Buffer's own latin1Slice skips toString's argument handling. */
+const latin1: (buf: Buffer, start: number, end: number) => string = typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+  ? (buf, start, end) => (buf as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
+  : (buf, start, end) => buf.toString('latin1', start, end);
+
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
 const isHex = (c: number | undefined): boolean => c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));
 
@@ -115,7 +120,7 @@ export class BodyScanner {
       case STRING: {
         const flags = this.flags[index]!;
         if (flags & ESCAPED) return JSON.parse(buf.toString('utf8', start, end)) as string;
-        return buf.toString(flags & NON_ASCII ? 'utf8' : 'latin1', start + 1, end - 1);
+        return flags & NON_ASCII ? buf.toString('utf8', start + 1, end - 1) : latin1(buf, start + 1, end - 1);
       }
       case COMPOUND: return JSON.parse(buf.toString('utf8', start, end)) as unknown;
       default: return undefined;
@@ -143,16 +148,22 @@ export class BodyScanner {
       p = this.string(p);
       if (p < 0) return -1;
       const key = node === undefined ? undefined : this.key(node, keyStart, p - 1, this.stringFlags);
-      p = this.space(p);
+      if (buf[p]! <= 0x20) p = this.space(p);
       if (buf[p] !== 0x3a) return -1;
-      p = this.space(p + 1);
+      p++;
+      if (buf[p]! <= 0x20) p = this.space(p);
       p = key === undefined ? this.skip(p, depth) : this.field(p, key, depth);
       if (p < 0) return -1;
-      p = this.space(p);
+      if (buf[p]! <= 0x20) p = this.space(p);
       const c = buf[p];
-      if (c === 0x2c) p = this.space(p + 1);
-      else if (c === 0x7d) return p + 1;
-      else return -1;
+      if (c === 0x2c) {
+        p++;
+        if (buf[p]! <= 0x20) p = this.space(p);
+      } else if (c === 0x7d) {
+        return p + 1;
+      } else {
+        return -1;
+      }
     }
   }
 

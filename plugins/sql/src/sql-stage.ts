@@ -5,7 +5,7 @@ import {
 import { DuckEngine } from './duck-engine.js';
 import { RowReader, toEpochMs } from './row-reader.js';
 import { checkSqlStage, columnsOf, planWindow, type Column, type SqlStageConfig, type WindowPlan } from './sql-stage-config.js';
-import { decodeEvents, encodeEvents, fingerprint, StageLog, type Frame } from './stage-log.js';
+import { decodeEvents, encodeEvents, EventEncoder, fingerprint, StageLog, type Frame } from './stage-log.js';
 import { WindowState, type Admission, type OpenWindow, type WindowStateSnapshot } from './window-state.js';
 
 /** Options beside the config, for tests and embedding. */
@@ -54,6 +54,7 @@ export class SqlStage implements Stage {
   private readonly plan: WindowPlan;
   private readonly reader: RowReader;
   private readonly headerNames: string[];
+  private readonly encoder: EventEncoder;
   private readonly clock: () => number;
   private readonly compactAfterBytes: number;
   private state: WindowState;
@@ -73,6 +74,7 @@ export class SqlStage implements Stage {
     this.plan = planWindow(config).plan!;
     this.reader = new RowReader(this.columns);
     this.headerNames = [...new Set(this.columns.filter((c) => c.from === 'header').map((c) => c.path[0]!))];
+    this.encoder = new EventEncoder(this.headerNames);
     this.clock = options.clock ?? Date.now;
     this.compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
     this.state = new WindowState(this.plan);
@@ -221,7 +223,7 @@ export class SqlStage implements Stage {
     // The checkpoint is written (and fsynced, on the thread pool) while the events are placed
     // into their windows, all at once; if anything below fails (or the take rolls back), the
     // state is rebuilt from the checkpoint, which has this batch only if it was written whole.
-    const written = this.log!.append('B', [length, meta, ...encodeEvents(events, this.headerNames)], true);
+    const written = this.log!.append('B', [length, meta, this.encoder.encode(events)], true);
     let accepted: number;
     try {
       const read = this.ingest(skip > 0 ? events.slice(skip) : events, now);
