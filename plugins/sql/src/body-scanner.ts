@@ -16,6 +16,9 @@ const NON_ASCII = 2;
 
 /** Deeper bodies go to the fallback (JSON.parse), which has no such limit. */
 const MAX_DEPTH = 64;
+/** Values up to this many bytes are looked up among recent ones before a string is made. */
+const MAX_INTERNED = 32;
+const INTERN_SLOTS = 256;
 /** Integers of at most this many digits are read digit by digit, exactly. */
 const EXACT_DIGITS = 15;
 
@@ -63,6 +66,8 @@ export class BodyScanner {
   private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private wordsOf: ArrayBufferLike | undefined;
   private base = 0;
+  /** Recent short ASCII values by hash slot (see {@link ascii}). */
+  private readonly interned = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
   /** Flags of the string {@link string} last read. */
   private stringFlags = 0;
 
@@ -120,11 +125,33 @@ export class BodyScanner {
       case STRING: {
         const flags = this.flags[index]!;
         if (flags & ESCAPED) return JSON.parse(buf.toString('utf8', start, end)) as string;
-        return flags & NON_ASCII ? buf.toString('utf8', start + 1, end - 1) : latin1(buf, start + 1, end - 1);
+        return flags & NON_ASCII ? buf.toString('utf8', start + 1, end - 1) : this.ascii(start + 1, end - 1);
       }
       case COMPOUND: return JSON.parse(buf.toString('utf8', start, end)) as unknown;
       default: return undefined;
     }
+  }
+
+  /**
+   * ASCII text of `[start, end)`. Short values repeat (hosts, methods, status words), so the last
+   * string seen per hash slot is reused when its characters match: no new string per event.
+   */
+  private ascii(start: number, end: number): string {
+    const { buf } = this;
+    const length = end - start;
+    if (length > MAX_INTERNED) return latin1(buf, start, end);
+    let hash = length;
+    for (let p = start; p < end; p++) hash = (Math.imul(hash, 31) + buf[p]!) | 0;
+    const slot = hash & (INTERN_SLOTS - 1);
+    const known = this.interned[slot];
+    if (known !== undefined && known.length === length) {
+      let i = 0;
+      while (i < length && known.charCodeAt(i) === buf[start + i]) i++;
+      if (i === length) return known;
+    }
+    const text = latin1(buf, start, end);
+    this.interned[slot] = text;
+    return text;
   }
 
   private space(p: number): number {
