@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { ChunkWriter, type ChunkColumnType } from './chunk-writer.js';
 import type { Column, ReferenceTableConfig, WindowPlan } from './sql-stage-config.js';
 import type { OpenWindow } from './window-state.js';
 
@@ -45,14 +46,16 @@ function jsonValue(value: unknown): unknown {
 /**
  * The DuckDB side of one sql stage: an in-memory database holding the rows of every open window in
  * the table `_rows` (the declared columns plus `_t` event time, and `_w` watermark at arrival for
- * hopping windows or `_k` session key for session windows), fed through one appender. To evaluate a window it copies
+ * hopping windows or `_k` session key for session windows), fed through one appender a data chunk
+ * at a time (see {@link ChunkWriter}). To evaluate a window it copies
  * the window's rows, in arrival order, into the table `events` and runs the user's query there.
  * Reference tables are (re)loaded from their files when the file's size or mtime changed.
  * Used by the sql stage only, one call at a time.
  */
 export class DuckEngine {
   private appender: Appender | undefined;
-  private readonly appendFns: ((a: Appender, v: unknown) => void)[];
+  private writer: ChunkWriter | undefined;
+  private readonly setters: ((w: ChunkWriter, column: number, v: unknown) => void)[];
   private readonly tableStamps = new Map<string, string>();
   private readonly selectList: string;
 
@@ -64,7 +67,7 @@ export class DuckEngine {
     private readonly plan: WindowPlan,
     private readonly tables: Readonly<Record<string, ReferenceTableConfig>>,
   ) {
-    this.appendFns = columns.map((c) => appenderFor(duckdb, c.type));
+    this.setters = columns.map((c) => setterFor(c.type));
     this.selectList = columns.map((c) => ident(c.name)).join(', ');
   }
 
@@ -77,28 +80,31 @@ export class DuckEngine {
     await connection.run(`CREATE TABLE events (${columnDdl(columns)})`);
     await engine.refreshTables();
     engine.appender = await connection.createAppender('_rows');
+    engine.writer = await ChunkWriter.create(duckdb, engine.appender, [...columns.map((c) => CHUNK_TYPE[c.type]), ...internalTypes(plan)]);
     return engine;
   }
 
   /** Appends one row of an open window; rows become visible to queries on the next {@link flush}. */
   append(values: readonly unknown[], t: number, w: number, key: string): void {
-    const a = this.appender!;
-    for (let i = 0; i < values.length; i++) {
+    const writer = this.writer!;
+    const n = values.length;
+    for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === null) a.appendNull();
-      else this.appendFns[i]!(a, v);
+      if (v === null) writer.setNull(i);
+      else this.setters[i]!(writer, i, v);
     }
-    a.appendDouble(t);
+    writer.setDouble(n, t);
     if (this.plan.type === 'hopping') {
-      if (Number.isFinite(w)) a.appendDouble(w);
-      else a.appendNull();
+      if (Number.isFinite(w)) writer.setDouble(n + 1, w);
+      else writer.setNull(n + 1);
     } else if (this.plan.type === 'session') {
-      a.appendVarchar(key);
+      writer.setString(n + 1, key);
     }
-    a.endRow();
+    writer.endRow();
   }
 
   flush(): void {
+    this.writer?.flush();
     this.appender?.flushSync();
   }
 
@@ -154,11 +160,13 @@ export class DuckEngine {
 
   close(): void {
     try {
+      this.writer?.flush();
       this.appender?.closeSync();
     } catch {
       // closing flushes; a failure here only concerns rows the checkpoint still holds
     }
     this.appender = undefined;
+    this.writer = undefined;
     this.connection.closeSync();
     this.instance.closeSync();
   }
@@ -175,13 +183,25 @@ function internalColumns(plan: WindowPlan): string[] {
   return ['_t DOUBLE'];
 }
 
-function appenderFor(duckdb: DuckDB, type: Column['type']): (a: Appender, v: unknown) => void {
+/** The stage's own columns' types, as {@link internalColumns} declares them. */
+function internalTypes(plan: WindowPlan): ChunkColumnType[] {
+  if (plan.type === 'hopping') return ['double', 'double'];
+  if (plan.type === 'session') return ['double', 'varchar'];
+  return ['double'];
+}
+
+const CHUNK_TYPE: Record<Column['type'], ChunkColumnType> = {
+  varchar: 'varchar', integer: 'bigint', bigint: 'bigint', double: 'double', boolean: 'boolean', timestamp: 'timestamp',
+};
+
+/** Writes a (non-null, already converted) value of a column type; timestamps are epoch ms. */
+function setterFor(type: Column['type']): (w: ChunkWriter, column: number, v: unknown) => void {
   switch (type) {
-    case 'varchar': return (a, v) => a.appendVarchar(v as string);
+    case 'varchar': return (w, c, v) => w.setString(c, v as string);
     case 'integer':
-    case 'bigint': return (a, v) => a.appendBigInt(BigInt(v as number));
-    case 'double': return (a, v) => a.appendDouble(v as number);
-    case 'boolean': return (a, v) => a.appendBoolean(v as boolean);
-    case 'timestamp': return (a, v) => a.appendTimestamp(new duckdb.DuckDBTimestampValue(BigInt(v as number) * 1000n));
+    case 'bigint': return (w, c, v) => w.setInteger(c, v as number);
+    case 'double': return (w, c, v) => w.setDouble(c, v as number);
+    case 'boolean': return (w, c, v) => w.setBoolean(c, v as boolean);
+    case 'timestamp': return (w, c, v) => w.setTimestamp(c, v as number);
   }
 }

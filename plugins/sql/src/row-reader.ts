@@ -1,4 +1,5 @@
 import type { SluiceEvent } from '@sluice/core';
+import { BodyScanner } from './body-scanner.js';
 import type { Column } from './sql-stage-config.js';
 
 /** One event read against the schema: its column values, or why it is a bad record. */
@@ -10,13 +11,18 @@ const INTEGER = /^-?[0-9]+$/;
  * Reads events into rows of the declared columns. Values are converted to the column type the way
  * a JSON producer most likely meant them (numeric strings to numbers, epoch ms or ISO-8601 to
  * timestamps, stored as epoch ms); anything else makes the event a bad record with the reason.
- * Called by the sql stage for every event it takes, so it allocates one array per event.
+ * Body fields are read by a {@link BodyScanner} straight from the bytes, falling back to
+ * `JSON.parse` for the bodies it leaves (not JSON, odd shapes); both read a field as the body's
+ * own property at that path, so `toString` or `constructor` is never found on a prototype.
+ * Called by the sql stage for every event it takes.
  */
 export class RowReader {
   private readonly needsBody: boolean;
+  private readonly scanner: BodyScanner;
 
   constructor(readonly columns: readonly Column[]) {
     this.needsBody = columns.some((c) => c.from === 'body');
+    this.scanner = new BodyScanner(columns);
   }
 
   read(event: SluiceEvent): ReadResult {
@@ -30,15 +36,26 @@ export class RowReader {
    * no row); returns why the event is a bad record, or undefined.
    */
   readInto(event: SluiceEvent, values: unknown[]): string | undefined {
-    let body: unknown;
-    if (this.needsBody) {
-      try {
-        body = JSON.parse(event.body.toString('utf8'));
-      } catch {
-        return 'the body is not JSON';
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'the body is not a JSON object';
+    const { columns } = this;
+    if (this.needsBody && !this.scanner.scan(event.body)) return this.readParsed(event, values);
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i]!;
+      const raw = column.from === 'header' ? event.headers[column.path[0]!] : this.scanner.value(i);
+      const bad = place(column, raw, values, i);
+      if (bad !== undefined) return bad;
     }
+    return undefined;
+  }
+
+  /** {@link readInto} through `JSON.parse`, for the bodies the scanner leaves. */
+  private readParsed(event: SluiceEvent, values: unknown[]): string | undefined {
+    let body: unknown;
+    try {
+      body = JSON.parse(event.body.toString('utf8'));
+    } catch {
+      return 'the body is not JSON';
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'the body is not a JSON object';
     for (let i = 0; i < this.columns.length; i++) {
       const column = this.columns[i]!;
       let raw: unknown;
@@ -46,19 +63,29 @@ export class RowReader {
         raw = event.headers[column.path[0]!];
       } else {
         raw = body;
-        for (let p = 0; p < column.path.length && raw !== undefined && raw !== null; p++) raw = (raw as Record<string, unknown>)[column.path[p]!];
+        for (let p = 0; p < column.path.length && raw !== undefined && raw !== null; p++) {
+          const name = column.path[p]!;
+          raw = Object.hasOwn(raw as object, name) ? (raw as Record<string, unknown>)[name] : undefined;
+        }
       }
-      if (raw === undefined || raw === null) {
-        if (!column.nullable) return `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is missing`;
-        values[i] = null;
-        continue;
-      }
-      const value = convert(raw, column.type);
-      if (value === undefined) return `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is not ${column.type === 'integer' ? 'an' : 'a'} ${column.type}: ${String(JSON.stringify(raw)).slice(0, 60)}`;
-      values[i] = value;
+      const bad = place(column, raw, values, i);
+      if (bad !== undefined) return bad;
     }
     return undefined;
   }
+}
+
+/** Converts one raw value into `values[i]`; returns why it cannot be, or undefined. */
+function place(column: Column, raw: unknown, values: unknown[], i: number): string | undefined {
+  if (raw === undefined || raw === null) {
+    if (!column.nullable) return `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is missing`;
+    values[i] = null;
+    return undefined;
+  }
+  const value = convert(raw, column.type);
+  if (value === undefined) return `${column.from === 'header' ? 'header' : 'field'} '${column.path.join('.')}' is not ${column.type === 'integer' ? 'an' : 'a'} ${column.type}: ${String(JSON.stringify(raw)).slice(0, 60)}`;
+  values[i] = value;
+  return undefined;
 }
 
 /** Converts a JSON value to a column type; undefined when it cannot be. Timestamps become epoch ms. */

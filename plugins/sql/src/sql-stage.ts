@@ -5,8 +5,8 @@ import {
 import { DuckEngine } from './duck-engine.js';
 import { RowReader, toEpochMs } from './row-reader.js';
 import { checkSqlStage, columnsOf, planWindow, type Column, type SqlStageConfig, type WindowPlan } from './sql-stage-config.js';
-import { decodeEvents, encodeEvents, fingerprint, StageLog, type Frame } from './stage-log.js';
-import { WindowState, type OpenWindow, type WindowStateSnapshot } from './window-state.js';
+import { decodeEvents, encodeEvents, EventEncoder, fingerprint, StageLog, type Frame } from './stage-log.js';
+import { WindowState, type Admission, type OpenWindow, type WindowStateSnapshot } from './window-state.js';
 
 /** Options beside the config, for tests and embedding. */
 export interface SqlStageOptions {
@@ -14,6 +14,24 @@ export interface SqlStageOptions {
   clock?: () => number;
   /** Compact the checkpoint once its log exceeds this many bytes (default 64 MiB). */
   compactAfterBytes?: number;
+}
+
+/**
+ * The last batch of the checkpoint when its take may not have committed: its size and fingerprint,
+ * and the events it dropped (bad or late, as indexes into the batch), whose dead-lettering may not
+ * have happened yet.
+ */
+interface UnconfirmedBatch {
+  count: number;
+  fp: string;
+  dropped: Dropped;
+}
+
+/** What {@link SqlStage.ingest} did not place: indexes into the batch it read, with the reasons for the bad ones. */
+interface Dropped {
+  bad: number[];
+  late: number[];
+  reasons: string[];
 }
 
 /** The header a dead-lettered event carries, saying why the stage dropped it. */
@@ -36,6 +54,7 @@ export class SqlStage implements Stage {
   private readonly plan: WindowPlan;
   private readonly reader: RowReader;
   private readonly headerNames: string[];
+  private readonly encoder: EventEncoder;
   private readonly clock: () => number;
   private readonly compactAfterBytes: number;
   private state: WindowState;
@@ -44,7 +63,7 @@ export class SqlStage implements Stage {
   /** Events of the prepared batch that went into windows (until commit or rollback). */
   private prepared: number | undefined;
   /** After recovery: the last checkpointed batch whose take may not have committed. */
-  private unconfirmed: { count: number; fp: string } | undefined;
+  private unconfirmed: UnconfirmedBatch | undefined;
   private starting: Promise<void> | undefined;
   private running = false;
 
@@ -55,6 +74,7 @@ export class SqlStage implements Stage {
     this.plan = planWindow(config).plan!;
     this.reader = new RowReader(this.columns);
     this.headerNames = [...new Set(this.columns.filter((c) => c.from === 'header').map((c) => c.path[0]!))];
+    this.encoder = new EventEncoder(this.headerNames);
     this.clock = options.clock ?? Date.now;
     this.compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
     this.state = new WindowState(this.plan);
@@ -80,11 +100,16 @@ export class SqlStage implements Stage {
 
   /** Rebuilds the windows from the log; returns the windows it found emitted. */
   private replay(frames: readonly Frame[]): OpenWindow[] {
-    let pending: { events: SluiceEvent[]; now: number } | undefined;
+    let pending: { events: SluiceEvent[]; now: number; skip: number } | undefined;
     let pendingFp: { count: number; fp: string } | undefined;
+    let dropped: Dropped = { bad: [], late: [], reasons: [] };
     const emitted: OpenWindow[] = [];
     const settle = (): void => {
-      if (pending) this.ingest(pending.events, pending.now);
+      if (pending) {
+        const { bad, late, reasons } = this.ingest(pending.events, pending.now);
+        // As indexes into the whole take, which is what the channel delivers again.
+        dropped = { bad: bad.map((i) => i + pending!.skip), late: late.map((i) => i + pending!.skip), reasons };
+      }
       pending = undefined;
     };
     for (const frame of frames) {
@@ -93,7 +118,7 @@ export class SqlStage implements Stage {
         const metaLength = frame.payload.readUInt32BE(0);
         const meta = JSON.parse(frame.payload.subarray(4, 4 + metaLength).toString('utf8')) as { now: number; skip: number };
         const encoded = frame.payload.subarray(4 + metaLength);
-        pending = { events: decodeEvents(encoded, this.headerNames).slice(meta.skip), now: meta.now };
+        pending = { events: decodeEvents(encoded, this.headerNames).slice(meta.skip), now: meta.now, skip: meta.skip };
         pendingFp = { count: encoded.readUInt32BE(0), fp: fingerprint(encoded) };
       } else if (frame.type === 'C') {
         settle();
@@ -112,7 +137,7 @@ export class SqlStage implements Stage {
       // The take of the last batch may or may not have committed: count the batch now, and skip
       // it if the channel delivers exactly these events again.
       settle();
-      this.unconfirmed = pendingFp;
+      this.unconfirmed = { ...pendingFp!, dropped };
     }
     return emitted;
   }
@@ -120,20 +145,24 @@ export class SqlStage implements Stage {
   /**
    * Reads events against the schema and places each into its windows and DuckDB, in order (the
    * watermark moves per event, so the same events in the same order always land the same way).
-   * Returns the bad and late events with the reasons, for counting and dead-lettering.
+   * Returns how many it placed, and the bad and late ones (indexes into `events`) with the
+   * reasons, for counting and dead-lettering.
    */
-  private ingest(events: readonly SluiceEvent[], now: number): { accepted: number; bad: SluiceEvent[]; late: SluiceEvent[]; reasons: string[] } {
-    const bad: SluiceEvent[] = [];
-    const late: SluiceEvent[] = [];
+  private ingest(events: readonly SluiceEvent[], now: number): Dropped & { accepted: number } {
+    const bad: number[] = [];
+    const late: number[] = [];
     const reasons: string[] = [];
     const { plan, reader, state, engine } = this;
     const values = new Array<unknown>(this.columns.length);
+    // On processing time a tumbling or hopping admission depends on the take time only, the same
+    // for the whole batch (the watermark moves with the clock, not per event): admit once.
+    const oncePerBatch = plan.time === 'processing' && plan.type !== 'session';
+    let batchAdmission: Admission | undefined;
     let accepted = 0;
     for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const reason = reader.readInto(event, values);
+      const reason = reader.readInto(events[i]!, values);
       if (reason !== undefined) {
-        bad.push(event);
+        bad.push(i);
         reasons.push(reason);
         continue;
       }
@@ -141,16 +170,16 @@ export class SqlStage implements Stage {
       if (plan.time === 'event') {
         const ms = toEpochMs(values[plan.timeColumn]);
         if (ms === undefined) {
-          bad.push(event);
+          bad.push(i);
           reasons.push(`no event time in column '${this.columns[plan.timeColumn]!.name}'`);
           continue;
         }
         t = ms;
       }
       const key = plan.keyColumn < 0 ? '' : JSON.stringify(values[plan.keyColumn] ?? null);
-      const admission = state.admit(t, key);
+      const admission = oncePerBatch ? (batchAdmission ??= state.admit(t, key)) : state.admit(t, key);
       if (admission.late) {
-        late.push(event);
+        late.push(i);
         continue;
       }
       engine!.append(values, t, admission.watermark, key);
@@ -176,32 +205,43 @@ export class SqlStage implements Stage {
     const { metrics } = this.ctx;
     let skip = 0;
     if (this.unconfirmed) {
-      const { count, fp } = this.unconfirmed;
-      this.unconfirmed = undefined;
+      const { count, fp, dropped } = this.unconfirmed;
       if (events.length >= count && fingerprint(encodeEvents(events.slice(0, count), this.headerNames)) === fp) {
+        // Counted before the restart. Its dead letters were put after its checkpoint was
+        // written, so they may be missing: put them again (at least once, like every put).
+        await this.deadLetter(events, dropped);
         skip = count;
         metrics.inc('EventDuplicateCount', count);
         this.ctx.logger.info({ events: count }, 'the input delivered the last checkpointed batch again; it was counted before the restart, so it is skipped');
       }
+      this.unconfirmed = undefined;
     }
     const now = this.clock();
-    // Placed into the windows at once; if anything below fails (or the take rolls back), the
+    const meta = Buffer.from(JSON.stringify({ now, skip }));
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(meta.length, 0);
+    // The checkpoint is written (and fsynced, on the thread pool) while the events are placed
+    // into their windows, all at once; if anything below fails (or the take rolls back), the
     // state is rebuilt from the checkpoint, which has this batch only if it was written whole.
-    const { accepted, bad, late, reasons } = this.ingest(skip > 0 ? events.slice(skip) : events, now);
+    const written = this.log!.append('B', [length, meta, this.encoder.encode(events)], true);
+    let accepted: number;
     try {
-      if (bad.length > 0 || late.length > 0) await this.deadLetter(bad, late, reasons);
-      const meta = Buffer.from(JSON.stringify({ now, skip }));
-      const length = Buffer.allocUnsafe(4);
-      length.writeUInt32BE(meta.length, 0);
-      await this.log!.append('B', [length, meta, ...encodeEvents(events, this.headerNames)], true);
+      const read = this.ingest(skip > 0 ? events.slice(skip) : events, now);
+      accepted = read.accepted;
+      await written;
+      await this.deadLetter(skip > 0 ? events.slice(skip) : events, read);
     } catch (error) {
+      await written.catch(() => undefined);
       await this.rebuild();
       throw error;
     }
     this.prepared = accepted;
   }
 
-  private async deadLetter(bad: SluiceEvent[], late: SluiceEvent[], reasons: string[]): Promise<void> {
+  /** Counts the dropped events of `events` and puts them into the dead-letter channel, if any. */
+  private async deadLetter(events: readonly SluiceEvent[], dropped: Dropped): Promise<void> {
+    const { bad, late, reasons } = dropped;
+    if (bad.length === 0 && late.length === 0) return;
     const { metrics, logger } = this.ctx;
     metrics.inc('EventBadCount', bad.length);
     metrics.inc('EventLateCount', late.length);
@@ -209,8 +249,8 @@ export class SqlStage implements Stage {
     const target = this.ctx.deadLetter;
     if (!target) return;
     const tagged = [
-      ...bad.map((e, i) => ({ headers: { ...e.headers, [DROP_REASON_HEADER]: reasons[i]! }, body: e.body })),
-      ...late.map((e) => ({ headers: { ...e.headers, [DROP_REASON_HEADER]: 'late: its windows had closed' }, body: e.body })),
+      ...bad.map((b, i) => ({ headers: { ...events[b]!.headers, [DROP_REASON_HEADER]: reasons[i]! }, body: events[b]!.body })),
+      ...late.map((l) => ({ headers: { ...events[l]!.headers, [DROP_REASON_HEADER]: 'late: its windows had closed' }, body: events[l]!.body })),
     ];
     const tx = target.channel.transaction();
     try {

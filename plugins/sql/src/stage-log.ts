@@ -25,27 +25,50 @@ export interface Recovered {
 const HEADER = 5;
 
 /**
- * Encodes events for the log and the batch fingerprint without copying their bodies: a table of
+ * Encodes events for the log and the batch fingerprint: a table of
  * `[count][header length, body length]...` followed by each event's header values (the headers the
- * schema reads, as a JSON array) and body. Returned as parts for a vectored write.
+ * schema reads, as a JSON array) and body, in one buffer (one write, however many events).
+ * `allocate` gives the buffer of the size needed.
  */
-export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[]): Buffer[] {
-  const table = Buffer.allocUnsafe(4 + 8 * events.length);
-  table.writeUInt32BE(events.length, 0);
-  const parts: Buffer[] = [table];
+export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[], allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const headers = headerNames.length === 0
+    ? undefined
+    : events.map((event) => Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null))));
+  let size = 4 + 8 * events.length;
+  for (let i = 0; i < events.length; i++) size += events[i]!.body.length + (headers ? headers[i]!.length : 0);
+  const out = allocate(size);
+  out.writeUInt32BE(events.length, 0);
+  let at = 4 + 8 * events.length;
   for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    let headerLength = 0;
-    if (headerNames.length > 0) {
-      const h = Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null)));
-      headerLength = h.length;
-      parts.push(h);
+    const body = events[i]!.body;
+    const header = headers?.[i];
+    out.writeUInt32BE(header ? header.length : 0, 4 + 8 * i);
+    out.writeUInt32BE(body.length, 8 + 8 * i);
+    if (header) {
+      out.set(header, at);
+      at += header.length;
     }
-    table.writeUInt32BE(headerLength, 4 + 8 * i);
-    table.writeUInt32BE(event.body.length, 8 + 8 * i);
-    parts.push(event.body);
+    out.set(body, at);
+    at += body.length;
   }
-  return parts;
+  return out;
+}
+
+/**
+ * {@link encodeEvents} into a buffer kept between calls (grown as batches need), so checkpointing
+ * a batch allocates nothing. Each result is valid until the next call. One per stage.
+ */
+export class EventEncoder {
+  private scratch = Buffer.alloc(0);
+
+  constructor(private readonly headerNames: readonly string[]) {}
+
+  encode(events: readonly SluiceEvent[]): Buffer {
+    return encodeEvents(events, this.headerNames, (size) => {
+      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+      return this.scratch.subarray(0, size);
+    });
+  }
 }
 
 /** Decodes what {@link encodeEvents} wrote (the parts concatenated). */

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type { SluiceEvent } from '@sluice/core';
+import { fc, fuzzTarget } from '@sluice/testkit';
+import { RowReader } from '../src/row-reader.js';
+import { columnsOf } from '../src/sql-stage-config.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REGRESSIONS = path.resolve(HERE, '../../test/fixtures/fuzz');
+
+/** Every column type, nested paths (through objects, strings and arrays), a header, prototype names. */
+const COLUMNS = columnsOf({
+  host: 'varchar',
+  bytes: 'integer',
+  d: 'double',
+  ok: 'boolean',
+  ts: 'timestamp',
+  big: 'bigint',
+  nested: { type: 'varchar', field: 'a.b' },
+  deep: { type: 'integer', field: 'a.c.d' },
+  len: { type: 'integer', field: 'host.length' },
+  first: { type: 'varchar', field: 'tags.0' },
+  tags: 'varchar',
+  a: 'varchar',
+  ctor: { type: 'varchar', field: 'constructor' },
+  proto: { type: 'varchar', field: '__proto__' },
+  h: { type: 'varchar', from: 'header' },
+});
+const STRICT = columnsOf({ host: { type: 'varchar', nullable: false }, bytes: { type: 'integer', nullable: false } });
+
+/** What the reader gives for an event: the reason it is bad, or the row (numbers compared with Object.is). */
+function read(reader: RowReader, event: SluiceEvent, fallback: boolean): unknown {
+  const values = new Array<unknown>(reader.columns.length).fill('unset');
+  const bad = fallback
+    ? (reader as unknown as { readParsed(e: SluiceEvent, v: unknown[]): string | undefined }).readParsed(event, values)
+    : reader.readInto(event, values);
+  return bad ?? values.map((v) => (Object.is(v, -0) ? '-0' : v));
+}
+
+/** The scanner's reading must equal the JSON.parse reading (the fallback, which is the reference). */
+function sameAsJsonParse(body: Buffer, headers: Record<string, string> = {}): void {
+  for (const columns of [COLUMNS, STRICT]) {
+    const reader = new RowReader(columns);
+    const event = { headers, body };
+    const scanned = read(reader, event, false);
+    const parsed = read(reader, event, true);
+    expect(scanned, `body ${JSON.stringify(body.toString('latin1'))}`).to.deep.equal(parsed);
+  }
+}
+
+const KEYS = ['host', 'bytes', 'd', 'ok', 'ts', 'big', 'a', 'b', 'c', 'tags', '0', 'length', 'constructor', '__proto__', 'toString', 'x', 'hóst', ''];
+const SPACE = fc.constantFrom('', '', '', ' ', '\n', '\t ', '\r\n');
+
+/** JSON text (not always valid after mutation) of objects with the schema's keys, duplicates and all. */
+const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(
+      fc.string().map((s) => JSON.stringify(s)),
+      fc.string({ unit: 'binary', maxLength: 8 }).map((s) => JSON.stringify(s)),
+      fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s).replace(/[a-z]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)),
+      fc.integer().map(String),
+      fc.double().map((n) => (Number.isFinite(n) ? JSON.stringify(n) : '1e400')),
+      fc.constantFrom('0', '-0', '1.0', '1e3', '-12.5e-1', '9007199254740993', '123456789012345678', '"12"', '"-3"', '"1.5"', '" "', '"true"', '"2024-01-02T03:04:05Z"', 'true', 'false', 'null'),
+    ),
+    tie('object'),
+    fc.array(tie('value'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+  ),
+  object: fc.array(fc.tuple(fc.oneof(fc.constantFrom('a', 'c', 'b', 'host', 'tags'), fc.constantFrom(...KEYS)), SPACE, tie('value'), SPACE), { maxLength: 6 })
+    .map((entries) => `{${entries.map(([k, s1, v, s2]) => `${s1}${JSON.stringify(k)}${s2}:${s1}${v}${s2}`).join(',')}}`),
+})).object;
+
+/** Byte edits that break or bend a valid body: insert, delete or replace one byte. */
+const edit = fc.option(fc.tuple(
+  fc.constantFrom('insert', 'delete', 'replace'),
+  fc.nat(),
+  // Mostly the bytes JSON's grammar turns on: quotes, escapes, control bytes, separators, digits.
+  fc.oneof(fc.constantFrom(0x00, 0x09, 0x0a, 0x1f, 0x20, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xff, 0x2c, 0x3a, 0x7b, 0x7d, 0x5b, 0x5d, 0x30, 0x2d, 0x2e, 0x65), fc.integer({ min: 0, max: 255 })),
+), { freq: 2 });
+
+function apply(text: string, change: ['insert' | 'delete' | 'replace', number, number] | null): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  if (!change) return bytes;
+  const [kind, at, byte] = change;
+  const i = bytes.length === 0 ? 0 : at % (bytes.length + (kind === 'insert' ? 1 : 0));
+  if (kind === 'insert') return Buffer.concat([bytes.subarray(0, i), Buffer.from([byte]), bytes.subarray(i)]);
+  if (bytes.length === 0) return bytes;
+  if (kind === 'delete') return Buffer.concat([bytes.subarray(0, i), bytes.subarray(i + 1)]);
+  const out = Buffer.from(bytes);
+  out[i] = byte;
+  return out;
+}
+
+describe('sql stage row reader: the byte scanner reads bodies as JSON.parse does', () => {
+  it('reads a flat record, with whitespace around every token', () => {
+    const reader = new RowReader(columnsOf({ host: 'varchar', bytes: 'integer', ok: 'boolean' }));
+    const values: unknown[] = [];
+    expect(reader.readInto({ headers: {}, body: Buffer.from(' {\n\t"host" : "web-01" ,"bytes":\r\n12 , "ok":true}\n') }, values)).to.equal(undefined);
+    expect(values).to.deep.equal(['web-01', 12, true]);
+  });
+
+  for (const [name, body] of [
+    ['duplicate keys (the last wins, a nested one whole)', '{"host":"a","host":"b","a":{"b":"x","c":{"d":1}},"a":{"c":{"d":2}}}'],
+    ['a path through a number, a string and an array', '{"a":5,"host":"abc","tags":["t0","t1"]}'],
+    ['escapes in keys and values', '{"h\\u006fst":"a\\"b\\\\c\\u00e9\\ud83d\\ude00","bytes":"7"}'],
+    ['bytes beyond ASCII, valid and not', Buffer.concat([Buffer.from('{"host":"h\xc3\xa9'), Buffer.from([0xff, 0xc3]), Buffer.from('","a":"\xe2\x82"}')])],
+    ['a raw control byte in a string', '{"host":"a\tb","bytes":1}'],
+    ['a trailing comma', '{"host":"a","bytes":1,}'],
+    ['trailing text after the object', '{"host":"a","bytes":1} x'],
+    ['a byte-order mark', '\ufeff{"host":"a","bytes":1}'],
+    ['not an object', '["host","a"]'],
+    ['an empty body', ''],
+    ['numbers at the edges', '{"bytes":-0,"d":1e400,"big":9007199254740993,"ts":"2024-01-02T03:04:05Z"}'],
+    ['leading zeros', '{"bytes":012}'],
+    ['prototype names that are missing, and present', '{"host":"a","__proto__":"p"}'],
+    ['objects and arrays read as varchar', '{"host":{"z":[1,{"y":null}],"z":2},"tags":[1,"2",[3]],"a":{}}'],
+    ['nesting deeper than the scanner goes', `{"host":"a","x":${'['.repeat(80)}${']'.repeat(80)}}`],
+  ] as const) {
+    it(`agrees on ${name}`, () => sameAsJsonParse(Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), { h: 'hv' }));
+  }
+
+  it('reads bodies that start anywhere in a shared buffer (as socket reads give them)', () => {
+    const text = '{"host":"web-01","agent":"' + 'x'.repeat(70) + '","bytes":42}';
+    const reader = new RowReader(columnsOf({ host: 'varchar', bytes: 'integer' }));
+    for (let offset = 0; offset < 8; offset++) {
+      const body = Buffer.concat([Buffer.alloc(offset, 0x20), Buffer.from(text)]).subarray(offset);
+      const values: unknown[] = [];
+      expect(reader.readInto({ headers: {}, body }, values)).to.equal(undefined);
+      expect(values).to.deep.equal(['web-01', 42]);
+    }
+  });
+
+  it('@fuzz bodies (valid, bent and broken JSON): the scanner gives what JSON.parse gives', async () => {
+    await fuzzTarget('sql-row-reader', [jsonText, edit, fc.option(fc.string({ maxLength: 4 }))], (text, change, header) => {
+      sameAsJsonParse(apply(text, change), header === null ? {} : { h: header });
+    }, { regressions: REGRESSIONS });
+  });
+});
