@@ -88,6 +88,38 @@ describe('netcat source against clients that close early, never read, or go quie
     socket.destroy();
   });
 
+  it('closes a client that leaves its answers unread for idleTimeout, keeping what it committed', async () => {
+    const s = await start({ batchSize: 1000, idleTimeout: '1s' }, 3_000_000);
+    const sockets = (s as unknown as { sockets: Set<net.Socket> }).sockets;
+    const socket = net.connect(s.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Paused, this client never reads its answers (and, not reading, never sees the close either).
+    socket.pause();
+    const lines = 2_500_000;
+    let written = 0;
+    const writeMore = (): void => {
+      while (written < lines && !socket.destroyed) {
+        const n = Math.min(10_000, lines - written);
+        written += n;
+        if (!socket.write('x\n'.repeat(n))) { socket.once('drain', writeMore); return; }
+      }
+    };
+    writeMore();
+    let committed = 0;
+    try {
+      for (let i = 0; i < 300 && (sockets.size > 0 || committed === 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        committed += await drain(harness!);
+      }
+    } finally {
+      socket.destroy();
+    }
+    expect(sockets.size, 'the source closed the connection').to.equal(0);
+    committed += await drain(harness!);
+    expect(committed, 'lines committed before the close stay committed').to.be.above(0).and.below(lines);
+  });
+
   it('closes a connection that sends nothing for idleTimeout', async () => {
     const s = await start({ idleTimeout: '300ms' });
     const socket = net.connect(s.port, '127.0.0.1');

@@ -144,8 +144,12 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
     const idleMs = parseDuration(this.config.idleTimeout, 's');
     if (idleMs > 0) {
       socket.setTimeout(idleMs, () => {
-        // A socket paused for backpressure waits on us, not on the client.
-        if (socket.isPaused()) return;
+        // A socket paused for backpressure waits on us, not on the client; the timer fires once
+        // per quiet spell, so look again later.
+        if (socket.isPaused()) {
+          socket.setTimeout(idleMs);
+          return;
+        }
         this.ctx.logger.debug({ remote: socket.remoteAddress, idleTimeout: this.config.idleTimeout }, 'syslog client idle; closing its connection');
         socket.destroy();
       });

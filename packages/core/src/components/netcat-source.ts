@@ -89,11 +89,17 @@ export class NetcatSource implements EventDrivenSource {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     const idleMs = parseDuration(this.config.idleTimeout, 'ms');
+    // Set while reading waits for the client to read its answers (not for a channel commit).
+    let awaitingDrain = false;
     if (idleMs > 0) {
       socket.setTimeout(idleMs, () => {
-        // Only a connection that sends nothing and waits for nothing is idle.
-        if (socket.isPaused()) return;
-        this.ctx.logger.debug({ idleTimeout: this.config.idleTimeout }, 'netcat client idle; closing its connection');
+        // A connection paused on a commit waits on us; one paused because its client has not read
+        // its answers for idleTimeout is as idle as one that sends nothing, and holds a connection.
+        if (socket.isPaused() && !awaitingDrain) {
+          socket.setTimeout(idleMs); // the timer fires once per quiet spell: look again later
+          return;
+        }
+        this.ctx.logger.debug({ idleTimeout: this.config.idleTimeout, unreadAnswers: awaitingDrain }, 'netcat client idle; closing its connection');
         socket.destroy();
       });
     }
@@ -106,8 +112,15 @@ export class NetcatSource implements EventDrivenSource {
         this.inFlight.delete(work);
         if (socket.destroyed) return;
         // A client that does not read its answers is not read either: answers never pile up.
-        if (socket.writableNeedDrain) socket.once('drain', () => socket.resume());
-        else socket.resume();
+        if (socket.writableNeedDrain) {
+          awaitingDrain = true;
+          socket.once('drain', () => {
+            awaitingDrain = false;
+            socket.resume();
+          });
+        } else {
+          socket.resume();
+        }
       });
       this.inFlight.add(work);
       chain = work;
@@ -172,7 +185,7 @@ export const netcatSource = defineComponent<'source', NetcatSourceConfig>({
       bind: { type: 'string', default: '127.0.0.1', description: 'Address to listen on.' },
       port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on (0 picks a free port).' },
       maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Most client connections at once; further ones are closed at once.' },
-      idleTimeout: durationOption('How long a connection may send nothing (while no answer is pending) before it is closed; 0 never closes it.', '5m', 'ms'),
+      idleTimeout: durationOption('How long a connection may send nothing (while no answer is pending), or leave its answers unread, before it is closed; 0 never closes it.', '5m', 'ms'),
       maxLineLength: { type: 'integer', minimum: 1, default: 512, description: 'Longest line in characters, the newline included (Flume `max-line-length`). A longer line is not delivered: the client is answered `FAILED: Event exceeds the maximum length (N chars, including newline)` and the connection is closed (counted in EventReadFail).' },
       encoding: { type: 'string', enum: [...NETCAT_ENCODINGS], default: 'UTF-8', description: 'Character set of the incoming text and of the OK/FAILED answers (Flume `encoding`); event bodies are always UTF-8, as in Flume.' },
       ackEveryEvent: { type: 'boolean', default: true, description: 'Answer OK for every committed line.' },
