@@ -78,5 +78,6 @@ export * from './tls/reload-server-tls.js';
 export * from './aws/aws-settings.js';
 export * from './rpc/rpc-batch-sink.js';
 export * from './rpc/rpc-source.js';
+export * from './rpc/rpc-client.js';
 export * from './take-batch.js';
 export * from './byte-budget.js';
