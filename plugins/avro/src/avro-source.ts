@@ -1,11 +1,11 @@
 import type net from 'node:net';
 import {
-  ByteBudget, DURATION_PATTERN, LogThrottle, defineComponent, errorCode, parseDuration, parseSize, RPC_SOURCE_FLUME_KEYS, RPC_SOURCE_REQUIRED, RpcSource, rpcSourceProblems,
-  rpcSourceSchemaProperties, SIZE_PATTERN, throwConfigProblems, type Problem, type RpcSourceConfig, type SluiceEvent, type SourceContext,
+  ByteBudget, DURATION_PATTERN, LogThrottle, defineComponent, parseDuration, parseSize, RPC_SOURCE_FLUME_KEYS, RPC_SOURCE_REQUIRED, RpcSource, rpcSourceProblems,
+  rpcSourceSchemaProperties, SIZE_PATTERN, throwConfigProblems, type Problem, type RpcSourceConfig, type SourceContext,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
 import {
-  checkClientProtocol, PROTOCOL_HASH, PROTOCOL_JSON, writeHandshakeResponse, type HandshakeMatch, type HandshakeRequest, type Status,
+  checkClientProtocol, PROTOCOL_HASH, PROTOCOL_JSON, writeHandshakeResponse, type HandshakeMatch, type HandshakeRequest,
 } from './avro-source-protocol.js';
 import { ipFilterRulesError, isAllowed, normalizeAddress, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
 import { RpcStream } from './rpc-stream.js';
@@ -129,26 +129,6 @@ export class AvroSource extends RpcSource<SourceConnection> implements SourceCon
       meta: null,
     }).finish();
     return { response, established: match !== 'NONE' };
-  }
-
-  async deliver(events: SluiceEvent[], single: boolean): Promise<Status> {
-    const { metrics } = this.ctx;
-    if (single) metrics.counters.AppendReceivedCount! += 1;
-    try {
-      await this.ctx.deliver(events);
-    } catch (error) {
-      const code = errorCode(error);
-      const level = code === 'SLUICE_CHANNEL_FULL' ? 'debug' : 'warn';
-      this.ctx.logger[level]({ err: error, code, events: events.length }, 'avro source could not commit a batch; answered FAILED so the sender retries');
-      return 'FAILED';
-    }
-    if (single) metrics.counters.AppendAcceptedCount! += 1;
-    return 'OK';
-  }
-
-  readFailed(error: unknown): void {
-    this.ctx.metrics.counters.EventReadFail! += 1;
-    this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
   }
 }
 

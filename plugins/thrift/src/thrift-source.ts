@@ -1,11 +1,10 @@
 import type net from 'node:net';
 import {
-  defineComponent, DURATION_PATTERN, errorCode, parseDuration, parseSize, RPC_SOURCE_FLUME_KEYS, RPC_SOURCE_REQUIRED, RpcSource, rpcSourceProblems, rpcSourceSchemaProperties,
-  SIZE_PATTERN, throwConfigProblems, type Problem, type RpcSourceConfig, type SluiceEvent, type SourceContext,
+  defineComponent, DURATION_PATTERN, parseDuration, parseSize, RPC_SOURCE_FLUME_KEYS, RPC_SOURCE_REQUIRED, RpcSource, rpcSourceProblems, rpcSourceSchemaProperties,
+  SIZE_PATTERN, throwConfigProblems, type Problem, type RpcSourceConfig, type SourceContext,
 } from '@sluice/core';
 import { ThriftConnection, type ThriftConnectionHost } from './thrift-connection.js';
 import type { ThriftProtocolName } from './thrift-protocol.js';
-import type { Status } from './thrift-source-protocol.js';
 
 /** Config of the `thrift` source. */
 export interface ThriftSourceConfig extends RpcSourceConfig {
@@ -47,28 +46,6 @@ export class ThriftSource extends RpcSource<ThriftConnection> implements ThriftC
 
   protected serve(socket: net.Socket, peer: string): void {
     this.track(new ThriftConnection(socket, this, peer), socket);
-  }
-
-  async deliver(events: SluiceEvent[], single: boolean): Promise<Status> {
-    const { metrics } = this.ctx;
-    if (single) metrics.inc('AppendReceivedCount');
-    else metrics.inc('AppendBatchReceivedCount');
-    try {
-      await this.ctx.deliver(events);
-    } catch (error) {
-      const code = errorCode(error);
-      metrics.inc('ChannelWriteFail');
-      this.ctx.logger[code === 'SLUICE_CHANNEL_FULL' ? 'debug' : 'warn']({ err: error, code, events: events.length }, 'thrift source could not commit a batch; answered FAILED so the sender retries');
-      return 'FAILED';
-    }
-    if (single) metrics.inc('AppendAcceptedCount');
-    else metrics.inc('AppendBatchAcceptedCount');
-    return 'OK';
-  }
-
-  readFailed(error: unknown): void {
-    this.ctx.metrics.inc('EventReadFail');
-    this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
   }
 }
 

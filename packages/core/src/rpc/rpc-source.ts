@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import type { SourceContext } from '../context.js';
 import { errorCode, SluiceError } from '../errors.js';
 import type { Problem } from '../problem.js';
+import type { SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
 import { reloadServerTls, type TlsReloadable, type TlsReloadOutcome } from '../tls/reload-server-tls.js';
 
@@ -144,6 +145,34 @@ export abstract class RpcSource<C extends RpcSourceConnection> implements EventD
   /** Re-reads the keystore for new connections (SIGHUP); a bad file keeps the old certificate. */
   reloadTls(): Promise<TlsReloadOutcome> {
     return reloadServerTls(this.rpc.ssl && this.server ? [this.server as tls.Server] : [], () => this.tlsOptions(), this.ctx.logger, `${this.tier} source '${this.name}'`);
+  }
+
+  /**
+   * Commits the events of one call through the agent's source path and says what to answer: OK
+   * once every required channel committed them, FAILED (the sender retries) when one refused
+   * them, logged at debug for a full channel and warn otherwise. Called by the protocol's
+   * connection, one call at a time per connection. `single` marks an `append` call, counted in
+   * AppendReceivedCount/AppendAcceptedCount; batches and ChannelWriteFail are counted by the
+   * source path itself.
+   */
+  async deliver(events: SluiceEvent[], single: boolean): Promise<'OK' | 'FAILED'> {
+    const { metrics } = this.ctx;
+    if (single) metrics.inc('AppendReceivedCount');
+    try {
+      await this.ctx.deliver(events);
+    } catch (error) {
+      const code = errorCode(error);
+      this.ctx.logger[code === 'SLUICE_CHANNEL_FULL' ? 'debug' : 'warn']({ err: error, code, events: events.length }, `${this.tier} source could not commit a batch; answered FAILED so the sender retries`);
+      return 'FAILED';
+    }
+    if (single) metrics.inc('AppendAcceptedCount');
+    return 'OK';
+  }
+
+  /** Counts a malformed call or frame (EventReadFail) and reports it as component.error; called by the protocol's connection. */
+  readFailed(error: unknown): void {
+    this.ctx.metrics.inc('EventReadFail');
+    this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
   }
 
   async stop(): Promise<void> {
