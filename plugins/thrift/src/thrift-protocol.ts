@@ -111,20 +111,13 @@ class Input {
  * What both writers share: strings and binaries are a length then the bytes; only how the length
  * is written differs ({@link length}).
  */
-abstract class BaseWriter implements ProtocolWriter {
+abstract class BaseWriter {
   protected readonly out: Output;
   constructor(size: number) {
     this.out = new Output(size);
   }
   /** Writes the byte length that precedes a string or binary. */
   protected abstract length(n: number): void;
-  abstract messageBegin(name: string, type: number, seqid: number): this;
-  abstract structBegin(): this;
-  abstract structEnd(): this;
-  abstract field(type: number, id: number): this;
-  abstract mapBegin(keyType: number, valueType: number, size: number): this;
-  abstract listBegin(elementType: number, size: number): this;
-  abstract i32(value: number): this;
   string(value: string): this {
     this.out.utf8(value, (n) => this.length(n));
     return this;
@@ -144,7 +137,7 @@ abstract class BaseWriter implements ProtocolWriter {
  * recurses through containers and structs the same way (bounded by MAX_DEPTH); only sizes and
  * scalars ({@link skipScalar}) are read differently.
  */
-abstract class BaseReader implements ProtocolReader {
+abstract class BaseReader {
   protected readonly in: Input;
   constructor(buf: Buffer) {
     this.in = new Input(buf);
@@ -153,13 +146,11 @@ abstract class BaseReader implements ProtocolReader {
   protected abstract size(): number;
   /** Skips a value of `type` if it is a scalar (bool, byte, i16, i32, i64, double) and says whether it was. */
   protected abstract skipScalar(type: number): boolean;
-  abstract messageBegin(): MessageHeader;
   abstract structBegin(): void;
   abstract structEnd(): void;
   abstract field(): { type: number; id: number };
   abstract mapBegin(): { keyType: number; valueType: number; size: number };
   abstract listBegin(): { elementType: number; size: number };
-  abstract i32(): number;
   string(): string {
     return this.binary().toString('utf8');
   }
@@ -195,7 +186,7 @@ abstract class BaseReader implements ProtocolReader {
 }
 
 /** TBinaryProtocol, writing strict (versioned) message headers as Java's default does. */
-export class BinaryWriter extends BaseWriter {
+export class BinaryWriter extends BaseWriter implements ProtocolWriter {
   constructor(size = 256) {
     super(size);
   }
@@ -248,7 +239,7 @@ export class BinaryWriter extends BaseWriter {
 }
 
 /** TBinaryProtocol reader; accepts strict and old non-strict message headers, like Java's default server. */
-export class BinaryReader extends BaseReader {
+export class BinaryReader extends BaseReader implements ProtocolReader {
   private int32(): number {
     this.in.need(4);
     const v = this.in.buf.readInt32BE(this.in.pos);
@@ -328,7 +319,7 @@ function fromCompact(id: number): number {
 }
 
 /** TCompactProtocol writer (the default of Flume's ThriftSource and ThriftRpcClient). */
-export class CompactWriter extends BaseWriter {
+export class CompactWriter extends BaseWriter implements ProtocolWriter {
   private lastFieldId = 0;
   private readonly fieldIds: number[] = [];
   constructor(size = 256) {
@@ -402,7 +393,7 @@ export class CompactWriter extends BaseWriter {
 }
 
 /** TCompactProtocol reader. */
-export class CompactReader extends BaseReader {
+export class CompactReader extends BaseReader implements ProtocolReader {
   private lastFieldId = 0;
   private readonly fieldIds: number[] = [];
   /** The value of a boolean field, carried in its field header. */
