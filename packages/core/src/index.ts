@@ -77,5 +77,7 @@ export * from './tls/server-tls.js';
 export * from './tls/reload-server-tls.js';
 export * from './aws/aws-settings.js';
 export * from './rpc/rpc-batch-sink.js';
+export * from './rpc/rpc-source.js';
+export * from './rpc/rpc-client.js';
 export * from './take-batch.js';
 export * from './byte-budget.js';

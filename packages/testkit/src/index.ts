@@ -11,3 +11,4 @@ export * from './kafka/mock-cluster.js';
 export * from './firehose/firehose-test-server.js';
 export * from './peers/index.js';
 export * from './fuzz/fuzz-target.js';
+export * from './fuzz/byte-streams.js';

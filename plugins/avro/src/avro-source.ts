@@ -1,28 +1,20 @@
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import {
-  ByteBudget, DURATION_PATTERN, LogThrottle, defineComponent, errorCode, parseDuration, parseSize, SIZE_PATTERN, SluiceError, throwConfigProblems, type EventDrivenSource, type Problem, type SluiceEvent,
-  type SourceContext, reloadServerTls, type TlsReloadable, type TlsReloadOutcome,
+  ByteBudget, DURATION_PATTERN, LogThrottle, defineComponent, parseDuration, parseSize, RPC_SOURCE_FLUME_KEYS, RPC_SOURCE_REQUIRED, RpcSource, rpcSourceProblems,
+  rpcSourceSchemaProperties, SIZE_PATTERN, throwConfigProblems, type Problem, type RpcSourceConfig, type SourceContext,
 } from '@sluice/core';
 import { AvroWriter } from './avro-binary.js';
 import {
-  checkClientProtocol, PROTOCOL_HASH, PROTOCOL_JSON, writeHandshakeResponse, type HandshakeMatch, type HandshakeRequest, type Status,
+  checkClientProtocol, PROTOCOL_HASH, PROTOCOL_JSON, writeHandshakeResponse, type HandshakeMatch, type HandshakeRequest,
 } from './avro-source-protocol.js';
 import { ipFilterRulesError, isAllowed, normalizeAddress, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
 import { RpcStream } from './rpc-stream.js';
 import { SourceConnection, type BadClientKind, type SourceConnectionHost } from './source-connection.js';
 
 /** Config of the `avro` source. */
-export interface AvroSourceConfig {
-  bind: string;
-  port: number;
+export interface AvroSourceConfig extends RpcSourceConfig {
   compressionType: 'none' | 'deflate';
   compressionLevel: number;
-  ssl: boolean;
-  keystore: string;
-  keystorePassword: string;
-  keystoreType: 'pkcs12' | 'pem';
   ipFilter: boolean;
   ipFilterRules: string;
   maxFrameSize: string;
@@ -30,7 +22,6 @@ export interface AvroSourceConfig {
   frameTimeout: string;
   idleTimeout: string;
   maxBatchEvents: number;
-  maxConnections: number;
 }
 
 /** Client protocols remembered by hash; beyond this many, the oldest are forgotten. */
@@ -43,24 +34,19 @@ const PROTOCOL_CACHE_SIZE = 256;
  * it, FAILED when a channel refused it (the sender retries). Optional zlib compression of the
  * whole stream, TLS, Flume-syntax IP filtering, and limits on frame size and batch length.
  */
-export class AvroSource implements EventDrivenSource, SourceConnectionHost, TlsReloadable {
-  readonly name: string;
+export class AvroSource extends RpcSource<SourceConnection> implements SourceConnectionHost {
   readonly maxFrameBytes: number;
   readonly maxBatchEvents: number;
   readonly frameTimeoutMs: number;
-  private readonly idleTimeoutMs: number;
   /** Bytes of unfinished frames held over all connections (maxPendingBytes), under the agent's budget. */
   private readonly pending: ByteBudget;
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  private readonly connections = new Set<SourceConnection>();
   private readonly protocols = new Map<string, string>();
   private readonly rules: IpFilterRule[];
   /** One line per 10 s per kind of misbehaving client, with a count: clients cannot flood the log. */
   private readonly warnings: Record<BadClientKind | 'full' | 'filtered', LogThrottle>;
 
-  constructor(private readonly config: AvroSourceConfig, private readonly ctx: SourceContext) {
-    this.name = ctx.name;
+  constructor(private readonly config: AvroSourceConfig, ctx: SourceContext) {
+    super('avro', config, ctx, parseDuration(config.idleTimeout));
     this.warnings = {
       frame: new LogThrottle(ctx.logger, 'warn', 'avro client sent a bad frame; closing its connection'),
       call: new LogThrottle(ctx.logger, 'warn', 'avro client sent a malformed call; answered with an error'),
@@ -70,15 +56,9 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost, TlsR
     this.maxFrameBytes = parseSize(config.maxFrameSize);
     this.pending = new ByteBudget(parseSize(config.maxPendingBytes), ctx.inputBudget);
     this.frameTimeoutMs = parseDuration(config.frameTimeout);
-    this.idleTimeoutMs = parseDuration(config.idleTimeout);
     this.maxBatchEvents = config.maxBatchEvents;
     throwConfigProblems(avroSourceProblems(config), `avro source '${ctx.name}'`);
     this.rules = config.ipFilter ? parseIpFilterRules(config.ipFilterRules) : [];
-    ctx.metrics.gauge('OpenConnectionCount', () => this.sockets.size);
-  }
-
-  get logger() {
-    return this.ctx.logger;
   }
 
   badClient(kind: BadClientKind, fields: Record<string, unknown>): void {
@@ -91,85 +71,24 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost, TlsR
     return true;
   }
 
-  /** The bound port (useful with port 0). */
-  get port(): number {
-    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+  protected override listeningFields(): Record<string, unknown> {
+    return { compressionType: this.config.compressionType };
   }
 
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = this.config.ssl
-      ? tls.createServer(this.tlsOptions()).on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket))
-      : net.createServer((socket) => this.accept(socket));
-    if (this.config.ssl) {
-      server.on('tlsClientError', (err) => this.ctx.logger.debug({ err }, 'avro source: a client failed the TLS handshake'));
-    }
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.port, this.config.bind, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((cause: unknown) => {
-      throw new SluiceError('SLUICE_COMPONENT_START', `avro source '${this.name}' cannot listen on ${this.config.bind}:${this.config.port} (${errorCode(cause) ?? (cause as Error).message}); pick a free port or another bind address`, { cause });
-    });
-    server.on('error', (err) => this.ctx.logger.error({ err }, 'avro server error'));
-    if (this.config.maxConnections > 0) {
-      server.maxConnections = this.config.maxConnections;
-      server.on('drop', (peer) => {
-        this.ctx.metrics.inc('ConnectionRejectedCount');
-        this.warnings.full.log({ peer: peer?.remoteAddress, maxConnections: this.config.maxConnections });
-      });
-    }
-    this.server = server;
-    this.ctx.metrics.startTime = Date.now();
-    this.ctx.logger.info({ bind: this.config.bind, port: this.port, ssl: this.config.ssl, compressionType: this.config.compressionType }, 'avro source listening');
+  protected override connectionRefused(fields: Record<string, unknown>): void {
+    this.warnings.full.log(fields);
   }
 
-  /** Re-reads the keystore for new connections (SIGHUP); a bad file keeps the old certificate. */
-  reloadTls(): Promise<TlsReloadOutcome> {
-    return reloadServerTls(this.config.ssl && this.server ? [this.server as tls.Server] : [], () => this.tlsOptions(), this.ctx.logger, `avro source '${this.name}'`);
+  protected override peerOf(socket: net.Socket): string {
+    return `${normalizeAddress(socket.remoteAddress ?? '?')}:${socket.remotePort ?? 0}`;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Answer the calls being committed, then drop every connection.
-    await Promise.allSettled([...this.connections].map((c) => c.idle));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  override async stop(): Promise<void> {
+    await super.stop();
     for (const warning of Object.values(this.warnings)) warning.flush();
-    this.ctx.metrics.stopTime = Date.now();
   }
 
-  private tlsOptions(): tls.TlsOptions {
-    const { keystore, keystorePassword, keystoreType } = this.config;
-    let data: Buffer;
-    try {
-      data = readFileSync(keystore);
-    } catch (cause) {
-      throw new SluiceError('SLUICE_COMPONENT_START', `avro source '${this.name}' cannot read keystore ${keystore}; check the path and permissions`, { cause });
-    }
-    const passphrase = keystorePassword === '' ? undefined : keystorePassword;
-    // TLS 1.2 at least, whatever node's --tls-min-v1.x flags say.
-    return { minVersion: 'TLSv1.2', ...(keystoreType === 'pem' ? { cert: data, key: data } : { pfx: data }), ...(passphrase ? { passphrase } : {}) };
-  }
-
-  private accept(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', (err) => this.ctx.logger.debug({ err }, 'avro client connection error'));
-    const peer = `${normalizeAddress(socket.remoteAddress ?? '?')}:${socket.remotePort ?? 0}`;
-    socket.setNoDelay(true);
-    if (this.idleTimeoutMs > 0) {
-      // A connection that sends nothing (not even a ping) for idleTimeout is closed; Flume's clients reconnect.
-      socket.setTimeout(this.idleTimeoutMs, () => {
-        this.ctx.logger.debug({ peer, idleTimeoutMs: this.idleTimeoutMs }, 'avro client idle; closing its connection');
-        socket.destroy();
-      });
-    }
+  protected serve(socket: net.Socket, peer: string): void {
     if (this.rules.length === 0) {
       this.open(socket, peer);
       return;
@@ -190,9 +109,7 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost, TlsR
   private open(socket: net.Socket, peer: string): void {
     if (socket.destroyed) return;
     const stream = new RpcStream(socket, this.config.compressionType === 'deflate' ? this.config.compressionLevel : undefined);
-    const connection = new SourceConnection(stream, this, peer);
-    this.connections.add(connection);
-    socket.on('close', () => this.connections.delete(connection));
+    this.track(new SourceConnection(stream, this, peer), socket);
   }
 
   handshake(request: HandshakeRequest): { response: Buffer; established: boolean } {
@@ -213,26 +130,6 @@ export class AvroSource implements EventDrivenSource, SourceConnectionHost, TlsR
     }).finish();
     return { response, established: match !== 'NONE' };
   }
-
-  async deliver(events: SluiceEvent[], single: boolean): Promise<Status> {
-    const { metrics } = this.ctx;
-    if (single) metrics.counters.AppendReceivedCount! += 1;
-    try {
-      await this.ctx.deliver(events);
-    } catch (error) {
-      const code = errorCode(error);
-      const level = code === 'SLUICE_CHANNEL_FULL' ? 'debug' : 'warn';
-      this.ctx.logger[level]({ err: error, code, events: events.length }, 'avro source could not commit a batch; answered FAILED so the sender retries');
-      return 'FAILED';
-    }
-    if (single) metrics.counters.AppendAcceptedCount! += 1;
-    return 'OK';
-  }
-
-  readFailed(error: unknown): void {
-    this.ctx.metrics.counters.EventReadFail! += 1;
-    this.ctx.telemetry.emit('component.error', this.name, 0, 0, error);
-  }
 }
 
 /**
@@ -249,17 +146,14 @@ export function avroSourceProblems(config: AvroSourceConfig): Problem[] {
       problems.push({ path: '/ipFilterRules', message: 'ipFilter is true but ipFilterRules is empty; add rules like allow:ip:10.*,deny:ip:*' });
     }
   }
-  if (config.ssl && config.keystore === '') {
-    problems.push({ path: '/keystore', message: 'ssl is true but no keystore is set; point keystore at a PKCS#12 file (or a PEM file with keystoreType: pem)' });
-  }
+  problems.push(...rpcSourceProblems(config));
   return problems;
 }
 
 const FLUME_KEYS: Record<string, string> = {
+  ...RPC_SOURCE_FLUME_KEYS,
   'compression-type': 'compressionType',
   'compression-level': 'compressionLevel',
-  'keystore-password': 'keystorePassword',
-  'keystore-type': 'keystoreType',
 };
 
 export const avroSource = defineComponent<'source', AvroSourceConfig>({
@@ -273,14 +167,9 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      bind: { type: 'string', default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 for every interface).' },
-      port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on (0 picks a free port, logged at start).' },
+      ...rpcSourceSchemaProperties(),
       compressionType: { type: 'string', enum: ['none', 'deflate'], default: 'none', description: 'deflate zlib-compresses the whole stream both ways; the sender must use the same setting.' },
       compressionLevel: { type: 'integer', minimum: 0, maximum: 9, default: 6, description: 'zlib level of what the source sends when compressionType is deflate.' },
-      ssl: { type: 'boolean', default: false, description: 'Serve TLS (the keystore holds the certificate and key).' },
-      keystore: { type: 'string', default: '', description: 'Path of the server certificate and key: a PKCS#12 file, or with keystoreType pem a PEM file holding both.' },
-      keystorePassword: { type: 'string', default: '', description: 'Password of the PKCS#12 keystore or of the PEM private key.' },
-      keystoreType: { type: 'string', enum: ['pkcs12', 'pem'], default: 'pkcs12', description: 'Format of the keystore file (Java JKS is not supported; convert it with keytool -importkeystore to PKCS12).' },
       ipFilter: { type: 'boolean', default: false, description: 'Apply ipFilterRules to every new connection.' },
       ipFilterRules: { type: 'string', default: '', description: 'Flume syntax: comma-separated allow|deny:ip|name:pattern with * and ? wildcards, first match wins, no match allows (e.g. allow:ip:127.*,deny:ip:*).' },
       maxFrameSize: { type: 'string', pattern: SIZE_PATTERN, default: '64MiB', description: 'Largest call a client may send; a larger frame is answered with an error and the connection closed.' },
@@ -288,9 +177,8 @@ export const avroSource = defineComponent<'source', AvroSourceConfig>({
       maxPendingBytes: { type: 'string', pattern: SIZE_PATTERN, default: '128MiB', description: 'Most bytes of unfinished frames held over all connections; the connection whose frame would pass it (or the agent\'s maxPendingBytes, shared by all sources) is dropped (its client resends). 0: no limit of its own.' },
       frameTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '30s', description: 'How long a started frame may take to arrive whole before the connection is closed (slow or stuck clients cannot hold memory). 0: no limit.' },
       idleTimeout: { type: 'string', pattern: DURATION_PATTERN, default: '10m', description: 'How long a connection may send nothing before it is closed. 0: never.' },
-      maxConnections: { type: 'integer', minimum: 0, default: 1000, description: 'Most client connections served at once (with maxFrameSize, this bounds the memory clients can hold); further connections are closed at once. 0: no limit.' },
     },
-    required: ['bind', 'port', 'compressionType', 'compressionLevel', 'ssl', 'keystore', 'keystorePassword', 'keystoreType', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxPendingBytes', 'frameTimeout', 'idleTimeout', 'maxBatchEvents', 'maxConnections'],
+    required: [...RPC_SOURCE_REQUIRED, 'compressionType', 'compressionLevel', 'ipFilter', 'ipFilterRules', 'maxFrameSize', 'maxPendingBytes', 'frameTimeout', 'idleTimeout', 'maxBatchEvents'],
   },
   resources: (config) => (config.port === 0 ? [] : [{ id: `tcp:${config.port}`, key: 'port' }]),
   check: avroSourceProblems,

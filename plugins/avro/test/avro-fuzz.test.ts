@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { silentLogger, SluiceError, type SluiceEvent } from '@sluice/core';
-import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
+import { bytesView, expectSameJson, fc, fuzzTarget, mutatedBytes, onlySluiceErrors, splitAt } from '@sluice/testkit';
 import { AvroReader, AvroWriter } from '../src/avro-binary.js';
 import {
   encodeAppendBatchCall, encodeErrorResponse, encodeStatusResponse, PROTOCOL_HASH, PROTOCOL_JSON, readCallResult, readEvent, readEventArray, readHandshakeRequest,
@@ -17,12 +17,6 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Saved counterexamples, in the source tree (this file runs from dist/test). */
 const REGRESSIONS = path.resolve(HERE, '../../test/fixtures/fuzz');
 
-/** Deep equality at the cost of two JSON.stringify calls; chai's diff only when they differ. */
-function same(actual: unknown, expected: unknown, what?: string): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) expect(actual, what).to.deep.equal(expected);
-}
-
-const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const MAX_FRAME_BYTES = 96;
 const MAX_BATCH_EVENTS = 5;
 
@@ -46,19 +40,7 @@ const callSeeds: Buffer[] = [
 ];
 
 /** A seed, with a few bytes replaced, inserted or removed, or random bytes. */
-const callBytes = fc.oneof(
-  { weight: 3, arbitrary: fc.tuple(fc.nat(), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 2 }), fc.nat({ max: 255 })), { maxLength: 3 })).map(([which, edits]) => {
-    let bytes = Buffer.from(callSeeds[which % callSeeds.length]!);
-    for (const [at, kind, value] of edits) {
-      const p = at % (bytes.length + 1);
-      if (kind === 0) bytes = Buffer.concat([bytes.subarray(0, p), bytes.subarray(p + 1)]);
-      else if (kind === 1 || p === bytes.length) bytes = Buffer.concat([bytes.subarray(0, p), Buffer.from([value]), bytes.subarray(p)]);
-      else bytes[p] = value;
-    }
-    return new Uint8Array(bytes);
-  }) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
-);
+const callBytes = mutatedBytes(callSeeds, { seedWeight: 3, randomMaxLength: 40 });
 
 /**
  * Netty streams: frames of calls (split into 1-3 buffers, serials small), sometimes with a header
@@ -67,7 +49,7 @@ const callBytes = fc.oneof(
 const nettyStreams = fc.oneof(
   { weight: 4, arbitrary: fc.array(fc.tuple(fc.integer({ min: -1, max: 9 }), callBytes, fc.nat({ max: 2 }), fc.oneof(fc.constant(undefined), fc.tuple(fc.nat({ max: 11 }), fc.integer()))), { minLength: 1, maxLength: 4 })
     .map((frames) => new Uint8Array(Buffer.concat(frames.map(([serial, bytes, parts, forge], i) => {
-      const payload = i === 0 ? Buffer.concat([hello, view(bytes)]) : view(bytes);
+      const payload = i === 0 ? Buffer.concat([hello, bytesView(bytes)]) : bytesView(bytes);
       const cut = Math.floor(payload.length / 2);
       const buffers = parts === 0 ? [payload] : parts === 1 ? [payload.subarray(0, cut), payload.subarray(cut)] : [Buffer.alloc(0), payload];
       const frame = encodeNettyFrame(serial, buffers);
@@ -76,18 +58,6 @@ const nettyStreams = fc.oneof(
     })))) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 48 }) },
 );
-
-/** Cuts `stream` at the given offsets (modulo its length, sorted). */
-function split(stream: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...at, stream.length]) {
-    chunks.push(stream.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
 
 interface Decoded {
   frames: { serial: number; payload: string }[];
@@ -149,17 +119,17 @@ describe('avro netty framing and call decoding @fuzz', function () {
 
   it('@fuzz netty decoder: any chunking gives the frames and error of the whole stream, never holding more than was sent', async () => {
     await fuzzTarget('avro-netty-chunking', [nettyStreams, fc.array(fc.nat({ max: 400 }), { maxLength: 6 })], (bytes, cuts) => {
-      const stream = view(bytes);
+      const stream = bytesView(bytes);
       const whole = decode([stream]);
-      const chunked = decode(split(stream, cuts));
-      same(chunked, whole, 'chunked like whole');
+      const chunked = decode(splitAt(stream, cuts));
+      expectSameJson(chunked, whole, 'chunked like whole');
       if (whole.overheld || chunked.overheld) throw new Error('the decoder held more than was sent or maxFrameBytes');
     }, { regressions: REGRESSIONS });
   });
 
   it('@fuzz avro call decoding: mutated and random calls and answers decode or fail with a SluiceError; headers stay own properties', async () => {
     await fuzzTarget('avro-call-decode', [callBytes, fc.boolean()], (bytes, withHandshake) => {
-      const payload = view(bytes);
+      const payload = bytesView(bytes);
       // The sink's side: the server's handshake response and call result.
       onlySluiceErrors(() => {
         const reader = new AvroReader(payload);
@@ -180,7 +150,7 @@ describe('avro netty framing and call decoding @fuzz', function () {
 
   it('@fuzz avro connection: every frame completed before a bad one is answered once, in order, however the stream is cut', async () => {
     await fuzzTarget('avro-connection-answers', [nettyStreams, fc.array(fc.nat({ max: 400 }), { maxLength: 4 })], async (bytes, cuts) => {
-      const stream = view(bytes);
+      const stream = bytesView(bytes);
       const expected = decode([stream]);
       const rpc = new RecordingStream();
       const host: SourceConnectionHost = {
@@ -189,7 +159,7 @@ describe('avro netty framing and call decoding @fuzz', function () {
         deliver: async () => 'OK', readFailed: () => undefined, badClient: () => undefined, holdPartial: () => true,
       };
       const connection = new SourceConnection(rpc as unknown as RpcStream, host, 'fuzz');
-      for (const chunk of split(stream, cuts)) {
+      for (const chunk of splitAt(stream, cuts)) {
         if (rpc.ended) break;
         rpc.input.emit('data', chunk);
         while (rpc.paused && !rpc.ended) await connection.idle;
@@ -201,7 +171,7 @@ describe('avro netty framing and call decoding @fuzz', function () {
       const opened = first !== undefined && !(onlySluiceErrors(() => readHandshakeRequest(new AvroReader(Buffer.from(first.payload, 'hex')))) instanceof SluiceError);
       const answered = opened ? expected.frames.length : 0;
       const serials = expected.frames.slice(0, answered).map((f) => f.serial);
-      same(rpc.sent.slice(0, serials.length), serials, 'completed frames are answered in order');
+      expectSameJson(rpc.sent.slice(0, serials.length), serials, 'completed frames are answered in order');
       const extra = rpc.sent.length - serials.length;
       if (extra < 0 || extra > (expected.error !== undefined && answered > 0 ? 1 : 0)) throw new Error(`${rpc.sent.length} answers to ${serials.length} completed frames (error: ${expected.error})`);
     }, { regressions: REGRESSIONS });

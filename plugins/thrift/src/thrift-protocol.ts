@@ -107,11 +107,91 @@ class Input {
   }
 }
 
-/** TBinaryProtocol, writing strict (versioned) message headers as Java's default does. */
-export class BinaryWriter implements ProtocolWriter {
-  private readonly out: Output;
-  constructor(size = 256) {
+/**
+ * What both writers share: strings and binaries are a length then the bytes; only how the length
+ * is written differs ({@link length}).
+ */
+abstract class BaseWriter {
+  protected readonly out: Output;
+  constructor(size: number) {
     this.out = new Output(size);
+  }
+  /** Writes the byte length that precedes a string or binary. */
+  protected abstract length(n: number): void;
+  string(value: string): this {
+    this.out.utf8(value, (n) => this.length(n));
+    return this;
+  }
+  binary(value: Buffer): this {
+    this.length(value.length);
+    this.out.bytes(value);
+    return this;
+  }
+  finish(): Buffer {
+    return this.out.finish();
+  }
+}
+
+/**
+ * What both readers share: strings and binaries are a {@link size} then the bytes, and skipping
+ * recurses through containers and structs the same way (bounded by MAX_DEPTH); only sizes and
+ * scalars ({@link skipScalar}) are read differently.
+ */
+abstract class BaseReader {
+  protected readonly in: Input;
+  constructor(buf: Buffer) {
+    this.in = new Input(buf);
+  }
+  /** Reads a string, binary or container size; throws SLUICE_PROTOCOL when it is negative. */
+  protected abstract size(): number;
+  /** Skips a value of `type` if it is a scalar (bool, byte, i16, i32, i64, double) and says whether it was. */
+  protected abstract skipScalar(type: number): boolean;
+  abstract structBegin(): void;
+  abstract structEnd(): void;
+  abstract field(): { type: number; id: number };
+  abstract mapBegin(): { keyType: number; valueType: number; size: number };
+  abstract listBegin(): { elementType: number; size: number };
+  string(): string {
+    return this.binary().toString('utf8');
+  }
+  binary(): Buffer {
+    return this.in.bytes(this.size());
+  }
+  skip(type: number, depth = 0): void {
+    if (depth > MAX_DEPTH) throw malformed('nesting too deep');
+    if (this.skipScalar(type)) return;
+    switch (type) {
+      case TType.STRING: this.binary(); return;
+      case TType.STRUCT:
+        this.structBegin();
+        for (let f = this.field(); f.type !== TType.STOP; f = this.field()) this.skip(f.type, depth + 1);
+        this.structEnd();
+        return;
+      case TType.MAP: {
+        const { keyType, valueType, size } = this.mapBegin();
+        for (let i = 0; i < size; i++) {
+          this.skip(keyType, depth + 1);
+          this.skip(valueType, depth + 1);
+        }
+        return;
+      }
+      case TType.SET: case TType.LIST: {
+        const { elementType, size } = this.listBegin();
+        for (let i = 0; i < size; i++) this.skip(elementType, depth + 1);
+        return;
+      }
+      default: throw malformed(`unknown type id ${type}`);
+    }
+  }
+}
+
+/** TBinaryProtocol, writing strict (versioned) message headers as Java's default does. */
+export class BinaryWriter extends BaseWriter implements ProtocolWriter {
+  constructor(size = 256) {
+    super(size);
+  }
+  protected length(n: number): void {
+    this.int32(n);
   }
   private int32(n: number): void {
     this.out.ensure(4);
@@ -152,30 +232,14 @@ export class BinaryWriter implements ProtocolWriter {
     this.int32(size);
     return this;
   }
-  string(value: string): this {
-    this.out.utf8(value, (n) => this.int32(n));
-    return this;
-  }
-  binary(value: Buffer): this {
-    this.int32(value.length);
-    this.out.bytes(value);
-    return this;
-  }
   i32(value: number): this {
     this.int32(value);
     return this;
   }
-  finish(): Buffer {
-    return this.out.finish();
-  }
 }
 
 /** TBinaryProtocol reader; accepts strict and old non-strict message headers, like Java's default server. */
-export class BinaryReader implements ProtocolReader {
-  private readonly in: Input;
-  constructor(buf: Buffer) {
-    this.in = new Input(buf);
-  }
+export class BinaryReader extends BaseReader implements ProtocolReader {
   private int32(): number {
     this.in.need(4);
     const v = this.in.buf.readInt32BE(this.in.pos);
@@ -188,7 +252,7 @@ export class BinaryReader implements ProtocolReader {
     this.in.pos += 2;
     return v;
   }
-  private size(): number {
+  protected size(): number {
     const n = this.int32();
     if (n < 0) throw malformed(`negative size ${n}`);
     this.in.need(0);
@@ -224,40 +288,16 @@ export class BinaryReader implements ProtocolReader {
     this.in.need(size);
     return { elementType, size };
   }
-  string(): string {
-    return this.binary().toString('utf8');
-  }
-  binary(): Buffer {
-    return this.in.bytes(this.size());
-  }
   i32(): number {
     return this.int32();
   }
-  skip(type: number, depth = 0): void {
-    if (depth > MAX_DEPTH) throw malformed('nesting too deep');
+  protected skipScalar(type: number): boolean {
     switch (type) {
-      case TType.BOOL: case TType.BYTE: this.in.bytes(1); return;
-      case TType.I16: this.in.bytes(2); return;
-      case TType.I32: this.in.bytes(4); return;
-      case TType.I64: case TType.DOUBLE: this.in.bytes(8); return;
-      case TType.STRING: this.binary(); return;
-      case TType.STRUCT:
-        for (let f = this.field(); f.type !== TType.STOP; f = this.field()) this.skip(f.type, depth + 1);
-        return;
-      case TType.MAP: {
-        const { keyType, valueType, size } = this.mapBegin();
-        for (let i = 0; i < size; i++) {
-          this.skip(keyType, depth + 1);
-          this.skip(valueType, depth + 1);
-        }
-        return;
-      }
-      case TType.SET: case TType.LIST: {
-        const { elementType, size } = this.listBegin();
-        for (let i = 0; i < size; i++) this.skip(elementType, depth + 1);
-        return;
-      }
-      default: throw malformed(`unknown type id ${type}`);
+      case TType.BOOL: case TType.BYTE: this.in.bytes(1); return true;
+      case TType.I16: this.in.bytes(2); return true;
+      case TType.I32: this.in.bytes(4); return true;
+      case TType.I64: case TType.DOUBLE: this.in.bytes(8); return true;
+      default: return false;
     }
   }
 }
@@ -279,12 +319,14 @@ function fromCompact(id: number): number {
 }
 
 /** TCompactProtocol writer (the default of Flume's ThriftSource and ThriftRpcClient). */
-export class CompactWriter implements ProtocolWriter {
-  private readonly out: Output;
+export class CompactWriter extends BaseWriter implements ProtocolWriter {
   private lastFieldId = 0;
   private readonly fieldIds: number[] = [];
   constructor(size = 256) {
-    this.out = new Output(size);
+    super(size);
+  }
+  protected length(n: number): void {
+    this.varint(n);
   }
   private varint(n: number): void {
     let v = n >>> 0;
@@ -344,34 +386,18 @@ export class CompactWriter implements ProtocolWriter {
     }
     return this;
   }
-  string(value: string): this {
-    this.out.utf8(value, (n) => this.varint(n));
-    return this;
-  }
-  binary(value: Buffer): this {
-    this.varint(value.length);
-    this.out.bytes(value);
-    return this;
-  }
   i32(value: number): this {
     this.zigzag32(value);
     return this;
   }
-  finish(): Buffer {
-    return this.out.finish();
-  }
 }
 
 /** TCompactProtocol reader. */
-export class CompactReader implements ProtocolReader {
-  private readonly in: Input;
+export class CompactReader extends BaseReader implements ProtocolReader {
   private lastFieldId = 0;
   private readonly fieldIds: number[] = [];
   /** The value of a boolean field, carried in its field header. */
   private pendingBool: boolean | undefined;
-  constructor(buf: Buffer) {
-    this.in = new Input(buf);
-  }
   private varint(): number {
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
@@ -389,7 +415,7 @@ export class CompactReader implements ProtocolReader {
     const u = this.varint();
     return (u >>> 1) ^ -(u & 1);
   }
-  private size(): number {
+  protected size(): number {
     const n = this.varint();
     if (n > 0x7fffffff) throw malformed(`negative size ${n | 0}`);
     return n;
@@ -432,45 +458,19 @@ export class CompactReader implements ProtocolReader {
     this.in.need(size);
     return { elementType: fromCompact(header & 0x0f), size };
   }
-  string(): string {
-    return this.binary().toString('utf8');
-  }
-  binary(): Buffer {
-    return this.in.bytes(this.size());
-  }
   i32(): number {
     return this.zigzag32();
   }
-  skip(type: number, depth = 0): void {
-    if (depth > MAX_DEPTH) throw malformed('nesting too deep');
+  protected skipScalar(type: number): boolean {
     switch (type) {
       case TType.BOOL:
         if (this.pendingBool !== undefined) this.pendingBool = undefined;
         else this.in.bytes(1);
-        return;
-      case TType.BYTE: this.in.bytes(1); return;
-      case TType.I16: case TType.I32: case TType.I64: this.varint64(); return;
-      case TType.DOUBLE: this.in.bytes(8); return;
-      case TType.STRING: this.binary(); return;
-      case TType.STRUCT:
-        this.structBegin();
-        for (let f = this.field(); f.type !== TType.STOP; f = this.field()) this.skip(f.type, depth + 1);
-        this.structEnd();
-        return;
-      case TType.MAP: {
-        const { keyType, valueType, size } = this.mapBegin();
-        for (let i = 0; i < size; i++) {
-          this.skip(keyType, depth + 1);
-          this.skip(valueType, depth + 1);
-        }
-        return;
-      }
-      case TType.SET: case TType.LIST: {
-        const { elementType, size } = this.listBegin();
-        for (let i = 0; i < size; i++) this.skip(elementType, depth + 1);
-        return;
-      }
-      default: throw malformed(`unknown type id ${type}`);
+        return true;
+      case TType.BYTE: this.in.bytes(1); return true;
+      case TType.I16: case TType.I32: case TType.I64: this.varint64(); return true;
+      case TType.DOUBLE: this.in.bytes(8); return true;
+      default: return false;
     }
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { silentLogger, SluiceError, type SluiceEvent } from '@sluice/core';
-import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
+import { bytesView, expectSameJson, fc, fuzzTarget, mutatedBytes, onlySluiceErrors, splitAt } from '@sluice/testkit';
 import { FrameDecoder, frameHeader } from '../src/frame-decoder.js';
 import { ThriftConnection, type ThriftConnectionHost } from '../src/thrift-connection.js';
 import { detectProtocol, type ThriftProtocolName } from '../src/thrift-protocol.js';
@@ -15,12 +15,6 @@ import {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Saved counterexamples, in the source tree (this file runs from dist/test). */
 const REGRESSIONS = path.resolve(HERE, '../../test/fixtures/fuzz');
-
-/** Deep equality at the cost of two JSON.stringify calls; chai's diff only when they differ. */
-function same(actual: unknown, expected: unknown, what?: string): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) expect(actual, what).to.deep.equal(expected);
-}
-const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 const MAX_FRAME_BYTES = 128;
 const MAX_BATCH_EVENTS = 4;
@@ -39,37 +33,14 @@ const seeds: Buffer[] = PROTOCOLS.flatMap((protocol) => [
 ]);
 
 /** A seed with a few bytes replaced, inserted or removed, or random bytes. */
-const messages = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.nat(), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 2 }), fc.nat({ max: 255 })), { maxLength: 3 })).map(([which, edits]) => {
-    let bytes = Buffer.from(seeds[which % seeds.length]!);
-    for (const [at, kind, value] of edits) {
-      const p = at % (bytes.length + 1);
-      if (kind === 0) bytes = Buffer.concat([bytes.subarray(0, p), bytes.subarray(p + 1)]);
-      else if (kind === 1 || p === bytes.length) bytes = Buffer.concat([bytes.subarray(0, p), Buffer.from([value]), bytes.subarray(p)]);
-      else bytes[p] = value;
-    }
-    return new Uint8Array(bytes);
-  }) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
-);
+const messages = mutatedBytes(seeds, { seedWeight: 4, randomMaxLength: 40 });
 
 /** Framed streams of (mutated) messages, some with a forged length, and raw noise. */
 const streams = fc.oneof(
   { weight: 4, arbitrary: fc.array(fc.tuple(messages, fc.oneof(fc.constant(undefined), fc.integer())), { minLength: 1, maxLength: 4 })
-    .map((frames) => new Uint8Array(Buffer.concat(frames.flatMap(([bytes, forged]) => [frameHeader(forged ?? bytes.length), view(bytes)])))) },
+    .map((frames) => new Uint8Array(Buffer.concat(frames.flatMap(([bytes, forged]) => [frameHeader(forged ?? bytes.length), bytesView(bytes)])))) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 48 }) },
 );
-
-function split(stream: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...at, stream.length]) {
-    chunks.push(stream.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
 
 interface Decoded {
   frames: string[];
@@ -115,16 +86,16 @@ describe('thrift framing and protocol decoding @fuzz', function () {
 
   it('@fuzz frame decoder: any chunking gives the frames and error of the whole stream; a forged length holds nothing it was not sent', async () => {
     await fuzzTarget('thrift-frame-chunking', [streams, fc.array(fc.nat({ max: 400 }), { maxLength: 6 })], (bytes, cuts) => {
-      const stream = view(bytes);
+      const stream = bytesView(bytes);
       const whole = decode([stream]);
-      same(decode(split(stream, cuts)), whole, 'chunked like whole');
+      expectSameJson(decode(splitAt(stream, cuts)), whole, 'chunked like whole');
       if (whole.overheld) throw new Error('the decoder held more than it was sent');
     }, { regressions: REGRESSIONS });
   });
 
   it('@fuzz protocol decoding: mutated and random messages decode or fail with a SluiceError, in both protocols, server and client side', async () => {
     await fuzzTarget('thrift-protocol-decode', [messages, fc.constantFrom(...PROTOCOLS)], (bytes, protocol) => {
-      const payload = view(bytes);
+      const payload = bytesView(bytes);
       const call = onlySluiceErrors(() => readSourceCall(protocol, payload, MAX_BATCH_EVENTS));
       if (!(call instanceof SluiceError)) {
         if (call.events.length > MAX_BATCH_EVENTS) throw new Error(`${call.events.length} events, over maxBatchEvents`);
@@ -140,14 +111,14 @@ describe('thrift framing and protocol decoding @fuzz', function () {
 
   it('@fuzz connection: every call completed before a bad frame is answered, in order, however the stream is cut', async () => {
     await fuzzTarget('thrift-connection-answers', [streams, fc.array(fc.nat({ max: 400 }), { maxLength: 4 }), fc.constantFrom(...PROTOCOLS)], async (bytes, cuts, protocol) => {
-      const stream = view(bytes);
+      const stream = bytesView(bytes);
       const socket = new FakeSocket();
       const host: ThriftConnectionHost = {
         logger: silentLogger, protocol, maxFrameBytes: MAX_FRAME_BYTES, maxBatchEvents: MAX_BATCH_EVENTS, frameTimeoutMs: 0,
         deliver: async () => 'OK', readFailed: () => undefined,
       };
       const connection = new ThriftConnection(socket as unknown as net.Socket, host, 'fuzz');
-      for (const chunk of split(stream, cuts)) {
+      for (const chunk of splitAt(stream, cuts)) {
         if (socket.ended) break;
         socket.emit('data', chunk);
         while (socket.paused && !socket.ended) await connection.idle;

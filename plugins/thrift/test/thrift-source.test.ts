@@ -81,6 +81,9 @@ describe('thrift source', function () {
       expect(harness!.channel.size).to.equal(0);
       expect(await client.appendBatch(batch.slice(0, 5))).to.equal('OK');
       expect(harness!.channel.size).to.equal(5);
+      // Counted once per call: the agent's source path counts batches, the source only single appends.
+      const metrics = s['ctx'].metrics;
+      expect([metrics.get('AppendBatchReceivedCount'), metrics.get('AppendBatchAcceptedCount'), metrics.get('ChannelWriteFail')]).to.deep.equal([2, 1, 1]);
     } finally {
       client.close();
     }
