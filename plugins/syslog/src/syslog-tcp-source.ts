@@ -153,8 +153,8 @@ export class SyslogTcpSource implements EventDrivenSource {
     let incompleteCount = 0;
     let batch: SluiceEvent[] = [];
     let broken = false;
-    const onFrame = (frame: Buffer, incomplete: boolean): void => {
-      const event = parser.parse(frame, incomplete, clientIP);
+    const onFrame = (data: Buffer, start: number, end: number, incomplete: boolean): void => {
+      const event = parser.parseRange(data, start, end, incomplete, clientIP);
       const status = event.headers[SYSLOG_HEADERS.status];
       if (status === 'Invalid') invalid++;
       else if (status === 'Incomplete') incompleteCount++;
@@ -185,7 +185,7 @@ export class SyslogTcpSource implements EventDrivenSource {
     socket.on('data', (chunk: Buffer) => {
       if (broken) return;
       try {
-        framer.push(chunk, onFrame);
+        framer.pushRanges(chunk, onFrame);
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
         broken = true;
@@ -200,7 +200,7 @@ export class SyslogTcpSource implements EventDrivenSource {
       handOff();
     });
     socket.on('end', () => {
-      if (!broken) framer.end(onFrame);
+      if (!broken) framer.endRanges(onFrame);
       handOff();
       void chain.finally(() => socket.end());
     });

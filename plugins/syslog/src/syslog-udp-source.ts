@@ -65,7 +65,7 @@ export class SyslogUdpSource implements EventDrivenSource {
     // An over-long datagram is cut at eventSize; its rest follows as further (Invalid) events.
     for (let start = 0; start < end; start += eventSize) {
       const stop = Math.min(end, start + eventSize);
-      events.push(this.prepare(this.parser.parse(msg.subarray(start, stop), stop < end, address), address));
+      events.push(this.prepare(this.parser.parseRange(msg, start, stop, stop < end, address), address));
     }
     return events;
   }
