@@ -5,6 +5,14 @@
  */
 export type FrameHandler = (frame: Buffer, incomplete: boolean) => void;
 
+/**
+ * Receives each complete frame as the byte range `data[start, end)`, without a Buffer made for
+ * it: a hot path that parses in place creates only the objects it keeps. `data` is the chunk (or
+ * the framer's own copy of a frame that straddled chunks); the range is valid while the caller
+ * holds `data`. `incomplete` as in {@link FrameHandler}.
+ */
+export type FrameRangeHandler = (data: Buffer, start: number, end: number, incomplete: boolean) => void;
+
 /** How a TCP connection delimits its messages (RFC 6587). */
 export type Framing = 'unknown' | 'octet-counting' | 'newline';
 
@@ -57,6 +65,11 @@ export class SyslogFramer {
 
   /** Feeds one chunk; calls `onFrame` for every frame it completes, in order. */
   push(chunk: Buffer, onFrame: FrameHandler): void {
+    this.pushRanges(chunk, asRangeHandler(onFrame));
+  }
+
+  /** {@link push}, handing each frame over as a byte range of the data it lies in. */
+  pushRanges(chunk: Buffer, onFrame: FrameRangeHandler): void {
     let p = 0;
     const pending = this.pending;
     if (pending) {
@@ -82,7 +95,7 @@ export class SyslogFramer {
    * Reads the frames of `data` that start before `until`; returns the position after the last
    * one (it may lie beyond `until`), or -1 when the data ran out inside a frame.
    */
-  private scan(data: Buffer, from: number, until: number, onFrame: FrameHandler): number {
+  private scan(data: Buffer, from: number, until: number, onFrame: FrameRangeHandler): number {
     let p = from;
     const n = data.length;
     while (p < until && p < n) {
@@ -96,21 +109,26 @@ export class SyslogFramer {
 
   /** Ends the stream: an unterminated last line is a frame of its own. */
   end(onFrame: FrameHandler): void {
+    this.endRanges(asRangeHandler(onFrame));
+  }
+
+  /** {@link end}, handing the last frame over as a byte range. */
+  endRanges(onFrame: FrameRangeHandler): void {
     const rest = this.pending;
     this.pending = undefined;
     this.continued = false;
     if (!rest || rest.length === 0) return;
     if (this.mode === 'newline') {
-      const frame = trimCR(rest);
-      if (frame.length > 0) onFrame(frame, false);
+      const end = trimCR(rest, 0, rest.length);
+      if (end > 0) onFrame(rest, 0, end, false);
     } else if (this.overflow > 0) {
       this.overflow = 0;
-      onFrame(rest, false);
+      onFrame(rest, 0, rest.length, false);
     }
   }
 
   /** Reads one `LEN SP MSG` frame at p; returns where the next starts, or -1 to wait for more. */
-  private octetFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
+  private octetFrame(data: Buffer, p: number, onFrame: FrameRangeHandler): number {
     const n = data.length;
     if (this.overflow > 0) {
       const size = Math.min(this.overflow, this.eventSize);
@@ -118,7 +136,7 @@ export class SyslogFramer {
       this.overflow -= size;
       let end = p + size;
       if (this.overflow === 0) end = trimLineEnd(data, p, end);
-      if (end > p) onFrame(data.subarray(p, end), false);
+      if (end > p) onFrame(data, p, end, false);
       return p + size;
     }
     // Tolerate line breaks some senders put between octet-counted frames.
@@ -134,7 +152,7 @@ export class SyslogFramer {
     const start = i + 1;
     if (length > this.eventSize) {
       if (n - start < this.eventSize) return this.wait(data, p);
-      onFrame(data.subarray(start, start + this.eventSize), true);
+      onFrame(data, start, start + this.eventSize, true);
       this.overflow = length - this.eventSize;
       return start + this.eventSize;
     }
@@ -142,12 +160,12 @@ export class SyslogFramer {
     // A trailing line break inside the frame is a sender's template artefact (rsyslog's
     // RSYSLOG_SyslogProtocol23Format ends in \n), not part of the message.
     const end = trimLineEnd(data, start, start + length);
-    if (end > start) onFrame(data.subarray(start, end), false);
+    if (end > start) onFrame(data, start, end, false);
     return start + length;
   }
 
   /** Reads one newline-terminated frame at p (or its first eventSize bytes); returns where the next starts, or -1 to wait for more. */
-  private lineFrame(data: Buffer, p: number, onFrame: FrameHandler): number {
+  private lineFrame(data: Buffer, p: number, onFrame: FrameRangeHandler): number {
     const newline = data.indexOf(LF, p);
     if (newline < 0) {
       // Without its line break yet, a last byte \r may be the line's end (\r\n) or data: a line
@@ -159,14 +177,14 @@ export class SyslogFramer {
     const end = newline > p && data[newline - 1] === CR ? newline - 1 : newline;
     if (end - p > this.eventSize) return this.cut(data, p, onFrame);
     this.continued = false;
-    if (end > p) onFrame(data.subarray(p, end), false);
+    if (end > p) onFrame(data, p, end, false);
     return newline + 1;
   }
 
   /** Delivers the first eventSize bytes of an over-long line as incomplete; the rest is read as a new frame. */
-  private cut(data: Buffer, p: number, onFrame: FrameHandler): number {
+  private cut(data: Buffer, p: number, onFrame: FrameRangeHandler): number {
     const cut = p + this.eventSize;
-    onFrame(data.subarray(p, cut), !this.continued);
+    onFrame(data, p, cut, !this.continued);
     // The further pieces of the same line are not incomplete messages of their own.
     this.continued = true;
     return cut;
@@ -186,6 +204,11 @@ function trimLineEnd(data: Buffer, start: number, end: number): number {
   return e;
 }
 
-function trimCR(frame: Buffer): Buffer {
-  return frame.length > 0 && frame[frame.length - 1] === CR ? frame.subarray(0, frame.length - 1) : frame;
+/** End of data[start, end) without one trailing `\r`. */
+function trimCR(data: Buffer, start: number, end: number): number {
+  return end > start && data[end - 1] === CR ? end - 1 : end;
+}
+
+function asRangeHandler(onFrame: FrameHandler): FrameRangeHandler {
+  return (data, start, end, incomplete) => onFrame(data.subarray(start, end), incomplete);
 }

@@ -165,8 +165,8 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
     let incompleteCount = 0;
     let batch: SluiceEvent[] = [];
     let broken = false;
-    const onFrame = (frame: Buffer, incomplete: boolean): void => {
-      const event = parser.parse(frame, incomplete, clientIP);
+    const onFrame = (data: Buffer, start: number, end: number, incomplete: boolean): void => {
+      const event = parser.parseRange(data, start, end, incomplete, clientIP);
       const status = event.headers[SYSLOG_HEADERS.status];
       if (status === 'Invalid') invalid++;
       else if (status === 'Incomplete') incompleteCount++;
@@ -231,7 +231,7 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
       if (broken) return;
       const before = batch.length;
       try {
-        framer.push(chunk, onFrame);
+        framer.pushRanges(chunk, onFrame);
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
         breakOff(error.message, this.framingBroken, error);
@@ -242,7 +242,7 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
     });
     socket.on('end', () => {
       clearTimeout(frameTimer);
-      if (!broken) framer.end(onFrame);
+      if (!broken) framer.endRanges(onFrame);
       handOff();
       void chain.finally(() => socket.end());
     });

@@ -12,9 +12,17 @@ function two(buf: Buffer, i: number): number {
  * Length of the RFC 3164 stamp at `start` (`Mmm d hh:mm:ss` with one or two spaces before a one-
  * or two-digit day, as Flume's pattern `[A-Z][a-z][a-z]\s{1,2}\d{1,2}\s\d{2}:\d{2}:\d{2}` reads
  * it: `May 4 05:16:01`, `May  4 ...`, `Nov 24 ...`, `Nov  24 ...`), or 0 when there is none.
- * It checks the shape only; {@link parseBsdTimestamp} checks the values.
+ * It checks the shape only; {@link parseBsdTimestamp} checks the values. Nothing at or after
+ * `end` is part of the stamp.
  */
-export function bsdTimestampLength(buf: Buffer, start: number): number {
+export function bsdTimestampLength(buf: Buffer, start: number, end = buf.length): number {
+  // A match reads only bytes inside the length it returns: one that fits before `end` read only
+  // the frame, and one that does not fit is no match, which is what a copy of the frame gives.
+  const length = bsdStampShape(buf, start);
+  return start + length <= end ? length : 0;
+}
+
+function bsdStampShape(buf: Buffer, start: number): number {
   const c0 = buf[start];
   if (c0 === undefined || c0 < 0x41 || c0 > 0x5a) return 0;
   for (let i = 1; i < 3; i++) {
@@ -73,24 +81,26 @@ export function parseBsdTimestamp(buf: Buffer, start: number, length: number, no
 
 /**
  * Length of the RFC 3339 stamp at `start` in the shape Flume's syslog pattern accepts,
- * `yyyy-MM-ddTHH:mm:ss[.f{1,6}][Z|+hh:mm|-hh:mm]`, or 0 when there is none.
+ * `yyyy-MM-ddTHH:mm:ss[.f{1,6}][Z|+hh:mm|-hh:mm]`, or 0 when there is none. Nothing at or after
+ * `end` is part of the stamp.
  */
-export function rfc3339Length(buf: Buffer, start: number): number {
+export function rfc3339Length(buf: Buffer, start: number, end = buf.length): number {
   const s = start;
+  if (end - s < 19) return 0;
   if (!isDigit(buf[s]) || !isDigit(buf[s + 1]) || !isDigit(buf[s + 2]) || !isDigit(buf[s + 3]) || !isDigit(buf[s + 5]) || !isDigit(buf[s + 6])
     || !isDigit(buf[s + 8]) || !isDigit(buf[s + 9]) || !isDigit(buf[s + 11]) || !isDigit(buf[s + 12]) || !isDigit(buf[s + 14])
     || !isDigit(buf[s + 15]) || !isDigit(buf[s + 17]) || !isDigit(buf[s + 18])) return 0;
   if (buf[s + 4] !== 0x2d || buf[s + 7] !== 0x2d || buf[s + 10] !== 0x54 || buf[s + 13] !== 0x3a || buf[s + 16] !== 0x3a) return 0;
   let p = s + 19;
-  if (buf[p] === 0x2e) {
+  if (p < end && buf[p] === 0x2e) {
     let digits = 0;
-    while (isDigit(buf[p + 1 + digits])) digits++;
+    while (p + 1 + digits < end && isDigit(buf[p + 1 + digits])) digits++;
     if (digits < 1 || digits > 6) return 0;
     p += 1 + digits;
   }
-  if (buf[p] === 0x5a) {
+  if (p < end && buf[p] === 0x5a) {
     p++;
-  } else if ((buf[p] === 0x2b || buf[p] === 0x2d) && isDigit(buf[p + 1]) && isDigit(buf[p + 2]) && buf[p + 3] === 0x3a && isDigit(buf[p + 4]) && isDigit(buf[p + 5])) {
+  } else if (p + 5 < end && (buf[p] === 0x2b || buf[p] === 0x2d) && isDigit(buf[p + 1]) && isDigit(buf[p + 2]) && buf[p + 3] === 0x3a && isDigit(buf[p + 4]) && isDigit(buf[p + 5])) {
     p += 6;
   }
   return p - s;
@@ -111,19 +121,20 @@ export function parseRfc3339(buf: Buffer, start: number, length: number): number
   const minute = two(buf, s + 14);
   const second = two(buf, s + 17);
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60)) return NaN;
+  // Only the stamp's own bytes are read: what follows it may be the next message.
+  const end = s + length;
   let p = s + 19;
   let ms = 0;
-  if (buf[p] === 0x2e) {
+  if (p < end && buf[p] === 0x2e) {
     p++;
     let scale = 100;
-    while (isDigit(buf[p])) {
+    while (p < end && isDigit(buf[p])) {
       ms += (buf[p]! - 0x30) * scale;
       scale /= 10;
       p++;
     }
     ms = Math.floor(ms);
   }
-  const end = s + length;
   if (p === end) {
     const local = new Date(year, month - 1, day, hour, minute, second, ms);
     return local.getDate() === day ? local.getTime() : NaN;

@@ -66,7 +66,7 @@ export class SyslogUdpSource implements EventDrivenSource {
     // further events, not incomplete messages of their own (Invalid when they have no <PRI>).
     for (let start = 0; start < end; start += eventSize) {
       const stop = Math.min(end, start + eventSize);
-      events.push(this.prepare(this.parser.parse(msg.subarray(start, stop), start === 0 && stop < end, address), address));
+      events.push(this.prepare(this.parser.parseRange(msg, start, stop, start === 0 && stop < end, address), address));
     }
     return events;
   }

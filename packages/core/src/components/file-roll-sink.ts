@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { BatchSink } from '../batch-sink.js';
@@ -85,7 +86,7 @@ export class FileRollSink extends BatchSink {
     const data = this.serializer.serialize(events);
     if (this.file && this.rollSizeBytes > 0 && this.fileBytes > 0 && this.fileBytes + data.length > this.rollSizeBytes) await this.closeFile();
     const file = this.file ?? (await this.openFile());
-    await writeAll(file, data);
+    writeAll(file, data);
     if (this.config.fsync) await file.datasync();
     this.fileBytes += data.length;
   }
@@ -101,7 +102,7 @@ export class FileRollSink extends BatchSink {
     this.fileOpenedAt = Date.now();
     this.ctx.metrics.inc('ConnectionCreatedCount');
     const header = this.serializer.header?.();
-    if (header) await writeAll(file, header);
+    if (header) writeAll(file, header);
     return file;
   }
 
@@ -110,18 +111,21 @@ export class FileRollSink extends BatchSink {
     if (!file) return;
     this.file = undefined;
     const footer = this.serializer.footer?.();
-    if (footer) await writeAll(file, footer);
+    if (footer) writeAll(file, footer);
     await file.close();
     this.ctx.metrics.inc('ConnectionClosedCount');
   }
 }
 
-async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
+/**
+ * Appends `data` with write(2) on the event loop's thread: a batch lands in the page cache in
+ * tens of microseconds, less than a hop to libuv's thread pool and back costs (and far less on
+ * a busy machine, where the pool thread waits to be scheduled once per batch). Only fsync, which
+ * waits for the disk, goes to the pool.
+ */
+function writeAll(file: FileHandle, data: Buffer): void {
   let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await file.write(data, offset, data.length - offset);
-    offset += bytesWritten;
-  }
+  while (offset < data.length) offset += writeSync(file.fd, data, offset, data.length - offset);
 }
 
 export const fileRollSink = defineComponent<'sink', FileRollSinkConfig>({

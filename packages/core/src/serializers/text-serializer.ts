@@ -14,7 +14,8 @@ export class TextSerializer implements EventSerializer {
     let offset = 0;
     for (let i = 0; i < events.length; i++) {
       const body = events[i]!.body;
-      body.copy(out, offset);
+      // TypedArray#set is what Buffer#copy ends in, without its argument checks per event.
+      out.set(body, offset);
       offset += body.length;
       out[offset++] = NEWLINE;
     }
