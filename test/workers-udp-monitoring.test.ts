@@ -64,7 +64,8 @@ agents:
     const top = spawn(process.execPath, [SLUICE_BIN, 'top', String(monitoringPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';
     top.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Until a whole screen with both workers arrived (a loaded machine takes seconds to start the CLI).
+    for (let i = 0; i < 200 && !/^1\s+\d+\s+running/m.test(screen); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     top.kill('SIGINT');
     await new Promise((resolve) => top.once('exit', resolve));
     expect(screen).to.match(/^WORKER\s+pid\s+state\s+restarts/m);
