@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import { SluiceError } from '@sluice/core';
 import { fromFlumeProperties } from './flume-properties.js';
 import { ConfigError, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { substituteEnv } from './substitute-env.js';
+import { readYamlDocument } from './yaml-document.js';
 import { noteYamlScalars } from './yaml-scalars.js';
 
 /** Options for {@link parseTopology} and {@link readTopology}. */
@@ -33,15 +34,10 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
   if (format === 'properties') {
     raw = fromFlumeProperties(text, problems, file, options.env ?? process.env);
   } else {
-    const lineCounter = new LineCounter();
-    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter });
-    // A syntax error cascades into many; the first few say where to look.
-    for (const error of document.errors.slice(0, 3)) {
-      const line = error.linePos?.[0];
-      problems.push({ path: '', message: `${line ? `line ${line.line}, column ${line.col}: ` : ''}${error.message.split('\n')[0]}`, hint: 'fix the YAML syntax' });
-    }
-    const data = problems.length > 0 ? undefined : substituteEnv(toPlainData(document, problems), options.env ?? process.env, problems);
-    if (problems.length > 0 && data === undefined) throw new ConfigError(problems, file);
+    const { document, lineCounter, problems: syntax } = readYamlDocument(text);
+    problems.push(...syntax);
+    const data = problems.length > 0 || !document ? undefined : substituteEnv(toPlainData(document, problems), options.env ?? process.env, problems);
+    if (!document || (problems.length > 0 && data === undefined)) throw new ConfigError(problems, file);
     raw = { data, format: 'yaml', yamlScalars: noteYamlScalars(document, lineCounter), ...(file ? { file } : {}) };
   }
   return problems.length > 0 ? { ...raw, problems } : raw;
@@ -54,7 +50,7 @@ const MAX_ALIAS_COUNT = 1000;
  * The document as plain data. An alias to an anchor that does not exist, or aliases that expand
  * beyond {@link MAX_ALIAS_COUNT} nodes (an alias bomb), become a problem instead of an exception.
  */
-function toPlainData(document: ReturnType<typeof parseDocument>, problems: Problem[]): unknown {
+function toPlainData(document: Document, problems: Problem[]): unknown {
   try {
     return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {

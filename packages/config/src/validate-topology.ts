@@ -1,14 +1,15 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseDuration, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
-import { closest } from './closest.js';
+import { closest, SuggestionBudget } from './closest.js';
+import { nameList } from './name-list.js';
 import type { ComponentLookup } from './component-lookup.js';
 import { camelCaseKey, isFlumeBuiltin, isJavaClassName } from './flume-aliases.js';
 import { translateFlumeComponent } from './flume-component-config.js';
 import type {
   AgentModel, ChannelModel, ComponentModel, SinkGroupModel, SinkModel, SourceModel, StageModel, TopologyModel,
 } from './model.js';
-import { pointer, type Problem } from './problem.js';
+import { pointer, pointerSegment, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { validateComponentConfig } from './schema-validator.js';
 import { explainYamlScalars } from './yaml-scalars.js';
@@ -94,13 +95,15 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
     problems.push({ path: '/agents', message: 'no agent is defined', hint: 'add agents: { myagent: { sources: ..., channels: ..., sinks: ... } }' });
   } else {
     const names = options.agent === undefined ? Object.keys(data.agents) : [options.agent];
+    const suggestions = new SuggestionBudget();
+    const errors = new ErroredComponents();
     if (options.agent !== undefined && !(options.agent in data.agents)) {
       const guess = closest(options.agent, Object.keys(data.agents));
-      problems.push({ path: '/agents', message: `no agent named '${options.agent}'`, hint: guess ? `did you mean '${guess}'?` : `agents in this file: ${Object.keys(data.agents).join(', ')}` });
+      problems.push({ path: '/agents', message: `no agent named '${options.agent}'`, hint: guess ? `did you mean '${guess}'?` : `agents in this file: ${nameList(Object.keys(data.agents))}` });
     }
     for (const name of names) {
       if (!(name in data.agents)) continue;
-      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems, flumeConfigs).run();
+      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems, flumeConfigs, suggestions, errors).run();
       if (agent) agents[name] = agent;
     }
   }
@@ -140,6 +143,29 @@ function checkKeys(object: Json, allowed: string[], at: string, what: string, pr
   }
 }
 
+/**
+ * Which agents' sections and components have an error, indexed from a growing problem list as it
+ * is asked: each problem is read once, where scanning the list per reference was quadratic in
+ * the size of the file.
+ */
+class ErroredComponents {
+  private readonly keys = new Set<string>();
+  private scanned = 0;
+
+  /** True when a problem so far is at or under `/agents/<key>` (`a1/channels` or `a1/channels/c1`, pointer-escaped). */
+  has(problems: readonly Problem[], key: string): boolean {
+    for (; this.scanned < problems.length; this.scanned++) {
+      const problem = problems[this.scanned]!;
+      if (problem.severity === 'warning' || !problem.path.startsWith('/agents/')) continue;
+      const [, , agent, section, component] = problem.path.split('/', 5);
+      if (section === undefined) continue;
+      this.keys.add(`${agent}/${section}`);
+      if (component !== undefined) this.keys.add(`${agent}/${section}/${component}`);
+    }
+    return this.keys.has(key);
+  }
+}
+
 class AgentValidator {
   private readonly base: string;
   private readonly claims = new Map<string, string>();
@@ -153,6 +179,8 @@ class AgentValidator {
     private readonly coerce: boolean,
     private readonly problems: Problem[],
     private readonly flumeConfigs?: Map<string, Record<string, unknown>>,
+    private readonly suggestions = new SuggestionBudget(),
+    private readonly errors = new ErroredComponents(),
   ) {
     this.base = pointer('agents', name);
   }
@@ -169,8 +197,8 @@ class AgentValidator {
     if (agent.drainTimeout !== undefined) {
       try {
         drainTimeoutMs = parseDuration(String(agent.drainTimeout));
-      } catch {
-        problems.push({ path: `${base}/drainTimeout`, message: 'must be a duration like 30s' });
+      } catch (error) {
+        problems.push({ path: `${base}/drainTimeout`, message: `must be a duration like 30s: ${(error as Error).message}`, hint: 'write drainTimeout: 30s' });
       }
     }
     const dataDir = typeof agent.dataDir === 'string' ? agent.dataDir : path.join('data', this.name);
@@ -180,7 +208,7 @@ class AgentValidator {
     const sinks = this.section(agent, 'sinks', (n, v, p) => this.sink(n, v, p, channels));
     const sinkGroups = this.section(agent, 'sinkGroups', (n, v, p) => this.group(n, v, p, sinks));
     const stages = this.section(agent, 'stages', (n, v, p) => this.stage(n, v, p, channels));
-    if (Object.keys(channels).length === 0 && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${base}/channels`))) {
+    if (Object.keys(channels).length === 0 && !this.errors.has(this.problems, `${pointerSegment(this.name)}/channels`)) {
       problems.push({ path: `${base}/channels`, message: 'the agent has no channel', hint: 'add at least one channel, e.g. channels: { c1: { type: memory } }' });
     }
     if (Object.keys(sources).length === 0 && Object.keys(sinks).length === 0) {
@@ -331,7 +359,7 @@ class AgentValidator {
       } else {
         selector = this.component('selector', { type: 'replicating', ...value.selector }, `${path}/selector`, ['type'], `${name}-selector`);
         for (const [key, referenced] of selectorChannels(selector?.config)) {
-          if (!channelNames.includes(referenced)) this.problems.push({ path: `${path}/selector/${key}`, message: `channel '${referenced}' is not one of this source's channels`, hint: `add it to channels: [${[...channelNames, referenced].join(', ')}]` });
+          if (!channelNames.includes(referenced)) this.problems.push({ path: `${path}/selector/${key}`, message: `channel '${referenced}' is not one of this source's channels`, hint: `add it to channels: [${nameList([...channelNames, referenced])}]` });
         }
       }
     }
@@ -414,8 +442,8 @@ class AgentValidator {
     } else {
       names = members as string[];
       names.forEach((sink, i) => {
-        if (!Object.hasOwn(sinks, sink) && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${this.base}/sinks/${sink}`))) {
-          const guess = closest(sink, Object.keys(sinks));
+        if (!Object.hasOwn(sinks, sink) && !this.hasError('sinks', sink)) {
+          const guess = closest(sink, Object.keys(sinks), this.suggestions);
           this.problems.push({ path: `${path}/sinks/${i}`, message: `no sink named '${sink}'`, hint: guess ? `did you mean '${guess}'?` : 'define it under sinks:' });
         }
       });
@@ -427,11 +455,16 @@ class AgentValidator {
     return { name, sinks: names, processor };
   }
 
+  /** True when the component `name` of `section` already has an error (so a reference to it is not reported again). */
+  private hasError(section: string, name: string): boolean {
+    return this.errors.has(this.problems, `${pointerSegment(this.name)}/${section}/${pointerSegment(name)}`);
+  }
+
   private requireChannel(channel: string, path: string, channels: Record<string, ChannelModel>): void {
     if (Object.hasOwn(channels, channel)) return;
-    if (this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${this.base}/channels/${channel}`))) return;
-    const guess = closest(channel, Object.keys(channels));
-    this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${Object.keys(channels).join(', ') || 'none'}` });
+    if (this.hasError('channels', channel)) return;
+    const guess = closest(channel, Object.keys(channels), this.suggestions);
+    this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${nameList(Object.keys(channels)) || 'none'}` });
   }
 
   private checkBatchSize(model: ComponentModel, channelNames: string[], path: string): void {
