@@ -12,6 +12,7 @@ interface SchemaNode {
 }
 
 const DURATIONS = new Set([DURATION_PATTERN, DURATION_OR_NUMBER_PATTERN]);
+const REGEXES = new Map([DURATION_PATTERN, DURATION_OR_NUMBER_PATTERN, SIZE_PATTERN, SIZE_OR_NUMBER_PATTERN].map((p) => [p, new RegExp(p)]));
 const SIZES = new Set([SIZE_PATTERN, SIZE_OR_NUMBER_PATTERN]);
 
 /**
@@ -27,7 +28,7 @@ export function checkAmountLimits(schema: unknown, config: unknown, basePath: st
   if (typeof node.pattern === 'string' && (typeof config === 'string' || typeof config === 'number')) {
     const duration = DURATIONS.has(node.pattern);
     if (!duration && !SIZES.has(node.pattern)) return;
-    if (typeof config === 'string' && !new RegExp(node.pattern).test(config)) return;
+    if (typeof config === 'string' && !REGEXES.get(node.pattern)!.test(config)) return;
     try {
       if (duration) parseDuration(config, node.bareUnit ?? (node.pattern === DURATION_OR_NUMBER_PATTERN ? 'ms' : undefined));
       else parseSize(config);
