@@ -7,6 +7,9 @@ const PARTS = ['${', '}', '$', '$${', ':-', 'env:', 'A', 'B', 'Z', '_', '1', 'co
 const text = fc.array(fc.constantFrom(...PARTS), { maxLength: 40 }).map((parts) => parts.join(''));
 const env = fc.dictionary(fc.constantFrom('A', 'B', 'C'), fc.oneof(text, fc.constantFrom('5', '1e400', '9'.repeat(400), 'true', '')), { maxKeys: 3 });
 
+/** A nesting depth: mostly shallow, one case in ten thousands deep (deeper than a recursive walk survives). */
+const deep = fc.oneof({ arbitrary: fc.nat({ max: 20 }), weight: 9 }, { arbitrary: fc.integer({ min: 5000, max: 8000 }), weight: 1 });
+
 /** The scalars of a document, walked without recursion (it may be nested thousands deep). */
 function leaves(value: unknown): unknown[] {
   const out: unknown[] = [];
@@ -27,7 +30,7 @@ function leaves(value: unknown): unknown[] {
  */
 describe('YAML ${VAR} substitution @fuzz', () => {
   it('gives a value and problems with paths, never an exception or a prototype member', async () => {
-    await fuzzTarget('env-substitution', [text, env, fc.nat({ max: 5000 }), fc.nat({ max: 3000 })], (value, vars, nesting, listDepth) => {
+    await fuzzTarget('env-substitution', [text, env, deep, deep], (value, vars, nesting, listDepth) => {
       const deepDefault = `${'${Z:-'.repeat(nesting)}x${'}'.repeat(nesting)}`;
       // A value inside lists nested listDepth deep: the walk must not recurse per level.
       let doc: unknown = { agents: { a: { v: value, d: deepDefault } } };
