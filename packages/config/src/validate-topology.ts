@@ -363,7 +363,7 @@ class AgentValidator {
         }
       }
     }
-    if (model) this.checkBatchSize(model, channelNames, path);
+    if (model) this.checkBatchSize(model, channelNames, path, channelNames);
     if (!model || !selector) return undefined;
     return { ...model, channels: channelNames, interceptors, selector };
   }
@@ -428,7 +428,7 @@ class AgentValidator {
         deadLetter = { channel: dl.channel };
       }
     }
-    if (model && typeof input === 'string') this.checkBatchSize(model, [input, ...outputs], path);
+    if (model && typeof input === 'string') this.checkBatchSize(model, [input, ...outputs], path, outputs);
     if (!model || typeof input !== 'string' || outputs.length === 0) return undefined;
     return deadLetter ? { ...model, channel: input, channels: outputs, deadLetter } : { ...model, channel: input, channels: outputs };
   }
@@ -467,13 +467,21 @@ class AgentValidator {
     this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${nameList(Object.keys(channels)) || 'none'}` });
   }
 
-  private checkBatchSize(model: ComponentModel, channelNames: string[], path: string): void {
+  /**
+   * A batch must fit a channel's transactionCapacity; a batch put into a channel (by a source or
+   * a stage, listed in `putInto`) must also fit its capacity, or no put could ever succeed.
+   */
+  private checkBatchSize(model: ComponentModel, channelNames: string[], path: string, putInto: readonly string[] = []): void {
     const batchSize = model.config.batchSize;
     if (typeof batchSize !== 'number') return;
     for (const channel of channelNames) {
-      const capacity = this.channelConfigs.get(channel)?.transactionCapacity;
+      const config = this.channelConfigs.get(channel);
+      const capacity = config?.transactionCapacity;
       if (typeof capacity === 'number' && batchSize > capacity) {
         this.problems.push({ path: `${path}/batchSize`, message: `batchSize ${batchSize} is larger than channel '${channel}' transactionCapacity ${capacity}`, hint: `lower batchSize or raise transactionCapacity of '${channel}' to at least ${batchSize}` });
+      } else if (putInto.includes(channel) && typeof config?.capacity === 'number' && batchSize > config.capacity) {
+        // A batch larger than the whole channel never fits: every put waits keepAlive and fails, for ever.
+        this.problems.push({ path: `${path}/batchSize`, message: `batchSize ${batchSize} is larger than channel '${channel}' capacity ${config.capacity}: no batch could ever fit`, hint: `lower batchSize or raise capacity of '${channel}' to at least ${batchSize}` });
       }
     }
   }

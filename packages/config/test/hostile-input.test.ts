@@ -111,3 +111,16 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     expect(closest('memroy', ['memory', 'file'])).to.equal('memory');
   });
 });
+
+describe('batch sizes against channel capacity', () => {
+  it('refuses a batch larger than the whole channel, which would wait keepAlive and fail for ever (found by the validates-then-starts fuzz target)', () => {
+    const { problems } = validate(`
+agents:
+  a:
+    sources: { s: { type: seq, channels: [c] } }
+    channels: { c: { type: memory, capacity: 100 } }
+    sinks: { k: { type: 'null', channel: c, batchSize: 100 } }
+`);
+    expect(problems.map((p) => [p.path, p.message])).to.deep.equal([['/agents/a/sources/s/batchSize', "batchSize 1000 is larger than channel 'c' capacity 100: no batch could ever fit"]]);
+  });
+});
