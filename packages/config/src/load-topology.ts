@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { SluiceError } from '@sluice/core';
 import { fromFlumeProperties } from './flume-properties.js';
 import { ConfigError, type Problem } from './problem.js';
@@ -47,10 +47,48 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
 const MAX_ALIAS_COUNT = 1000;
 
 /**
+ * Most values (scalars and collections) a document may hold once its aliases are expanded. The
+ * yaml library's alias count does not weigh what an alias stands for: a thousand aliases of a
+ * 5000-item list are 5 million values, seconds of work for every later step.
+ */
+export const MAX_EXPANDED_VALUES = 200_000;
+
+/**
+ * The number of values of `document` with every alias expanded, computed on the syntax tree
+ * (each anchored node's size once) without expanding anything; stops counting past the limit.
+ */
+function expandedSize(document: Document): number {
+  const sizes = new Map<Node, number>();
+  const sizeOf = (node: unknown): number => {
+    if (isAlias(node)) {
+      const source = node.resolve(document) as Node | undefined;
+      return source === undefined || source === node ? 1 : sizeOf(source);
+    }
+    if (!isMap(node) && !isSeq(node)) return isScalar(node) ? 1 : node === null || node === undefined ? 0 : 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, 1); // an alias to a collection that holds it counts once
+    let total = 1;
+    for (const item of node.items as unknown[]) {
+      total += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+      if (total > MAX_EXPANDED_VALUES) break;
+    }
+    sizes.set(node, total);
+    return total;
+  };
+  return sizeOf(document.contents);
+}
+
+/**
  * The document as plain data. An alias to an anchor that does not exist, or aliases that expand
  * beyond {@link MAX_ALIAS_COUNT} nodes (an alias bomb), become a problem instead of an exception.
  */
 function toPlainData(document: Document, problems: Problem[]): unknown {
+  const size = expandedSize(document);
+  if (size > MAX_EXPANDED_VALUES) {
+    problems.push({ path: '', message: `YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`, hint: 'write the repeated parts out, or alias smaller parts' });
+    return undefined;
+  }
   try {
     return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {

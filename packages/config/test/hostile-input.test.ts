@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  closest, ConfigError, MAX_SUBSTITUTION_NESTING, MAX_YAML_DEPTH, parseTopology, readJavaProperties, substituteEnv, substituteFlumeValue,
+  closest, ConfigError, MAX_EXPANDED_VALUES, MAX_SUBSTITUTION_NESTING, MAX_YAML_DEPTH, parseTopology, readJavaProperties, substituteEnv, substituteFlumeValue,
   validateTopology, type Problem,
 } from '../src/index.js';
 import { builtins } from './lookup.js';
@@ -91,6 +91,14 @@ describe('configuration on hostile input: problems with paths, never a crash', (
       expect((error as ConfigError).problems.map((p) => p.message)).to.deep.equal([`YAML collections are nested more than ${MAX_YAML_DEPTH} levels deep`]);
     }
     expect(() => parseTopology(`agents: ${'['.repeat(90)}${']'.repeat(90)}`, 'ok.yaml', { env: {} })).not.to.throw();
+  });
+
+  it('refuses aliases that expand a small file into millions of values, which the yaml alias count lets through', () => {
+    const yaml = `x: &a [${Array.from({ length: 1000 }, (_, i) => i).join(',')}]\nagents:\n${Array.from({ length: 300 }, () => '  - *a').join('\n')}\n`;
+    let error: unknown;
+    try { parseTopology(yaml, 'aliases.yaml', { env: {} }); } catch (e) { error = e; }
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.message)).to.deep.equal([`YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`]);
   });
 
   it('reports thousands of dangling references each with a path, suggesting names only while the suggestion budget lasts', () => {
