@@ -1,4 +1,4 @@
-import { Composer, LineCounter, Parser, type CST, type Document } from 'yaml';
+import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document } from 'yaml';
 import type { Problem } from './problem.js';
 
 /** Deepest nesting of YAML collections a topology may have; a real one is under ten deep. */
@@ -27,7 +27,9 @@ export function readYamlDocument(text: string): YamlReading {
   }
   let document: Document.Parsed | undefined;
   const problems: Problem[] = [];
-  for (const doc of new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)) {
+  // Unique keys are checked below with a set per map: the yaml library compares each key with
+  // every earlier one, quadratic in a section of thousands of components.
+  for (const doc of new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)) {
     if (!document) document = doc;
     else {
       const { line, col } = lineCounter.linePos(doc.range[0]);
@@ -35,11 +37,35 @@ export function readYamlDocument(text: string): YamlReading {
       break;
     }
   }
-  for (const error of document!.errors.slice(0, 3 - problems.length)) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
+  const errors = [...document!.errors.map((e) => ({ at: e.pos[0], message: e.message })), ...duplicateKeys(document!)].sort((a, b) => a.at - b.at);
+  for (const error of errors.slice(0, 3 - problems.length).reverse()) {
+    const { line, col } = lineCounter.linePos(error.at);
     problems.unshift({ path: '', message: `line ${line}, column ${col}: ${error.message.split('\n')[0]}`, hint: 'fix the YAML syntax' });
   }
   return { document, lineCounter, problems };
+}
+
+/** Keys written twice in one mapping (scalars equal in type and value, as the yaml library compares them), by offset. */
+function duplicateKeys(document: Document.Parsed): { at: number; message: string }[] {
+  const found: { at: number; message: string }[] = [];
+  const stack: unknown[] = [document.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
+          if (seen.has(id)) found.push({ at: pair.key.range?.[0] ?? 0, message: 'Map keys must be unique' });
+          seen.add(id);
+        }
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(isPair(item) ? item.value : item);
+    }
+  }
+  return found;
 }
 
 type Item = { start?: unknown; key?: CST.Token | null; sep?: unknown; value?: CST.Token };
