@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
 import { SluiceError } from '@sluice/core';
 import { fromFlumeProperties } from './flume-properties.js';
 import { ConfigError, type Problem } from './problem.js';
@@ -54,26 +54,25 @@ const MAX_ALIAS_COUNT = 1000;
 export const MAX_EXPANDED_VALUES = 200_000;
 
 /**
- * The number of values of `document` with every alias expanded, computed on the syntax tree
- * (each anchored node's size once) without expanding anything; stops counting past the limit.
+ * The number of values of `document` with every alias expanded, computed on the syntax tree in
+ * one walk in document order (an alias counts the size of the latest node anchored under its
+ * name before it) without expanding anything; stops counting past the limit. The walk recurses,
+ * which is safe: readYamlDocument refused documents nested deeper than MAX_YAML_DEPTH.
  */
 function expandedSize(document: Document): number {
-  const sizes = new Map<Node, number>();
+  const anchored = new Map<string, number>();
   const sizeOf = (node: unknown): number => {
-    if (isAlias(node)) {
-      const source = node.resolve(document) as Node | undefined;
-      return source === undefined || source === node ? 1 : sizeOf(source);
-    }
-    if (!isMap(node) && !isSeq(node)) return isScalar(node) ? 1 : node === null || node === undefined ? 0 : 1;
-    const known = sizes.get(node);
-    if (known !== undefined) return known;
-    sizes.set(node, 1); // an alias to a collection that holds it counts once
+    if (node === null || node === undefined) return 0;
+    if (isAlias(node)) return anchored.get(node.source) ?? 1;
     let total = 1;
-    for (const item of node.items as unknown[]) {
-      total += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
-      if (total > MAX_EXPANDED_VALUES) break;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items as unknown[]) {
+        total += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+        if (total > MAX_EXPANDED_VALUES) break;
+      }
     }
-    sizes.set(node, total);
+    const anchor = (node as Node).anchor;
+    if (anchor) anchored.set(anchor, total);
     return total;
   };
   return sizeOf(document.contents);
