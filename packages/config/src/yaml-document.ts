@@ -45,7 +45,10 @@ export function readYamlDocument(text: string): YamlReading {
   return { document, lineCounter, problems };
 }
 
-/** Keys written twice in one mapping (scalars equal in type and value, as the yaml library compares them), by offset. */
+/**
+ * Keys written twice in one mapping (scalars equal in type and value, as the yaml library
+ * compares them) and keys that are collections, by offset.
+ */
 function duplicateKeys(document: Document.Parsed): { at: number; message: string }[] {
   const found: { at: number; message: string }[] = [];
   const stack: unknown[] = [document.contents];
@@ -58,6 +61,9 @@ function duplicateKeys(document: Document.Parsed): { at: number; message: string
           const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
           if (seen.has(id)) found.push({ at: pair.key.range?.[0] ?? 0, message: 'Map keys must be unique' });
           seen.add(id);
+        } else if (isMap(pair.key) || isSeq(pair.key)) {
+          // The yaml library would turn it into text (and print a process warning); no topology key is a collection.
+          found.push({ at: pair.key.range?.[0] ?? 0, message: 'a mapping key must be a name, not a list or mapping' });
         }
         stack.push(pair.key, pair.value);
       }

@@ -93,6 +93,15 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     expect(() => parseTopology(`agents: ${'['.repeat(90)}${']'.repeat(90)}`, 'ok.yaml', { env: {} })).not.to.throw();
   });
 
+  it('refuses a list or mapping used as a key, which YAML would turn into text with a process warning', () => {
+    let error: unknown;
+    try { parseTopology('agents:\n  { a: 1 }: x\n  ? [b]\n  : y\n', 'keys.yaml', { env: {} }); } catch (e) { error = e; }
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.message)).to.deep.equal([
+      'line 2, column 3: a mapping key must be a name, not a list or mapping', 'line 3, column 5: a mapping key must be a name, not a list or mapping',
+    ]);
+  });
+
   it('refuses aliases that expand a small file into millions of values, which the yaml alias count lets through', () => {
     const yaml = `x: &a [${Array.from({ length: 1000 }, (_, i) => i).join(',')}]\nagents:\n${Array.from({ length: 300 }, () => '  - *a').join('\n')}\n`;
     let error: unknown;
