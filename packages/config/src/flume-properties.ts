@@ -1,7 +1,9 @@
 import type { ComponentKind } from '@sluice/core';
 import { readJavaProperties, type PropertyEntry } from './java-properties.js';
 import { sluiceTypeForFlume } from './flume-aliases.js';
-import { substituteFlumeValue } from './flume-substitution.js';
+import { SubstitutionBudget, substituteFlumeValue } from './flume-substitution.js';
+import { KeyPrefixIndex } from './key-prefix-index.js';
+import { nameList } from './name-list.js';
 import { pointer, type Problem } from './problem.js';
 import type { FlumeComponentProperties, RawTopology } from './raw-topology.js';
 
@@ -35,25 +37,27 @@ export function fromFlumeProperties(text: string, problems: Problem[], file?: st
     problems.push({ path: '', message: `line ${line}: malformed \\uXXXX escape in '${source.slice(0, 60)}'`, hint: 'Java refuses the whole file; write four hex digits after \\u, or \\\\u for a literal backslash' });
   }
   for (const { key, lines } of parsed.duplicates) {
-    problems.push({ path: at(key), key, severity: 'warning', message: `is defined ${lines.length} times (lines ${lines.join(', ')}); the last one wins, as in Flume`, hint: 'delete the definitions that do not count' });
+    problems.push({ path: at(key), key, severity: 'warning', message: `is defined ${lines.length} times (lines ${nameList(lines.map(String))}); the last one wins, as in Flume`, hint: 'delete the definitions that do not count' });
   }
   const values = new Map(parsed.entries.map((e) => [e.key, e.value.trim()]));
   const envFilters = configFilters(agentNames, values, problems);
+  const budget = new SubstitutionBudget();
   const entries: PropertyEntry[] = parsed.entries.map((entry) => {
     const agent = agentOf(entry.key);
-    const value = substituteFlumeValue(entry.value.trim(), values, env, (message, hint, severity) => problems.push({ path: at(entry.key), key: entry.key, message, ...(hint ? { hint } : {}), ...(severity ? { severity } : {}) }), 0, agent === undefined ? undefined : envFilters.get(agent));
+    const value = substituteFlumeValue(entry.value.trim(), values, env, (message, hint, severity) => problems.push({ path: at(entry.key), key: entry.key, message, ...(hint ? { hint } : {}), ...(severity ? { severity } : {}) }), 0, agent === undefined ? undefined : envFilters.get(agent), budget);
     return { ...entry, value };
   });
   for (const { key } of entries) {
     const agent = agentOf(key);
     const section = key.split('.')[1];
     if (agent === undefined) {
-      problems.push({ path: '', key, severity: 'warning', message: 'belongs to no agent of this file; Flume ignores it', hint: `agents in this file: ${[...agentNames].join(', ') || 'none'}; agent keys look like a1.sources = r1` });
+      problems.push({ path: '', key, severity: 'warning', message: 'belongs to no agent of this file; Flume ignores it', hint: `agents in this file: ${nameList(agentNames) || 'none'}; agent keys look like a1.sources = r1` });
     } else if (section === undefined || !SECTIONS.includes(section)) {
       problems.push({ path: pointer('agents', agent), key, severity: 'warning', message: `is not a key Flume reads (an agent's keys start with ${SECTIONS.map((s) => `${agent}.${s}`).join(', ')}); Flume ignores it` });
     }
   }
   const byKey = new Map(entries.map((e) => [e.key, e]));
+  const index = new KeyPrefixIndex(entries);
   const flume = new Map<string, FlumeComponentProperties>();
   const agents: Record<string, unknown> = {};
   for (const agent of agentNames) {
@@ -69,18 +73,18 @@ export function fromFlumeProperties(text: string, problems: Problem[], file?: st
         }
         seen.add(name);
         const prefix = `${listKey}.${name}.`;
-        const own = collect(entries, prefix);
+        const own = index.subset(prefix);
         const path = pointer('agents', agent, list, name);
         out[list]![name] = translateComponent(kind, own, prefix, path, flume, problems);
       }
-      for (const orphan of orphans(entries, `${listKey}.`, seen)) {
+      for (const orphan of index.orphans(`${listKey}.`, seen)) {
         problems.push({ path: pointer('agents', agent, list, orphan), key: `${listKey}.${orphan}`, severity: 'warning', message: `'${orphan}' is configured but not listed in ${listKey}; Flume ignores its keys`, hint: `add it to ${listKey} or delete its keys` });
       }
     }
     const groupsKey = `${agent}.sinkgroups`;
     const groups = splitFlumeNames(byKey.get(groupsKey)?.value, groupsKey, pointer('agents', agent, 'sinkGroups'), problems);
     for (const group of groups) {
-      const own = collect(entries, `${groupsKey}.${group}.`);
+      const own = index.subset(`${groupsKey}.${group}.`);
       const processorProps = subset(own, 'processor.');
       const processorPath = pointer('agents', agent, 'sinkGroups', group, 'processor');
       const { type, ...rest } = processorProps;
@@ -91,7 +95,7 @@ export function fromFlumeProperties(text: string, problems: Problem[], file?: st
       const sinks = splitFlumeNames(own.sinks, `${groupsKey}.${group}.sinks`, pointer('agents', agent, 'sinkGroups', group, 'sinks'), problems);
       out.sinkGroups![group] = { sinks, processor: { type: sluiceTypeForFlume('processor', type ?? 'default') } };
     }
-    for (const orphan of orphans(entries, `${groupsKey}.`, new Set(groups))) {
+    for (const orphan of index.orphans(`${groupsKey}.`, new Set(groups))) {
       problems.push({ path: pointer('agents', agent, 'sinkGroups', orphan), key: `${groupsKey}.${orphan}`, severity: 'warning', message: `'${orphan}' is configured but not listed in ${groupsKey}; Flume ignores its keys`, hint: `add it to ${groupsKey} or delete its keys` });
     }
     agents[agent] = out;
@@ -142,19 +146,20 @@ function translateComponent(kind: ComponentKind, own: Record<string, string>, pr
     else properties[key] = value;
   }
   if (kind === 'source') {
+    const ownIndex = new KeyPrefixIndex(Object.entries(own).map(([key, value]) => ({ key, value })));
     const interceptors: Record<string, unknown>[] = [];
     const names = splitFlumeNames(own.interceptors, `${prefix}interceptors`, `${path}/interceptors`, problems);
     names.forEach((name, i) => {
       const iprefix = `${prefix}interceptors.${name}.`;
-      const { type, ...rest } = subset(own, `interceptors.${name}.`);
+      const { type, ...rest } = ownIndex.subset(`interceptors.${name}.`);
       flume.set(`${path}/interceptors/${i}`, { prefix: iprefix, properties: rest, ...(type ? { flumeType: type } : {}) });
       interceptors.push({ type: type === undefined ? undefined : sluiceTypeForFlume('interceptor', type), name });
     });
-    for (const orphan of orphans(Object.entries(own).map(([key, value]) => ({ key, value, line: 0 })), 'interceptors.', new Set(names))) {
+    for (const orphan of ownIndex.orphans('interceptors.', new Set(names))) {
       problems.push({ path: `${path}/interceptors`, key: `${prefix}interceptors.${orphan}`, severity: 'warning', message: `interceptor '${orphan}' is configured but not listed in ${prefix}interceptors; Flume ignores its keys`, hint: `add it to ${prefix}interceptors or delete its keys` });
     }
     if (interceptors.length > 0) out.interceptors = interceptors;
-    const selectorProps = subset(own, 'selector.');
+    const selectorProps = ownIndex.subset('selector.');
     if (Object.keys(selectorProps).length > 0) {
       const { type, ...rest } = selectorProps;
       flume.set(`${path}/selector`, { prefix: `${prefix}selector.`, properties: rest, ...(type ? { flumeType: type } : {}) });
@@ -182,20 +187,4 @@ function subset(properties: Record<string, string>, prefix: string): Record<stri
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(properties)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
   return out;
-}
-
-function collect(entries: readonly PropertyEntry[], prefix: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { key, value } of entries) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
-  return out;
-}
-
-function orphans(entries: readonly PropertyEntry[], prefix: string, listed: Set<string>): string[] {
-  const found = new Set<string>();
-  for (const { key } of entries) {
-    if (!key.startsWith(prefix)) continue;
-    const name = key.slice(prefix.length).split('.')[0]!;
-    if (!listed.has(name) && key.slice(prefix.length).includes('.')) found.add(name);
-  }
-  return [...found];
 }

@@ -4,6 +4,32 @@ export type SubstitutionReport = (message: string, hint?: string, severity?: 'wa
 const JAVA_LOOKUPS = new Set(['sys', 'java', 'date', 'const', 'base64decoder', 'base64encoder', 'file', 'localhost', 'properties', 'resourcebundle', 'script', 'url', 'urldecoder', 'urlencoder', 'xml', 'dns']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Deepest `${${...}}` nesting substituted; deeper is an error (and recursion could overflow the stack). */
+export const MAX_SUBSTITUTION_NESTING = 16;
+/** Longest text one value may expand to through key references (`a = ${b}${b}`, `b = ${c}${c}`...). */
+export const MAX_SUBSTITUTED_LENGTH = 1 << 20;
+/** Most `${...}` one file may resolve, counting those inside referenced keys' values. */
+export const MAX_SUBSTITUTIONS = 100_000;
+
+/**
+ * The substitutions left for one file, shared by the calls of {@link substituteFlumeValue} for its
+ * values: keys that reference each other twice over (`x2 = ${x1}${x1}`, `x3 = ${x2}${x2}`...) must
+ * not cost seconds per value.
+ */
+export class SubstitutionBudget {
+  steps = MAX_SUBSTITUTIONS;
+}
+
+/** The environment's own string value of `name`: never an Object.prototype member such as `constructor`. */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  if (!Object.hasOwn(env, name)) return undefined;
+  const value = env[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Shared by the recursive calls of one top-level substitution: reports of a limit are made once. */
+interface Budget { length: number; file: SubstitutionBudget; tooDeep: boolean; tooLong: boolean }
+
 /**
  * Substitutes `${...}` in one value of a Flume file the way Flume 1.10+ does (`MapResolver`, a
  * commons-text StringSubstitutor), as far as it makes sense outside a JVM:
@@ -14,9 +40,35 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *   warning: Sluice has no Java system properties;
  * - anything else (`${header.id:int}`, `${a.b}` that is no key of the file) is data and kept;
  * - `$${` is a literal `${`. Nested variables (`${${sys:env}_BIND}`) resolve from the inside.
+ *
+ * Nesting deeper than {@link MAX_SUBSTITUTION_NESTING}, key references that expand beyond
+ * {@link MAX_SUBSTITUTED_LENGTH} characters and substitutions beyond the file's `budget` are
+ * reported as errors and keep the value as written.
  */
-export function substituteFlumeValue(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth = 0, envFilters: ReadonlySet<string> = new Set()): string {
+export function substituteFlumeValue(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth = 0, envFilters: ReadonlySet<string> = new Set(), file = new SubstitutionBudget()): string {
+  const budget: Budget = { length: 0, file, tooDeep: false, tooLong: false };
+  // A key referenced many times reports its unset variable once per value.
+  const reported = new Set<string>();
+  const once: SubstitutionReport = (message, hint, severity) => {
+    if (reported.has(message)) return;
+    reported.add(message);
+    report(message, hint, severity);
+  };
+  const out = substitute(value, properties, env, once, depth, envFilters, budget);
+  if (budget.tooDeep) {
+    report(`nests \${...} more than ${MAX_SUBSTITUTION_NESTING} levels deep; the value is kept as written`, 'write the value without so many nested ${...}');
+    return value;
+  }
+  if (budget.tooLong) {
+    report(`its \${...} references expand to more than ${MAX_SUBSTITUTED_LENGTH} characters, or the file's more than ${MAX_SUBSTITUTIONS} substitutions; the value is kept as written`, 'reference keys whose values do not reference each other over and over');
+    return value;
+  }
+  return out;
+}
+
+function substitute(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number, envFilters: ReadonlySet<string>, budget: Budget): string {
   if (!value.includes('${')) return value;
+  if (budget.tooDeep || budget.tooLong) return value;
   let out = '';
   let i = 0;
   while (i < value.length) {
@@ -25,9 +77,21 @@ export function substituteFlumeValue(value: string, properties: ReadonlyMap<stri
       i += 3;
       continue;
     }
-    if (!value.startsWith('${', i)) {
+    const next = value.indexOf('${', i);
+    if (next !== i) {
+      // Plain text up to the next variable (or the end), copied at once.
+      const end = next < 0 ? value.length : value[next - 1] === '$' ? next - 1 : next;
+      if (end > i) {
+        out += value.slice(i, end);
+        i = end;
+        continue;
+      }
       out += value[i++];
       continue;
+    }
+    if (--budget.file.steps < 0) {
+      budget.tooLong = true;
+      return value;
     }
     const end = matchingBrace(value, i + 2);
     if (end < 0) {
@@ -35,19 +99,28 @@ export function substituteFlumeValue(value: string, properties: ReadonlyMap<stri
       break;
     }
     const inner = value.slice(i + 2, end);
-    const name = inner.includes('${') ? substituteFlumeValue(inner, properties, env, report, depth + 1, envFilters) : inner;
-    out += resolve(name, value.slice(i, end + 1), properties, env, report, depth, envFilters);
+    let name = inner;
+    if (inner.includes('${')) {
+      if (depth >= MAX_SUBSTITUTION_NESTING) {
+        budget.tooDeep = true;
+        return value;
+      }
+      name = substitute(inner, properties, env, report, depth + 1, envFilters, budget);
+    }
+    out += resolve(name, value.slice(i, end + 1), properties, env, report, depth, envFilters, budget);
+    if (out.length > MAX_SUBSTITUTED_LENGTH) budget.tooLong = true;
+    if (budget.tooDeep || budget.tooLong) return value;
     i = end + 1;
   }
   return out;
 }
 
-function resolve(name: string, written: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number, envFilters: ReadonlySet<string>): string {
+function resolve(name: string, written: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number, envFilters: ReadonlySet<string>, budget: Budget): string {
   if (name.includes('${')) return written;
   // A config filter reference, ${f1['KEY']}: Sluice runs filters of type env.
   const filtered = /^([^[\]'"]+)\[(['"]?)(.*)\2\]$/.exec(name);
   if (filtered && envFilters.has(filtered[1]!)) {
-    const found = env[filtered[3]!];
+    const found = envValue(env, filtered[3]!);
     if (found !== undefined) return found;
     report(`environment variable ${filtered[3]!} (config filter ${filtered[1]!}) is not set`, `export ${filtered[3]!}=... before starting`);
     return written;
@@ -57,7 +130,7 @@ function resolve(name: string, written: string, properties: ReadonlyMap<string, 
     const lookup = name.slice(0, colon).toLowerCase();
     const key = name.slice(colon + 1);
     if (lookup === 'env' && ENV_NAME.test(key)) {
-      const found = env[key];
+      const found = envValue(env, key);
       if (found !== undefined) return found;
       report(`environment variable ${key} is not set`, `export ${key}=... before starting`);
       return written;
@@ -69,9 +142,16 @@ function resolve(name: string, written: string, properties: ReadonlyMap<string, 
     return written;
   }
   const own = properties.get(name);
-  if (own !== undefined && depth < 10) return substituteFlumeValue(own, properties, env, report, depth + 1);
+  if (own !== undefined && depth < 10) {
+    budget.length += own.length;
+    if (budget.length > MAX_SUBSTITUTED_LENGTH) {
+      budget.tooLong = true;
+      return written;
+    }
+    return substitute(own, properties, env, report, depth + 1, new Set(), budget);
+  }
   if (!ENV_NAME.test(name)) return written;
-  const found = env[name];
+  const found = envValue(env, name);
   if (found !== undefined) return found;
   report(`\${${name}} is neither a key of this file nor a set environment variable`, `export ${name}=... before starting, or define ${name} = ... in the file`);
   return written;

@@ -14,3 +14,6 @@ export * from './flume-substitution.js';
 export * from './flume-component-config.js';
 export * from './flume-component-keys.js';
 export * from './yaml-scalars.js';
+export * from './amount-limits.js';
+export * from './name-list.js';
+export * from './yaml-document.js';

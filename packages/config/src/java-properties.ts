@@ -35,18 +35,24 @@ export function readJavaProperties(text: string): JavaProperties {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const startLine = i + 1;
-    let logical = lines[i]!.replace(/^[ \t\f]+/, '');
-    if (logical === '' || logical.startsWith('#') || logical.startsWith('!')) continue;
-    while (endsWithContinuation(logical) && i + 1 < lines.length) {
-      logical = logical.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    let part = lines[i]!.replace(/^[ \t\f]+/, '');
+    if (part === '' || part.startsWith('#') || part.startsWith('!')) continue;
+    // Parts joined once at the end: re-concatenating a growing line was quadratic in its length.
+    const parts: string[] = [];
+    while (endsWithContinuation(part) && i + 1 < lines.length) {
+      parts.push(part.slice(0, -1));
+      part = lines[++i]!.replace(/^[ \t\f]+/, '');
     }
-    if (endsWithContinuation(logical)) logical = logical.slice(0, -1);
+    parts.push(endsWithContinuation(part) ? part.slice(0, -1) : part);
+    const logical = parts.join('');
     if (/\\u(?![0-9a-fA-F]{4})/.test(logical.replace(/\\\\/g, ''))) malformed.push({ line: startLine, text: logical });
     const { key, value } = splitKeyValue(logical);
     const previous = entries.get(key);
     if (previous) previous.value = value;
     else entries.set(key, { key, value, line: startLine });
-    seen.set(key, [...(seen.get(key) ?? []), startLine]);
+    const at = seen.get(key);
+    if (at) at.push(startLine);
+    else seen.set(key, [startLine]);
   }
   const duplicates = [...seen].filter(([, at]) => at.length > 1).map(([key, at]) => ({ key, lines: at }));
   return { entries: [...entries.values()], duplicates, malformed };

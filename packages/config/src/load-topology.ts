@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
 import { SluiceError } from '@sluice/core';
 import { fromFlumeProperties } from './flume-properties.js';
 import { ConfigError, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { substituteEnv } from './substitute-env.js';
+import { readYamlDocument } from './yaml-document.js';
 import { noteYamlScalars } from './yaml-scalars.js';
 
 /** Options for {@link parseTopology} and {@link readTopology}. */
@@ -33,15 +34,10 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
   if (format === 'properties') {
     raw = fromFlumeProperties(text, problems, file, options.env ?? process.env);
   } else {
-    const lineCounter = new LineCounter();
-    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter });
-    // A syntax error cascades into many; the first few say where to look.
-    for (const error of document.errors.slice(0, 3)) {
-      const line = error.linePos?.[0];
-      problems.push({ path: '', message: `${line ? `line ${line.line}, column ${line.col}: ` : ''}${error.message.split('\n')[0]}`, hint: 'fix the YAML syntax' });
-    }
-    const data = problems.length > 0 ? undefined : substituteEnv(toPlainData(document, problems), options.env ?? process.env, problems);
-    if (problems.length > 0 && data === undefined) throw new ConfigError(problems, file);
+    const { document, lineCounter, problems: syntax } = readYamlDocument(text);
+    problems.push(...syntax);
+    const data = problems.length > 0 || !document ? undefined : substituteEnv(toPlainData(document, problems), options.env ?? process.env, problems);
+    if (!document || (problems.length > 0 && data === undefined)) throw new ConfigError(problems, file);
     raw = { data, format: 'yaml', yamlScalars: noteYamlScalars(document, lineCounter), ...(file ? { file } : {}) };
   }
   return problems.length > 0 ? { ...raw, problems } : raw;
@@ -51,10 +47,47 @@ export function parseTopology(text: string, file?: string, options: ParseOptions
 const MAX_ALIAS_COUNT = 1000;
 
 /**
+ * Most values (scalars and collections) a document may hold once its aliases are expanded. The
+ * yaml library's alias count does not weigh what an alias stands for: a thousand aliases of a
+ * 5000-item list are 5 million values, seconds of work for every later step.
+ */
+export const MAX_EXPANDED_VALUES = 200_000;
+
+/**
+ * The number of values of `document` with every alias expanded, computed on the syntax tree in
+ * one walk in document order (an alias counts the size of the latest node anchored under its
+ * name before it) without expanding anything; stops counting past the limit. The walk recurses,
+ * which is safe: readYamlDocument refused documents nested deeper than MAX_YAML_DEPTH.
+ */
+function expandedSize(document: Document): number {
+  const anchored = new Map<string, number>();
+  const sizeOf = (node: unknown): number => {
+    if (node === null || node === undefined) return 0;
+    if (isAlias(node)) return anchored.get(node.source) ?? 1;
+    let total = 1;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items as unknown[]) {
+        total += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+        if (total > MAX_EXPANDED_VALUES) break;
+      }
+    }
+    const anchor = (node as Node).anchor;
+    if (anchor) anchored.set(anchor, total);
+    return total;
+  };
+  return sizeOf(document.contents);
+}
+
+/**
  * The document as plain data. An alias to an anchor that does not exist, or aliases that expand
  * beyond {@link MAX_ALIAS_COUNT} nodes (an alias bomb), become a problem instead of an exception.
  */
-function toPlainData(document: ReturnType<typeof parseDocument>, problems: Problem[]): unknown {
+function toPlainData(document: Document, problems: Problem[]): unknown {
+  const size = expandedSize(document);
+  if (size > MAX_EXPANDED_VALUES) {
+    problems.push({ path: '', message: `YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`, hint: 'write the repeated parts out, or alias smaller parts' });
+    return undefined;
+  }
   try {
     return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {

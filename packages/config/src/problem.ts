@@ -23,7 +23,9 @@ export function groupProblemsByAgent(problems: readonly Problem[]): [string | un
   const groups = new Map<string | undefined, Problem[]>([[undefined, []]]);
   for (const problem of problems) {
     const agent = agentOfProblem(problem);
-    groups.set(agent, [...(groups.get(agent) ?? []), problem]);
+    const group = groups.get(agent);
+    if (group) group.push(problem);
+    else groups.set(agent, [problem]);
   }
   return [...groups].filter(([, list]) => list.length > 0);
 }

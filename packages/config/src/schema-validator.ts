@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DURATION_OR_NUMBER_PATTERN, DURATION_PATTERN, SIZE_OR_NUMBER_PATTERN, SIZE_PATTERN, type AnyComponentDefinition } from '@sluice/core';
+import { checkAmountLimits } from './amount-limits.js';
 import { closest } from './closest.js';
 import { pointerSegment, type Problem } from './problem.js';
 
@@ -21,9 +22,15 @@ export function validateComponentConfig(definition: AnyComponentDefinition, conf
     cache.set(definition.schema, validate);
   }
   const copy = structuredClone(config);
+  const found: Problem[] = [];
   if (!validate(copy)) {
-    for (const error of validate.errors ?? []) problems.push(toProblem(error, definition, basePath));
+    for (const error of validate.errors ?? []) found.push(toProblem(error, definition, basePath));
   }
+  // Values the schema refused already have their problem; the limits check the rest.
+  const refused = new Set(found.map((p) => p.path));
+  const limits: Problem[] = [];
+  checkAmountLimits(definition.schema, copy, basePath, limits);
+  problems.push(...found, ...limits.filter((p) => !refused.has(p.path)));
   return copy;
 }
 

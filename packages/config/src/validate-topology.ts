@@ -1,14 +1,15 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseDuration, parseSize, type AnyComponentDefinition, type CheckScope, type ClaimedResource, type ComponentKind } from '@sluice/core';
-import { closest } from './closest.js';
+import { closest, SuggestionBudget } from './closest.js';
+import { nameList } from './name-list.js';
 import type { ComponentLookup } from './component-lookup.js';
 import { camelCaseKey, isFlumeBuiltin, isJavaClassName } from './flume-aliases.js';
 import { translateFlumeComponent } from './flume-component-config.js';
 import type {
   AgentModel, ChannelModel, ComponentModel, SinkGroupModel, SinkModel, SourceModel, StageModel, TopologyModel,
 } from './model.js';
-import { pointer, type Problem } from './problem.js';
+import { pointer, pointerSegment, type Problem } from './problem.js';
 import type { RawTopology } from './raw-topology.js';
 import { validateComponentConfig } from './schema-validator.js';
 import { explainYamlScalars } from './yaml-scalars.js';
@@ -97,13 +98,15 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
     problems.push({ path: '/agents', message: 'no agent is defined', hint: 'add agents: { myagent: { sources: ..., channels: ..., sinks: ... } }' });
   } else {
     const names = options.agent === undefined ? Object.keys(data.agents) : [options.agent];
+    const suggestions = new SuggestionBudget();
+    const errors = new ErroredComponents();
     if (options.agent !== undefined && !(options.agent in data.agents)) {
       const guess = closest(options.agent, Object.keys(data.agents));
-      problems.push({ path: '/agents', message: `no agent named '${options.agent}'`, hint: guess ? `did you mean '${guess}'?` : `agents in this file: ${Object.keys(data.agents).join(', ')}` });
+      problems.push({ path: '/agents', message: `no agent named '${options.agent}'`, hint: guess ? `did you mean '${guess}'?` : `agents in this file: ${nameList(Object.keys(data.agents))}` });
     }
     for (const name of names) {
       if (!(name in data.agents)) continue;
-      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems, flumeConfigs).run();
+      const agent = new AgentValidator(name, data.agents[name], lookup, raw, coerce, problems, flumeConfigs, suggestions, errors).run();
       if (agent) agents[name] = agent;
     }
   }
@@ -143,6 +146,29 @@ function checkKeys(object: Json, allowed: string[], at: string, what: string, pr
   }
 }
 
+/**
+ * Which agents' sections and components have an error, indexed from a growing problem list as it
+ * is asked: each problem is read once, where scanning the list per reference was quadratic in
+ * the size of the file.
+ */
+class ErroredComponents {
+  private readonly keys = new Set<string>();
+  private scanned = 0;
+
+  /** True when a problem so far is at or under `/agents/<key>` (`a1/channels` or `a1/channels/c1`, pointer-escaped). */
+  has(problems: readonly Problem[], key: string): boolean {
+    for (; this.scanned < problems.length; this.scanned++) {
+      const problem = problems[this.scanned]!;
+      if (problem.severity === 'warning' || !problem.path.startsWith('/agents/')) continue;
+      const [, , agent, section, component] = problem.path.split('/', 5);
+      if (section === undefined) continue;
+      this.keys.add(`${agent}/${section}`);
+      if (component !== undefined) this.keys.add(`${agent}/${section}/${component}`);
+    }
+    return this.keys.has(key);
+  }
+}
+
 class AgentValidator {
   private readonly base: string;
   private readonly claims = new Map<string, string>();
@@ -156,6 +182,8 @@ class AgentValidator {
     private readonly coerce: boolean,
     private readonly problems: Problem[],
     private readonly flumeConfigs?: Map<string, Record<string, unknown>>,
+    private readonly suggestions = new SuggestionBudget(),
+    private readonly errors = new ErroredComponents(),
   ) {
     this.base = pointer('agents', name);
   }
@@ -172,8 +200,8 @@ class AgentValidator {
     if (agent.drainTimeout !== undefined) {
       try {
         drainTimeoutMs = parseDuration(String(agent.drainTimeout));
-      } catch {
-        problems.push({ path: `${base}/drainTimeout`, message: 'must be a duration like 30s' });
+      } catch (error) {
+        problems.push({ path: `${base}/drainTimeout`, message: `must be a duration like 30s: ${(error as Error).message}`, hint: 'write drainTimeout: 30s' });
       }
     }
     let maxPendingBytes = DEFAULT_AGENT_MAX_PENDING_BYTES;
@@ -191,7 +219,7 @@ class AgentValidator {
     const sinks = this.section(agent, 'sinks', (n, v, p) => this.sink(n, v, p, channels));
     const sinkGroups = this.section(agent, 'sinkGroups', (n, v, p) => this.group(n, v, p, sinks));
     const stages = this.section(agent, 'stages', (n, v, p) => this.stage(n, v, p, channels));
-    if (Object.keys(channels).length === 0 && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${base}/channels`))) {
+    if (Object.keys(channels).length === 0 && !this.errors.has(this.problems, `${pointerSegment(this.name)}/channels`)) {
       problems.push({ path: `${base}/channels`, message: 'the agent has no channel', hint: 'add at least one channel, e.g. channels: { c1: { type: memory } }' });
     }
     if (Object.keys(sources).length === 0 && Object.keys(sinks).length === 0) {
@@ -342,11 +370,11 @@ class AgentValidator {
       } else {
         selector = this.component('selector', { type: 'replicating', ...value.selector }, `${path}/selector`, ['type'], `${name}-selector`);
         for (const [key, referenced] of selectorChannels(selector?.config)) {
-          if (!channelNames.includes(referenced)) this.problems.push({ path: `${path}/selector/${key}`, message: `channel '${referenced}' is not one of this source's channels`, hint: `add it to channels: [${[...channelNames, referenced].join(', ')}]` });
+          if (!channelNames.includes(referenced)) this.problems.push({ path: `${path}/selector/${key}`, message: `channel '${referenced}' is not one of this source's channels`, hint: `add it to channels: [${nameList([...channelNames, referenced])}]` });
         }
       }
     }
-    if (model) this.checkBatchSize(model, channelNames, path);
+    if (model) this.checkBatchSize(model, channelNames, path, channelNames);
     if (!model || !selector) return undefined;
     return { ...model, channels: channelNames, interceptors, selector };
   }
@@ -411,7 +439,7 @@ class AgentValidator {
         deadLetter = { channel: dl.channel };
       }
     }
-    if (model && typeof input === 'string') this.checkBatchSize(model, [input, ...outputs], path);
+    if (model && typeof input === 'string') this.checkBatchSize(model, [input, ...outputs], path, outputs);
     if (!model || typeof input !== 'string' || outputs.length === 0) return undefined;
     return deadLetter ? { ...model, channel: input, channels: outputs, deadLetter } : { ...model, channel: input, channels: outputs };
   }
@@ -425,8 +453,8 @@ class AgentValidator {
     } else {
       names = members as string[];
       names.forEach((sink, i) => {
-        if (!Object.hasOwn(sinks, sink) && !this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${this.base}/sinks/${sink}`))) {
-          const guess = closest(sink, Object.keys(sinks));
+        if (!Object.hasOwn(sinks, sink) && !this.hasError('sinks', sink)) {
+          const guess = closest(sink, Object.keys(sinks), this.suggestions);
           this.problems.push({ path: `${path}/sinks/${i}`, message: `no sink named '${sink}'`, hint: guess ? `did you mean '${guess}'?` : 'define it under sinks:' });
         }
       });
@@ -438,20 +466,33 @@ class AgentValidator {
     return { name, sinks: names, processor };
   }
 
-  private requireChannel(channel: string, path: string, channels: Record<string, ChannelModel>): void {
-    if (Object.hasOwn(channels, channel)) return;
-    if (this.problems.some((p) => p.severity !== 'warning' && p.path.startsWith(`${this.base}/channels/${channel}`))) return;
-    const guess = closest(channel, Object.keys(channels));
-    this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${Object.keys(channels).join(', ') || 'none'}` });
+  /** True when the component `name` of `section` already has an error (so a reference to it is not reported again). */
+  private hasError(section: string, name: string): boolean {
+    return this.errors.has(this.problems, `${pointerSegment(this.name)}/${section}/${pointerSegment(name)}`);
   }
 
-  private checkBatchSize(model: ComponentModel, channelNames: string[], path: string): void {
+  private requireChannel(channel: string, path: string, channels: Record<string, ChannelModel>): void {
+    if (Object.hasOwn(channels, channel)) return;
+    if (this.hasError('channels', channel)) return;
+    const guess = closest(channel, Object.keys(channels), this.suggestions);
+    this.problems.push({ path, message: `no channel named '${channel}'`, hint: guess ? `did you mean '${guess}'?` : `channels defined: ${nameList(Object.keys(channels)) || 'none'}` });
+  }
+
+  /**
+   * A batch must fit a channel's transactionCapacity; a batch put into a channel (by a source or
+   * a stage, listed in `putInto`) must also fit its capacity, or no put could ever succeed.
+   */
+  private checkBatchSize(model: ComponentModel, channelNames: string[], path: string, putInto: readonly string[] = []): void {
     const batchSize = model.config.batchSize;
     if (typeof batchSize !== 'number') return;
     for (const channel of channelNames) {
-      const capacity = this.channelConfigs.get(channel)?.transactionCapacity;
+      const config = this.channelConfigs.get(channel);
+      const capacity = config?.transactionCapacity;
       if (typeof capacity === 'number' && batchSize > capacity) {
         this.problems.push({ path: `${path}/batchSize`, message: `batchSize ${batchSize} is larger than channel '${channel}' transactionCapacity ${capacity}`, hint: `lower batchSize or raise transactionCapacity of '${channel}' to at least ${batchSize}` });
+      } else if (putInto.includes(channel) && typeof config?.capacity === 'number' && batchSize > config.capacity) {
+        // A batch larger than the whole channel never fits: every put waits keepAlive and fails, for ever.
+        this.problems.push({ path: `${path}/batchSize`, message: `batchSize ${batchSize} is larger than channel '${channel}' capacity ${config.capacity}: no batch could ever fit`, hint: `lower batchSize or raise capacity of '${channel}' to at least ${batchSize}` });
       }
     }
   }

@@ -104,6 +104,22 @@ describe('BucketTemplate', () => {
   it('reports the static prefix before the first escape', () => {
     expect(new BucketTemplate('/logs/app/%Y/%{h}').staticPrefix).to.equal('/logs/app/');
   });
+
+  it('numbers the day of the year (%j) at the very ends of the Date range, where Date.UTC(year, 0, 1) is NaN (found by fuzzing)', () => {
+    expect(new BucketTemplate('%Y %j').render(createEvent('x', { timestamp: '-8640000000000000' }))).to.equal('-271821 110');
+    expect(new BucketTemplate('%Y %j').render(createEvent('x', { timestamp: '8640000000000000' }))).to.equal('275760 257');
+    expect(new BucketTemplate('%j').render(at('2024-12-31T12:00:00Z'))).to.equal('366');
+    expect(new BucketTemplate('%j', { timeZone: 'local' }).render(createEvent('x', { timestamp: '-8640000000000000' }))).to.match(/^\d{3}$/);
+  });
+
+  it('rejects an event whose time rounds down out of the Date range (non-retriable), and refuses a rounding too large to compute', () => {
+    const weekly = new BucketTemplate('%Y%a', { round: true, roundValue: 7, roundUnit: 'day' });
+    let error: unknown;
+    try { weekly.render(createEvent('x', { timestamp: '-8639999999999999' })); } catch (e) { error = e; }
+    expect(errorCode(error)).to.equal('SLUICE_EVENT_REJECTED');
+    expect((error as { retriable: boolean }).retriable).to.equal(false);
+    expect(() => new BucketTemplate('%Y', { round: true, roundValue: 1e300, roundUnit: 'day' })).to.throw(/roundValue/).with.property('code', 'SLUICE_CONFIG_INVALID');
+  });
 });
 
 describe('RollPolicy', () => {

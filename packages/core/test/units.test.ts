@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseDuration, parseSize } from '../src/index.js';
+import { MAX_DURATION_MS, MAX_SIZE_BYTES, parseDuration, parseSize } from '../src/index.js';
 
 describe('units', () => {
   it('parseDuration reads ms, s, m, h, d and 0', () => {
@@ -32,5 +32,16 @@ describe('units', () => {
     expect(parseDuration('5m', 's')).to.equal(300000);
     expect(parseSize(1048576)).to.equal(1048576);
     expect(parseSize('128')).to.equal(128);
+  });
+
+  it('refuses durations above 2^31 - 1 ms and sizes above 2^53 - 1 bytes, and never returns Infinity or NaN', () => {
+    expect(parseDuration('24d')).to.equal(24 * 86_400_000);
+    expect(parseDuration(String(MAX_DURATION_MS), 'ms')).to.equal(MAX_DURATION_MS);
+    for (const bad of ['25d', `${'9'.repeat(400)}s`, '2147483648ms']) expect(() => parseDuration(bad), bad).to.throw(/too long a duration/).with.property('code', 'SLUICE_CONFIG_INVALID');
+    expect(() => parseDuration('9'.repeat(400), 's')).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+    for (const bad of [1e300, -1, Infinity, NaN]) expect(() => parseDuration(bad, 's'), String(bad)).to.throw().with.property('code', 'SLUICE_CONFIG_INVALID');
+    expect(parseSize('8191TiB')).to.equal(8191 * 1024 ** 4);
+    for (const bad of ['9'.repeat(30), '9000000TiB', `${'9'.repeat(400)}B`]) expect(() => parseSize(bad), bad).to.throw(/too large a size/).with.property('code', 'SLUICE_CONFIG_INVALID');
+    expect(MAX_SIZE_BYTES).to.equal(Number.MAX_SAFE_INTEGER);
   });
 });

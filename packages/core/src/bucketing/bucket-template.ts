@@ -27,6 +27,8 @@ type Part =
 
 /** The largest distance from the epoch a Date can hold (ECMAScript time values). */
 const MAX_DATE_MS = 8.64e15;
+/** Largest roundValue the bucketing schema accepts: a million days still fits the Date range. */
+export const MAX_ROUND_VALUE = 1_000_000;
 const UNIT_MS: Record<RoundUnit, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const TIME_FIELDS = new Set('YymndeHkIMSpjaAbBcDzst'.split(''));
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -88,6 +90,9 @@ export class BucketTemplate {
     this.usesTime = this.parts.some((p) => p.kind === 'time');
     this.constant = this.parts.every((p) => p.kind === 'text');
     this.roundMs = options.round ? (options.roundValue ?? 1) * UNIT_MS[options.roundUnit ?? 'second'] : 0;
+    if (!Number.isSafeInteger(this.roundMs) || this.roundMs > MAX_DATE_MS) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `bucket template '${template}': roundValue ${options.roundValue} ${options.roundUnit ?? 'second'}s is not a usable rounding; use at most ${MAX_ROUND_VALUE} units`);
+    }
     this.local = options.timeZone === 'local';
     this.timestampHeader = options.timestampHeader ?? 'timestamp';
   }
@@ -142,7 +147,12 @@ export class BucketTemplate {
         throw new SluiceError('SLUICE_EVENT_REJECTED', `bucket template '${this.template}' has time escapes but an event has no usable '${this.timestampHeader}' header in epoch milliseconds (got ${JSON.stringify(raw?.slice(0, 40))}); add the timestamp interceptor or set useLocalTimeStamp: true`);
       }
     }
-    return this.roundMs > 0 ? time - (((time % this.roundMs) + this.roundMs) % this.roundMs) : time;
+    const rounded = this.roundMs > 0 ? time - (((time % this.roundMs) + this.roundMs) % this.roundMs) : time;
+    // Rounding down can leave the Date range (and so can a clock far off): never render NaN.
+    if (!Number.isFinite(rounded) || Math.abs(rounded) > MAX_DATE_MS) {
+      throw new SluiceError('SLUICE_EVENT_REJECTED', `bucket template '${this.template}': the event time ${time} rounded down to ${rounded} ms is outside the range a date can hold (±${MAX_DATE_MS} ms from 1970)`);
+    }
+    return rounded;
   }
 
   private timeField(field: string, time: number, d: Date): string {
@@ -169,11 +179,8 @@ export class BucketTemplate {
       case 'M': return pad(minute);
       case 'S': return pad(second);
       case 'p': return hour < 12 ? 'AM' : 'PM';
-      case 'j': {
-        const start = l ? new Date(year, 0, 1).getTime() : Date.UTC(year, 0, 1);
-        const midnight = l ? new Date(year, month, day).getTime() : Date.UTC(year, month, day);
-        return pad(Math.round((midnight - start) / 86_400_000) + 1, 3);
-      }
+      // Calendar arithmetic: Date.UTC(year, 0, 1) is NaN for a date in the first days of the Date range.
+      case 'j': return pad(daysFromCivil(year, month + 1, day) - daysFromCivil(year, 1, 1) + 1, 3);
       case 'a': return DAYS[weekday]!.slice(0, 3);
       case 'A': return DAYS[weekday]!;
       case 'b': return MONTHS[month]!.slice(0, 3);
@@ -188,6 +195,16 @@ export class BucketTemplate {
       default: return '';
     }
   }
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil), for any year. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 function hostValue(name: string): string {

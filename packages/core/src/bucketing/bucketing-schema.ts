@@ -1,4 +1,4 @@
-import type { RoundUnit } from './bucket-template.js';
+import { MAX_ROUND_VALUE, type RoundUnit } from './bucket-template.js';
 import { ROLL_SCHEMA, type RollConfig } from './roll-policy.js';
 
 /** The config keys every bucketing sink (hdfs, s3) shares; its config interface extends this. */
@@ -21,7 +21,7 @@ export const BUCKETING_SCHEMA_PROPERTIES = {
   roll: ROLL_SCHEMA,
   maxOpenFiles: { type: 'integer', minimum: 1, default: 500, description: 'Most buckets open at once; the least recently written is closed first.' },
   round: { type: 'boolean', default: false, description: 'Round the event time down before expanding time escapes (Flume round).' },
-  roundValue: { type: 'integer', minimum: 1, default: 1, description: 'Round down to a multiple of this many roundUnits.' },
+  roundValue: { type: 'integer', minimum: 1, maximum: MAX_ROUND_VALUE, default: 1, description: 'Round down to a multiple of this many roundUnits (at most 1000000).' },
   roundUnit: { type: 'string', enum: ['second', 'minute', 'hour', 'day'], default: 'second', description: 'Unit of roundValue.' },
   useLocalTimeStamp: { type: 'boolean', default: false, description: 'Use the agent clock instead of the event timestamp header for time escapes.' },
   timeZone: { type: 'string', enum: ['utc', 'local'], default: 'utc', description: 'Time zone of the date escapes.' },
