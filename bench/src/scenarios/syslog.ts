@@ -222,6 +222,24 @@ log { source(s_net); destination(d_file); flags(flow-control); };
   return { child, port, outDir };
 }
 
+/**
+ * The machine's ceiling for this load: a process that only copies what the connections send into
+ * a file (no framing, no parsing), fed by the same sender. No relay that writes every message can
+ * beat it here, so it bounds what the contenders' ratios can reach on this host.
+ */
+async function startCopyCeiling(work: string): Promise<Started> {
+  const port = await freePort();
+  const outDir = path.join(work, 'out');
+  mkdirSync(outDir, { recursive: true });
+  const script = `
+const net = require('node:net'); const fs = require('node:fs');
+let n = 0;
+net.createServer((socket) => socket.pipe(fs.createWriteStream(${JSON.stringify(outDir)} + '/copy-' + (n++) + '.log'))).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  await waitForPort(port, child);
+  return { child, port, outDir };
+}
+
 /** One measured run: msgs/s, CPU seconds of the contender's processes, their peak RSS. */
 interface Run { msgsPerSec: number; cpuSeconds: number; peakRssMb: number; complete: boolean }
 
@@ -247,7 +265,9 @@ interface Contender { name: string; start(work: string): Promise<Started | undef
  * One load, four contenders, each as its own process(es) measured the same way: EVENTS 200-byte
  * RFC 3164 lines over CONNECTIONS TCP connections into a file. Sluice (syslog_tcp -> memory ->
  * file_roll) with `workers: 1` and `workers: 2`, rsyslogd (imtcp -> omfile, tuned) and syslog-ng
- * (network -> file, tuned, from its unpacked .deb; skipped with a note when it cannot be fetched).
+ * (network -> file, tuned, from its unpacked .deb; skipped with a note when it cannot be fetched),
+ * and a copy-to-file process that only appends the bytes it receives (the host's ceiling for this
+ * load: 1.5x a peer is out of reach where the peer already runs at the ceiling).
  * Each contender prints msgs/s, CPU seconds (user + system of all its processes) per million
  * messages and peak RSS; the contenders alternate for BENCH_ROUNDS rounds and each keeps its best
  * round, the range over rounds shows the noise of a shared machine.
@@ -262,6 +282,7 @@ export async function run(): Promise<BenchResult> {
     { name: 'sluiceWorkers2', start: (work) => startSluice(work, 2) },
     { name: 'rsyslog', start: startRsyslog },
     ...('bin' in ng ? [{ name: 'syslogNg', start: (work: string) => startSyslogNg(work, ng.bin) }] : []),
+    { name: 'copyCeiling', start: startCopyCeiling },
   ];
   const runs = new Map<string, Run[]>();
   try {
@@ -306,6 +327,7 @@ export async function run(): Promise<BenchResult> {
   const two = best.get('sluiceWorkers2');
   const peers = ['rsyslog', 'syslogNg'].map((n) => best.get(n)).filter((r): r is Run => r !== undefined);
   const fasterPeer = peers.length > 0 ? Math.max(...peers.map((r) => r.msgsPerSec)) : undefined;
+  const ceiling = best.get('copyCeiling');
   const ratio = (a: number | undefined, b: number | undefined): number | null => (a && b ? Math.round((a / b) * 100) / 100 : null);
   const seconds = two ? EVENTS / two.msgsPerSec : 0;
   return result('syslog', EVENTS, EVENTS * LINE, BigInt(Math.round(seconds * 1e9)), two?.peakRssMb ?? 0, {
@@ -313,6 +335,8 @@ export async function run(): Promise<BenchResult> {
     contenders: summary,
     workers2ToWorkers1: ratio(two?.msgsPerSec, one?.msgsPerSec),
     workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
+    workers2ToCopyCeiling: ratio(two?.msgsPerSec, ceiling?.msgsPerSec),
+    fasterPeerToCopyCeiling: ratio(fasterPeer, ceiling?.msgsPerSec),
     targets: { workers2ToWorkers1: 1.7, workers2ToFasterPeer: 1.5 },
     ...(notes.length > 0 ? { notes } : {}),
   });
