@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import { batchBytes, type SluiceEvent } from './event.js';
+import { batchBytes, createHeaders, isHeaderMap, type SluiceEvent } from './event.js';
 import type { Interceptor } from './interceptor.js';
 import type { MetricGroup } from './metrics.js';
 import type { ChannelBatch, ChannelSelector } from './selector.js';
@@ -34,6 +34,7 @@ export class ChannelProcessor {
     metrics.counters.EventReceivedCount! += received;
     metrics.counters.AppendBatchReceivedCount! += 1;
     let events = batch;
+    if (interceptors.length > 0) prototypeFreeHeaders(events);
     for (let i = 0; i < interceptors.length && events.length > 0; i++) events = interceptors[i]!.intercept(events);
     if (events.length > 0) {
       const routing = this.options.selector.route(events);
@@ -59,6 +60,19 @@ export class ChannelProcessor {
         this.options.logger.warn({ channel: batches[i]!.name, err: result.reason }, 'optional channel refused a batch; skipped');
       }
     });
+  }
+}
+
+/**
+ * Gives each event a prototype-free header map ({@link createHeaders}) before interceptors set
+ * headers whose names come from configuration or from event content (`__proto__` stays a header,
+ * `constructor` is absent until set). Sources that build their headers with createHeaders cost
+ * one prototype check per event here.
+ */
+function prototypeFreeHeaders(events: SluiceEvent[]): void {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (!isHeaderMap(event.headers)) event.headers = createHeaders(event.headers);
   }
 }
 
