@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import { batchBytes, createHeaders, isHeaderMap, type SluiceEvent } from './event.js';
 import type { Interceptor } from './interceptor.js';
+import { boundRegexBacktracking } from './components/interceptors/regex-hazard.js';
 import type { MetricGroup } from './metrics.js';
 import type { ChannelBatch, ChannelSelector } from './selector.js';
 import type { Telemetry } from './telemetry.js';
@@ -26,7 +27,10 @@ export interface ChannelProcessorOptions {
  * and counted, never propagated.
  */
 export class ChannelProcessor {
-  constructor(private readonly options: ChannelProcessorOptions) {}
+  constructor(private readonly options: ChannelProcessorOptions) {
+    // An interceptor's pattern must not backtrack for minutes on one event and stall the source.
+    if (options.interceptors.length > 0) boundRegexBacktracking();
+  }
 
   async deliver(batch: SluiceEvent[]): Promise<void> {
     const { metrics, telemetry, interceptors } = this.options;
