@@ -69,16 +69,16 @@ describe('interceptors @fuzz', () => {
   // Patterns from a small grammar that reaches nested repeats, alternations that overlap,
   // backreferences and lookarounds: the shapes of catastrophic backtracking.
   const { pattern } = fc.letrec<{ pattern: string; seq: string; atom: string }>((tie) => ({
-    pattern: fc.array(tie('seq'), { minLength: 1, maxLength: 3 }).map((alts) => alts.join('|')),
-    seq: fc.array(fc.tuple(tie('atom'), fc.constantFrom('', '', '*', '+', '?', '{2}', '{1,3}', '{2,}', '*?', '{1,40}')).map(([a, q]) => a + q), { maxLength: 4 }).map((a) => a.join('')),
+    pattern: fc.array(tie('seq'), { minLength: 1, maxLength: 2 }).map((alts) => alts.join('|')),
+    seq: fc.array(fc.tuple(tie('atom'), fc.constantFrom('', '*', '+', '+', '?', '{2}', '{1,3}', '{2,}', '*?', '{1,40}')).map(([a, q]) => a + q), { minLength: 1, maxLength: 3 }).map((a) => a.join('')),
     atom: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
-      fc.constantFrom('a', 'a', 'b', '.', '\\w', '\\s', '[ab]', '\\1', '^', '$', '\\b'),
-      tie('pattern').map((p) => `(${p})`),
-      tie('pattern').map((p) => `(?:${p})`),
-      tie('pattern').map((p) => `(?=${p})`),
-      tie('pattern').map((p) => `(?!${p})`),
-      tie('pattern').map((p) => `(?<=${p})`),
+      { weight: 4, arbitrary: fc.constantFrom('a', 'a', 'a', 'b', '.', '\\w', '\\s', '[ab]', '\\1', '^', '$', '\\b') },
+      { weight: 2, arbitrary: tie('pattern').map((p) => `(${p})`) },
+      { weight: 2, arbitrary: tie('pattern').map((p) => `(?:${p})`) },
+      { weight: 1, arbitrary: tie('pattern').map((p) => `(?=${p})`) },
+      { weight: 1, arbitrary: tie('pattern').map((p) => `(?!${p})`) },
+      { weight: 1, arbitrary: tie('pattern').map((p) => `(?<=${p})`) },
     ),
   }));
   // Mostly long runs of one letter with a tail that makes a match fail late.
@@ -98,7 +98,9 @@ describe('interceptors @fuzz', () => {
       if (made instanceof SluiceError || Array.isArray(made)) return; // refused at validation: never runs
       const out = onlySluiceErrors(() => made.intercept([createEvent(text)]));
       if (Array.isArray(out)) expect(out.length).to.be.at.most(1);
-    }, { regressions: REGRESSIONS, callLimitMs: 100 });
+    // A stall is what this guards against (minutes on one event before the fix); V8's linear
+    // engine, which takes over runaway matches, needs up to tens of ms on these few-KB subjects.
+    }, { regressions: REGRESSIONS, callLimitMs: 500 });
   });
 
   it('@fuzz V8\'s linear-time fallback finds the same matches as the backtracking engine', async () => {
@@ -106,7 +108,10 @@ describe('interceptors @fuzz', () => {
       if (!runsInLinearTime(source, '')) return;
       const linear = new RegExp(source, 'gl');
       const backtracking = new RegExp(source, 'g');
-      expect([...text.matchAll(linear)].map((m) => [m.index, ...m])).to.deep.equal([...text.matchAll(backtracking)].map((m) => [m.index, ...m]));
+      // One known difference: an optional group whose only iteration matched nothing is '' on the
+      // linear engine and undefined (did not participate) on the backtracking one.
+      const matches = (re: RegExp): unknown[] => [...text.matchAll(re)].map((m) => [m.index, ...m.map((g) => g ?? '')]);
+      expect(matches(linear)).to.deep.equal(matches(backtracking));
     }, { regressions: REGRESSIONS });
   });
 });

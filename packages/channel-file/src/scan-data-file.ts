@@ -59,7 +59,8 @@ export function scanDataFile(fd: number, size: number): DataFileScan {
 
 /** The offset of the first intact record header at or after `from`, if any. */
 function nextRecord(fd: number, size: number, from: number, headerAt: (offset: number) => RecordHeader | undefined): number | undefined {
-  const chunk = Buffer.allocUnsafe(SEARCH_CHUNK);
+  // No bigger than what is left to search: a small file costs a small buffer.
+  const chunk = Buffer.allocUnsafe(Math.max(0, Math.min(SEARCH_CHUNK, size - from)));
   for (let start = from; size - start >= RECORD_HEADER;) {
     const length = readSync(fd, chunk, 0, Math.min(SEARCH_CHUNK, size - start), start);
     if (length < RECORD_HEADER) return undefined;

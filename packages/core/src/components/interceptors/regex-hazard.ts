@@ -36,20 +36,34 @@ function repeats(quantifier: string): boolean {
   return counted[3] === '' || Number(counted[3]) >= 10;
 }
 
+/** What {@link repetitionShape} found in a pattern. */
+export interface RepetitionShape {
+  /** A repeated group that itself contains a repetition (`(a+)+`), the shape of exponential backtracking. */
+  nested: string | undefined;
+  /** How many many-times repeats (`*`, `+`, `{n,}`, `{n,m}` with m >= 10) the pattern has. */
+  repeats: number;
+  /** Whether it has a backreference (`\1`, `\k<name>`). */
+  backreference: boolean;
+}
+
 /**
- * Finds a repeated group that itself contains a repetition (`(a+)+`, `(?:\w+\s?)*`, `((x*)y){2,}`),
- * the shape of exponential backtracking, and returns it; undefined when there is none. A syntax
- * scan, not a proof: it also flags nestings that cannot backtrack badly (`(?:,\d+)*` inside
- * another repeat), which is why it only matters for patterns the linear engine cannot take over.
+ * A syntax scan of `pattern` for the shapes of runaway backtracking: a repeated group that repeats
+ * inside (`(a+)+`, `(?:\w+\s?)*`, `((x*)y){2,}`), and the number of repeats (two repeats that can
+ * match the same text, as in `\w+\s*\w+!`, backtrack polynomially). Not a proof: it also counts
+ * harmless ones, which is why it only matters for patterns the linear engine cannot take over.
  */
-export function nestedRepetition(pattern: string): string | undefined {
+export function repetitionShape(pattern: string): RepetitionShape {
   interface Frame { start: number; repeats: boolean }
   const stack: Frame[] = [{ start: 0, repeats: false }];
+  let nested: string | undefined;
+  let repeatCount = 0;
+  let backreference = false;
   // The atom a following quantifier applies to: a group (with whether it repeats inside) or a single item.
   let atom: { start: number; repeats: boolean } | undefined;
   for (let i = 0; i < pattern.length;) {
     const c = pattern[i]!;
     if (c === '\\') {
+      if (/[1-9k]/.test(pattern[i + 1] ?? '')) backreference = true;
       atom = { start: i, repeats: false };
       i += 2;
     } else if (c === '[') {
@@ -84,7 +98,8 @@ export function nestedRepetition(pattern: string): string | undefined {
       i += quantifier.length;
       if (pattern[i] === '?') i++;
       if (atom && repeats(quantifier)) {
-        if (atom.repeats) return pattern.slice(atom.start, i);
+        repeatCount++;
+        if (atom.repeats) nested ??= pattern.slice(atom.start, i);
         stack[stack.length - 1]!.repeats = true;
       }
       atom = undefined;
@@ -93,20 +108,32 @@ export function nestedRepetition(pattern: string): string | undefined {
       i++;
     }
   }
-  return undefined;
+  return { nested, repeats: repeatCount, backreference };
+}
+
+/** The first repeated group of `pattern` that repeats inside, or undefined ({@link repetitionShape}). */
+export function nestedRepetition(pattern: string): string | undefined {
+  return repetitionShape(pattern).nested;
 }
 
 /**
- * Why `pattern` could stall an agent, or undefined: it cannot run on V8's linear-time engine
- * ({@link runsInLinearTime}) and repeats a group that repeats inside ({@link nestedRepetition}),
- * so one unlucky event could backtrack for minutes with nothing to stop it. Pure apart from
- * {@link boundRegexBacktracking}.
+ * Why `pattern` could stall an agent, or undefined. A pattern V8's linear-time engine can run
+ * ({@link runsInLinearTime}) is always fine: {@link boundRegexBacktracking} hands a runaway match
+ * to that engine. One it cannot run (it has a backreference or a lookaround) is refused when it
+ * has two or more repeats ({@link repetitionShape}: nested, `(a+)+`, exponential; side by side,
+ * `\w+\s*\w+`, polynomial), or a repeat and a backreference (each attempt compares the text
+ * again). What passes repeats once at most and is at worst quadratic in the body's length.
  */
 export function regexHazard(pattern: string, flags: string, key: string): string | undefined {
   if (runsInLinearTime(pattern, flags)) return undefined;
-  const nested = nestedRepetition(pattern);
-  if (nested === undefined) return undefined;
-  return `${key} '${pattern}' repeats '${nested}', a group that repeats inside, and uses what only a backtracking matcher can do `
+  const shape = repetitionShape(pattern);
+  const why = shape.nested !== undefined
+    ? `repeats '${shape.nested}', a group that repeats inside`
+    : shape.repeats >= 2
+      ? `has ${shape.repeats} repeats (*, +, {n,}) that can try every split of the text between them`
+      : shape.repeats === 1 && shape.backreference ? 'repeats text that a backreference then compares on every attempt' : undefined;
+  if (why === undefined) return undefined;
+  return `${key} '${pattern}' ${why}, and uses what only a backtracking matcher can do `
     + '(a backreference, lookahead or lookbehind, or a large counted repeat such as {1,50}): an unlucky event could take minutes to match and stall the agent; '
-    + 'remove the nesting (e.g. (a+)+ -> a+) or the backreference/lookaround';
+    + 'remove the backreference/lookaround, or keep a single repeat (e.g. (a+)+ -> a+)';
 }
