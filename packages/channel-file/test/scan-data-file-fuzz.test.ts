@@ -141,6 +141,8 @@ describe('data file scan @fuzz', () => {
       }
       for (const r of records) {
         if (r.offset + r.length <= firstDamage) expect(recovered.has(r.seq), `batch ${r.seq}, before the damage, is recovered`).to.equal(true);
+        // After the damage too, a record whose bytes are all there is found where it is.
+        if (r.intact) expect(scan.records.some((f) => f.offset === r.offset && f.seq === r.seq), `intact batch ${r.seq} at ${r.offset} is recovered`).to.equal(true);
       }
     }, { regressions: REGRESSIONS });
   });
