@@ -12,8 +12,11 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REGRESSIONS = path.resolve(HERE, '../fixtures/fuzz');
 
 /** Runs `interceptors` the way a source's deliver does and returns the events the selector saw. */
+const SOURCE = createComponentContext({ name: 'r1', kind: 'SOURCE' });
+const INTERCEPTOR = createComponentContext({ name: 'i1', kind: 'INTERCEPTOR' });
+
 async function throughProcessor(interceptors: Interceptor[], events: SluiceEvent[]): Promise<SluiceEvent[]> {
-  const ctx = createComponentContext({ name: 'r1', kind: 'SOURCE' });
+  const ctx = SOURCE;
   let seen: SluiceEvent[] = [];
   const processor = new ChannelProcessor({
     source: 'r1', interceptors, metrics: ctx.metrics, telemetry: ctx.telemetry, logger: ctx.logger,
@@ -26,7 +29,7 @@ async function throughProcessor(interceptors: Interceptor[], events: SluiceEvent
 function create(definition: AnyComponentDefinition, config: Record<string, unknown>): Interceptor | Problem[] {
   const problems = definition.check?.(config as never) ?? [];
   if (problems.length > 0) return problems;
-  return definition.create(config as never, createComponentContext({ name: 'i1', kind: 'INTERCEPTOR' })) as Interceptor;
+  return definition.create(config as never, INTERCEPTOR) as Interceptor;
 }
 
 // Names an ordinary object gives a meaning of its own, and ordinary ones.
