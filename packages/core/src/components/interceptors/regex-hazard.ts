@@ -8,7 +8,10 @@ let bounded = false;
  * proportional to input length times pattern size) instead of backtracking exponentially. Sets
  * two V8 flags for the whole process, once; they only change how long a runaway match takes
  * (and let `l`, the linear-engine flag, be used to ask whether a pattern qualifies). Called before
- * any configured pattern is compiled or checked.
+ * any configured pattern is compiled or checked. One known difference once the linear engine has
+ * taken over: a repeated or optional group that can match nothing (`(a*?)?`) may match the empty
+ * string where the language requires it to consume text, so such a pattern can give a shorter
+ * match on the rare event that needed 50,000 backtracks.
  */
 export function boundRegexBacktracking(): void {
   if (bounded) return;
