@@ -119,7 +119,8 @@ describe('interceptors @fuzz', () => {
       if (source[i] !== ')' || opens.length === 0) continue;
       const open = opens.pop()!;
       if (!/^[*?{+]/.test(source.slice(i + 1))) continue;
-      const inner = source.slice(open + 1, i).replace(/^\?(?:[:=!]|<[=!]|<\w+>)/, '');
+      // A backreference may match nothing too (its group did not take part).
+      const inner = source.slice(open + 1, i).replace(/^\?(?:[:=!]|<[=!]|<\w+>)/, '').replace(/\\[1-9]/g, '');
       try {
         if (new RegExp(`^(?:${inner})$`).test('')) return true;
       } catch {
