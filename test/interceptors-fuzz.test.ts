@@ -119,8 +119,10 @@ describe('interceptors @fuzz', () => {
       if (source[i] !== ')' || opens.length === 0) continue;
       const open = opens.pop()!;
       if (!/^[*?{+]/.test(source.slice(i + 1))) continue;
-      // A backreference may match nothing too (its group did not take part).
-      const inner = source.slice(open + 1, i).replace(/^\?(?:[:=!]|<[=!]|<\w+>)/, '').replace(/\\[1-9]/g, '');
+      // A backreference may match nothing (its group did not take part), and an assertion may hold
+      // in context but not on its own (\b, ^, $, lookarounds): take them away before the test.
+      const inner = source.slice(open + 1, i).replace(/^\?(?:[:=!]|<[=!]|<\w+>)/, '').replace(/\\[1-9]/g, '')
+        .replace(/\\[bB]|[$^]|\(\?<?[=!]/g, (m) => (m.startsWith('(') ? '(?:|' : ''));
       try {
         if (new RegExp(`^(?:${inner})$`).test('')) return true;
       } catch {
