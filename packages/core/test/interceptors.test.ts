@@ -169,6 +169,12 @@ describe('search_replace interceptor', () => {
     expect(out[0]!.body.toString('latin1')).to.equal('caf!');
   });
 
+  it('refuses a searchPattern that matches the empty string', () => {
+    expect(searchReplaceInterceptor.check!({ searchPattern: 'a*', replaceString: '-', charset: 'utf8' }).map((p) => p.path)).to.deep.equal(['/searchPattern']);
+    expect(searchReplaceInterceptor.check!({ searchPattern: '(?:(?:.{2,})+\\1)*', replaceString: '', charset: 'utf8' })).to.have.length(1);
+    expect(searchReplaceInterceptor.check!({ searchPattern: 'a+', replaceString: '-', charset: 'utf8' })).to.deep.equal([]);
+  });
+
   it('maps Flume charset names in fromFlume', () => {
     expect(searchReplaceInterceptor.fromFlume!({ searchPattern: 'x', charset: 'UTF-8' })).to.deep.equal({ searchPattern: 'x', charset: 'utf8' });
   });
