@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { SluiceEvent } from '@sluice/core';
+import { createHeaders, type SluiceEvent } from '@sluice/core';
 
 /**
  * The on-disk record of one committed put-batch in a data file: one record per batch, never one
@@ -114,7 +114,7 @@ export function decodeBatch(record: Buffer, seq: number, count: number): SluiceE
     const bodyLength = record.readUInt32LE(offset);
     const headerCount = record.readUInt32LE(offset + 4);
     offset += 8;
-    const headers: Record<string, string> = {};
+    const headers = createHeaders();
     for (let h = 0; h < headerCount; h++) {
       if (offset + 4 > end) return 'format';
       const keyLength = record.readUInt32LE(offset);

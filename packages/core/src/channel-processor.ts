@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
-import { batchBytes, type SluiceEvent } from './event.js';
+import { batchBytes, createHeaders, isHeaderMap, type SluiceEvent } from './event.js';
 import type { Interceptor } from './interceptor.js';
+import { boundRegexBacktracking } from './components/interceptors/regex-hazard.js';
 import type { MetricGroup } from './metrics.js';
 import type { ChannelBatch, ChannelSelector } from './selector.js';
 import type { Telemetry } from './telemetry.js';
@@ -26,7 +27,10 @@ export interface ChannelProcessorOptions {
  * and counted, never propagated.
  */
 export class ChannelProcessor {
-  constructor(private readonly options: ChannelProcessorOptions) {}
+  constructor(private readonly options: ChannelProcessorOptions) {
+    // An interceptor's pattern must not backtrack for minutes on one event and stall the source.
+    if (options.interceptors.length > 0) boundRegexBacktracking();
+  }
 
   async deliver(batch: SluiceEvent[]): Promise<void> {
     const { metrics, telemetry, interceptors } = this.options;
@@ -34,6 +38,7 @@ export class ChannelProcessor {
     metrics.counters.EventReceivedCount! += received;
     metrics.counters.AppendBatchReceivedCount! += 1;
     let events = batch;
+    if (interceptors.length > 0) prototypeFreeHeaders(events);
     for (let i = 0; i < interceptors.length && events.length > 0; i++) events = interceptors[i]!.intercept(events);
     if (events.length > 0) {
       const routing = this.options.selector.route(events);
@@ -59,6 +64,19 @@ export class ChannelProcessor {
         this.options.logger.warn({ channel: batches[i]!.name, err: result.reason }, 'optional channel refused a batch; skipped');
       }
     });
+  }
+}
+
+/**
+ * Gives each event a prototype-free header map ({@link createHeaders}) before interceptors set
+ * headers whose names come from configuration or from event content (`__proto__` stays a header,
+ * `constructor` is absent until set). Sources that build their headers with createHeaders cost
+ * one prototype check per event here.
+ */
+function prototypeFreeHeaders(events: SluiceEvent[]): void {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (!isHeaderMap(event.headers)) event.headers = createHeaders(event.headers);
   }
 }
 

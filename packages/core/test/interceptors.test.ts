@@ -169,7 +169,37 @@ describe('search_replace interceptor', () => {
     expect(out[0]!.body.toString('latin1')).to.equal('caf!');
   });
 
+  it('refuses a searchPattern that matches the empty string', () => {
+    expect(searchReplaceInterceptor.check!({ searchPattern: 'a*', replaceString: '-', charset: 'utf8' }).map((p) => p.path)).to.deep.equal(['/searchPattern']);
+    expect(searchReplaceInterceptor.check!({ searchPattern: '(?:(?:.{2,})+\\1)*', replaceString: '', charset: 'utf8' })).to.have.length(1);
+    expect(searchReplaceInterceptor.check!({ searchPattern: 'a+', replaceString: '-', charset: 'utf8' })).to.deep.equal([]);
+  });
+
   it('maps Flume charset names in fromFlume', () => {
     expect(searchReplaceInterceptor.fromFlume!({ searchPattern: 'x', charset: 'UTF-8' })).to.deep.equal({ searchPattern: 'x', charset: 'utf8' });
+  });
+});
+
+describe('configured patterns that could stall the agent', () => {
+  it('refuses a nested or doubled repeat only when the pattern needs the backtracking matcher', () => {
+    // Runs on V8's linear engine once it backtracks too much: accepted, and fast on the classic input.
+    expect(regexFilterInterceptor.check!({ regex: '(a+)+b', excludeEvents: false })).to.deep.equal([]);
+    const { interceptor } = make(regexFilterInterceptor, { regex: '(a+)+b', excludeEvents: false });
+    expect(interceptor.intercept([createEvent('a'.repeat(40))])).to.deep.equal([]);
+    // A backreference or lookaround keeps it on the backtracking matcher: refused at validation.
+    for (const regex of ['(a+)+\\1', '(?=x)\\w+\\s*\\w+!', '(\\w*)\\1b']) {
+      expect(regexFilterInterceptor.check!({ regex, excludeEvents: false }).map((p) => p.path), regex).to.deep.equal(['/regex']);
+    }
+    expect(searchReplaceInterceptor.check!({ searchPattern: '(?<=a)(b+)*c', replaceString: '', charset: 'utf8' })[0]!.message).to.match(/repeats '\(b\+\)\*'/);
+    // One repeat beside a lookaround is at worst quadratic: accepted.
+    expect(regexExtractorInterceptor.check!({ regex: '^(?!DEBUG)(\\w+)', serializers: [{ name: 'level' }] })).to.deep.equal([]);
+  });
+
+  it('sets a header named __proto__ or constructor as an ordinary header', () => {
+    const { interceptor } = make(staticInterceptor, { key: '__proto__', value: 'v', preserveExisting: true });
+    const [event] = interceptor.intercept([createEvent('a')]);
+    expect(Object.keys(event!.headers)).to.deep.equal(['__proto__']);
+    const { interceptor: ctor } = make(staticInterceptor, { key: 'constructor', value: 'c', preserveExisting: true });
+    expect(ctor.intercept([createEvent('a')])[0]!.headers.constructor).to.equal('c');
   });
 });

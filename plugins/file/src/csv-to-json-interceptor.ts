@@ -28,7 +28,8 @@ export class CsvToJsonInterceptor implements Interceptor {
       const fields = splitDelimited(body.toString('utf8', 0, body.length > 0 && body[body.length - 1] === 0x0a ? body.length - 1 : body.length), this.config.delimiter, this.config.trim);
       while (fields.length > 0 && fields[fields.length - 1] === '') fields.pop();
       if (fields.length > names.length) extra++;
-      const record: Record<string, string | null> = {};
+      // Null prototype: a field named __proto__ is a key like any other.
+      const record = Object.create(null) as Record<string, string | null>;
       for (let i = 0; i < names.length; i++) record[names[i]!] = fields[i] ?? null;
       event.body = Buffer.from(JSON.stringify(record), 'utf8');
     }

@@ -1,5 +1,5 @@
 import {
-  Backoff, isRetriable, LineSplitter, parseDuration, type EventDrivenSource, type SluiceEvent, type SourceContext,
+  createHeaders, Backoff, isRetriable, LineSplitter, parseDuration, type EventDrivenSource, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 import { ProcessGroup, type GroupExit } from './process-group.js';
 
@@ -139,7 +139,7 @@ export class ExecSource implements EventDrivenSource {
     if (lines.length === 0) return;
     // Pipe chunks are never reused by Node, so the lines may stay views into them.
     for (const line of lines) {
-      this.pending.push({ headers: {}, body: line });
+      this.pending.push({ headers: createHeaders(), body: line });
       if (this.pending.length >= this.batchSize && this.running) this.enqueue(this.takePending(), group);
     }
     if (!this.running) return; // stop() delivers what is pending

@@ -51,7 +51,10 @@ const SYSLOG_FIELDS = ['timestamp', 'hostname', 'program', 'processid', 'message
  */
 export const LOG_FORMATS: Readonly<Record<string, LogFormat>> = {
   COMMONAPACHELOG: {
-    pattern: new RegExp(`${COMMON_APACHE_LOG}.*$`),
+    // `(?![0-9])`: the greedy byte count is the only way the line can match (the `.*` after it
+    // cannot match more by starting earlier), so the count is not handed back one digit at a
+    // time; without it a line with a long number and a \r after it took quadratic time.
+    pattern: new RegExp(`${COMMON_APACHE_LOG}(?![0-9]).*$`),
     fields: ['host', 'ident', 'authuser', 'datetime', 'request', 'response', 'bytes'],
     dashIsNull: true,
   },

@@ -63,7 +63,8 @@ export class LogToJsonInterceptor implements Interceptor {
         }
         continue;
       }
-      const record: Record<string, string | null> = {};
+      // Null prototype: a field named __proto__ is a key like any other.
+      const record = Object.create(null) as Record<string, string | null>;
       for (let f = 0; f < fields.length; f++) {
         const value = match[f + 1];
         record[fields[f]!] = value === undefined || (dashIsNull && value === '-') ? null : value;

@@ -36,7 +36,10 @@ export class RecordReader {
   droppedCount = 0;
   private partial: Buffer | undefined;
   private partialStart = 0;
+  /** The unterminated line being read is dropped up to its newline. */
   private discarding = false;
+  /** The unterminated line being read has had pieces emitted (and was counted in splitCount). */
+  private splitting = false;
   private record: Buffer[] = [];
   private recordBytes = 0;
   private recordStart = 0;
@@ -63,6 +66,7 @@ export class RecordReader {
     this.readPos = position;
     this.partial = undefined;
     this.discarding = false;
+    this.splitting = false;
     this.record = [];
     this.recordBytes = 0;
     this.ready = [];
@@ -96,13 +100,20 @@ export class RecordReader {
 
   /** End of input (a complete spooled file): the unterminated last line and the open record become records. */
   finish(): void {
-    if (this.partial && !this.discarding) this.emit(this.partial, this.partialStart, this.readPos);
+    const partial = this.partial;
     this.partial = undefined;
+    if (partial && !this.discarding) this.line(partial, 0, partial.length, this.partialStart, this.readPos);
     this.discarding = false;
+    this.splitting = false;
     this.flushRecord();
   }
 
-  /** Consumes the next bytes of the file (read at `readPos`). */
+  /**
+   * Consumes the next bytes of the file (read at `readPos`). Where the reads end makes no
+   * difference: the records, their offsets and the split/drop counts are those of the whole file
+   * pushed at once. A `\r` at the end of a chunk is held back until the next byte shows whether it
+   * ends the line (`\r\n`) or belongs to it.
+   */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     const { maxLineLength: max, overflow } = this.options;
@@ -120,43 +131,60 @@ export class RecordReader {
       if (newline < 0) break;
       if (this.discarding) {
         this.discarding = false;
-        start = newline + 1;
-        continue;
-      }
-      let end = newline;
-      if (end > start && data[end - 1] === CR) end--;
-      if (end - start <= max) {
-        this.emit(data.subarray(start, end), base + start, base + newline + 1);
-      } else if (overflow === 'drop') {
-        this.droppedCount++;
       } else {
-        this.splitCount++;
-        for (let s = start; s < end; s += max) {
-          const e = Math.min(s + max, end);
-          this.emit(data.subarray(s, e), base + s, e === end ? base + newline + 1 : base + e);
-        }
+        const end = newline > start && data[newline - 1] === CR ? newline - 1 : newline;
+        this.line(data, start, end, base, base + newline + 1);
       }
       start = newline + 1;
     }
     if (start >= data.length || this.discarding) return;
     let rest = data.subarray(start);
     let restStart = base + start;
-    if (rest.length > max) {
+    const known = rest[rest.length - 1] === CR ? rest.length - 1 : rest.length;
+    if (known > max) {
       if (overflow === 'drop') {
         this.droppedCount++;
         this.discarding = true;
+        this.splitting = false;
         return;
       }
-      this.splitCount++;
-      while (rest.length > max) {
-        this.emit(rest.subarray(0, max), restStart, restStart + max);
-        rest = rest.subarray(max);
-        restStart += max;
+      if (!this.splitting) this.splitCount++;
+      this.splitting = true;
+      // Whole pieces only, and at least one byte besides a held-back \r stays: the line's last
+      // piece is emitted at its newline, with the offset past it.
+      let taken = 0;
+      while (known - taken > max) {
+        this.emit(rest.subarray(taken, taken + max), restStart + taken, restStart + taken + max);
+        taken += max;
       }
+      rest = rest.subarray(taken);
+      restStart += taken;
     }
-    if (rest.length > 0) {
-      this.partial = rest;
-      this.partialStart = restStart;
+    this.partial = rest;
+    this.partialStart = restStart;
+  }
+
+  /**
+   * A complete line `data[start, end)` (without its line end) at file offset `base + start`;
+   * `next` is the file offset just past its line end. When `splitting`, its first pieces were
+   * already emitted and counted.
+   */
+  private line(data: Buffer, start: number, end: number, base: number, next: number): void {
+    const { maxLineLength: max, overflow } = this.options;
+    const continued = this.splitting;
+    this.splitting = false;
+    if (end - start <= max) {
+      this.emit(data.subarray(start, end), base + start, next);
+      return;
+    }
+    if (overflow === 'drop') {
+      this.droppedCount++;
+      return;
+    }
+    if (!continued) this.splitCount++;
+    for (let s = start; s < end; s += max) {
+      const e = Math.min(s + max, end);
+      this.emit(data.subarray(s, e), base + s, e === end ? next : base + e);
     }
   }
 

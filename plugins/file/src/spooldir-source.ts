@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  Backoff, errorCode, isRetriable, parseDuration, Sleeper, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext, type Amount,
+  createHeaders, Backoff, errorCode, isRetriable, parseDuration, Sleeper, SluiceError, type EventDrivenSource, type SluiceEvent, type SourceContext, type Amount,
 } from '@sluice/core';
 import { writeFileAtomic } from './atomic-write.js';
 import { compilePattern } from './compile-pattern.js';
@@ -188,7 +188,7 @@ export class SpooldirSource implements EventDrivenSource {
     const file = current.progress.file;
     const base = path.basename(file);
     for (let i = 0; i < records.length; i++) {
-      const headers: Record<string, string> = {};
+      const headers = createHeaders();
       if (fileHeader) headers[fileHeaderKey] = file;
       if (basenameHeader) headers[basenameHeaderKey] = base;
       events[i] = { headers, body: records[i]!.body };

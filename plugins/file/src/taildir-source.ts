@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import {
-  Backoff, errorCode, isRetriable, parseDuration, Sleeper, type EventDrivenSource, type SluiceEvent, type SourceContext, type Amount,
+  createHeaders, Backoff, errorCode, isRetriable, parseDuration, Sleeper, type EventDrivenSource, type SluiceEvent, type SourceContext, type Amount,
 } from '@sluice/core';
 import { compilePattern } from './compile-pattern.js';
 import { FileTracker } from './file-tracker.js';
@@ -234,7 +234,7 @@ export class TaildirSource implements EventDrivenSource {
     const events = new Array<SluiceEvent>(records.length);
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const headers: Record<string, string> = fixed ? { ...fixed } : {};
+      const headers = createHeaders(fixed);
       if (fileKey) headers[fileKey] = file.path;
       if (offsets) headers.byteoffset = String(record.start);
       events[i] = { headers, body: record.body };

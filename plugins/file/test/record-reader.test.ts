@@ -55,4 +55,37 @@ describe('RecordReader', () => {
     }
     expect((reader as unknown as { ready: unknown[] }).ready.length).to.be.below(10000);
   });
+
+  it('keeps a line of exactly maxLineLength whole when a read ends between its \\r and \\n', () => {
+    for (const overflow of ['split', 'drop'] as const) {
+      const reader = new RecordReader(0, { maxLineLength: 4, overflow });
+      reader.push(Buffer.from('abcd\r'));
+      reader.push(Buffer.from('\nef\n'));
+      const records = reader.take(10);
+      expect(bodies(records), overflow).to.deep.equal(['abcd', 'ef']);
+      expect(records.map((r) => r.end)).to.deep.equal([6, 9]);
+      expect([reader.splitCount, reader.droppedCount]).to.deep.equal([0, 0]);
+    }
+  });
+
+  it('counts a long line split over many reads once', () => {
+    const reader = new RecordReader(0, { maxLineLength: 2, overflow: 'split' });
+    for (const c of 'abcdefg') reader.push(Buffer.from(c));
+    reader.push(Buffer.from('\n'));
+    expect(bodies(reader.take(10))).to.deep.equal(['ab', 'cd', 'ef', 'g']);
+    expect(reader.splitCount).to.equal(1);
+  });
+
+  it('finish() splits or drops an unterminated last line longer than maxLineLength', () => {
+    const split = new RecordReader(0, { maxLineLength: 2, overflow: 'split' });
+    split.push(Buffer.from('ab\r'));
+    split.finish();
+    expect(bodies(split.take(10))).to.deep.equal(['ab', '\r']);
+    expect(split.splitCount).to.equal(1);
+    const drop = new RecordReader(0, { maxLineLength: 2, overflow: 'drop' });
+    drop.push(Buffer.from('ab\r'));
+    drop.finish();
+    expect(drop.take(10)).to.deep.equal([]);
+    expect(drop.droppedCount).to.equal(1);
+  });
 });

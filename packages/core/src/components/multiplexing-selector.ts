@@ -57,7 +57,8 @@ export class MultiplexingSelector implements ChannelSelector {
     const optional: (SluiceEvent[] | undefined)[] = new Array(this.targets.length);
     let unrouted = 0;
     for (const event of events) {
-      const value = event.headers[header];
+      // Own headers only: a source's plain-object headers would otherwise 'have' constructor.
+      const value = Object.hasOwn(event.headers, header) ? event.headers[header] : undefined;
       const route = (value === undefined ? undefined : this.routes.get(value)) ?? this.fallback;
       if (route.required.length === 0 && route.optional.length === 0) unrouted++;
       for (const i of route.required) (required[i] ??= []).push(event);

@@ -22,7 +22,7 @@ export class HostInterceptor implements Interceptor {
   intercept(events: SluiceEvent[]): SluiceEvent[] {
     const { hostHeader, preserveExisting } = this.config;
     for (const event of events) {
-      if (preserveExisting && event.headers[hostHeader] !== undefined) continue;
+      if (preserveExisting && Object.hasOwn(event.headers, hostHeader)) continue;
       event.headers[hostHeader] = this.host;
     }
     return events;

@@ -37,7 +37,14 @@ export class SearchReplaceInterceptor implements Interceptor {
 /** What the constructor would refuse in a search_replace config (the `check` of the definition). Pure. */
 export function searchReplaceProblems(config: SearchReplaceInterceptorConfig): Problem[] {
   const message = regexError(config.searchPattern, 'g', 'searchPattern');
-  return message === undefined ? [] : [{ path: '/searchPattern', message }];
+  if (message !== undefined) return [{ path: '/searchPattern', message }];
+  // A pattern that matches nothing matches at every position: the replacement goes between every
+  // two characters (almost always `a*` meant as `a+`), and each of those matches scans the rest of
+  // the body, which is quadratic in its length.
+  if (new RegExp(config.searchPattern).test('')) {
+    return [{ path: '/searchPattern', message: `searchPattern '${config.searchPattern}' matches the empty string, so it would match between every two characters of every body; make it match at least one character (e.g. a+ rather than a*)` }];
+  }
+  return [];
 }
 
 const CHARSETS: Record<string, SearchReplaceInterceptorConfig['charset']> = {

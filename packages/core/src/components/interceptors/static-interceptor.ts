@@ -17,7 +17,7 @@ export class StaticInterceptor implements Interceptor {
   intercept(events: SluiceEvent[]): SluiceEvent[] {
     const { key, value, preserveExisting } = this.config;
     for (const event of events) {
-      if (preserveExisting && event.headers[key] !== undefined) continue;
+      if (preserveExisting && Object.hasOwn(event.headers, key)) continue;
       event.headers[key] = value;
     }
     return events;

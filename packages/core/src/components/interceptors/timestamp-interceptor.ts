@@ -18,7 +18,7 @@ export class TimestampInterceptor implements Interceptor {
     // One clock read per batch: events of a batch arrived together.
     const stamp = String(this.now());
     for (const event of events) {
-      if (preserveExisting && event.headers[headerName] !== undefined) continue;
+      if (preserveExisting && Object.hasOwn(event.headers, headerName)) continue;
       event.headers[headerName] = stamp;
     }
     return events;

@@ -18,7 +18,7 @@ export class UuidInterceptor implements Interceptor {
   intercept(events: SluiceEvent[]): SluiceEvent[] {
     const { headerName, preserveExisting, prefix } = this.config;
     for (const event of events) {
-      if (preserveExisting && event.headers[headerName] !== undefined) continue;
+      if (preserveExisting && Object.hasOwn(event.headers, headerName)) continue;
       event.headers[headerName] = prefix + randomUUID();
     }
     return events;

@@ -1,0 +1,142 @@
+import v8 from 'node:v8';
+
+let bounded = false;
+
+/**
+ * Makes catastrophic backtracking impossible for the patterns V8's linear-time engine can run:
+ * once a match has backtracked 50,000 times, V8 finishes it on that engine (same result, time
+ * proportional to input length times pattern size) instead of backtracking exponentially. Sets
+ * two V8 flags for the whole process, once; they only change how long a runaway match takes
+ * (and let `l`, the linear-engine flag, be used to ask whether a pattern qualifies). Called before
+ * any configured pattern is compiled or checked. One known difference once the linear engine has
+ * taken over: a repeated or optional group that can match nothing (`(a*?)?`) may match the empty
+ * string where the language requires it to consume text, so such a pattern can give a shorter
+ * match on the rare event that needed 50,000 backtracks.
+ */
+export function boundRegexBacktracking(): void {
+  if (bounded) return;
+  bounded = true;
+  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+  v8.setFlagsFromString('--enable-experimental-regexp-engine');
+}
+
+/** True when V8's linear-time engine can run `pattern` (no backreferences, lookarounds, `i`/`u` flags, large counted repeats). */
+export function runsInLinearTime(pattern: string, flags: string): boolean {
+  boundRegexBacktracking();
+  try {
+    new RegExp(pattern, `${flags.replace(/[gy]/g, '')}l`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A quantifier repeats its atom many times: `*`, `+`, `{n,}`, or `{n,m}` with m of 10 or more. */
+function repeats(quantifier: string): boolean {
+  if (quantifier === '*' || quantifier === '+') return true;
+  const counted = /^\{(\d+)(,(\d*))?\}$/.exec(quantifier);
+  if (!counted || counted[2] === undefined) return false;
+  return counted[3] === '' || Number(counted[3]) >= 10;
+}
+
+/** What {@link repetitionShape} found in a pattern. */
+export interface RepetitionShape {
+  /** A repeated group that itself contains a repetition (`(a+)+`), the shape of exponential backtracking. */
+  nested: string | undefined;
+  /** How many many-times repeats (`*`, `+`, `{n,}`, `{n,m}` with m >= 10) the pattern has. */
+  repeats: number;
+  /** Whether it has a backreference (`\1`, `\k<name>`). */
+  backreference: boolean;
+}
+
+/**
+ * A syntax scan of `pattern` for the shapes of runaway backtracking: a repeated group that repeats
+ * inside (`(a+)+`, `(?:\w+\s?)*`, `((x*)y){2,}`), and the number of repeats (two repeats that can
+ * match the same text, as in `\w+\s*\w+!`, backtrack polynomially). Not a proof: it also counts
+ * harmless ones, which is why it only matters for patterns the linear engine cannot take over.
+ */
+export function repetitionShape(pattern: string): RepetitionShape {
+  interface Frame { start: number; repeats: boolean }
+  const stack: Frame[] = [{ start: 0, repeats: false }];
+  let nested: string | undefined;
+  let repeatCount = 0;
+  let backreference = false;
+  // The atom a following quantifier applies to: a group (with whether it repeats inside) or a single item.
+  let atom: { start: number; repeats: boolean } | undefined;
+  for (let i = 0; i < pattern.length;) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      if (/[1-9k]/.test(pattern[i + 1] ?? '')) backreference = true;
+      atom = { start: i, repeats: false };
+      i += 2;
+    } else if (c === '[') {
+      const start = i;
+      i++;
+      if (pattern[i] === '^') i++;
+      if (pattern[i] === ']') i++;
+      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
+      i++;
+      atom = { start, repeats: false };
+    } else if (c === '(') {
+      stack.push({ start: i, repeats: false });
+      atom = undefined;
+      i++;
+      if (pattern[i] === '?') {
+        // (?:  (?=  (?!  (?<=  (?<!  (?<name>
+        i++;
+        if (pattern[i] === '<' && pattern[i + 1] !== '=' && pattern[i + 1] !== '!') {
+          while (i < pattern.length && pattern[i] !== '>') i++;
+        } else if (pattern[i] === '<') {
+          i++;
+        }
+        i++;
+      }
+    } else if (c === ')') {
+      const frame = stack.length > 1 ? stack.pop()! : stack[0]!;
+      stack[stack.length - 1]!.repeats ||= frame.repeats;
+      atom = { start: frame.start, repeats: frame.repeats };
+      i++;
+    } else if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)))) {
+      const quantifier = c === '{' ? /^\{\d+(,\d*)?\}/.exec(pattern.slice(i))![0] : c;
+      i += quantifier.length;
+      if (pattern[i] === '?') i++;
+      if (atom && repeats(quantifier)) {
+        repeatCount++;
+        if (atom.repeats) nested ??= pattern.slice(atom.start, i);
+        stack[stack.length - 1]!.repeats = true;
+      }
+      atom = undefined;
+    } else {
+      atom = { start: i, repeats: false };
+      i++;
+    }
+  }
+  return { nested, repeats: repeatCount, backreference };
+}
+
+/** The first repeated group of `pattern` that repeats inside, or undefined ({@link repetitionShape}). */
+export function nestedRepetition(pattern: string): string | undefined {
+  return repetitionShape(pattern).nested;
+}
+
+/**
+ * Why `pattern` could stall an agent, or undefined. A pattern V8's linear-time engine can run
+ * ({@link runsInLinearTime}) is always fine: {@link boundRegexBacktracking} hands a runaway match
+ * to that engine. One it cannot run (it has a backreference or a lookaround) is refused when it
+ * has two or more repeats ({@link repetitionShape}: nested, `(a+)+`, exponential; side by side,
+ * `\w+\s*\w+`, polynomial), or a repeat and a backreference (each attempt compares the text
+ * again). What passes repeats once at most and is at worst quadratic in the body's length.
+ */
+export function regexHazard(pattern: string, flags: string, key: string): string | undefined {
+  if (runsInLinearTime(pattern, flags)) return undefined;
+  const shape = repetitionShape(pattern);
+  const why = shape.nested !== undefined
+    ? `repeats '${shape.nested}', a group that repeats inside`
+    : shape.repeats >= 2
+      ? `has ${shape.repeats} repeats (*, +, {n,}) that can try every split of the text between them`
+      : shape.repeats === 1 && shape.backreference ? 'repeats text that a backreference then compares on every attempt' : undefined;
+  if (why === undefined) return undefined;
+  return `${key} '${pattern}' ${why}, and uses what only a backtracking matcher can do `
+    + '(a backreference, lookahead or lookbehind, or a large counted repeat such as {1,50}): an unlucky event could take minutes to match and stall the agent; '
+    + 'remove the backreference/lookaround, or keep a single repeat (e.g. (a+)+ -> a+)';
+}
