@@ -79,6 +79,9 @@ agents:
       storedEvents: STORED, restartMs: Math.round(restartMs), firstTakeMs: Math.round(firstTakeMs),
       consumedEvents: EVENTS, restartAfterConsumedMs: Math.round(restartAfterConsumedMs),
       diskCeilingMbPerSec: ceiling,
+      // Bodies moved through the channel (each written once, read once) against the bare disk loop.
+      ofDiskCeiling: Math.round(((EVENTS * BODY) / 1e6 / (Number(elapsed) / 1e9) / ceiling) * 100) / 100,
+      target: 0.8,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
