@@ -61,7 +61,7 @@ export * from './components/interceptors/regex-filter-interceptor.js';
 export * from './components/interceptors/regex-extractor-interceptor.js';
 export * from './components/interceptors/search-replace-interceptor.js';
 export * from './components/interceptors/regex-error.js';
-export { boundRegexBacktracking, nestedRepetition, regexHazard, repetitionShape, runsInLinearTime, type RepetitionShape } from './components/interceptors/regex-hazard.js';
+export { boundRegexBacktracking, runsInLinearTime } from './components/interceptors/regex-hazard.js';
 export { millisPatternError } from './components/interceptors/millis-pattern.js';
 export * from './builtins.js';
 export * from './version.js';
