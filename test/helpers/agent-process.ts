@@ -46,7 +46,9 @@ export class AgentProcess {
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
     });
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': it comes once stdout and stderr are read to their end, so `stderr` and
+    // `logs` are whole when `exited` resolves.
+    this.exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   /** Starts `sluice agent -f file -n name`; `cwd` defaults to the file's directory. */

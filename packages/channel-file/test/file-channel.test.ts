@@ -176,7 +176,7 @@ describe('file channel', () => {
   });
 
   it('minFreeSpace refuses puts with SLUICE_CHANNEL_FULL before the disk fills', async () => {
-    const channel = await started(undefined, { minFreeSpace: '1000000TiB' });
+    const channel = await started(undefined, { minFreeSpace: '8000TiB' });
     const tx = channel.transaction();
     tx.put([createEvent('x')]);
     await expectCode(() => tx.commit(), 'SLUICE_CHANNEL_FULL');
