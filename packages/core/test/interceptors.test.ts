@@ -195,6 +195,15 @@ describe('configured patterns that could stall the agent', () => {
     expect(regexExtractorInterceptor.check!({ regex: '^(?!DEBUG)(\\w+)', serializers: [{ name: 'level' }] })).to.deep.equal([]);
   });
 
+  it('refuses repeats nested three deep whatever the engine, since a global replace of them is slow even in linear time', () => {
+    const problems = searchReplaceInterceptor.check!({ searchPattern: 'a(?:(?:.{2,})+\\1)*', replaceString: '', charset: 'utf8' });
+    expect(problems.map((p) => p.path)).to.deep.equal(['/searchPattern']);
+    expect(problems[0]!.message).to.match(/nests repeats 3 deep/);
+    expect(regexFilterInterceptor.check!({ regex: '((a+)+b)*', excludeEvents: false }).map((p) => p.path)).to.deep.equal(['/regex']);
+    // Two levels stay accepted (Flume configs use them), e.g. dotted numbers.
+    expect(searchReplaceInterceptor.check!({ searchPattern: '(\\d+\\.)+\\d+', replaceString: 'N', charset: 'utf8' })).to.deep.equal([]);
+  });
+
   it('sets a header named __proto__ or constructor as an ordinary header', () => {
     const { interceptor } = make(staticInterceptor, { key: '__proto__', value: 'v', preserveExisting: true });
     const [event] = interceptor.intercept([createEvent('a')]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { SluiceError } from '@sluice/core';
-import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
+import { fc, fuzzTarget, onlySluiceErrors, splitAt } from '@sluice/testkit';
 import { FramingError, SyslogFramer, SyslogParser } from '../src/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -57,18 +57,6 @@ function frameAll(eventSize: number, chunks: Buffer[]): Framed {
   return { frames };
 }
 
-/** Cuts `stream` at the given offsets (taken modulo its length, in order). */
-function split(stream: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...at, stream.length]) {
-    chunks.push(stream.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
-
 /**
  * What newline framing must give, written plainly: one frame per line without its `\n` and one
  * `\r` before it; an empty line gives none; a line longer than eventSize gives its first eventSize
@@ -94,7 +82,7 @@ describe('syslog framer and parser @fuzz', function () {
     await fuzzTarget('syslog-framer-chunking', [streams, fc.array(fc.nat({ max: 200 }), { maxLength: 8 }), fc.integer({ min: 1, max: 12 })], (bytes, cuts, eventSize) => {
       const stream = view(bytes);
       const whole = frameAll(eventSize, [stream]);
-      const chunked = frameAll(eventSize, split(stream, cuts));
+      const chunked = frameAll(eventSize, splitAt(stream, cuts));
       same(chunked, whole, 'chunked like whole');
       let framed = 0;
       for (const [frame] of whole.frames) {

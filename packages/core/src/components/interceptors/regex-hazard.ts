@@ -31,6 +31,13 @@ export function runsInLinearTime(pattern: string, flags: string): boolean {
   }
 }
 
+/**
+ * Repeats nested this deep are refused whatever the engine: a global search_replace of
+ * `a(?:(?:.{2,})+x)*` takes 8 s on 1,500 characters in the linear-time engine too (each of the many
+ * matches explores every way the inner repeats split the rest). Two levels stay linear enough.
+ */
+const MAX_REPEAT_DEPTH = 3;
+
 /** A quantifier repeats its atom many times: `*`, `+`, `{n,}`, or `{n,m}` with m of 10 or more. */
 function repeats(quantifier: string): boolean {
   if (quantifier === '*' || quantifier === '+') return true;
@@ -47,6 +54,8 @@ export interface RepetitionShape {
   repeats: number;
   /** Whether it has a backreference (`\1`, `\k<name>`). */
   backreference: boolean;
+  /** How deep many-times repeats nest: 1 for `a+`, 2 for `(a+)+`, 3 for `((a+)+b)*`. */
+  depth: number;
 }
 
 /**
@@ -56,18 +65,18 @@ export interface RepetitionShape {
  * harmless ones, which is why it only matters for patterns the linear engine cannot take over.
  */
 export function repetitionShape(pattern: string): RepetitionShape {
-  interface Frame { start: number; repeats: boolean }
-  const stack: Frame[] = [{ start: 0, repeats: false }];
+  interface Frame { start: number; repeats: boolean; depth: number }
+  const stack: Frame[] = [{ start: 0, repeats: false, depth: 0 }];
   let nested: string | undefined;
   let repeatCount = 0;
   let backreference = false;
   // The atom a following quantifier applies to: a group (with whether it repeats inside) or a single item.
-  let atom: { start: number; repeats: boolean } | undefined;
+  let atom: { start: number; repeats: boolean; depth: number } | undefined;
   for (let i = 0; i < pattern.length;) {
     const c = pattern[i]!;
     if (c === '\\') {
       if (/[1-9k]/.test(pattern[i + 1] ?? '')) backreference = true;
-      atom = { start: i, repeats: false };
+      atom = { start: i, repeats: false, depth: 0 };
       i += 2;
     } else if (c === '[') {
       const start = i;
@@ -76,9 +85,9 @@ export function repetitionShape(pattern: string): RepetitionShape {
       if (pattern[i] === ']') i++;
       while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
       i++;
-      atom = { start, repeats: false };
+      atom = { start, repeats: false, depth: 0 };
     } else if (c === '(') {
-      stack.push({ start: i, repeats: false });
+      stack.push({ start: i, repeats: false, depth: 0 });
       atom = undefined;
       i++;
       if (pattern[i] === '?') {
@@ -93,8 +102,10 @@ export function repetitionShape(pattern: string): RepetitionShape {
       }
     } else if (c === ')') {
       const frame = stack.length > 1 ? stack.pop()! : stack[0]!;
-      stack[stack.length - 1]!.repeats ||= frame.repeats;
-      atom = { start: frame.start, repeats: frame.repeats };
+      const outer = stack[stack.length - 1]!;
+      outer.repeats ||= frame.repeats;
+      outer.depth = Math.max(outer.depth, frame.depth);
+      atom = { start: frame.start, repeats: frame.repeats, depth: frame.depth };
       i++;
     } else if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)))) {
       const quantifier = c === '{' ? /^\{\d+(,\d*)?\}/.exec(pattern.slice(i))![0] : c;
@@ -103,15 +114,17 @@ export function repetitionShape(pattern: string): RepetitionShape {
       if (atom && repeats(quantifier)) {
         repeatCount++;
         if (atom.repeats) nested ??= pattern.slice(atom.start, i);
-        stack[stack.length - 1]!.repeats = true;
+        const top = stack[stack.length - 1]!;
+        top.repeats = true;
+        top.depth = Math.max(top.depth, atom.depth + 1);
       }
       atom = undefined;
     } else {
-      atom = { start: i, repeats: false };
+      atom = { start: i, repeats: false, depth: 0 };
       i++;
     }
   }
-  return { nested, repeats: repeatCount, backreference };
+  return { nested, repeats: repeatCount, backreference, depth: stack[0]!.depth };
 }
 
 /** The first repeated group of `pattern` that repeats inside, or undefined ({@link repetitionShape}). */
@@ -125,11 +138,16 @@ export function nestedRepetition(pattern: string): string | undefined {
  * to that engine. One it cannot run (it has a backreference or a lookaround) is refused when it
  * has two or more repeats ({@link repetitionShape}: nested, `(a+)+`, exponential; side by side,
  * `\w+\s*\w+`, polynomial), or a repeat and a backreference (each attempt compares the text
- * again). What passes repeats once at most and is at worst quadratic in the body's length.
+ * again). Repeats nested three deep are refused even when the linear engine can run them (see
+ * MAX_REPEAT_DEPTH). What passes repeats once at most and is at worst quadratic in the body's length.
  */
 export function regexHazard(pattern: string, flags: string, key: string): string | undefined {
-  if (runsInLinearTime(pattern, flags)) return undefined;
   const shape = repetitionShape(pattern);
+  if (shape.depth >= MAX_REPEAT_DEPTH) {
+    return `${key} '${pattern}' nests repeats ${shape.depth} deep (a repeated group inside a repeated group inside another): `
+      + 'even V8\'s linear-time engine needs seconds for one event of a few KB when such a pattern matches often; keep at most two levels (e.g. ((a+)+b)* -> (a+b)*)';
+  }
+  if (runsInLinearTime(pattern, flags)) return undefined;
   const why = shape.nested !== undefined
     ? `repeats '${shape.nested}', a group that repeats inside`
     : shape.repeats >= 2
