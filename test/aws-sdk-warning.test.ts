@@ -24,6 +24,9 @@ describe('sluice agent with an s3 sink and the AWS SDK Node version notice', fun
     const other = dir.write('other-warning.cjs', "process.emitWarning('a warning that must stay visible', 'SluiceTestWarning');\n");
     agent = AgentProcess.start(file, 'a', { env: { NODE_OPTIONS: `--require ${other}`, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined, ...env } });
     await agent.started();
+    // Node prints a warning some time after the SDK emits it (after the client is built at start):
+    // give it up to 3 s to show before stopping, so its absence means it was not emitted.
+    for (let i = 0; i < 30 && !agent.stderr.includes('NodeVersionSupportWarning'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     await agent.stop();
     return agent.stderr;
   }

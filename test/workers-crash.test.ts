@@ -94,6 +94,7 @@ describe('workers: 2 with a file channel, workers SIGKILLed in a loop (real slui
     const warning = await agent.waitForLog((l) => Array.isArray(l.stranded), 60_000);
     expect(warning.stranded).to.deep.equal(['worker-1']);
     await agent.started(60_000);
-    expect((await agent.stop()).code).to.equal(0);
+    const singleStatus = await agent.stop();
+    expect(singleStatus.code, `${JSON.stringify(singleStatus)} ${agent.stderr} ${JSON.stringify(agent.logs.slice(-6))}`).to.equal(0);
   });
 });

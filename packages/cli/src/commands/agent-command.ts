@@ -42,6 +42,17 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
   let name: string;
   let monitoringHttp: { port: number; host: string } | undefined;
   let monitoringInFile: unknown;
+  // A stop asked for while the agent starts is kept and honoured once it has started: the
+  // 'agent started' line is out a moment before the handlers below are in. A second one exits.
+  let earlySignal: NodeJS.Signals | undefined;
+  const noteEarlySignal = (signal: NodeJS.Signals): void => {
+    if (earlySignal !== undefined) process.exit(1);
+    earlySignal = signal;
+  };
+  const forgetEarlySignals = (): void => {
+    process.off('SIGINT', noteEarlySignal);
+    process.off('SIGTERM', noteEarlySignal);
+  };
   try {
     const raw = await readTopology(options.file);
     const names = Object.keys(((raw.data as { agents?: object } | undefined)?.agents) ?? {});
@@ -62,9 +73,12 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     // The primary serves monitoring for all workers; a worker runs its share of the pipeline.
     monitoringInFile = model.monitoring.http;
     monitoringHttp = identity ? undefined : model.monitoring.http;
+    process.on('SIGINT', noteEarlySignal);
+    process.on('SIGTERM', noteEarlySignal);
     agent = new Agent(identity ? modelForWorker(agentModel, catalog, identity.index) : agentModel, catalog, { logger, configDir: model.baseDir, ...(identity ? { worker: identity } : {}) });
     await agent.start();
   } catch (error) {
+    forgetEarlySignals();
     // A worker that failed must exit (its IPC channel would keep it alive); the primary sees it.
     if (identity) process.disconnect?.();
     return reportStartFailure(error, options, logger);
@@ -98,6 +112,8 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  forgetEarlySignals();
+  if (earlySignal !== undefined) requestStop(earlySignal);
   if (identity) {
     // A worker drains when its primary asks (or disappears), then lets go of the IPC channel.
     const detach = connectToPrimary(agent, identity, () => requestStop('primary'));
