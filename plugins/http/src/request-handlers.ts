@@ -1,6 +1,7 @@
 import type { SluiceEvent } from '@sluice/core';
 import { charsetOf, type Charset } from './charset.js';
 import { jsonArrayItemSpans } from './json-array-items.js';
+import { countJsonArrayItems } from './json-item-counter.js';
 import { HttpStatusError } from './http-status-error.js';
 
 /** How the HTTP source turns a request body into events. */
@@ -31,40 +32,6 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 const bad = (message: string): HttpStatusError => new HttpStatusError(400, 'BAD_REQUEST', message);
 
 const tooMany = (limit: number): HttpStatusError => new HttpStatusError(413, 'TOO_MANY_EVENTS', `the request holds more than ${limit} events (maxEventsPerRequest); send smaller batches`);
-
-/**
- * Counts the items of a top-level JSON array without parsing it, stopping as soon as there are
- * more than `limit`: a body of a million empty objects is refused after reading a few kilobytes,
- * before any object is built. Strings (with escapes) and nesting are skipped; the text is
- * validated later by JSON.parse, so a malformed body only needs not to be miscounted low.
- */
-export function countJsonArrayItems(text: string, limit: number): number {
-  let depth = 0;
-  let count = 0;
-  let empty = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) { // a string: skip to its closing quote
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-      if (depth === 1) empty = false;
-    } else if (c === 0x5b || c === 0x7b) { // [ {
-      if (depth === 1) empty = false;
-      depth++;
-    } else if (c === 0x5d || c === 0x7d) { // ] }
-      depth--;
-      if (depth === 0) break;
-    } else if (c === 0x2c && depth === 1) { // , between items
-      if (++count >= limit) return limit + 1;
-    } else if (depth === 1 && c > 0x20) {
-      empty = false;
-    }
-  }
-  return empty ? 0 : count + 1;
-}
 
 /** The white space `String.prototype.trim` removes (so a line of only these is skipped, and not counted). */
 function isTrimmed(c: number): boolean {

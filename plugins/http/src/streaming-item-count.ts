@@ -1,5 +1,6 @@
 import { charsetOf } from './charset.js';
 import { HttpStatusError } from './http-status-error.js';
+import { JsonArrayItemCounter } from './json-item-counter.js';
 import type { HandlerName } from './request-handlers.js';
 
 /**
@@ -15,7 +16,7 @@ export type ItemCounter = (chunk: Buffer) => void;
  * come: a handler other than json or ndjson, a compressed body, or a charset other than UTF-8
  * (UTF-8 puts every byte of a multi-byte character at 0x80 or above, so the ASCII brackets,
  * quotes, commas and newlines can be found in raw bytes). Such bodies are still counted whole by
- * the handler. Counts as `countJsonArrayItems` and the ndjson line count of the handlers do.
+ * the handler. Counts as the handlers do (the same {@link JsonArrayItemCounter}; the ndjson line count).
  */
 export function itemCounter(handler: HandlerName, contentType: string | undefined, contentEncoding: string | undefined, maxEvents: number): ItemCounter | undefined {
   const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
@@ -34,44 +35,10 @@ export function itemCounter(handler: HandlerName, contentType: string | undefine
   };
 }
 
-/** Events in the bytes of a JSON array so far (commas at depth 1, outside strings, plus one). */
+/** Events in the bytes of a JSON array so far. */
 function jsonArrayCounter(): (chunk: Buffer) => number {
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let commas = 0;
-  let empty = true;
-  let closed = false;
-  // A comma counts even in a body that is not a valid array (`[,`), as in countJsonArrayItems.
-  const total = (): number => (empty && commas === 0 ? 0 : commas + 1);
-  return (chunk) => {
-    if (closed) return total();
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (c === 0x5c) escaped = true;
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) {
-        inString = true;
-        if (depth === 1) empty = false;
-      } else if (c === 0x5b || c === 0x7b) { // [ {
-        if (depth === 1) empty = false;
-        depth++;
-      } else if (c === 0x5d || c === 0x7d) { // ] }
-        depth--;
-        if (depth === 0) {
-          closed = true;
-          break;
-        }
-      } else if (c === 0x2c && depth === 1) {
-        commas++;
-      } else if (depth === 1 && c > 0x20) {
-        empty = false;
-      }
-    }
-    return total();
-  };
+  const counter = new JsonArrayItemCounter();
+  return (chunk) => counter.feedBytes(chunk);
 }
 
 /** Non-blank lines so far. */
