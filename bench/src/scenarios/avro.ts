@@ -1,5 +1,4 @@
-import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { benchAgent } from '../run-until-drained.js';
 import { result, trackPeakRss, type BenchResult, sinkMetrics, drained, percentile99 } from '../result.js';
 import { edgeTopology, withCollector } from '../rpc-tier.js';
 
@@ -16,9 +15,7 @@ const BATCH = 1000;
  */
 export async function run(): Promise<BenchResult> {
   return withCollector('avro', BATCH, async (port) => {
-    const raw = parseTopology(edgeTopology('avro', port, { events: EVENTS, body: BODY, batch: BATCH }));
-    const { model, catalog } = await loadTopology(raw);
-    const agent = new Agent(model.agents.edge!, catalog);
+    const { agent } = await benchAgent(edgeTopology('avro', port, { events: EVENTS, body: BODY, batch: BATCH }), 'edge');
     // Batches keep their size and FIFO order through the memory channel, so the k-th batch the
     // seq source committed is the k-th the sink had acknowledged: their time difference is the
     // latency of those events from the edge channel to the collector's commit.

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { Agent } from '@sluice/agent';
+import { benchAgent, sourceToNull, sourcePort } from '../run-until-drained.js';
 import { result, trackPeakRss, type BenchResult, sinkMetrics, drained, percentile99 } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
@@ -66,21 +66,9 @@ async function runClients(port: number, requests: number[]): Promise<number[]> {
 
 /** http source -> memory -> null, Flume-format batches of 100 events from several concurrent keep-alive clients. */
 export async function run(): Promise<BenchResult> {
-  const raw = parseTopology(`
-agents:
-  bench:
-    drainTimeout: 60s
-    sources:
-      in: { type: http, bind: 127.0.0.1, port: 0, channels: [mem] }
-    channels:
-      mem: { type: memory, capacity: 100000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
-    sinks:
-      out: { type: 'null', channel: mem, batchSize: 1000 }
-`);
-  const { model, catalog } = await loadTopology(raw);
-  const agent = new Agent(model.agents.bench!, catalog);
+  const { agent } = await benchAgent(sourceToNull('{ type: http, bind: 127.0.0.1, port: 0 }'));
   await agent.start();
-  const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
+  const port = sourcePort(agent);
   const sink = sinkMetrics(agent, 'out');
   const requests = Math.ceil(EVENTS / BATCH);
   const events = requests * BATCH;

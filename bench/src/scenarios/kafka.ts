@@ -1,5 +1,5 @@
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { benchAgent } from '../run-until-drained.js';
 import { BatchSink, defineComponent, definePlugin, type SluiceEvent } from '@sluice/core';
 import { KafkaMockCluster } from '@sluice/testkit';
 import { result, trackPeakRss, type BenchResult, sinkMetrics, drained, percentile99 } from '../result.js';
@@ -52,8 +52,7 @@ export async function run(): Promise<BenchResult> {
       },
     }));
     const latencies: number[] = [];
-    const { model, catalog } = await loadTopology(raw, { extraPlugins: [latencySinkPlugin(latencies)] });
-    const agent = new Agent(model.agents.bench!, catalog);
+    const { agent } = await benchAgent(raw, 'bench', { extraPlugins: [latencySinkPlugin(latencies)] });
     await agent.start();
     const rss = trackPeakRss();
     const started = process.hrtime.bigint();

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { Agent } from '@sluice/agent';
+import { benchAgent } from '../run-until-drained.js';
 import { BatchSink, defineComponent, definePlugin, type SluiceEvent } from '@sluice/core';
 import { AvroRpcClient } from '@sluice/plugin-avro';
 import { result, type BenchResult } from '../result.js';
@@ -158,8 +159,7 @@ agents:
     channels: { c: ${channelConfig(channel, path.join(dir, `${kind}-${channel}`))} }
     sinks: { k: { type: latency_probe, channel: c, batchSize: 1000 } }
 `);
-  const { model, catalog } = await loadTopology(raw, { extraPlugins: [probePlugin] });
-  const agent = new Agent(model.agents.lat!, catalog);
+  const { agent } = await benchAgent(raw, 'lat', { extraPlugins: [probePlugin] });
   await agent.start();
   try {
     const port = (agent.sources.get('s')!.source as unknown as { port: number }).port;

@@ -1,5 +1,5 @@
 import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { benchAgent } from '../run-until-drained.js';
 import { result, trackPeakRss, type BenchResult } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
@@ -38,8 +38,7 @@ agents:
       k1: { type: 'null', channel: c1, batchSize: 1000 }
       k2: { type: 'null', channel: c2, batchSize: 1000 }
 `);
-  const { model, catalog } = await loadTopology(raw);
-  const agent = new Agent(model.agents.bench!, catalog);
+  const { agent } = await benchAgent(raw);
   const rss = trackPeakRss();
   const started = process.hrtime.bigint();
   await agent.start();

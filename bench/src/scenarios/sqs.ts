@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { benchAgent } from '../run-until-drained.js';
 import { drained, result, sinkMetrics, trackPeakRss, type BenchResult } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -95,8 +94,7 @@ agents:
 
 /** Starts agent `bench` of `yaml`, waits until sink `out` delivered `events`, stops it; the time from start to drained. */
 async function timedRun(yaml: string, events: number): Promise<bigint> {
-  const { model, catalog } = await loadTopology(parseTopology(yaml));
-  const agent = new Agent(model.agents.bench!, catalog);
+  const { agent } = await benchAgent(yaml);
   const started = process.hrtime.bigint();
   await agent.start();
   await drained(sinkMetrics(agent, 'out'), events);

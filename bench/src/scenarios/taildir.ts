@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { benchAgent, sourceToNull } from '../run-until-drained.js';
 import { result, trackPeakRss, type BenchResult, sinkMetrics, drained } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
@@ -34,19 +33,7 @@ export async function run(): Promise<BenchResult> {
       n += count;
     }
     fs.closeSync(fd);`;
-  const raw = parseTopology(`
-agents:
-  bench:
-    drainTimeout: 60s
-    sources:
-      tail: { type: taildir, filegroups: { app: "${log}" }, positionFile: "${dir}/positions.json", batchSize: 1000, pollInterval: 100ms, channels: [mem] }
-    channels:
-      mem: { type: memory, capacity: 100000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
-    sinks:
-      out: { type: 'null', channel: mem, batchSize: 1000 }
-`);
-  const { model, catalog } = await loadTopology(raw);
-  const agent = new Agent(model.agents.bench!, catalog);
+  const { agent } = await benchAgent(sourceToNull(`{ type: taildir, filegroups: { app: "${log}" }, positionFile: "${dir}/positions.json", batchSize: 1000, pollInterval: 100ms }`));
   const rss = trackPeakRss();
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();

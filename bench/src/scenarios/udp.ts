@@ -1,7 +1,6 @@
 import dgram from 'node:dgram';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { parseTopology } from '@sluice/config';
-import { Agent, loadTopology } from '@sluice/agent';
+import { benchAgent, sourceToNull, sourcePort } from '../run-until-drained.js';
 import { result, trackPeakRss, type BenchResult, sinkMetrics } from '../result.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
@@ -71,22 +70,10 @@ async function bareSocket(): Promise<Received> {
 
 /** A `type` source (netcat_udp or syslog_udp) -> memory -> null agent fed the same datagrams. */
 async function sluiceSource(type: string): Promise<Received> {
-  const raw = parseTopology(`
-agents:
-  bench:
-    drainTimeout: 10s
-    sources:
-      in: { type: ${type}, ${type === 'netcat_udp' ? 'bind' : 'host'}: 127.0.0.1, port: 0, receiveBufferSize: 4MiB, channels: [mem] }
-    channels:
-      mem: { type: memory, capacity: 100000, transactionCapacity: 1000, byteCapacity: '0', keepAlive: 1s }
-    sinks:
-      out: { type: 'null', channel: mem, batchSize: 1000 }
-`);
-  const { model, catalog } = await loadTopology(raw);
-  const agent = new Agent(model.agents.bench!, catalog);
+  const { agent } = await benchAgent(sourceToNull(`{ type: ${type}, ${type === 'netcat_udp' ? 'bind' : 'host'}: 127.0.0.1, port: 0, receiveBufferSize: 4MiB }`, '10s'));
   await agent.start();
   try {
-    const port = (agent.sources.get('in')!.source as unknown as { port: number }).port;
+    const port = sourcePort(agent);
     const sink = sinkMetrics(agent, 'out');
     const seconds = await send(port, EVENTS);
     let last = -1;
