@@ -78,13 +78,45 @@ export async function onlySluiceErrorsAsync<T>(call: () => Promise<T>): Promise<
   }
 }
 
-async function timed(limitMs: number, check: () => unknown): Promise<void> {
+/** Runs `check`, once more if it took over `limitMs`; resolves to the milliseconds of the call that counted. */
+async function timed(limitMs: number, check: () => unknown): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
     await check();
     const ms = performance.now() - t0;
-    if (ms <= limitMs) return;
+    if (ms <= limitMs) return ms;
     if (attempt >= 1) throw new Error(`one call took ${ms.toFixed(1)} ms (limit ${limitMs} ms)`);
+  }
+}
+
+/**
+ * In a long run (SLUICE_FUZZ_RUNS of 100,000 or more) a line on stderr every tenth of the cases
+ * and at the end: cases done, seconds, and the slowest call so far, so an hour-long `npm run fuzz`
+ * shows where it is and gives each target's figures.
+ */
+class FuzzProgress {
+  private done = 0;
+  private slowestMs = 0;
+  private readonly started = performance.now();
+  private readonly every: number;
+
+  constructor(private readonly name: string, private readonly runs: number) {
+    this.every = runs >= 100_000 ? Math.ceil(runs / 10) : Infinity;
+  }
+
+  count(ms: number): void {
+    this.done++;
+    if (ms > this.slowestMs) this.slowestMs = ms;
+    if (this.done % this.every === 0) this.print();
+  }
+
+  finish(): void {
+    if (this.every !== Infinity && this.done % this.every !== 0) this.print();
+  }
+
+  private print(): void {
+    const seconds = ((performance.now() - this.started) / 1000).toFixed(0);
+    process.stderr.write(`[fuzz] ${this.name}: ${this.done}/${this.runs} cases, ${seconds} s, slowest call ${this.slowestMs.toFixed(1)} ms\n`);
   }
 }
 
@@ -115,10 +147,12 @@ export async function fuzzTarget<Ts extends [unknown, ...unknown[]]>(
   }
   const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? options.quickRuns ?? QUICK_FUZZ_RUNS);
   const seed = Number(process.env.SLUICE_FUZZ_SEED ?? FUZZ_SEED);
+  const progress = new FuzzProgress(name, runs);
   const property = fc.asyncProperty(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), async (...args: unknown[]) => {
-    await timed(limit, () => check(...(args as Ts)));
+    progress.count(await timed(limit, () => check(...(args as Ts))));
   });
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
+  progress.finish();
   if (details.failed && details.counterexample) {
     mkdirSync(options.regressions, { recursive: true });
     writeFileSync(file, toJson([...saved, details.counterexample]) + '\n');
