@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { SluiceError } from '@sluice/core';
 import { fc, fuzzTarget, onlySluiceErrors } from '../src/index.js';
+
+const FUZZ_TARGET_MODULE = new URL('../src/fuzz/fuzz-target.js', import.meta.url).href;
 
 describe('fuzzTarget', () => {
   let dir: string;
@@ -61,6 +64,21 @@ describe('fuzzTarget', () => {
       failure = error as Error;
     }
     expect(failure?.message).to.match(/took .* ms \(limit (10|50) ms\)/);
+  });
+
+  it('in a long run, saves a case that never returns and ends the process instead of hanging', function () {
+    this.timeout(30_000);
+    const script = path.join(dir, 'stalls.mjs');
+    writeFileSync(script, `
+      import { fc, fuzzTarget } from ${JSON.stringify(FUZZ_TARGET_MODULE)};
+      await fuzzTarget('stalls', [fc.nat({ max: 50 })], (n) => { if (n === 42) for (;;); }, { regressions: ${JSON.stringify(dir)} });
+      console.log('finished');
+    `);
+    const run = spawnSync(process.execPath, [script], { env: { ...process.env, SLUICE_FUZZ_RUNS: '100000', SLUICE_FUZZ_STALL_MS: '1500' }, encoding: 'utf8', timeout: 25_000 });
+    expect(run.signal, run.stderr).to.equal('SIGKILL');
+    expect(run.stdout).to.not.contain('finished');
+    expect(run.stderr).to.match(/fuzz target stalls: case \d+ has held the thread for \d+ s \(a stall\); it was saved to .*stalls\.json/);
+    expect(JSON.parse(readFileSync(path.join(dir, 'stalls.json'), 'utf8'))).to.deep.equal([[42]]);
   });
 
   it('lets SluiceErrors through onlySluiceErrors and rethrows anything else', () => {

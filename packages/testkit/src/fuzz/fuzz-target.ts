@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { SluiceError } from '@sluice/core';
+import { StallWatchdog } from './stall-watchdog.js';
 
 /** The seed every fuzz run uses unless SLUICE_FUZZ_SEED says otherwise, so a failure replays. */
 export const FUZZ_SEED = 20261202;
@@ -30,7 +31,7 @@ export interface FuzzTargetOptions {
 }
 
 /** Encodes bytes so a counterexample survives JSON. */
-function toJson(value: unknown): string {
+function toJson(value: unknown, indent = 1): string {
   return JSON.stringify(value, function (this: Record<string, unknown>, key: string, after: unknown) {
     // A Buffer's toJSON has run by now ({type, data}); the holder still has the Buffer itself.
     const v = this[key] instanceof Uint8Array ? this[key] : after;
@@ -39,7 +40,7 @@ function toJson(value: unknown): string {
     if (v === undefined) return { $undefined: true };
     if (typeof v === 'number' && !Number.isFinite(v)) return { $number: String(v) };
     return v;
-  }, 1);
+  }, indent);
 }
 
 function fromJson(text: string): unknown {
@@ -127,6 +128,9 @@ class FuzzProgress {
  * failure is appended to `<regressions>/<name>.json` so the next run replays it, and the error says
  * which seed and file reproduce it.
  *
+ * In a long run (SLUICE_FUZZ_RUNS set) a {@link StallWatchdog} saves a case that never returns
+ * and ends the process, so a hang becomes a regression fixture instead of a silent timeout.
+ *
  * Called from mocha tests; SLUICE_FUZZ_RUNS (cases) and SLUICE_FUZZ_SEED change the budget and seed.
  */
 export async function fuzzTarget<Ts extends [unknown, ...unknown[]]>(
@@ -148,10 +152,18 @@ export async function fuzzTarget<Ts extends [unknown, ...unknown[]]>(
   const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? options.quickRuns ?? QUICK_FUZZ_RUNS);
   const seed = Number(process.env.SLUICE_FUZZ_SEED ?? FUZZ_SEED);
   const progress = new FuzzProgress(name, runs);
+  // Only long runs pay for keeping each case where the watchdog can save it.
+  const watchdog = process.env.SLUICE_FUZZ_RUNS === undefined ? undefined : new StallWatchdog(name, file);
   const property = fc.asyncProperty(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), async (...args: unknown[]) => {
+    watchdog?.enter(toJson(args, 0));
     progress.count(await timed(limit, () => check(...(args as Ts))));
   });
-  const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
+  let details: Awaited<ReturnType<typeof fc.check<[unknown, ...unknown[]]>>>;
+  try {
+    details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
+  } finally {
+    await watchdog?.stop();
+  }
   progress.finish();
   if (details.failed && details.counterexample) {
     mkdirSync(options.regressions, { recursive: true });
