@@ -46,9 +46,20 @@ function repeats(quantifier: string): boolean {
   return counted[3] === '' || Number(counted[3]) >= 10;
 }
 
+/** Whether a quantifier lets its atom match a varying number of times (`?`, `*`, `+`, `{1,3}`; not `{3}`). */
+function varies(quantifier: string): boolean {
+  const counted = /^\{(\d+)(,(\d*))?\}$/.exec(quantifier);
+  if (!counted) return true;
+  return counted[2] !== undefined && counted[3] !== counted[1];
+}
+
 /** What {@link repetitionShape} found in a pattern. */
 export interface RepetitionShape {
-  /** A repeated group that itself contains a repetition (`(a+)+`), the shape of exponential backtracking. */
+  /**
+   * A repeated group whose content can match texts of different lengths (`(a+)+`, `(.{1,3})+`,
+   * `(a|aa)*`): the shape of exponential backtracking, since each iteration can split the text
+   * another way.
+   */
   nested: string | undefined;
   /** How many many-times repeats (`*`, `+`, `{n,}`, `{n,m}` with m >= 10) the pattern has. */
   repeats: number;
@@ -59,24 +70,25 @@ export interface RepetitionShape {
 }
 
 /**
- * A syntax scan of `pattern` for the shapes of runaway backtracking: a repeated group that repeats
- * inside (`(a+)+`, `(?:\w+\s?)*`, `((x*)y){2,}`), and the number of repeats (two repeats that can
+ * A syntax scan of `pattern` for the shapes of runaway backtracking: a repeated group whose
+ * content varies in length (`(a+)+`, `(?:\w+\s?)*`, `((x*)y){2,}`, `(.{1,3})+`, `(a|aa)*`), and the number of repeats (two repeats that can
  * match the same text, as in `\w+\s*\w+!`, backtrack polynomially). Not a proof: it also counts
  * harmless ones, which is why it only matters for patterns the linear engine cannot take over.
  */
 export function repetitionShape(pattern: string): RepetitionShape {
-  interface Frame { start: number; repeats: boolean; depth: number }
-  const stack: Frame[] = [{ start: 0, repeats: false, depth: 0 }];
+  // varies: the group's content can match texts of different lengths (a varying quantifier or an alternation inside).
+  interface Frame { start: number; repeats: boolean; varies: boolean; depth: number }
+  const stack: Frame[] = [{ start: 0, repeats: false, varies: false, depth: 0 }];
   let nested: string | undefined;
   let repeatCount = 0;
   let backreference = false;
   // The atom a following quantifier applies to: a group (with whether it repeats inside) or a single item.
-  let atom: { start: number; repeats: boolean; depth: number } | undefined;
+  let atom: Frame | undefined;
   for (let i = 0; i < pattern.length;) {
     const c = pattern[i]!;
     if (c === '\\') {
       if (/[1-9k]/.test(pattern[i + 1] ?? '')) backreference = true;
-      atom = { start: i, repeats: false, depth: 0 };
+      atom = { start: i, repeats: false, varies: false, depth: 0 };
       i += 2;
     } else if (c === '[') {
       const start = i;
@@ -85,9 +97,9 @@ export function repetitionShape(pattern: string): RepetitionShape {
       if (pattern[i] === ']') i++;
       while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
       i++;
-      atom = { start, repeats: false, depth: 0 };
+      atom = { start, repeats: false, varies: false, depth: 0 };
     } else if (c === '(') {
-      stack.push({ start: i, repeats: false, depth: 0 });
+      stack.push({ start: i, repeats: false, varies: false, depth: 0 });
       atom = undefined;
       i++;
       if (pattern[i] === '?') {
@@ -104,23 +116,32 @@ export function repetitionShape(pattern: string): RepetitionShape {
       const frame = stack.length > 1 ? stack.pop()! : stack[0]!;
       const outer = stack[stack.length - 1]!;
       outer.repeats ||= frame.repeats;
+      outer.varies ||= frame.varies;
       outer.depth = Math.max(outer.depth, frame.depth);
-      atom = { start: frame.start, repeats: frame.repeats, depth: frame.depth };
+      atom = { start: frame.start, repeats: frame.repeats, varies: frame.varies, depth: frame.depth };
       i++;
     } else if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)))) {
       const quantifier = c === '{' ? /^\{\d+(,\d*)?\}/.exec(pattern.slice(i))![0] : c;
       i += quantifier.length;
       if (pattern[i] === '?') i++;
+      const top = stack[stack.length - 1]!;
+      if (atom && varies(quantifier)) {
+        top.varies = true;
+        // Repeated a varying number of times, a group whose content varies can split a text many ways.
+        if (atom.varies && quantifier !== '?') nested ??= pattern.slice(atom.start, i);
+      }
       if (atom && repeats(quantifier)) {
         repeatCount++;
-        if (atom.repeats) nested ??= pattern.slice(atom.start, i);
-        const top = stack[stack.length - 1]!;
         top.repeats = true;
         top.depth = Math.max(top.depth, atom.depth + 1);
       }
       atom = undefined;
+    } else if (c === '|') {
+      stack[stack.length - 1]!.varies = true;
+      atom = undefined;
+      i++;
     } else {
-      atom = { start: i, repeats: false, depth: 0 };
+      atom = { start: i, repeats: false, varies: false, depth: 0 };
       i++;
     }
   }
@@ -149,12 +170,12 @@ export function regexHazard(pattern: string, flags: string, key: string): string
   }
   if (runsInLinearTime(pattern, flags)) return undefined;
   const why = shape.nested !== undefined
-    ? `repeats '${shape.nested}', a group that repeats inside`
+    ? `repeats '${shape.nested}', a group whose content can match texts of different lengths (each repetition can split the text another way)`
     : shape.repeats >= 2
       ? `has ${shape.repeats} repeats (*, +, {n,}) that can try every split of the text between them`
       : shape.repeats === 1 && shape.backreference ? 'repeats text that a backreference then compares on every attempt' : undefined;
   if (why === undefined) return undefined;
   return `${key} '${pattern}' ${why}, and uses what only a backtracking matcher can do `
     + '(a backreference, lookahead or lookbehind, or a large counted repeat such as {1,50}): an unlucky event could take minutes to match and stall the agent; '
-    + 'remove the backreference/lookaround, or keep a single repeat (e.g. (a+)+ -> a+)';
+    + 'remove the backreference/lookaround, or keep a single repeat (e.g. (a+)+ -> a+, (.{1,3})+ -> .+)';
 }
