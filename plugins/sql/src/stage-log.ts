@@ -38,13 +38,14 @@ export function encodeEvents(events: readonly SluiceEvent[], headerNames: readon
   let size = 4 + 8 * events.length;
   for (let i = 0; i < events.length; i++) size += events[i]!.body.length + (headers ? headers[i]!.length : 0);
   const out = allocate(size);
-  out.writeUInt32BE(events.length, 0);
+  const view = new DataView(out.buffer, out.byteOffset, out.length);
+  view.setUint32(0, events.length);
   let at = 4 + 8 * events.length;
   for (let i = 0; i < events.length; i++) {
     const body = events[i]!.body;
     const header = headers?.[i];
-    out.writeUInt32BE(header ? header.length : 0, 4 + 8 * i);
-    out.writeUInt32BE(body.length, 8 + 8 * i);
+    view.setUint32(4 + 8 * i, header ? header.length : 0);
+    view.setUint32(8 + 8 * i, body.length);
     if (header) {
       out.set(header, at);
       at += header.length;
