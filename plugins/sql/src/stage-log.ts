@@ -159,8 +159,13 @@ export class StageLog {
     }
     const log = new StageLog(dir, generation);
     log.handle = await open(logFile, 'a');
-    if (valid > 0) await log.handle.truncate(valid);
-    if (SYNC_APPEND !== undefined) log.syncHandle = await open(logFile, SYNC_APPEND);
+    try {
+      if (valid > 0) await log.handle.truncate(valid);
+      if (SYNC_APPEND !== undefined) log.syncHandle = await open(logFile, SYNC_APPEND);
+    } catch (error) {
+      await log.handle.close().catch(() => undefined);
+      throw error;
+    }
     log.bytes = valid;
     return { log, recovered };
   }
