@@ -55,7 +55,10 @@ function jsonValue(value: unknown): unknown {
 export class DuckEngine {
   private appender: Appender | undefined;
   private writer: ChunkWriter | undefined;
-  private readonly setters: ((w: ChunkWriter, column: number, v: unknown) => void)[];
+  /** Per declared column, how its values are written (see {@link append}). */
+  private readonly kinds: Uint8Array;
+  /** The plan's own columns after the declared ones: 0 `_t`, 1 `_t, _w`, 2 `_t, _k`. */
+  private readonly internal: number;
   private readonly tableStamps = new Map<string, string>();
   private readonly selectList: string;
 
@@ -67,7 +70,8 @@ export class DuckEngine {
     private readonly plan: WindowPlan,
     private readonly tables: Readonly<Record<string, ReferenceTableConfig>>,
   ) {
-    this.setters = columns.map((c) => setterFor(c.type));
+    this.kinds = Uint8Array.from(columns.map((c) => WRITE_KIND[c.type]));
+    this.internal = plan.type === 'hopping' ? 1 : plan.type === 'session' ? 2 : 0;
     this.selectList = columns.map((c) => ident(c.name)).join(', ');
   }
 
@@ -87,17 +91,27 @@ export class DuckEngine {
   /** Appends one row of an open window; rows become visible to queries on the next {@link flush}. */
   append(values: readonly unknown[], t: number, w: number, key: string): void {
     const writer = this.writer!;
-    const n = values.length;
+    const { kinds } = this;
+    const n = kinds.length;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === null) writer.setNull(i);
-      else this.setters[i]!(writer, i, v);
+      if (v === null) {
+        writer.setNull(i);
+        continue;
+      }
+      switch (kinds[i]) {
+        case VARCHAR: writer.setString(i, v as string); break;
+        case INTEGER: writer.setInteger(i, v as number); break;
+        case DOUBLE: writer.setDouble(i, v as number); break;
+        case BOOLEAN: writer.setBoolean(i, v as boolean); break;
+        default: writer.setTimestamp(i, v as number);
+      }
     }
     writer.setDouble(n, t);
-    if (this.plan.type === 'hopping') {
+    if (this.internal === 1) {
       if (Number.isFinite(w)) writer.setDouble(n + 1, w);
       else writer.setNull(n + 1);
-    } else if (this.plan.type === 'session') {
+    } else if (this.internal === 2) {
       writer.setString(n + 1, key);
     }
     writer.endRow();
@@ -194,14 +208,12 @@ const CHUNK_TYPE: Record<Column['type'], ChunkColumnType> = {
   varchar: 'varchar', integer: 'bigint', bigint: 'bigint', double: 'double', boolean: 'boolean', timestamp: 'timestamp',
 };
 
-/** Writes a (non-null, already converted) value of a column type; timestamps are epoch ms. */
-function setterFor(type: Column['type']): (w: ChunkWriter, column: number, v: unknown) => void {
-  switch (type) {
-    case 'varchar': return (w, c, v) => w.setString(c, v as string);
-    case 'integer':
-    case 'bigint': return (w, c, v) => w.setInteger(c, v as number);
-    case 'double': return (w, c, v) => w.setDouble(c, v as number);
-    case 'boolean': return (w, c, v) => w.setBoolean(c, v as boolean);
-    case 'timestamp': return (w, c, v) => w.setTimestamp(c, v as number);
-  }
-}
+/** How {@link DuckEngine.append} writes a (non-null, already converted) value of a column type; timestamps are epoch ms. */
+const VARCHAR = 0;
+const INTEGER = 1;
+const DOUBLE = 2;
+const BOOLEAN = 3;
+const TIMESTAMP = 4;
+const WRITE_KIND: Record<Column['type'], number> = {
+  varchar: VARCHAR, integer: INTEGER, bigint: INTEGER, double: DOUBLE, boolean: BOOLEAN, timestamp: TIMESTAMP,
+};

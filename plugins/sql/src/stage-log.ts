@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { SluiceEvent } from '@sluice/core';
@@ -37,13 +38,14 @@ export function encodeEvents(events: readonly SluiceEvent[], headerNames: readon
   let size = 4 + 8 * events.length;
   for (let i = 0; i < events.length; i++) size += events[i]!.body.length + (headers ? headers[i]!.length : 0);
   const out = allocate(size);
-  out.writeUInt32BE(events.length, 0);
+  const view = new DataView(out.buffer, out.byteOffset, out.length);
+  view.setUint32(0, events.length);
   let at = 4 + 8 * events.length;
   for (let i = 0; i < events.length; i++) {
     const body = events[i]!.body;
     const header = headers?.[i];
-    out.writeUInt32BE(header ? header.length : 0, 4 + 8 * i);
-    out.writeUInt32BE(body.length, 8 + 8 * i);
+    view.setUint32(4 + 8 * i, header ? header.length : 0);
+    view.setUint32(8 + 8 * i, body.length);
     if (header) {
       out.set(header, at);
       at += header.length;
@@ -100,16 +102,28 @@ export function fingerprint(encoded: Buffer | readonly Buffer[]): string {
 }
 
 /**
+ * Appending writes that are on disk when they return (data and the size, as with fdatasync);
+ * undefined where the platform has no O_DSYNC (then a synced append is a write plus a datasync).
+ */
+const SYNC_APPEND = constants.O_DSYNC === undefined ? undefined : constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC;
+
+/**
  * The sql stage's checkpoint in its data directory: an append-only log of framed records (`B` a
  * prepared batch, `C`/`R` its take committed or rolled back, `E` a window emitted) after an
  * optional snapshot (`meta-N.json` plus `rows-N.parquet`) written by a compaction. Batches are
- * fsynced before the stage lets its take commit; markers are plain writes (they survive a
+ * durable before the stage lets its take commit; markers are plain writes (they survive a
  * process crash; after a power loss a lost `E` means one repeated window, and a lost `C` is
  * resolved by the batch fingerprint). A torn record at the end is ignored: its batch never
- * committed. Used by one stage instance at a time.
+ * committed. Used by one stage instance at a time, one append at a time.
+ *
+ * A synced record is written through a second descriptor of the same file opened with
+ * `O_DSYNC`, so writing and syncing it is one request on the thread pool: it proceeds while the
+ * caller works on the main thread, instead of a write whose completion must first be seen there
+ * before the fsync can be issued.
  */
 export class StageLog {
   private handle: FileHandle | undefined;
+  private syncHandle: FileHandle | undefined;
   private bytes = 0;
 
   private constructor(private readonly dir: string, private generation: number) {}
@@ -145,7 +159,13 @@ export class StageLog {
     }
     const log = new StageLog(dir, generation);
     log.handle = await open(logFile, 'a');
-    if (valid > 0) await log.handle.truncate(valid);
+    try {
+      if (valid > 0) await log.handle.truncate(valid);
+      if (SYNC_APPEND !== undefined) log.syncHandle = await open(logFile, SYNC_APPEND);
+    } catch (error) {
+      await log.handle.close().catch(() => undefined);
+      throw error;
+    }
     log.bytes = valid;
     return { log, recovered };
   }
@@ -155,7 +175,11 @@ export class StageLog {
     return this.bytes;
   }
 
-  /** Appends a record (its payload in parts, written without copying); with `sync` it is on disk when the promise resolves. */
+  /**
+   * Appends a record (its payload in parts, written without copying, at most a few: one write
+   * call); with `sync` it is on disk when the promise resolves. The write is issued before this
+   * returns, so the caller may work while it runs, but must not change the parts until it resolves.
+   */
   async append(type: FrameType, payload: Buffer | readonly Buffer[], sync: boolean): Promise<void> {
     const parts = Buffer.isBuffer(payload) ? [payload] : payload;
     let length = 0;
@@ -163,9 +187,13 @@ export class StageLog {
     const header = Buffer.allocUnsafe(HEADER);
     header[0] = type.charCodeAt(0);
     header.writeUInt32BE(length, 1);
-    await this.handle!.writev([header, ...parts]);
+    if (sync && this.syncHandle) {
+      await this.syncHandle.writev([header, ...parts]);
+    } else {
+      await this.handle!.writev([header, ...parts]);
+      if (sync) await this.handle!.datasync();
+    }
     this.bytes += HEADER + length;
-    if (sync) await this.handle!.datasync();
   }
 
   /**
@@ -187,15 +215,20 @@ export class StageLog {
     await syncFile(this.dir);
     const old = this.generation;
     await this.handle?.close();
+    await this.syncHandle?.close();
     this.generation = next;
     this.handle = await open(path.join(this.dir, `state-${next}.log`), 'a');
+    this.syncHandle = undefined;
+    if (SYNC_APPEND !== undefined) this.syncHandle = await open(path.join(this.dir, `state-${next}.log`), SYNC_APPEND);
     this.bytes = 0;
     for (const name of [`meta-${old}.json`, `rows-${old}.parquet`, `state-${old}.log`]) await rm(path.join(this.dir, name), { force: true });
   }
 
   async close(): Promise<void> {
     await this.handle?.close();
+    await this.syncHandle?.close();
     this.handle = undefined;
+    this.syncHandle = undefined;
   }
 }
 
