@@ -162,6 +162,9 @@ export class StageLog {
     try {
       if (valid > 0) await log.handle.truncate(valid);
       if (SYNC_APPEND !== undefined) log.syncHandle = await open(logFile, SYNC_APPEND);
+      // The log may have just been created: its directory entry must survive a power loss too,
+      // or synced batches would vanish with the file.
+      await syncFile(dir);
     } catch (error) {
       await log.handle.close().catch(() => undefined);
       throw error;
@@ -220,6 +223,7 @@ export class StageLog {
     this.handle = await open(path.join(this.dir, `state-${next}.log`), 'a');
     this.syncHandle = undefined;
     if (SYNC_APPEND !== undefined) this.syncHandle = await open(path.join(this.dir, `state-${next}.log`), SYNC_APPEND);
+    await syncFile(this.dir); // the new log's directory entry, before a batch is synced into it
     this.bytes = 0;
     for (const name of [`meta-${old}.json`, `rows-${old}.parquet`, `state-${old}.log`]) await rm(path.join(this.dir, name), { force: true });
   }
