@@ -110,6 +110,25 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     expect((error as ConfigError).problems.map((p) => p.message)).to.deep.equal([`YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`]);
   });
 
+  it('refuses an alias inside the collection it refers to (data that contains itself) at the alias\'s path, instead of walking it until memory runs out', () => {
+    // Found by the yaml-topology-text fuzz target: an edit joined a line of an anchored channel with the next `queue: *queue`.
+    const cases: [string, string, string][] = [
+      ['agents:\n  a:\n    channels:\n      q: &q\n        type: memory\n        again: *q\n', '/agents/a/channels/q/again', 'line 6, column 16'],
+      ['x: &a [ 1, { y: [ *a ] } ]\n', '/x/1/y/0', 'line 1, column 19'],
+      ['x: &a { <<: *a }\n', '/x/<<', 'line 1, column 13'],
+      // The alias stands for the latest &a before it: here the collection it is inside of, not the list before it.
+      ['x: &a [1]\ny: &a { z: *a }\n', '/y/z', 'line 2, column 12'],
+    ];
+    for (const [yaml, path, at] of cases) {
+      let error: unknown;
+      try { parseTopology(yaml, 'cycle.yaml', { env: {} }); } catch (e) { error = e; }
+      expect(error, yaml).to.be.instanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => [p.path, p.message]), yaml).to.deep.equal([[path, `${at}: the alias *${path === '/agents/a/channels/q/again' ? 'q' : 'a'} is inside the collection anchored &${path === '/agents/a/channels/q/again' ? 'q' : 'a'}, which would contain itself`]]);
+    }
+    // An alias to an earlier collection, or to a sibling, is no cycle.
+    expect(parseTopology('x: &a [1]\ny: { z: *a, w: &b { v: 1 }, u: *b }\n', 'ok.yaml', { env: {} }).data).to.deep.equal({ x: [1], y: { z: [1], w: { v: 1 }, u: { v: 1 } } });
+  });
+
   it('reports thousands of dangling references each with a path, suggesting names only while the suggestion budget lasts', () => {
     let yaml = 'agents:\n  a:\n    channels:\n';
     for (let i = 0; i < 600; i++) yaml += `      c${i}: { type: memory }\n`;
