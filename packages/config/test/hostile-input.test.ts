@@ -67,13 +67,23 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     expect(problems.some((p) => p.key === 'a1.sources.r1.type' && /levels deep/.test(p.message))).to.equal(true);
   });
 
-  it('Flume keys that reference each other twice over stop at the file\'s substitution budget, each reported once per value', () => {
+  it('Flume keys that reference each other twice over are substituted once per depth (references stop ten deep), each unset one reported once per value', () => {
     let text = 'x0 = ${x0}${x0}\n';
     for (let i = 1; i < 300; i++) text += `x${i} = \${x${i - 1}}\${x${i - 1}}\n`;
+    const started = performance.now();
     const { problems } = flume(`${text}a1.sources = r1\na1.sources.r1.type = \${x299}\n`);
+    // 2^300 paths to x0: substituting each key once per depth makes it milliseconds.
+    expect(performance.now() - started).to.be.below(2000);
     const perKey = new Map<string, string[]>();
     for (const p of problems) perKey.set(p.key ?? '', [...(perKey.get(p.key ?? '') ?? []), p.message]);
     for (const messages of perKey.values()) expect(new Set(messages).size).to.equal(messages.length);
+    // x299 -> x298 ... -> x290, ten references deep, whose x289s are no longer followed.
+    expect(perKey.get('a1.sources.r1.type')).to.deep.include('${x289} is neither a key of this file nor a set environment variable');
+  });
+
+  it('stops at the file\'s substitution budget: more ${...} in one file than MAX_SUBSTITUTIONS', () => {
+    const lines = Array.from({ length: 600 }, (_, i) => `v${i} = ${'${E}'.repeat(200)}`);
+    const { problems } = flume(`${lines.join('\n')}\na1.sources = r1\na1.sources.r1.type = seq\n`, { E: 'e' });
     expect(problems.some((p) => /substitutions; the value is kept as written/.test(p.message))).to.equal(true);
   });
 
