@@ -78,12 +78,21 @@ export async function onlySluiceErrorsAsync<T>(call: () => Promise<T>): Promise<
   }
 }
 
+/** Calls that passed but took over {@link FUZZ_CALL_LIMIT_MS} (a raised limit lets them through), for the progress lines. */
+const slowCalls = { count: 0, slowestMs: 0 };
+
 async function timed(limitMs: number, check: () => unknown): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
     await check();
     const ms = performance.now() - t0;
-    if (ms <= limitMs) return;
+    if (ms <= limitMs) {
+      if (ms > FUZZ_CALL_LIMIT_MS) {
+        slowCalls.count++;
+        slowCalls.slowestMs = Math.max(slowCalls.slowestMs, ms);
+      }
+      return;
+    }
     if (attempt >= 1) throw new Error(`one call took ${ms.toFixed(1)} ms (limit ${limitMs} ms)`);
   }
 }
@@ -95,7 +104,8 @@ async function timed(limitMs: number, check: () => unknown): Promise<void> {
  * failure is appended to `<regressions>/<name>.json` so the next run replays it, and the error says
  * which seed and file reproduce it.
  *
- * Called from mocha tests; SLUICE_FUZZ_RUNS (cases) and SLUICE_FUZZ_SEED change the budget and seed.
+ * Called from mocha tests; SLUICE_FUZZ_RUNS (cases) and SLUICE_FUZZ_SEED change the budget and seed;
+ * SLUICE_FUZZ_PROGRESS=n prints a progress line to stderr every n cases.
  */
 export async function fuzzTarget<Ts extends [unknown, ...unknown[]]>(
   name: string,
@@ -115,8 +125,18 @@ export async function fuzzTarget<Ts extends [unknown, ...unknown[]]>(
   }
   const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? options.quickRuns ?? QUICK_FUZZ_RUNS);
   const seed = Number(process.env.SLUICE_FUZZ_SEED ?? FUZZ_SEED);
+  // SLUICE_FUZZ_PROGRESS=n prints a line to stderr every n cases: a long run shows it is alive and how fast it goes.
+  const progress = Number(process.env.SLUICE_FUZZ_PROGRESS ?? 0);
+  const began = performance.now();
+  let done = 0;
+  slowCalls.count = 0;
+  slowCalls.slowestMs = 0;
   const property = fc.asyncProperty(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), async (...args: unknown[]) => {
     await timed(limit, () => check(...(args as Ts)));
+    if (progress > 0 && ++done % progress === 0) {
+      const slow = slowCalls.count === 0 ? '' : `; ${slowCalls.count} calls took over ${FUZZ_CALL_LIMIT_MS} ms under the raised limit, the slowest ${slowCalls.slowestMs.toFixed(0)} ms`;
+      process.stderr.write(`fuzz target ${name}: ${done} cases in ${((performance.now() - began) / 1000).toFixed(0)} s${slow}\n`);
+    }
   });
   const details = await fc.check(property, { numRuns: runs, seed, endOnFailure: false });
   if (details.failed && details.counterexample) {
