@@ -6,7 +6,7 @@ import {
   builtinPlugin, ByteBudget, MetricGroup, silentLogger, Telemetry, type AnyComponentDefinition, type Channel, type ComponentContext, type ComponentKind, type MetricKind,
   type SinkContext, type SourceContext,
 } from '@sluice/core';
-import { ConfigError, type AgentModel } from '@sluice/config';
+import { validateTopology, type AgentModel } from '@sluice/config';
 import { Agent, loadTopology, requireDefinition, TopologyHarness, type ComponentCatalog } from '@sluice/agent';
 import { fc, fuzzTarget } from '@sluice/testkit';
 import { fullCatalog, HOSTILE_STRINGS, REGRESSIONS } from './config-fuzz-support.js';
@@ -133,9 +133,10 @@ async function createAndWire(model: AgentModel, catalog: ComponentCatalog, dir: 
  * The invariant "a topology that validates also starts": small random topologies of real
  * components (seq, netcat and http sources on port 0; memory and file channels and file_roll
  * sinks in a temp dir; null and logger sinks; interceptors and selectors with random settings).
- * For every case whose topology loadTopology accepts, every component must be created and wired
- * ({@link createAndWire}); for one such case in {@link startEvery} (every one in `npm test`), a
- * real agent must also start and stop. A create() or start() failure means validation let
+ * For every case whose topology validates (validateTopology against every first-party plugin's
+ * definitions), every component must be created and wired ({@link createAndWire}); for one such
+ * case in {@link startEvery} (every one in `npm test`), loadTopology must accept it too and a real
+ * agent must start and stop. A create() or start() failure means validation let
  * through a config the component cannot run with.
  */
 describe('a topology that validates also starts @fuzz', () => {
@@ -173,23 +174,27 @@ describe('a topology that validates also starts @fuzz', () => {
       }));
       const sinks = Object.fromEntries(t.sinks.map((k, i) => [`k${i}`, { ...k.settings, type: k.type, channel: channelNames[i % channelNames.length], ...(k.type === 'file_roll' ? { directory: path.join(dir, `k${i}`) } : {}) }]));
       const data = { agents: { a: { drainTimeout: '100ms', dataDir: path.join(dir, 'data'), sources, channels, sinks } } };
-      let loaded;
-      try {
-        loaded = await loadTopology({ data, format: 'yaml' }, { agent: 'a' });
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          if (process.env.SLUICE_FUZZ_DEBUG) console.log(error.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-          return;
-        }
-        throw error;
+      // Every case: the validation loadTopology runs, against the same definitions (all first-party
+      // plugins; loadTopology would resolve and register the plugins the file needs on every call).
+      const result = validateTopology({ data, format: 'yaml' }, catalog, { agent: 'a' });
+      if (result.problems.length > 0 || !result.model) {
+        if (process.env.SLUICE_FUZZ_DEBUG) console.log(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+        return;
       }
-      const model = loaded.model.agents.a!;
       try {
-        await createAndWire(model, loaded.catalog, dir);
+        await createAndWire(result.model.agents.a!, catalog, dir);
       } catch (error) {
         throw new Error(`validated but its components could not be created: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
       }
       if (validated++ % every !== 0) return;
+      // The sample: the agent's own path, loadTopology (plugins, verify) then a real start and stop.
+      let loaded;
+      try {
+        loaded = await loadTopology({ data, format: 'yaml' }, { agent: 'a' });
+      } catch (error) {
+        throw new Error(`validated against every first-party plugin but loadTopology refused it: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
+      }
+      const model = loaded.model.agents.a!;
       const agent = new Agent(model, loaded.catalog, { configDir: dir });
       try {
         await within(agent.start(), 'start()');
