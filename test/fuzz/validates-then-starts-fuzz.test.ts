@@ -12,18 +12,22 @@ import { fc, fuzzTarget } from '@sluice/testkit';
 import { fullCatalog, HOSTILE_STRINGS, REGRESSIONS } from './config-fuzz-support.js';
 
 /**
- * Cases in `npm test`. `npm run fuzz` runs SLUICE_FUZZ_RUNS (a million) cases: every case loads
- * its topology and, when it validates, creates and wires every component (well under a
- * millisecond); starting and stopping a real agent (servers, a file channel) takes 20-60 ms, so
- * only one validated case in {@link startEvery} also starts one: about {@link LONG_RUN_STARTS} in a
- * long run, every validated case in `npm test`.
+ * Cases in `npm test`. `npm run fuzz` runs SLUICE_FUZZ_RUNS (a million) cases: every case
+ * validates its topology and, when it validates, creates and wires every component (well under a
+ * millisecond); starting and stopping a real agent (servers, a file channel) takes 20-80 ms, so a
+ * long run starts one for about {@link LONG_RUN_STARTS} of the validated cases, spread over the
+ * run (see {@link startsNow}); `npm test` starts one for every validated case.
  */
 const QUICK_RUNS = 40;
 const LONG_RUN_STARTS = 3000;
 
-/** Start a real agent for one validated case in this many: all of them in `npm test`, about {@link LONG_RUN_STARTS} of a long run. */
-function startEvery(runs: number): number {
-  return process.env.SLUICE_FUZZ_RUNS === undefined ? 1 : Math.max(1, Math.floor(runs / LONG_RUN_STARTS));
+/**
+ * Whether the validated case at case number `n` of `runs` also starts a real agent: always in
+ * `npm test`; in a long run while fewer than LONG_RUN_STARTS * n / runs have started, so the
+ * starts keep pace with the cases whatever share of them validates (about a fifth).
+ */
+function startsNow(started: number, n: number, runs: number): boolean {
+  return process.env.SLUICE_FUZZ_RUNS === undefined || started * runs < LONG_RUN_STARTS * n;
 }
 
 /** Options the generator leaves alone: where a component listens or writes is the test's (a temp dir, port 0). */
@@ -135,7 +139,7 @@ async function createAndWire(model: AgentModel, catalog: ComponentCatalog, dir: 
  * sinks in a temp dir; null and logger sinks; interceptors and selectors with random settings).
  * For every case whose topology validates (validateTopology against every first-party plugin's
  * definitions), every component must be created and wired ({@link createAndWire}); for one such
- * case in {@link startEvery} (every one in `npm test`), loadTopology must accept it too and a real
+ * case in a few hundred ({@link startsNow}; every one in `npm test`), loadTopology must accept it too and a real
  * agent must start and stop. A create() or start() failure means validation let
  * through a config the component cannot run with.
  */
@@ -155,7 +159,7 @@ describe('a topology that validates also starts @fuzz', () => {
       channels: fc.array(component('channel', CHANNELS), { minLength: 1, maxLength: 2 }),
       sinks: fc.array(component('sink', SINKS), { minLength: 1, maxLength: 2 }),
     });
-    const every = startEvery(Number(process.env.SLUICE_FUZZ_RUNS ?? QUICK_RUNS));
+    const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? QUICK_RUNS);
     let n = 0;
     let validated = 0;
     let started = 0;
@@ -186,7 +190,8 @@ describe('a topology that validates also starts @fuzz', () => {
       } catch (error) {
         throw new Error(`validated but its components could not be created: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
       }
-      if (validated++ % every !== 0) return;
+      validated++;
+      if (!startsNow(started, n, runs)) return;
       // The sample: the agent's own path, loadTopology (plugins, verify) then a real start and stop.
       let loaded;
       try {
@@ -208,6 +213,6 @@ describe('a topology that validates also starts @fuzz', () => {
     }, { regressions: REGRESSIONS, quickRuns: QUICK_RUNS, callLimitMs: 5000 });
     // A generator whose topologies never validate would test nothing.
     expect(started, `agents started of ${n} cases`).to.be.greaterThan(0);
-    if (process.env.SLUICE_FUZZ_RUNS) console.log(`      ${validated} of ${n} cases validated and were created and wired; ${started} of them (one in ${every}) started and stopped`);
+    if (process.env.SLUICE_FUZZ_RUNS) console.log(`      ${validated} of ${n} cases validated and were created and wired; ${started} of them also started and stopped`);
   });
 });
