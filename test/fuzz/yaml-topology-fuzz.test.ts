@@ -37,7 +37,10 @@ const mutatedData = fc.tuple(fc.constantFrom(...yamlSeeds()), fc.array(fc.tuple(
   if (parsed === undefined) return seed;
   // A copy: the edits change the data in place.
   let data = structuredClone(parsed.data);
-  for (const [index, value, asKey] of edits) data = replaceNode(data, index, value, asKey);
+  // Copies of the values too: a later edit may change an inserted value in place, and fast-check
+  // hands the same value objects to the map again while shrinking (a value that had become part
+  // of itself overflowed the stack of the next walk).
+  for (const [index, value, asKey] of edits) data = replaceNode(data, index, structuredClone(value), asKey);
   return stringify(data);
 });
 

@@ -120,6 +120,13 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     expect((error as ConfigError).problems.map((p) => p.message)).to.deep.equal([`YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`]);
   });
 
+  it('reports a mapping (even one with a toString key) or a boolean where monitoring\'s port and host or a deadLetter\'s after are expected, instead of throwing', () => {
+    // Found by the yaml-topology-values fuzz target: Number() of { toString: toString } throws a TypeError.
+    const yaml = `monitoring:\n  http:\n    port: { toString: toString }\n    host: { toString: x }\n${AGENT('').replace("sinks: { k: { type: 'null', channel: c } }", "sinks: { k: { type: 'null', channel: c, deadLetter: { channel: d, after: { valueOf: 1 } } }, k2: { type: 'null', channel: d, deadLetter: { channel: c, after: true } } }").replace('channels: { c: { type: memory } }', 'channels: { c: { type: memory }, d: { type: memory } }')}`;
+    const paths = validate(yaml).problems.map((p) => p.path);
+    expect(paths).to.include.members(['/monitoring/http/port', '/monitoring/http/host', '/agents/a/sinks/k/deadLetter/after', '/agents/a/sinks/k2/deadLetter/after']);
+  });
+
   it('refuses an alias inside the collection it refers to (data that contains itself) at the alias\'s path, instead of walking it until memory runs out', () => {
     // Found by the yaml-topology-text fuzz target: an edit joined a line of an anchored channel with the next `queue: *queue`.
     const cases: [string, string, string][] = [
