@@ -2,20 +2,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { expect } from 'chai';
 import os from 'node:os';
 import path from 'node:path';
-import { builtinPlugin, type AnyComponentDefinition, type ComponentKind } from '@sluice/core';
-import { ConfigError } from '@sluice/config';
-import { Agent, loadTopology, type ComponentCatalog } from '@sluice/agent';
+import {
+  builtinPlugin, ByteBudget, MetricGroup, silentLogger, Telemetry, type AnyComponentDefinition, type Channel, type ComponentContext, type ComponentKind, type MetricKind,
+  type SinkContext, type SourceContext,
+} from '@sluice/core';
+import { validateTopology, type AgentModel } from '@sluice/config';
+import { Agent, loadTopology, requireDefinition, TopologyHarness, type ComponentCatalog } from '@sluice/agent';
 import { fc, fuzzTarget } from '@sluice/testkit';
 import { fullCatalog, HOSTILE_STRINGS, REGRESSIONS } from './config-fuzz-support.js';
 
 /**
- * Cases in `npm test`, and the most the long run (`npm run fuzz`, SLUICE_FUZZ_RUNS=1000000) does:
- * each case loads a topology and starts and stops a real agent (servers, a file channel), about
- * 20-60 ms, so a million would take hours. 3000 cases cover every component and option many
- * times over.
+ * Cases in `npm test`. `npm run fuzz` runs SLUICE_FUZZ_RUNS (a million) cases: every case
+ * validates its topology and, when it validates, creates and wires every component (well under a
+ * millisecond); starting and stopping a real agent (servers, a file channel) takes 20-80 ms, so a
+ * long run starts one for about {@link LONG_RUN_STARTS} of the validated cases, spread over the
+ * run (see {@link startsNow}); `npm test` starts one for every validated case.
  */
-const QUICK_RUNS = 15;
-const LONG_RUNS_CAP = 3000;
+const QUICK_RUNS = 40;
+const LONG_RUN_STARTS = 3000;
+
+/**
+ * Whether the validated case at case number `n` of `runs` also starts a real agent: always in
+ * `npm test`; in a long run while fewer than LONG_RUN_STARTS * n / runs have started, so the
+ * starts keep pace with the cases whatever share of them validates (about a fifth).
+ */
+function startsNow(started: number, n: number, runs: number): boolean {
+  return process.env.SLUICE_FUZZ_RUNS === undefined || started * runs < LONG_RUN_STARTS * n;
+}
 
 /** Options the generator leaves alone: where a component listens or writes is the test's (a temp dir, port 0). */
 const FIXED = new Set(['bind', 'port', 'dataDir', 'directory', 'tls', 'ca']);
@@ -83,11 +96,52 @@ const SINKS = ['null', 'logger', 'file_roll'];
 const INTERCEPTORS = builtinPlugin.components.filter((c) => c.kind === 'interceptor').map((c) => c.type);
 
 /**
+ * Creates every channel, sink and source of a validated agent with its real definition and its
+ * real channels (create() only: nothing listens, writes or runs), and builds each source's
+ * interceptors and selector and each sink group's processor the way the Agent does (through
+ * {@link TopologyHarness}, which uses the Agent's buildSourcePath). What goes wrong when a
+ * validated agent starts in practice goes wrong here: a TypeError or RangeError from a
+ * constructor reading an option, a reference to a channel that does not exist.
+ */
+async function createAndWire(model: AgentModel, catalog: ComponentCatalog, dir: string): Promise<void> {
+  const telemetry = new Telemetry();
+  const context = (kind: MetricKind, name: string, type: string): ComponentContext => ({
+    agent: model.name, name, logger: silentLogger, metrics: new MetricGroup(kind, name, type), telemetry, dataDir: path.join(dir, 'data', name), configDir: dir,
+  });
+  const channels = new Map<string, Channel>();
+  for (const channel of Object.values(model.channels)) {
+    channels.set(channel.name, requireDefinition(catalog, 'channel', channel).create(channel.config, context('CHANNEL', channel.name, channel.type)) as Channel);
+  }
+  const channelOf = (name: string, user: string): Channel => {
+    const channel = channels.get(name);
+    if (!channel) throw new Error(`'${user}' refers to channel '${name}', which the validated model does not have`);
+    return channel;
+  };
+  for (const sink of Object.values(model.sinks)) {
+    const ctx: SinkContext = {
+      ...context('SINK', sink.name, sink.type), channel: channelOf(sink.channel, sink.name),
+      ...(sink.deadLetter ? { deadLetter: { name: sink.deadLetter.channel, channel: channelOf(sink.deadLetter.channel, sink.name), after: sink.deadLetter.after } } : {}),
+    };
+    requireDefinition(catalog, 'sink', sink).create(sink.config, ctx);
+  }
+  for (const source of Object.values(model.sources)) {
+    for (const channel of source.channels) channelOf(channel, source.name);
+    const ctx: SourceContext = { ...context('SOURCE', source.name, source.type), inputBudget: new ByteBudget(model.maxPendingBytes), deliver: async () => undefined };
+    requireDefinition(catalog, 'source', source).create(source.config, ctx);
+  }
+  const harness = await TopologyHarness.create(model, catalog, { configDir: dir });
+  await harness.close();
+}
+
+/**
  * The invariant "a topology that validates also starts": small random topologies of real
  * components (seq, netcat and http sources on port 0; memory and file channels and file_roll
  * sinks in a temp dir; null and logger sinks; interceptors and selectors with random settings).
- * When loadTopology reports no problem, the agent must start and stop; a create() or start()
- * failure means validation let through a config the component cannot run with.
+ * For every case whose topology validates (validateTopology against every first-party plugin's
+ * definitions), every component must be created and wired ({@link createAndWire}); for one such
+ * case in a few hundred ({@link startsNow}; every one in `npm test`), loadTopology must accept it too and a real
+ * agent must start and stop. A create() or start() failure means validation let
+ * through a config the component cannot run with.
  */
 describe('a topology that validates also starts @fuzz', () => {
   let catalog: ComponentCatalog;
@@ -98,61 +152,67 @@ describe('a topology that validates also starts @fuzz', () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  it('starts and stops every agent that validates', async () => {
+  it('creates and wires the components of every agent that validates, and starts and stops a sample of them', async () => {
     const component = (kind: ComponentKind, types: string[]) => fc.constantFrom(...types).chain((type) => settingsOf(catalog, kind, type).map((settings) => ({ type, settings })));
     const topology = fc.record({
       sources: fc.array(fc.record({ source: component('source', SOURCES), interceptors: fc.array(component('interceptor', INTERCEPTORS), { maxLength: 3 }), multiplexing: fc.boolean(), channels: fc.integer({ min: 1, max: 2 }) }), { minLength: 1, maxLength: 2 }),
       channels: fc.array(component('channel', CHANNELS), { minLength: 1, maxLength: 2 }),
       sinks: fc.array(component('sink', SINKS), { minLength: 1, maxLength: 2 }),
     });
-    const previous = process.env.SLUICE_FUZZ_RUNS;
-    // fuzzTarget reads SLUICE_FUZZ_RUNS; this target caps it (see LONG_RUNS_CAP).
-    if (previous !== undefined) process.env.SLUICE_FUZZ_RUNS = String(Math.min(Number(previous), LONG_RUNS_CAP));
+    const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? QUICK_RUNS);
     let n = 0;
+    let validated = 0;
     let started = 0;
-    try {
-      await fuzzTarget('validates-then-starts', [topology], async (t) => {
-        const dir = path.join(root, String(n++));
-        const channelNames = t.channels.map((_, i) => `c${i}`);
-        const channels = Object.fromEntries(t.channels.map((c, i) => [`c${i}`, { ...c.settings, type: c.type, ...(c.type === 'file' ? { dataDir: path.join(dir, `c${i}`) } : {}) }]));
-        const sources = Object.fromEntries(t.sources.map((s, i) => {
-          const own = channelNames.slice(0, s.channels);
-          const listen = s.source.type === 'seq' ? {} : { bind: '127.0.0.1', port: 0 };
-          return [`s${i}`, {
-            ...s.source.settings, ...listen, type: s.source.type, channels: own,
-            interceptors: s.interceptors.map((x) => ({ ...x.settings, type: x.type })),
-            ...(s.multiplexing ? { selector: { type: 'multiplexing', header: 'h', mapping: { a: [own[0]] }, default: own } } : {}),
-          }];
-        }));
-        const sinks = Object.fromEntries(t.sinks.map((k, i) => [`k${i}`, { ...k.settings, type: k.type, channel: channelNames[i % channelNames.length], ...(k.type === 'file_roll' ? { directory: path.join(dir, `k${i}`) } : {}) }]));
-        const data = { agents: { a: { drainTimeout: '100ms', dataDir: path.join(dir, 'data'), sources, channels, sinks } } };
-        let loaded;
-        try {
-          loaded = await loadTopology({ data, format: 'yaml' }, { agent: 'a' });
-        } catch (error) {
-          if (error instanceof ConfigError) {
-            if (process.env.SLUICE_FUZZ_DEBUG) console.log(error.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-            return;
-          }
-          throw error;
-        }
-        const agent = new Agent(loaded.model.agents.a!, loaded.catalog, { configDir: dir });
-        try {
-          await within(agent.start(), 'start()');
-          started++;
-        } catch (error) {
-          throw new Error(`validated but did not start: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
-        } finally {
-          await within(agent.stop(0), 'stop()');
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }, { regressions: REGRESSIONS, quickRuns: QUICK_RUNS, callLimitMs: 5000 });
-      // A generator whose topologies never validate would test nothing.
-      expect(started, `agents started of ${n} cases`).to.be.greaterThan(0);
-      if (process.env.SLUICE_FUZZ_RUNS) console.log(`      ${started} of ${n} cases validated and started`);
-    } finally {
-      if (previous === undefined) delete process.env.SLUICE_FUZZ_RUNS;
-      else process.env.SLUICE_FUZZ_RUNS = previous;
-    }
+    await fuzzTarget('validates-then-starts', [topology], async (t) => {
+      const dir = path.join(root, String(n++));
+      const channelNames = t.channels.map((_, i) => `c${i}`);
+      const channels = Object.fromEntries(t.channels.map((c, i) => [`c${i}`, { ...c.settings, type: c.type, ...(c.type === 'file' ? { dataDir: path.join(dir, `c${i}`) } : {}) }]));
+      const sources = Object.fromEntries(t.sources.map((s, i) => {
+        const own = channelNames.slice(0, s.channels);
+        const listen = s.source.type === 'seq' ? {} : { bind: '127.0.0.1', port: 0 };
+        return [`s${i}`, {
+          ...s.source.settings, ...listen, type: s.source.type, channels: own,
+          interceptors: s.interceptors.map((x) => ({ ...x.settings, type: x.type })),
+          ...(s.multiplexing ? { selector: { type: 'multiplexing', header: 'h', mapping: { a: [own[0]] }, default: own } } : {}),
+        }];
+      }));
+      const sinks = Object.fromEntries(t.sinks.map((k, i) => [`k${i}`, { ...k.settings, type: k.type, channel: channelNames[i % channelNames.length], ...(k.type === 'file_roll' ? { directory: path.join(dir, `k${i}`) } : {}) }]));
+      const data = { agents: { a: { drainTimeout: '100ms', dataDir: path.join(dir, 'data'), sources, channels, sinks } } };
+      // Every case: the validation loadTopology runs, against the same definitions (all first-party
+      // plugins; loadTopology would resolve and register the plugins the file needs on every call).
+      const result = validateTopology({ data, format: 'yaml' }, catalog, { agent: 'a' });
+      if (result.problems.length > 0 || !result.model) {
+        if (process.env.SLUICE_FUZZ_DEBUG) console.log(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+        return;
+      }
+      try {
+        await createAndWire(result.model.agents.a!, catalog, dir);
+      } catch (error) {
+        throw new Error(`validated but its components could not be created: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
+      }
+      validated++;
+      if (!startsNow(started, n, runs)) return;
+      // The sample: the agent's own path, loadTopology (plugins, verify) then a real start and stop.
+      let loaded;
+      try {
+        loaded = await loadTopology({ data, format: 'yaml' }, { agent: 'a' });
+      } catch (error) {
+        throw new Error(`validated against every first-party plugin but loadTopology refused it: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
+      }
+      const model = loaded.model.agents.a!;
+      const agent = new Agent(model, loaded.catalog, { configDir: dir });
+      try {
+        await within(agent.start(), 'start()');
+        started++;
+      } catch (error) {
+        throw new Error(`validated but did not start: ${(error as Error).message}\n${JSON.stringify(data)}`, { cause: error });
+      } finally {
+        await within(agent.stop(0), 'stop()');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, { regressions: REGRESSIONS, quickRuns: QUICK_RUNS, callLimitMs: 5000 });
+    // A generator whose topologies never validate would test nothing.
+    expect(started, `agents started of ${n} cases`).to.be.greaterThan(0);
+    if (process.env.SLUICE_FUZZ_RUNS) console.log(`      ${validated} of ${n} cases validated and were created and wired; ${started} of them also started and stopped`);
   });
 });

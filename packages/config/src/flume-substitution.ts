@@ -1,3 +1,5 @@
+import { closingBraces } from './braces.js';
+
 /** Reports one finding of {@link substituteFlumeValue}; `severity` absent means an error. */
 export type SubstitutionReport = (message: string, hint?: string, severity?: 'warning') => void;
 
@@ -27,8 +29,13 @@ export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefin
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Shared by the recursive calls of one top-level substitution: reports of a limit are made once. */
-interface Budget { length: number; file: SubstitutionBudget; tooDeep: boolean; tooLong: boolean }
+/**
+ * Shared by the recursive calls of one top-level substitution: reports of a limit are made once.
+ * `keys` holds each referenced key's value once substituted, by depth and name: keys that
+ * reference each other twice over (`x2 = ${x1}${x1}`, `x3 = ${x2}${x2}`...) are substituted once
+ * per depth, not once per path to them (2^depth times).
+ */
+interface Budget { length: number; file: SubstitutionBudget; tooDeep: boolean; tooLong: boolean; keys: Map<string, string> }
 
 /**
  * Substitutes `${...}` in one value of a Flume file the way Flume 1.10+ does (`MapResolver`, a
@@ -46,7 +53,7 @@ interface Budget { length: number; file: SubstitutionBudget; tooDeep: boolean; t
  * reported as errors and keep the value as written.
  */
 export function substituteFlumeValue(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth = 0, envFilters: ReadonlySet<string> = new Set(), file = new SubstitutionBudget()): string {
-  const budget: Budget = { length: 0, file, tooDeep: false, tooLong: false };
+  const budget: Budget = { length: 0, file, tooDeep: false, tooLong: false, keys: new Map() };
   // A key referenced many times reports its unset variable once per value.
   const reported = new Set<string>();
   const once: SubstitutionReport = (message, hint, severity) => {
@@ -69,21 +76,31 @@ export function substituteFlumeValue(value: string, properties: ReadonlyMap<stri
 function substitute(value: string, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number, envFilters: ReadonlySet<string>, budget: Budget): string {
   if (!value.includes('${')) return value;
   if (budget.tooDeep || budget.tooLong) return value;
+  // Each `${`'s closing brace, matched once for the value; nested `${...}` are substituted in place,
+  // by their offsets. Matching each `${` by scanning on from it, and each nested level in a copy of
+  // its text, cost the length of the value per variable and per level.
+  const out = substituteSpan(value, 0, value.length, closingBraces(value), properties, env, report, depth, envFilters, budget);
+  return budget.tooDeep || budget.tooLong ? value : out;
+}
+
+/** Substitutes `value` from `start` to `end`, where every `${` has its closing brace in `closing` or none. */
+function substituteSpan(value: string, start: number, end: number, closing: ReadonlyMap<number, number>, properties: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, report: SubstitutionReport, depth: number, envFilters: ReadonlySet<string>, budget: Budget): string {
   let out = '';
-  let i = 0;
-  while (i < value.length) {
-    if (value.startsWith('$${', i)) {
+  let i = start;
+  while (i < end) {
+    if (value.startsWith('$${', i) && i + 3 <= end) {
       out += '${';
       i += 3;
       continue;
     }
-    const next = value.indexOf('${', i);
+    let next = value.indexOf('${', i);
+    if (next + 2 > end) next = -1;
     if (next !== i) {
       // Plain text up to the next variable (or the end), copied at once.
-      const end = next < 0 ? value.length : value[next - 1] === '$' ? next - 1 : next;
-      if (end > i) {
-        out += value.slice(i, end);
-        i = end;
+      const stop = next < 0 ? end : value[next - 1] === '$' ? next - 1 : next;
+      if (stop > i) {
+        out += value.slice(i, stop);
+        i = stop;
         continue;
       }
       out += value[i++];
@@ -91,26 +108,28 @@ function substitute(value: string, properties: ReadonlyMap<string, string>, env:
     }
     if (--budget.file.steps < 0) {
       budget.tooLong = true;
-      return value;
+      return out;
     }
-    const end = matchingBrace(value, i + 2);
-    if (end < 0) {
-      out += value.slice(i);
+    // A `${` inside the span closes inside it, or not at all.
+    const close = closing.get(i) ?? -1;
+    if (close < 0) {
+      out += value.slice(i, end);
       break;
     }
-    const inner = value.slice(i + 2, end);
-    let name = inner;
-    if (inner.includes('${')) {
+    let name: string;
+    const nested = value.indexOf('${', i + 2);
+    if (nested >= 0 && nested + 2 <= close) {
       if (depth >= MAX_SUBSTITUTION_NESTING) {
         budget.tooDeep = true;
-        return value;
+        return out;
       }
-      name = substitute(inner, properties, env, report, depth + 1, envFilters, budget);
-    }
-    out += resolve(name, value.slice(i, end + 1), properties, env, report, depth, envFilters, budget);
+      name = substituteSpan(value, i + 2, close, closing, properties, env, report, depth + 1, envFilters, budget);
+      if (budget.tooDeep || budget.tooLong) return out;
+    } else name = value.slice(i + 2, close);
+    out += resolve(name, value.slice(i, close + 1), properties, env, report, depth, envFilters, budget);
     if (out.length > MAX_SUBSTITUTED_LENGTH) budget.tooLong = true;
-    if (budget.tooDeep || budget.tooLong) return value;
-    i = end + 1;
+    if (budget.tooDeep || budget.tooLong) return out;
+    i = close + 1;
   }
   return out;
 }
@@ -148,22 +167,19 @@ function resolve(name: string, written: string, properties: ReadonlyMap<string, 
       budget.tooLong = true;
       return written;
     }
-    return substitute(own, properties, env, report, depth + 1, new Set(), budget);
+    // The result depends only on the key and the depth (references stop 10 deep); an unset
+    // variable in it was reported the first time.
+    const memo = `${depth}\0${name}`;
+    let substituted = budget.keys.get(memo);
+    if (substituted === undefined) {
+      substituted = substitute(own, properties, env, report, depth + 1, new Set(), budget);
+      budget.keys.set(memo, substituted);
+    }
+    return substituted;
   }
   if (!ENV_NAME.test(name)) return written;
   const found = envValue(env, name);
   if (found !== undefined) return found;
   report(`\${${name}} is neither a key of this file nor a set environment variable`, `export ${name}=... before starting, or define ${name} = ... in the file`);
   return written;
-}
-
-function matchingBrace(text: string, from: number): number {
-  let depth = 1;
-  for (let i = from; i < text.length; i++) {
-    if (text.startsWith('${', i)) {
-      depth++;
-      i++;
-    } else if (text[i] === '}' && --depth === 0) return i;
-  }
-  return -1;
 }

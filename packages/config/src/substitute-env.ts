@@ -1,3 +1,4 @@
+import { closingBraces } from './braces.js';
 import { envValue } from './flume-substitution.js';
 import { pointer, type Problem } from './problem.js';
 
@@ -124,23 +125,4 @@ function expand(text: string, start: number, end: number, closing: ReadonlyMap<n
     i = close + 1;
   }
   return { out, whole: variables === 1 && !literal };
-}
-
-/**
- * The `}` closing each `${` (by the index of its `$`), nested `${...}` skipped; unclosed ones are
- * absent. One pass with a stack, so a line of ten thousand unclosed `${` costs no more than its length.
- */
-function closingBraces(text: string): Map<number, number> {
-  const out = new Map<number, number>();
-  const open: number[] = [];
-  for (let i = text.indexOf('${'), close = text.indexOf('}'); i >= 0 || close >= 0;) {
-    if (i >= 0 && (close < 0 || i < close)) {
-      open.push(i);
-      i = text.indexOf('${', i + 2);
-    } else {
-      if (open.length > 0) out.set(open.pop()!, close);
-      close = text.indexOf('}', close + 1);
-    }
-  }
-  return out;
 }

@@ -114,6 +114,15 @@ export function validateTopology(raw: RawTopology, lookup: ComponentLookup, opti
   return finish(deepFreeze(model));
 }
 
+/**
+ * A number written as a number or as text (`port: "41414"`); NaN for anything else. Number() of a
+ * mapping calls its toString, which a YAML key can replace (`{ toString: x }` throws a TypeError),
+ * and Number(true) is 1.
+ */
+function numberOf(value: unknown): number {
+  return typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
+}
+
 function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['monitoring'] {
   if (value === undefined) return {};
   if (!isObject(value)) {
@@ -127,7 +136,7 @@ function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['mo
     return {};
   }
   checkKeys(value.http, ['port', 'host', 'tap', 'token'], '/monitoring/http', 'monitoring.http key', problems);
-  const port = Number(value.http.port ?? 41414);
+  const port = numberOf(value.http.port ?? 41414);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push({ path: '/monitoring/http/port', message: 'must be a port number from 0 to 65535' });
   const host = value.http.host ?? '127.0.0.1';
   if (typeof host !== 'string') problems.push({ path: '/monitoring/http/host', message: 'must be an address string' });
@@ -135,7 +144,7 @@ function checkMonitoring(value: unknown, problems: Problem[]): TopologyModel['mo
   if (typeof tap !== 'boolean') problems.push({ path: '/monitoring/http/tap', message: 'must be true or false', hint: 'tap: true serves GET /tap for `sluice tap`' });
   const token = value.http.token ?? '';
   if (typeof token !== 'string') problems.push({ path: '/monitoring/http/token', message: 'must be a string', hint: 'token: ${SLUICE_MONITORING_TOKEN} (keep it out of the file)' });
-  return { http: { port, host: String(host), tap: tap === true, ...(typeof token === 'string' && token !== '' ? { token } : {}) } };
+  return { http: { port, host: typeof host === 'string' ? host : '127.0.0.1', tap: tap === true, ...(typeof token === 'string' && token !== '' ? { token } : {}) } };
 }
 
 function checkKeys(object: Json, allowed: string[], at: string, what: string, problems: Problem[]): void {
@@ -397,7 +406,7 @@ class AgentValidator {
         checkKeys(dl, ['channel', 'after'], `${path}/deadLetter`, 'deadLetter key', this.problems);
         this.requireChannel(dl.channel, `${path}/deadLetter/channel`, channels);
         if (dl.channel === channel) this.problems.push({ path: `${path}/deadLetter/channel`, message: 'must differ from the channel the sink drains' });
-        const after = Number(dl.after ?? 1);
+        const after = numberOf(dl.after ?? 1);
         if (!Number.isInteger(after) || after < 1) this.problems.push({ path: `${path}/deadLetter/after`, message: 'must be a whole number of failed deliveries, at least 1' });
         deadLetter = { channel: dl.channel, after };
       }

@@ -67,13 +67,23 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     expect(problems.some((p) => p.key === 'a1.sources.r1.type' && /levels deep/.test(p.message))).to.equal(true);
   });
 
-  it('Flume keys that reference each other twice over stop at the file\'s substitution budget, each reported once per value', () => {
+  it('Flume keys that reference each other twice over are substituted once per depth (references stop ten deep), each unset one reported once per value', () => {
     let text = 'x0 = ${x0}${x0}\n';
     for (let i = 1; i < 300; i++) text += `x${i} = \${x${i - 1}}\${x${i - 1}}\n`;
+    const started = performance.now();
     const { problems } = flume(`${text}a1.sources = r1\na1.sources.r1.type = \${x299}\n`);
+    // 2^300 paths to x0: substituting each key once per depth makes it milliseconds.
+    expect(performance.now() - started).to.be.below(2000);
     const perKey = new Map<string, string[]>();
     for (const p of problems) perKey.set(p.key ?? '', [...(perKey.get(p.key ?? '') ?? []), p.message]);
     for (const messages of perKey.values()) expect(new Set(messages).size).to.equal(messages.length);
+    // x299 -> x298 ... -> x290, ten references deep, whose x289s are no longer followed.
+    expect(perKey.get('a1.sources.r1.type')).to.deep.include('${x289} is neither a key of this file nor a set environment variable');
+  });
+
+  it('stops at the file\'s substitution budget: more ${...} in one file than MAX_SUBSTITUTIONS', () => {
+    const lines = Array.from({ length: 600 }, (_, i) => `v${i} = ${'${E}'.repeat(200)}`);
+    const { problems } = flume(`${lines.join('\n')}\na1.sources = r1\na1.sources.r1.type = seq\n`, { E: 'e' });
     expect(problems.some((p) => /substitutions; the value is kept as written/.test(p.message))).to.equal(true);
   });
 
@@ -108,6 +118,32 @@ describe('configuration on hostile input: problems with paths, never a crash', (
     try { parseTopology(yaml, 'aliases.yaml', { env: {} }); } catch (e) { error = e; }
     expect(error).to.be.instanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.message)).to.deep.equal([`YAML aliases expand the document to more than ${MAX_EXPANDED_VALUES} values`]);
+  });
+
+  it('reports a mapping (even one with a toString key) or a boolean where monitoring\'s port and host or a deadLetter\'s after are expected, instead of throwing', () => {
+    // Found by the yaml-topology-values fuzz target: Number() of { toString: toString } throws a TypeError.
+    const yaml = `monitoring:\n  http:\n    port: { toString: toString }\n    host: { toString: x }\n${AGENT('').replace("sinks: { k: { type: 'null', channel: c } }", "sinks: { k: { type: 'null', channel: c, deadLetter: { channel: d, after: { valueOf: 1 } } }, k2: { type: 'null', channel: d, deadLetter: { channel: c, after: true } } }").replace('channels: { c: { type: memory } }', 'channels: { c: { type: memory }, d: { type: memory } }')}`;
+    const paths = validate(yaml).problems.map((p) => p.path);
+    expect(paths).to.include.members(['/monitoring/http/port', '/monitoring/http/host', '/agents/a/sinks/k/deadLetter/after', '/agents/a/sinks/k2/deadLetter/after']);
+  });
+
+  it('refuses an alias inside the collection it refers to (data that contains itself) at the alias\'s path, instead of walking it until memory runs out', () => {
+    // Found by the yaml-topology-text fuzz target: an edit joined a line of an anchored channel with the next `queue: *queue`.
+    const cases: [string, string, string][] = [
+      ['agents:\n  a:\n    channels:\n      q: &q\n        type: memory\n        again: *q\n', '/agents/a/channels/q/again', 'line 6, column 16'],
+      ['x: &a [ 1, { y: [ *a ] } ]\n', '/x/1/y/0', 'line 1, column 19'],
+      ['x: &a { <<: *a }\n', '/x/<<', 'line 1, column 13'],
+      // The alias stands for the latest &a before it: here the collection it is inside of, not the list before it.
+      ['x: &a [1]\ny: &a { z: *a }\n', '/y/z', 'line 2, column 12'],
+    ];
+    for (const [yaml, path, at] of cases) {
+      let error: unknown;
+      try { parseTopology(yaml, 'cycle.yaml', { env: {} }); } catch (e) { error = e; }
+      expect(error, yaml).to.be.instanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => [p.path, p.message]), yaml).to.deep.equal([[path, `${at}: the alias *${path === '/agents/a/channels/q/again' ? 'q' : 'a'} is inside the collection anchored &${path === '/agents/a/channels/q/again' ? 'q' : 'a'}, which would contain itself`]]);
+    }
+    // An alias to an earlier collection, or to a sibling, is no cycle.
+    expect(parseTopology('x: &a [1]\ny: { z: *a, w: &b { v: 1 }, u: *b }\n', 'ok.yaml', { env: {} }).data).to.deep.equal({ x: [1], y: { z: [1], w: { v: 1 }, u: { v: 1 } } });
   });
 
   it('reports thousands of dangling references each with a path, suggesting names only while the suggestion budget lasts', () => {
