@@ -28,4 +28,12 @@ describe('seq source', () => {
     await source.poll();
     expect(seen).to.deep.equal(['0', '1', '2']);
   });
+
+  it('refuses batches over 64 MiB of bodies at validation (a 2 GiB bodySize took an agent to 4 GB)', () => {
+    expect(seqSource.check!({ count: 0, start: 0, batchSize: 1000, bodySize: 256 })).to.deep.equal([]);
+    expect(seqSource.check!({ count: 0, start: 0, batchSize: 1, bodySize: 64 * 1024 * 1024 })).to.deep.equal([]);
+    const [problem] = seqSource.check!({ count: 0, start: 0, batchSize: 1000, bodySize: 1024 * 1024 });
+    expect(problem?.path).to.equal('/bodySize');
+    expect(problem?.message).to.match(/over the 64 MiB a seq batch may hold/);
+  });
 });

@@ -79,6 +79,9 @@ export class SeqSource implements PollableSource {
   }
 }
 
+/** Most bytes of bodies one generated batch may hold (they are one allocation). */
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
 export const seqSource = defineComponent<'source', SeqSourceConfig>({
   kind: 'source',
   type: 'seq',
@@ -91,10 +94,14 @@ export const seqSource = defineComponent<'source', SeqSourceConfig>({
       count: { type: 'integer', minimum: 0, default: 0, description: 'Events to generate; 0 generates forever.' },
       start: { type: 'integer', minimum: 0, default: 0, description: 'The first sequence number.' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events per batch delivered to the channels.' },
-      bodySize: { type: 'integer', minimum: 0, default: 0, description: 'Body length in bytes; the number is padded with a space and x characters. 0 = just the digits.' },
+      bodySize: { type: 'integer', minimum: 0, maximum: MAX_BATCH_BYTES, default: 0, description: 'Body length in bytes (at most 64 MiB, and batchSize x bodySize at most 64 MiB); the number is padded with a space and x characters. 0 = just the digits.' },
     },
     required: ['count', 'start', 'batchSize', 'bodySize'],
   },
+  // A batch's bodies are one allocation: a 2 GiB body passed the schema and took the agent to 4 GB.
+  check: (config) => (config.batchSize * config.bodySize > MAX_BATCH_BYTES
+    ? [{ path: '/bodySize', message: `a batch of ${config.batchSize} events of ${config.bodySize} bytes is ${config.batchSize * config.bodySize} bytes, over the 64 MiB a seq batch may hold`, hint: 'lower bodySize or batchSize' }]
+    : []),
   // Flume's SequenceGeneratorSource puts one event per transaction unless told otherwise.
   flumeDefaults: { batchSize: 1 },
   fromFlume(properties) {
