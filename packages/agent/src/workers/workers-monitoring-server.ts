@@ -24,8 +24,7 @@ export interface WorkersMonitoringServerOptions {
  * - `GET /metrics`: Flume's JSON shape, every component's counters summed over the workers (see
  *   {@link sumMetrics}), so Flume dashboards read the whole agent.
  * - `GET /metrics/workers`: `{"agent", "workers": [{"index", "pid", "state", "restarts",
- *   "startedAt", "connections", "healthy", "metrics": {Flume JSON of that worker}}]}`
- *   (`connections`: TCP connections the primary handed to that worker that are still open).
+ *   "startedAt", "healthy", "metrics": {Flume JSON of that worker}}]}`.
  * - `GET /metrics/prometheus`: one series per worker, labelled `worker="<index>"` besides `agent`,
  *   `component` and `kind` (sum them in queries: `sum without (worker) (...)`).
  * - `GET /health`: 200 when every worker runs and is healthy, 503 naming the others.
