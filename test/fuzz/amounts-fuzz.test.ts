@@ -3,7 +3,7 @@ import { MAX_DURATION_MS, MAX_SIZE_BYTES, parseDuration, parseSize, SluiceError 
 import { validateTopology } from '@sluice/config';
 import type { ComponentCatalog } from '@sluice/agent';
 import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
-import { callLimitMs, fullCatalog, REGRESSIONS } from './config-fuzz-support.js';
+import { fullCatalog, REGRESSIONS } from './config-fuzz-support.js';
 
 /** Digits, a fraction, spaces and a unit: the shapes the duration and size patterns accept, and near misses. */
 const amountText = fc.tuple(
@@ -38,7 +38,7 @@ describe('durations and sizes @fuzz', () => {
       const bytes = onlySluiceErrors(() => parseSize(value));
       if (bytes instanceof SluiceError) expect(bytes.code).to.equal('SLUICE_CONFIG_INVALID');
       else within(bytes, MAX_SIZE_BYTES);
-    }, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    }, { regressions: REGRESSIONS });
   });
 
   it('a duration or size option the validator accepts parses within bounds; a refused one is a problem at its path', async () => {
@@ -64,6 +64,6 @@ describe('durations and sizes @fuzz', () => {
         else within(parseDuration(value, 's'), MAX_DURATION_MS);
       }
       if (result.model) within(result.model.agents.a!.drainTimeoutMs, MAX_DURATION_MS);
-    }, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    }, { regressions: REGRESSIONS });
   });
 });

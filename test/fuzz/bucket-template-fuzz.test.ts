@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BucketTemplate, bucketTemplateError, SluiceError, type BucketTemplateOptions, type SluiceEvent } from '@sluice/core';
 import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
-import { callLimitMs, HOSTILE_STRINGS, REGRESSIONS } from './config-fuzz-support.js';
+import { HOSTILE_STRINGS, REGRESSIONS } from './config-fuzz-support.js';
 
 const NAMES = ['timestamp', 'host', 'constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'a', ''];
 const template = fc.array(fc.oneof(
@@ -65,6 +65,6 @@ describe('bucket templates @fuzz', () => {
       // (%{timestamp} renders the header itself, whatever it spells.)
       const written = text.includes('%{timestamp}') ? `${text} ${eventHeaders.timestamp}` : text;
       for (const word of TELLTALES) if (bare.includes(word) && !written.includes(word)) throw new Error(`rendered '${bare}' shows ${word}`);
-    }, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    }, { regressions: REGRESSIONS });
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinPlugin } from '@sluice/core';
 import type { Problem } from '@sluice/config';
 import { ComponentCatalog, FIRST_PARTY_TYPES, loadPlugins } from '@sluice/agent';
-import { fc, FUZZ_CALL_LIMIT_MS } from '@sluice/testkit';
+import { fc } from '@sluice/testkit';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root, from test/dist/fuzz. */
@@ -95,12 +95,3 @@ export const HOSTILE_STRINGS = [
   'constructor', '__proto__', 'toString', 'hasOwnProperty', 'prototype', '${constructor}', '${X}', '${X:-', '${X:-${Y}}', '$${X}', '${',
   'null', '~', 'true', 'yes', 'on', '%{constructor}', '%Y', '%', '../..', '/', '\\', '\u0000', '\u2028', '\ud800', 'ä', '😀',
 ];
-
-/**
- * The per-call limit of these targets: 100 ms (the testkit's), unless SLUICE_FUZZ_CALL_LIMIT_MS
- * raises it for a long run on a machine so loaded that wall-clock spikes, not the code, trip it;
- * a case that fails only on time is then re-run alone to tell the two apart.
- */
-export function callLimitMs(): number {
-  return Number(process.env.SLUICE_FUZZ_CALL_LIMIT_MS ?? FUZZ_CALL_LIMIT_MS);
-}

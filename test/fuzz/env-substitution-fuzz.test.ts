@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { substituteEnv, type Problem } from '@sluice/config';
 import { fc, fuzzTarget } from '@sluice/testkit';
-import { assertProblems, callLimitMs, REGRESSIONS } from './config-fuzz-support.js';
+import { assertProblems, REGRESSIONS } from './config-fuzz-support.js';
 
 const PARTS = ['${', '}', '$', '$${', ':-', 'env:', 'A', 'B', 'Z', '_', '1', 'constructor', 'toString', '__proto__', ' ', 'x', '.', ':'];
 const text = fc.array(fc.constantFrom(...PARTS), { maxLength: 40 }).map((parts) => parts.join(''));
@@ -48,6 +48,6 @@ describe('YAML ${VAR} substitution @fuzz', () => {
         for (let i = 0; i < listDepth; i++) inner = (inner as unknown[])[0];
         expect((inner as { agents: { a: { v: unknown } } }).agents.a.v).to.equal(value);
       }
-    }, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    }, { regressions: REGRESSIONS });
   });
 });

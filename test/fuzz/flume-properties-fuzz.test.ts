@@ -6,7 +6,7 @@ import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
 
 /** Cases in `npm test` of the targets that validate whole files (a few ms each); `npm run fuzz` runs a million. */
 const HEAVY_QUICK_RUNS = 100;
-import { assertProblems, callLimitMs, flumeCorpus, fullCatalog, HOSTILE_STRINGS, mutatedText, REGRESSIONS } from './config-fuzz-support.js';
+import { assertProblems, flumeCorpus, fullCatalog, HOSTILE_STRINGS, mutatedText, REGRESSIONS } from './config-fuzz-support.js';
 
 /** What Flume files read from the environment, plus names that are Object.prototype members. */
 const ENV: NodeJS.ProcessEnv = { NC_PORT: '6667', KAFKA_HOST: 'kafka-1:9092', MY_POD_NAME: 'pod-7', X: '${X}', Y: '1e400' };
@@ -51,18 +51,18 @@ describe('Flume .properties reading and translation @fuzz', () => {
   };
 
   it('mutated corpus files give problems with paths, never a raw exception', async () => {
-    await fuzzTarget('flume-properties-mutated', [mutatedText(flumeCorpus(), TOKENS, 8)], check, { regressions: REGRESSIONS, quickRuns: HEAVY_QUICK_RUNS, callLimitMs: callLimitMs() });
+    await fuzzTarget('flume-properties-mutated', [mutatedText(flumeCorpus(), TOKENS, 8)], check, { regressions: REGRESSIONS, quickRuns: HEAVY_QUICK_RUNS });
   });
 
   it('files written from Flume key parts give problems with paths, never a raw exception', async () => {
-    await fuzzTarget('flume-properties-written', [written], check, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    await fuzzTarget('flume-properties-written', [written], check, { regressions: REGRESSIONS });
   });
 
   it('arbitrary text gives problems with paths, never a raw exception', async () => {
     await fuzzTarget('flume-properties-text', [fc.string({ unit: fc.constantFrom('a', '1', '.', '=', ':', ' ', '\\', '\n', '\r', '#', '!', '$', '{', '}', 'u', 't', '\t', 's') , maxLength: 200 })], (text) => {
       readJavaProperties(text);
       check(text);
-    }, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    }, { regressions: REGRESSIONS });
   });
 
   it('${...} substitution of one value never throws, never overflows and never renders an Object.prototype member', async () => {
@@ -75,6 +75,6 @@ describe('Flume .properties reading and translation @fuzz', () => {
         expect(out).to.be.a('string');
         expect(out).not.to.contain('[native code]');
       }
-    }, { regressions: REGRESSIONS, callLimitMs: callLimitMs() });
+    }, { regressions: REGRESSIONS });
   });
 });

@@ -3,10 +3,10 @@ import { SluiceError } from '@sluice/core';
 import { ConfigError, parseTopology, validateTopology } from '@sluice/config';
 import type { ComponentCatalog } from '@sluice/agent';
 import { fc, fuzzTarget, onlySluiceErrors } from '@sluice/testkit';
+import { assertProblems, fullCatalog, HOSTILE_STRINGS, mutatedText, REGRESSIONS, yamlSeeds } from './config-fuzz-support.js';
 
 /** Cases in `npm test` of the targets that validate whole files (a few ms each); `npm run fuzz` runs a million. */
 const HEAVY_QUICK_RUNS = 100;
-import { assertProblems, callLimitMs, fullCatalog, HOSTILE_STRINGS, mutatedText, REGRESSIONS, yamlSeeds } from './config-fuzz-support.js';
 
 const ENV: NodeJS.ProcessEnv = { KAFKA_BROKERS: 'k:9092', AWS_REGION: 'us-east-1', PORT: '5140', BIG: '9'.repeat(400), X: 'x' };
 
@@ -86,10 +86,10 @@ describe('YAML topology validation @fuzz', () => {
   };
 
   it('mutated example and docs topologies (text edits) give problems with paths', async () => {
-    await fuzzTarget('yaml-topology-text', [mutatedText(yamlSeeds(), TOKENS, 6)], check, { regressions: REGRESSIONS, quickRuns: HEAVY_QUICK_RUNS, callLimitMs: callLimitMs() });
+    await fuzzTarget('yaml-topology-text', [mutatedText(yamlSeeds(), TOKENS, 6)], check, { regressions: REGRESSIONS, quickRuns: HEAVY_QUICK_RUNS });
   });
 
   it('example and docs topologies with hostile values and keys give problems with paths', async () => {
-    await fuzzTarget('yaml-topology-values', [mutatedData], check, { regressions: REGRESSIONS, quickRuns: HEAVY_QUICK_RUNS, callLimitMs: callLimitMs() });
+    await fuzzTarget('yaml-topology-values', [mutatedData], check, { regressions: REGRESSIONS, quickRuns: HEAVY_QUICK_RUNS });
   });
 });
