@@ -18,4 +18,5 @@ export * from './workers/worker-messages.js';
 export * from './workers/sum-metrics.js';
 export * from './workers/worker-process.js';
 export * from './workers/worker-supervisor.js';
+export * from './workers/connection-balancer.js';
 export * from './workers/workers-monitoring-server.js';

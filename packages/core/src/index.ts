@@ -30,6 +30,7 @@ export * from './pollable-source-runner.js';
 export * from './batch-sink.js';
 export * from './retrying-delivery.js';
 export * from './udp/udp-event-server.js';
+export * from './net/tcp-listen.js';
 export * from './dead-letter.js';
 export * from './rejected-events.js';
 export * from './serializers/event-serializer.js';

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import {
   ByteBudget, defineComponent, errorCode, isRetriable, parseDuration, parseSize, DURATION_PATTERN, SIZE_PATTERN, SluiceError,
-  type EventDrivenSource, type SourceContext,
+  type EventDrivenSource, type SourceContext, listenTcp, type TcpListening,
   loadServerTls, reloadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, type ServerTlsConfig, type TlsReloadable, type TlsReloadOutcome,
 } from '@sluice/core';
 
@@ -51,6 +51,7 @@ const DISCARD_FACTOR = 4;
 export class HttpSource implements EventDrivenSource, TlsReloadable {
   readonly name: string;
   private server: http.Server | undefined;
+  private listening: TcpListening | undefined;
   private readonly handler: RequestHandler;
   private readonly maxBody: number;
   private readonly token: Buffer | undefined;
@@ -71,7 +72,7 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+    return this.listening?.port ?? 0;
   }
 
   async start(): Promise<void> {
@@ -96,12 +97,8 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
       this.ctx.logger.warn({ err: err.message }, 'HTTPS client refused during the TLS handshake');
       this.ctx.telemetry.emit('component.error', this.name, 0, 0, new SluiceError('SLUICE_PROTOCOL', `http source '${this.name}': TLS client refused: ${err.message}`, { cause: err }));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `http source '${this.name}' cannot listen on ${config.bind}:${config.port}: ${err.message}`, { cause: err })));
-      server.listen(config.port, config.bind, () => {
-        server.removeAllListeners('error');
-        resolve();
-      });
+    this.listening = await listenTcp(server, config.port, config.bind).catch((err: Error) => {
+      throw new SluiceError('SLUICE_COMPONENT_START', `http source '${this.name}' cannot listen on ${config.bind}:${config.port}: ${err.message}`, { cause: err });
     });
     server.on('error', (err) => this.ctx.logger.error({ err }, 'http source server error'));
     this.server = server;
@@ -119,10 +116,11 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
+    const { server, listening } = this;
+    if (!server || !listening) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.listening = undefined;
+    const closed = listening.close();
     server.closeIdleConnections();
     await Promise.allSettled([...this.inFlight]);
     server.closeAllConnections();

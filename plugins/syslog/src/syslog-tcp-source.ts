@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  durationOption, LogThrottle, parseDuration, RetryingDelivery, type Amount, defineComponent, loadServerTls, reloadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type TlsReloadable, type TlsReloadOutcome, type SluiceEvent, type SourceContext,
+  durationOption, listenTcp, LogThrottle, parseDuration, RetryingDelivery, type Amount, defineComponent, loadServerTls, reloadServerTls, serverTlsProblems, serverTlsSchema, throwConfigProblems, SluiceError, type EventDrivenSource, type ServerTlsConfig, type TcpListening, type TlsReloadable, type TlsReloadOutcome, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 
 const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (RFC 5425 for syslog): PEM files for the server certificate and key, and optionally a CA to check client certificates.');
@@ -34,6 +34,7 @@ export interface SyslogTcpSourceConfig extends SyslogCommonConfig {
 export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
   readonly name: string;
   private servers: net.Server[] = [];
+  private listenings: TcpListening[] = [];
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly delivery: RetryingDelivery;
@@ -64,7 +65,7 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
 
   /** Every bound port: `port`, then `ports`. */
   get boundPorts(): number[] {
-    return this.servers.map((server) => (server.address() as net.AddressInfo | null)?.port ?? 0);
+    return this.listenings.map((listening) => listening.port);
   }
 
   async start(): Promise<void> {
@@ -73,19 +74,27 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
     const { config } = this;
     const tlsOptions = config.tls.enabled ? await loadServerTls(config.tls, `syslog_tcp source '${this.name}'`) : undefined;
     const servers: net.Server[] = [];
+    const listenings: TcpListening[] = [];
     try {
-      for (const port of [config.port, ...config.ports]) servers.push(await this.listen(port, tlsOptions));
+      for (const port of [config.port, ...config.ports]) {
+        const server = this.createServer(tlsOptions);
+        listenings.push(await listenTcp(server, port, config.host).catch((err: Error) => {
+          throw new SluiceError('SLUICE_COMPONENT_START', `syslog_tcp source '${this.name}' cannot listen on ${config.host}:${port}: ${err.message}`, { cause: err });
+        }));
+        server.on('error', (err) => this.ctx.logger.error({ err }, 'syslog server error'));
+        servers.push(server);
+      }
     } catch (error) {
-      for (const server of servers) server.close();
+      await Promise.all(listenings.map((listening) => listening.close()));
       throw error;
     }
     this.servers = servers;
+    this.listenings = listenings;
     this.ctx.metrics.startTime = Date.now();
     this.ctx.logger.info({ host: config.host, port: this.port, ports: this.boundPorts, tls: config.tls.enabled }, 'syslog_tcp source listening');
   }
 
-  private async listen(port: number, tlsOptions: tls.TlsOptions | undefined): Promise<net.Server> {
-    const { config } = this;
+  private createServer(tlsOptions: tls.TlsOptions | undefined): net.Server {
     let server: net.Server;
     if (tlsOptions) {
       server = tls.createServer(tlsOptions, (socket) => this.accept(socket));
@@ -97,14 +106,6 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
     } else {
       server = net.createServer((socket) => this.accept(socket));
     }
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new SluiceError('SLUICE_COMPONENT_START', `syslog_tcp source '${this.name}' cannot listen on ${config.host}:${port}: ${err.message}`, { cause: err })));
-      server.listen(port, config.host, () => {
-        server.removeAllListeners('error');
-        resolve();
-      });
-    });
-    server.on('error', (err) => this.ctx.logger.error({ err }, 'syslog server error'));
     return server;
   }
 
@@ -114,10 +115,11 @@ export class SyslogTcpSource implements EventDrivenSource, TlsReloadable {
   }
 
   async stop(): Promise<void> {
-    const servers = this.servers;
+    const { servers, listenings } = this;
     if (servers.length === 0) return;
     this.servers = [];
-    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    this.listenings = [];
+    const closed = Promise.all(listenings.map((listening) => listening.close()));
     // Read nothing more; give batches in flight a chance to commit, then stop retrying refused ones.
     for (const socket of this.sockets) socket.pause();
     const settle = Promise.allSettled([...this.inFlight]);

@@ -24,11 +24,23 @@ export interface WorkerReport {
  * - worker -> primary `started`: the worker's agent started (sent once per worker process).
  * - primary -> worker `metrics` with `id`; worker -> primary `metrics` with the same `id` and a report.
  * - primary -> worker `stop`: drain and exit (like SIGTERM, but never counted as a second signal).
+ * - TCP connection balancing (see `ConnectionBalancer` and `WorkerConnectionBroker`):
+ *   worker -> primary `listen` (`listener` is the worker's own number for one server), answered by
+ *   primary -> worker `listening` with the bound port or the listen error; primary -> worker
+ *   `connection`, sent with the accepted socket's handle; worker -> primary `connection-closed`
+ *   when that connection closed (or could not be taken); worker -> primary `unlisten` when the
+ *   worker's server stopped listening.
  */
 export type WorkerMessage =
   | { sluice: 'started'; index: number }
   | { sluice: 'metrics'; id: number; report?: WorkerReport }
-  | { sluice: 'stop' };
+  | { sluice: 'stop' }
+  | { sluice: 'listen'; listener: number; port: number; host: string }
+  | { sluice: 'listening'; listener: number; port: number }
+  | { sluice: 'listening'; listener: number; error: { message: string; code?: string } }
+  | { sluice: 'unlisten'; listener: number }
+  | { sluice: 'connection'; listener: number }
+  | { sluice: 'connection-closed'; listener: number };
 
 /** True for a message of this protocol. */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

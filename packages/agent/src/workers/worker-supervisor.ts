@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { silentLogger, type Logger } from '@sluice/core';
+import { ConnectionBalancer, type BalancedWorker } from './connection-balancer.js';
 import { isWorkerMessage, type WorkerReport } from './worker-messages.js';
 import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from './worker-process.js';
 
@@ -27,6 +28,8 @@ export interface WorkerInfo {
   readonly restarts: number;
   /** When the current process reported its agent started (ms since the epoch). */
   readonly startedAt: number | undefined;
+  /** TCP connections the primary handed to this worker that are still open (all its sources). */
+  readonly connections: number;
 }
 
 interface Slot {
@@ -45,9 +48,10 @@ const QUICK_DEATH_MS = 10_000;
 /**
  * The primary process of an agent with `workers: N` (N > 1), built on Node's `cluster`: it forks N
  * worker processes, each running the whole pipeline of the agent (see `modelForWorker`), and
- * supervises them. Listening TCP sockets are shared through cluster (the primary accepts and hands
- * connections to workers round-robin); a UDP socket bound without `exclusive` is shared too (every
- * worker reads datagrams from the same socket).
+ * supervises them. A TCP source's listening socket is the primary's: it accepts each connection and
+ * hands it to the worker with the fewest open connections there (see {@link ConnectionBalancer});
+ * a UDP socket bound without `exclusive` is shared through cluster (every worker reads datagrams
+ * from the same socket).
  *
  * - `start` forks every worker and resolves when each reported its agent started; if one exits
  *   before that, the others are stopped and `start` rejects (a port in use, a locked dataDir).
@@ -69,9 +73,11 @@ export class WorkerSupervisor {
   private startWaiters: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private allExited: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
+  private readonly balancer: ConnectionBalancer;
 
   constructor(private readonly options: WorkerSupervisorOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'workers' });
+    this.balancer = new ConnectionBalancer(this.logger);
     this.slots = Array.from({ length: options.count }, (_, index) => ({ index, worker: undefined, state: 'starting', restarts: 0, startedAt: undefined, quickDeaths: 0, timer: undefined }));
   }
 
@@ -81,7 +87,8 @@ export class WorkerSupervisor {
 
   /** Each worker slot's state. */
   get workers(): WorkerInfo[] {
-    return this.slots.map((s) => ({ index: s.index, pid: s.worker?.process.pid, state: s.state, restarts: s.restarts, startedAt: s.startedAt }));
+    const open = this.balancer.openConnections();
+    return this.slots.map((s) => ({ index: s.index, pid: s.worker?.process.pid, state: s.state, restarts: s.restarts, startedAt: s.startedAt, connections: open.get(s.index) ?? 0 }));
   }
 
   async start(): Promise<void> {
@@ -128,6 +135,7 @@ export class WorkerSupervisor {
       this.allExited = resolve;
     });
     clearTimeout(timer);
+    this.balancer.close();
   }
 
   /** Sends SIGTERM to every live worker: a worker that is already draining exits at once. */
@@ -167,8 +175,17 @@ export class WorkerSupervisor {
     const forkedAt = Date.now();
     const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(this.count) });
     slot.worker = worker;
+    const balanced: BalancedWorker = {
+      index: slot.index,
+      send: (message, socket, callback) => {
+        if (!worker.isConnected()) callback(new Error(`worker ${slot.index} is not connected`));
+        else if (socket) worker.send(message, socket, callback);
+        else worker.send(message, callback);
+      },
+    };
     worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
+      if (this.balancer.handle(balanced, message)) return;
       if (message.sluice === 'started') {
         slot.state = this.stopping ? 'stopping' : 'running';
         // A stop asked while this worker was starting reached it before it listened: ask again.
@@ -186,7 +203,10 @@ export class WorkerSupervisor {
       }
     });
     worker.on('error', (err) => this.logger.warn({ err, worker: slot.index }, 'worker IPC error'));
-    worker.once('exit', (code, signal) => this.exited(slot, worker, forkedAt, code, signal));
+    worker.once('exit', (code, signal) => {
+      this.balancer.workerGone(balanced);
+      this.exited(slot, worker, forkedAt, code, signal);
+    });
   }
 
   private exited(slot: Slot, worker: Worker, forkedAt: number, code: number | null, signal: string | null): void {

@@ -24,7 +24,8 @@ export interface WorkersMonitoringServerOptions {
  * - `GET /metrics`: Flume's JSON shape, every component's counters summed over the workers (see
  *   {@link sumMetrics}), so Flume dashboards read the whole agent.
  * - `GET /metrics/workers`: `{"agent", "workers": [{"index", "pid", "state", "restarts",
- *   "startedAt", "healthy", "metrics": {Flume JSON of that worker}}]}`.
+ *   "startedAt", "connections", "healthy", "metrics": {Flume JSON of that worker}}]}`
+ *   (`connections`: TCP connections the primary handed to that worker that are still open).
  * - `GET /metrics/prometheus`: one series per worker, labelled `worker="<index>"` besides `agent`,
  *   `component` and `kind` (sum them in queries: `sum without (worker) (...)`).
  * - `GET /health`: 200 when every worker runs and is healthy, 503 naming the others.

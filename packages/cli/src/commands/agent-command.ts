@@ -3,8 +3,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readTopology, ConfigError, formatProblem } from '@sluice/config';
-import { Agent, connectToPrimary, loadTopology, modelForWorker, MonitoringServer, workerIdentity, type WorkerIdentity } from '@sluice/agent';
-import { createLogger, SluiceError, type Logger } from '@sluice/core';
+import { Agent, connectToPrimary, loadTopology, modelForWorker, MonitoringServer, WorkerConnectionBroker, workerIdentity, type WorkerIdentity } from '@sluice/agent';
+import { createLogger, setConnectionBroker, SluiceError, type Logger } from '@sluice/core';
 import { runAgentWorkers, warnStrandedStores } from './agent-workers.js';
 import { writeConfigProblems } from './report-load-failure.js';
 
@@ -45,6 +45,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
   // A stop asked for while the agent starts is kept and honoured once it has started: the
   // 'agent started' line is out a moment before the handlers below are in. A second one exits.
   let earlySignal: NodeJS.Signals | undefined;
+  let broker: WorkerConnectionBroker | undefined;
   const noteEarlySignal = (signal: NodeJS.Signals): void => {
     if (earlySignal !== undefined) process.exit(1);
     earlySignal = signal;
@@ -75,6 +76,8 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     monitoringHttp = identity ? undefined : model.monitoring.http;
     process.on('SIGINT', noteEarlySignal);
     process.on('SIGTERM', noteEarlySignal);
+    // A worker's TCP sources listen through the primary, which balances connections over the workers.
+    if (identity) setConnectionBroker(broker = new WorkerConnectionBroker().attach());
     agent = new Agent(identity ? modelForWorker(agentModel, catalog, identity.index) : agentModel, catalog, { logger, configDir: model.baseDir, ...(identity ? { worker: identity } : {}) });
     await agent.start();
   } catch (error) {
@@ -119,6 +122,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     const detach = connectToPrimary(agent, identity, () => requestStop('primary'));
     void stopped.then(() => {
       detach();
+      broker?.detach();
       process.disconnect?.();
     });
   }

@@ -4,6 +4,7 @@ import { defineComponent } from '../define.js';
 import { errorCode } from '../errors.js';
 import type { SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
+import { listenTcp, type TcpListening } from '../net/tcp-listen.js';
 import { durationOption, parseDuration, type Amount } from '../units.js';
 import { NETCAT_ENCODINGS, NetcatLineReader, type NetcatEncoding } from './netcat-line-reader.js';
 
@@ -40,6 +41,7 @@ function encodeAnswer(text: string, encoding: NetcatEncoding): Buffer {
 export class NetcatSource implements EventDrivenSource {
   readonly name: string;
   private server: net.Server | undefined;
+  private listening: TcpListening | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly ok: Buffer;
@@ -52,7 +54,7 @@ export class NetcatSource implements EventDrivenSource {
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+    return this.listening?.port ?? 0;
   }
 
   async start(): Promise<void> {
@@ -61,13 +63,7 @@ export class NetcatSource implements EventDrivenSource {
     // answer for every line; the source ends the connection once they are written.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     server.maxConnections = this.config.maxConnections;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.port, this.config.bind, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    this.listening = await listenTcp(server, this.config.port, this.config.bind);
     server.on('error', (err) => this.ctx.logger.error({ err }, 'netcat server error'));
     this.server = server;
     this.ctx.metrics.startTime = Date.now();
@@ -75,10 +71,11 @@ export class NetcatSource implements EventDrivenSource {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
+    const { server, listening } = this;
+    if (!server || !listening) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.listening = undefined;
+    const closed = listening.close();
     await Promise.allSettled([...this.inFlight]);
     for (const socket of this.sockets) socket.end();
     for (const socket of this.sockets) socket.destroy();

@@ -5,6 +5,7 @@ import type { SourceContext } from '../context.js';
 import { errorCode, SluiceError } from '../errors.js';
 import type { Problem } from '../problem.js';
 import type { SluiceEvent } from '../event.js';
+import { listenTcp, type TcpListening } from '../net/tcp-listen.js';
 import type { EventDrivenSource } from '../source.js';
 import { reloadServerTls, type TlsReloadable, type TlsReloadOutcome } from '../tls/reload-server-tls.js';
 
@@ -68,6 +69,7 @@ export function rpcSourceProblems(config: RpcSourceConfig): Problem[] {
 export abstract class RpcSource<C extends RpcSourceConnection> implements EventDrivenSource, TlsReloadable {
   readonly name: string;
   private server: net.Server | undefined;
+  private listening: TcpListening | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<C>();
 
@@ -110,7 +112,7 @@ export abstract class RpcSource<C extends RpcSourceConnection> implements EventD
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
+    return this.listening?.port ?? 0;
   }
 
   async start(): Promise<void> {
@@ -120,13 +122,7 @@ export abstract class RpcSource<C extends RpcSourceConnection> implements EventD
       ? tls.createServer(this.tlsOptions()).on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket))
       : net.createServer((socket) => this.accept(socket));
     if (rpc.ssl) server.on('tlsClientError', (err) => this.ctx.logger.debug({ err }, `${tier} source: a client failed the TLS handshake`));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(rpc.port, rpc.bind, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((cause: unknown) => {
+    this.listening = await listenTcp(server, rpc.port, rpc.bind).catch((cause: unknown) => {
       throw new SluiceError('SLUICE_COMPONENT_START', `${tier} source '${this.name}' cannot listen on ${rpc.bind}:${rpc.port} (${errorCode(cause) ?? (cause as Error).message}); pick a free port or another bind address`, { cause });
     });
     server.on('error', (err) => this.ctx.logger.error({ err }, `${tier} server error`));
@@ -176,10 +172,11 @@ export abstract class RpcSource<C extends RpcSourceConnection> implements EventD
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
+    const { server, listening } = this;
+    if (!server || !listening) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.listening = undefined;
+    const closed = listening.close();
     // Answer the calls being committed, then drop every connection.
     await Promise.allSettled([...this.connections].map((c) => c.idle));
     for (const socket of this.sockets) socket.destroy();
