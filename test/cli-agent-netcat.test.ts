@@ -12,7 +12,7 @@ function nc(port: number, lines: string[]): Promise<string[]> {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', () => resolve(out.split('\n').filter(Boolean)));
+    child.on('close', () => resolve(out.split('\n').filter(Boolean))); // 'exit' may precede the last stdout data
     child.stdin.end(lines.map((l) => `${l}\n`).join(''));
   });
 }

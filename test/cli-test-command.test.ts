@@ -16,7 +16,7 @@ function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: nu
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr })); // 'exit' may precede the last output
   });
 }
 

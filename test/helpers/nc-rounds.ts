@@ -11,7 +11,9 @@ export function nc(port: number, lines: string[], idleTimeoutSeconds?: number): 
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ replies: out.split('\n').filter(Boolean), code }));
+    // 'close', not 'exit': 'exit' can come before nc's stdout was read to its end, and the round
+    // then looked like a connection answered with nothing (exit code 0, no OK).
+    child.on('close', (code) => resolve({ replies: out.split('\n').filter(Boolean), code }));
     child.stdin.end(lines.map((l) => `${l}\n`).join(''));
   });
 }

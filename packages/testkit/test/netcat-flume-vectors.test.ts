@@ -103,7 +103,7 @@ describe('netcat source with Flume TestNetcatSource vectors', () => {
     const nc = spawn('nc', ['-N', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let answers = '';
     nc.stdout.on('data', (chunk: Buffer) => (answers += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => nc.once('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => nc.once('close', resolve)); // 'exit' may precede the last stdout data
     nc.stdin.write('short line\n');
     nc.stdin.end(`${'y'.repeat(40)}\nnever read\n`);
     const code = await exited;

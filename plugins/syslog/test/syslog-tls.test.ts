@@ -26,7 +26,7 @@ function sClient(port: number, extra: string[], input: string): Promise<{ code: 
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', (code) => {
+    child.once('close', (code) => { // 'exit' may precede the last output
       clearTimeout(timer);
       resolve({ code, output });
     });
