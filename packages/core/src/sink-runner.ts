@@ -8,6 +8,9 @@ import { Sleeper } from './sleeper.js';
 import type { Telemetry } from './telemetry.js';
 import { drainThenStop } from './drain-then-stop.js';
 
+/** How long a sink runner delivers batch after batch before it yields to the event loop (ms). */
+const SINK_SLICE_MS = 5;
+
 /** Tuning for a {@link SinkRunner}; the defaults follow Flume (1 s steps, 5 s cap). */
 export interface SinkRunnerOptions {
   logger: Logger;
@@ -23,7 +26,8 @@ export interface SinkRunnerOptions {
 }
 
 /**
- * Drives one sink processor: calls `process()` back to back while it returns `ready`, sleeps with
+ * Drives one sink processor: calls `process()` back to back while it returns `ready` (yielding to
+ * the event loop every 5 ms of that, so sources and timers keep being served), sleeps with
  * growing backoff while it returns `backoff` (woken early when a channel gets data), and sleeps
  * with capped exponential backoff after a failure. Failures never stop the loop: the sink has
  * rolled back, so the batch is retried.
@@ -65,6 +69,7 @@ export class SinkRunner {
     const increment = this.options.backoffIncrementMs ?? 1000;
     const maxBackoff = this.options.maxBackoffMs ?? 5000;
     let emptyStreak = 0;
+    let sliceStart = performance.now();
     while (!this.stopRequested) {
       let status;
       try {
@@ -80,12 +85,19 @@ export class SinkRunner {
       }
       if (status === 'ready') {
         emptyStreak = 0;
-        await yieldToEventLoop();
+        // Batch after batch for a short slice, then let the event loop serve I/O and timers.
+        // Yielding after every batch let a source reading several sockets per turn outpace the
+        // sink: the channel sat full, and each young-generation GC copied every event in it.
+        if (performance.now() - sliceStart >= SINK_SLICE_MS) {
+          await yieldToEventLoop();
+          sliceStart = performance.now();
+        }
         continue;
       }
       if (this.draining) return;
       emptyStreak++;
       await this.sleeper.sleep(Math.min(emptyStreak * increment, maxBackoff));
+      sliceStart = performance.now();
     }
   }
 }

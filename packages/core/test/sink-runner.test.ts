@@ -63,4 +63,33 @@ describe('SinkRunner', () => {
     expect(delivered).to.deep.equal(['a', 'b']);
     expect(failures).to.equal(-1);
   });
+  it('delivers several ready batches per event-loop turn, yet yields within a few ms so timers and I/O run', async () => {
+    let calls = 0;
+    const sink: Sink = {
+      name: 'busy',
+      start: async () => undefined,
+      stop: async () => undefined,
+      // Always another batch, done without any I/O: only the runner's own yield lets the loop turn.
+      process: async (): Promise<Status> => {
+        calls++;
+        return 'ready';
+      },
+    };
+    const runner = new SinkRunner(new DefaultSinkProcessor([{ name: 'busy', sink }]), { logger: silentLogger });
+    runner.start();
+    const perTurn: number[] = [];
+    const timerDelays: number[] = [];
+    for (let turn = 0; turn < 20; turn++) {
+      const before = calls;
+      const asked = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      timerDelays.push(performance.now() - asked);
+      perTurn.push(calls - before);
+    }
+    await runner.stop(0);
+    // Batches back to back between two turns (one yield per batch would give about 1)...
+    expect(Math.max(...perTurn), perTurn.join(' ')).to.be.greaterThan(10);
+    // ...but a timer still fires: the loop turns every few ms, not only when the sink runs dry.
+    expect(Math.min(...timerDelays), timerDelays.map((d) => d.toFixed(1)).join(' ')).to.be.lessThan(200);
+  });
 });
