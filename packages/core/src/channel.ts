@@ -16,6 +16,13 @@ export interface Channel extends Component {
    * use it to sleep while the channel is empty without polling. Returns the unsubscribe function.
    */
   onReadable?(listener: () => void): () => void;
+  /**
+   * Events held (committed and not yet taken for good) and the most it holds (0: no event limit),
+   * as the ChannelSize and ChannelCapacity metrics show them; every BaseChannel has them. Sink
+   * runners read them to drain a channel that is filling up before they yield.
+   */
+  readonly size?: number;
+  readonly capacity?: number;
 }
 
 /**

@@ -8,7 +8,7 @@ import { Sleeper } from './sleeper.js';
 import type { Telemetry } from './telemetry.js';
 import { drainThenStop } from './drain-then-stop.js';
 
-/** How long a sink runner delivers batch after batch before it yields to the event loop (ms). */
+/** How long a sink runner drains a filling channel batch after batch before it yields to the event loop (ms). */
 const SINK_SLICE_MS = 5;
 
 /** Tuning for a {@link SinkRunner}; the defaults follow Flume (1 s steps, 5 s cap). */
@@ -26,8 +26,9 @@ export interface SinkRunnerOptions {
 }
 
 /**
- * Drives one sink processor: calls `process()` back to back while it returns `ready` (yielding to
- * the event loop every 5 ms of that, so sources and timers keep being served), sleeps with
+ * Drives one sink processor: calls `process()` while it returns `ready` (back to back for up to
+ * 5 ms while a channel it drains is more than half full, otherwise yielding to the event loop
+ * after each batch, so sources and timers keep being served), sleeps with
  * growing backoff while it returns `backoff` (woken early when a channel gets data), and sleeps
  * with capped exponential backoff after a failure. Failures never stop the loop: the sink has
  * rolled back, so the batch is retried.
@@ -64,6 +65,17 @@ export class SinkRunner {
     for (const off of this.unsubscribe.splice(0)) off();
   }
 
+  /** True when a drained channel is more than half full (one without a size or an event limit never is). */
+  private fillingUp(): boolean {
+    const channels = this.options.channels;
+    if (!channels) return false;
+    for (let i = 0; i < channels.length; i++) {
+      const { size, capacity } = channels[i]!;
+      if (size !== undefined && capacity !== undefined && capacity > 0 && size * 2 > capacity) return true;
+    }
+    return false;
+  }
+
   private async loop(): Promise<void> {
     const { logger } = this.options;
     const increment = this.options.backoffIncrementMs ?? 1000;
@@ -85,13 +97,13 @@ export class SinkRunner {
       }
       if (status === 'ready') {
         emptyStreak = 0;
-        // Batch after batch for a short slice, then let the event loop serve I/O and timers.
-        // Yielding after every batch let a source reading several sockets per turn outpace the
-        // sink: the channel sat full, and each young-generation GC copied every event in it.
-        if (performance.now() - sliceStart >= SINK_SLICE_MS) {
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
+        // While a channel is more than half full, batch after batch for a short slice; otherwise
+        // (and after the slice) let the event loop serve I/O and timers first. Yielding after every
+        // batch let a source reading several sockets per turn outpace the sink: the channel sat
+        // full, the source waited for room, and each young-generation GC copied every event held.
+        if (this.fillingUp() && performance.now() - sliceStart < SINK_SLICE_MS) continue;
+        await yieldToEventLoop();
+        sliceStart = performance.now();
         continue;
       }
       if (this.draining) return;

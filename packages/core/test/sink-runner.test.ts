@@ -63,33 +63,53 @@ describe('SinkRunner', () => {
     expect(delivered).to.deep.equal(['a', 'b']);
     expect(failures).to.equal(-1);
   });
-  it('delivers several ready batches per event-loop turn, yet yields within a few ms so timers and I/O run', async () => {
+  it('drains a channel more than half full several batches per event-loop turn, yet yields within a few ms so timers run; events put after the drain are taken within a turn or two', async () => {
+    const channel = await channelWith(10000);
     let calls = 0;
     const sink: Sink = {
       name: 'busy',
       start: async () => undefined,
       stop: async () => undefined,
-      // Always another batch, done without any I/O: only the runner's own yield lets the loop turn.
-      process: async (): Promise<Status> => {
+      // Batches taken and committed without any I/O: only the runner's own yield lets the loop turn.
+      async process(): Promise<Status> {
+        const tx = channel.transaction();
+        const events = await tx.take(5);
+        await tx.commit();
+        if (events.length === 0) return 'backoff';
         calls++;
         return 'ready';
       },
     };
-    const runner = new SinkRunner(new DefaultSinkProcessor([{ name: 'busy', sink }]), { logger: silentLogger });
+    const runner = new SinkRunner(new DefaultSinkProcessor([{ name: 'busy', sink }]), { logger: silentLogger, channels: [channel] });
     runner.start();
     const perTurn: number[] = [];
     const timerDelays: number[] = [];
-    for (let turn = 0; turn < 20; turn++) {
+    while (channel.size * 2 > channel.capacity) {
       const before = calls;
       const asked = performance.now();
       await new Promise((resolve) => setTimeout(resolve, 0));
       timerDelays.push(performance.now() - asked);
       perTurn.push(calls - before);
     }
-    await runner.stop(0);
-    // Batches back to back between two turns (one yield per batch would give about 1)...
+    // Batches back to back between two turns while more than half full (one yield per batch would give about 1)...
     expect(Math.max(...perTurn), perTurn.join(' ')).to.be.greaterThan(10);
-    // ...but a timer still fires: the loop turns every few ms, not only when the sink runs dry.
+    // ...but timers still fire: the loop turns every few ms, not only when the channel runs dry.
+    expect(perTurn.length, 'turns while draining').to.be.greaterThan(1);
     expect(Math.min(...timerDelays), timerDelays.map((d) => d.toFixed(1)).join(' ')).to.be.lessThan(200);
+    // Below half full it yields after each batch; once drained, a source putting one event per
+    // turn gets each taken within a turn or two.
+    for (let i = 0; i < 5000 && channel.size > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(channel.size).to.equal(0);
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const tx = channel.transaction();
+      tx.put([createEvent(`late-${i}`)]);
+      await tx.commit();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push(channel.size);
+    }
+    expect(seen).to.deep.equal([0, 0, 0, 0, 0]);
+    await runner.stop(0);
   });
 });
