@@ -63,9 +63,19 @@ describe('SinkRunner', () => {
     expect(delivered).to.deep.equal(['a', 'b']);
     expect(failures).to.equal(-1);
   });
-  it('drains a channel more than half full several batches per event-loop turn, yet yields within a few ms so timers run; events put after the drain are taken within a turn or two', async () => {
+  it('drains a channel more than half full in 5 ms slices of back-to-back batches, yields after each batch below half, and takes events put after the drain within a turn or two', async () => {
     const channel = await channelWith(10000);
-    let calls = 0;
+    // A clock only the batches move (1 ms each) and an event-loop turn counter: the slices are
+    // counted in batches per turn, the same on any machine.
+    let clock = 0;
+    let turn = 0;
+    let counting = true;
+    const tick = (): void => {
+      turn++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turnOfBatch: number[] = [];
     const sink: Sink = {
       name: 'busy',
       start: async () => undefined,
@@ -73,33 +83,29 @@ describe('SinkRunner', () => {
       // Batches taken and committed without any I/O: only the runner's own yield lets the loop turn.
       async process(): Promise<Status> {
         const tx = channel.transaction();
-        const events = await tx.take(5);
+        const events = await tx.take(100);
         await tx.commit();
         if (events.length === 0) return 'backoff';
-        calls++;
+        clock += 1;
+        turnOfBatch.push(turn);
         return 'ready';
       },
     };
-    const runner = new SinkRunner(new DefaultSinkProcessor([{ name: 'busy', sink }]), { logger: silentLogger, channels: [channel] });
+    const runner = new SinkRunner(new DefaultSinkProcessor([{ name: 'busy', sink }]), { logger: silentLogger, channels: [channel], now: () => clock });
     runner.start();
-    const perTurn: number[] = [];
-    const timerDelays: number[] = [];
-    while (channel.size * 2 > channel.capacity) {
-      const before = calls;
-      const asked = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      timerDelays.push(performance.now() - asked);
-      perTurn.push(calls - before);
-    }
-    // Batches back to back between two turns while more than half full (one yield per batch would give about 1)...
-    expect(Math.max(...perTurn), perTurn.join(' ')).to.be.greaterThan(10);
-    // ...but timers still fire: the loop turns every few ms, not only when the channel runs dry.
-    expect(perTurn.length, 'turns while draining').to.be.greaterThan(1);
-    expect(Math.min(...timerDelays), timerDelays.map((d) => d.toFixed(1)).join(' ')).to.be.lessThan(200);
-    // Below half full it yields after each batch; once drained, a source putting one event per
-    // turn gets each taken within a turn or two.
-    for (let i = 0; i < 5000 && channel.size > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 1000 && channel.size > 0; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(channel.size).to.equal(0);
+    const perTurn: number[] = [];
+    for (const [i, t] of turnOfBatch.entries()) {
+      if (i > 0 && t === turnOfBatch[i - 1]) perTurn[perTurn.length - 1]!++;
+      else perTurn.push(1);
+    }
+    // 100 batches of 100: while the channel is more than half full (checked after each batch: the
+    // first 49), five batches (5 ms) per turn; the tenth slice ends at the 50th batch, which leaves
+    // it half full; then one batch per turn.
+    expect(perTurn.join(' ')).to.equal([...Array<number>(10).fill(5), ...Array<number>(50).fill(1)].join(' '));
+    counting = false;
+    // Drained, a source putting one event per turn gets each taken within a turn or two.
     const seen: number[] = [];
     for (let i = 0; i < 5; i++) {
       const tx = channel.transaction();
@@ -111,5 +117,34 @@ describe('SinkRunner', () => {
     }
     expect(seen).to.deep.equal([0, 0, 0, 0, 0]);
     await runner.stop(0);
+  });
+
+  it('yields after every batch when no channel it drains tells its size (none given here)', async () => {
+    let clock = 0;
+    let turn = 0;
+    let counting = true;
+    const tick = (): void => {
+      turn++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turnOfBatch: number[] = [];
+    const sink: Sink = {
+      name: 'busy',
+      start: async () => undefined,
+      stop: async () => undefined,
+      process: async (): Promise<Status> => {
+        clock += 1;
+        turnOfBatch.push(turn);
+        return 'ready';
+      },
+    };
+    const runner = new SinkRunner(new DefaultSinkProcessor([{ name: 'busy', sink }]), { logger: silentLogger, now: () => clock });
+    runner.start();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    await runner.stop(0);
+    counting = false;
+    expect(turnOfBatch.length).to.be.greaterThan(10);
+    expect(new Set(turnOfBatch).size, turnOfBatch.join(' ')).to.equal(turnOfBatch.length);
   });
 });
