@@ -50,7 +50,7 @@ agents:
 }
 
 describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, avro on a file channel) under hostile clients while well-behaved ones send numbered events @slow', function () {
-  this.timeout(180_000);
+  this.timeout(300_000); // the non-reading netcat client alone may take up to 2 minutes on a slow machine
   const dir = new TempDir();
   let agent: AgentProcess | undefined;
   let probe: ProcessProbe | undefined;
@@ -127,12 +127,17 @@ describe('abuse: one live sluice agent (netcat, syslog_tcp, syslog_udp, http, av
         expect(result.stalled || result.closed, 'the agent stopped reading the avro client that reads nothing').to.equal(true);
         expect(result.writtenBytes).to.be.below(64 * MiB);
       }),
-      // The same with netcat lines.
+      // The same with netcat lines. The source stops reading once its answers no longer fit in the
+      // kernel's buffers: the agent's send buffer grows to tcp_wmem's maximum (4 MiB on Linux), about
+      // 1.4 million unread OKs, so about 28-32 MiB of these 20-byte lines go in first (measured 28.3-31.7 MiB).
+      // That takes the agent 15-25 s on a busy 2-core machine, so the client writes until the socket
+      // stalls or took 64 MiB, not for a fixed time (a 20 s limit failed a CI run at 28.6 MB, and let
+      // a 2 s hiccup of a slow agent pass as the stop). A stall counts after 5 s without a drain.
       netcatNoRead: timed('netcatNoRead', async () => {
         const line = Buffer.from('no-read-client-line\n'.repeat(50));
-        const result = await writeWithoutReading(ncPatient!, Buffer.alloc(0), () => line, { limitMs: 20_000, stallMs: 2000 });
+        const result = await writeWithoutReading(ncPatient!, Buffer.alloc(0), () => line, { limitMs: 120_000, stallMs: 5000, maxBytes: 64 * MiB });
         findings.netcatNoRead = result;
-        expect(result.stalled, 'the agent stopped reading the netcat client that reads nothing').to.equal(true);
+        expect(result.stalled, `the agent stopped reading the netcat client that reads nothing (${(result.writtenBytes / MiB).toFixed(1)} MiB taken in ${result.ms} ms)`).to.equal(true);
         expect(result.writtenBytes).to.be.below(64 * MiB);
       }),
       // Slowloris: 300 connections, idle or half-sent, are closed once idle for idleTimeout.

@@ -97,15 +97,19 @@ export interface StallResult {
   stalled: boolean;
   /** True when the server closed the connection. */
   closed: boolean;
+  /** When it ended, in ms after the connection was asked for. */
+  ms: number;
 }
 
 /**
  * Opens a connection, pauses reading (answers pile up in the kernel), and writes what `next`
- * produces as fast as the socket takes it, for at most `limitMs`. Stalled means a write was
- * refused and no 'drain' came for `stallMs`: the server stopped reading this client.
+ * produces as fast as the socket takes it, until the socket took `maxBytes` (when given) or for at
+ * most `limitMs`. Stalled means a write was refused and no 'drain' came for `stallMs`: the server
+ * stopped reading this client.
  */
-export function writeWithoutReading(port: number, first: Buffer, next: (i: number) => Buffer, options: { limitMs: number; stallMs: number }): Promise<StallResult> {
+export function writeWithoutReading(port: number, first: Buffer, next: (i: number) => Buffer, options: { limitMs: number; stallMs: number; maxBytes?: number }): Promise<StallResult> {
   return new Promise((resolve) => {
+    const started = performance.now();
     const socket = net.connect(port, '127.0.0.1');
     socket.pause();
     let written = 0;
@@ -118,7 +122,7 @@ export function writeWithoutReading(port: number, first: Buffer, next: (i: numbe
       clearTimeout(limit);
       clearTimeout(stallTimer);
       // Bytes node still buffers were never taken by the socket.
-      resolve({ writtenBytes: written - socket.writableLength, stalled, closed });
+      resolve({ writtenBytes: written - socket.writableLength, stalled, closed, ms: Math.round(performance.now() - started) });
       socket.destroy();
     };
     const limit = setTimeout(() => finish(false), options.limitMs);
@@ -131,6 +135,10 @@ export function writeWithoutReading(port: number, first: Buffer, next: (i: numbe
     const pump = (): void => {
       clearTimeout(stallTimer);
       while (!done) {
+        if (options.maxBytes !== undefined && written - socket.writableLength >= options.maxBytes) {
+          finish(false);
+          return;
+        }
         const chunk = next(i++);
         written += chunk.length;
         if (!socket.write(chunk)) {
