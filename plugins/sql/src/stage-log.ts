@@ -158,19 +158,32 @@ export class StageLog {
       if ((m && Number(m[1]) !== generation) || name.endsWith('.tmp')) await rm(path.join(dir, name), { force: true });
     }
     const log = new StageLog(dir, generation);
-    log.handle = await open(logFile, 'a');
+    await log.openLog(logFile, valid);
+    return { log, recovered };
+  }
+
+  /**
+   * Makes `file` the log appended to: opens it plainly and (where the platform has it) with
+   * `O_DSYNC`, cuts it to its first `valid` bytes (a torn record after them, even when no whole
+   * record precedes it: appends must never follow torn bytes), and fsyncs the
+   * directory, since the log may have just been created and its entry must survive a power loss
+   * too, or synced batches would vanish with the file. On failure no handle stays open.
+   */
+  private async openLog(file: string, valid: number): Promise<void> {
+    const handle = await open(file, 'a');
+    let syncHandle: FileHandle | undefined;
     try {
-      if (valid > 0) await log.handle.truncate(valid);
-      if (SYNC_APPEND !== undefined) log.syncHandle = await open(logFile, SYNC_APPEND);
-      // The log may have just been created: its directory entry must survive a power loss too,
-      // or synced batches would vanish with the file.
-      await syncFile(dir);
+      await handle.truncate(valid);
+      if (SYNC_APPEND !== undefined) syncHandle = await open(file, SYNC_APPEND);
+      await syncFile(this.dir);
     } catch (error) {
-      await log.handle.close().catch(() => undefined);
+      await handle.close().catch(() => undefined);
+      await syncHandle?.close().catch(() => undefined);
       throw error;
     }
-    log.bytes = valid;
-    return { log, recovered };
+    this.handle = handle;
+    this.syncHandle = syncHandle;
+    this.bytes = valid;
   }
 
   /** Bytes in the current log (compaction compares it with what is still needed). */
@@ -217,14 +230,9 @@ export class StageLog {
     await rename(metaTmp, path.join(this.dir, `meta-${next}.json`));
     await syncFile(this.dir);
     const old = this.generation;
-    await this.handle?.close();
-    await this.syncHandle?.close();
+    await this.close();
     this.generation = next;
-    this.handle = await open(path.join(this.dir, `state-${next}.log`), 'a');
-    this.syncHandle = undefined;
-    if (SYNC_APPEND !== undefined) this.syncHandle = await open(path.join(this.dir, `state-${next}.log`), SYNC_APPEND);
-    await syncFile(this.dir); // the new log's directory entry, before a batch is synced into it
-    this.bytes = 0;
+    await this.openLog(path.join(this.dir, `state-${next}.log`), 0);
     for (const name of [`meta-${old}.json`, `rows-${old}.parquet`, `state-${old}.log`]) await rm(path.join(this.dir, name), { force: true });
   }
 

@@ -58,4 +58,16 @@ describe('sql stage log', () => {
     expect(texts(recovered.frames)).to.deep.equal([frame('B', 'new'), frame('C', '')]);
     await reopened.close();
   });
+
+  it('cuts a torn first record too, so a log whose only record was torn takes new records from its start', async () => {
+    await writeFile(path.join(dir, 'state-0.log'), Buffer.from([0x42, 0, 0, 0, 100, 0x41]));
+    const first = await StageLog.open(dir);
+    expect(first.recovered.frames).to.deep.equal([]);
+    expect(first.log.size).to.equal(0);
+    await first.log.append('B', Buffer.from('batch'), true);
+    await first.log.close();
+    const second = await StageLog.open(dir);
+    expect(texts(second.recovered.frames)).to.deep.equal([frame('B', 'batch')]);
+    await second.log.close();
+  });
 });
