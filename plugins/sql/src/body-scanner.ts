@@ -1,3 +1,4 @@
+import type { SimdScan } from './simd-scan.js';
 import type { Column } from './sql-stage-config.js';
 
 /** What a column's field held in the last scanned body. */
@@ -70,9 +71,16 @@ export class BodyScanner {
   private readonly interned = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
   /** Flags of the string {@link string} last read. */
   private stringFlags = 0;
+  /** Where the body's copy starts in the SIMD memory, or -1 (see {@link scan}). */
+  private at = -1;
+  private readonly plainRunEnd: SimdScan['plainRunEnd'] | undefined;
 
-  /** `columns`: the reader's columns; only those read from the body get a field. */
-  constructor(columns: readonly Column[]) {
+  /**
+   * `columns`: the reader's columns; only those read from the body get a field. `simd`: the
+   * memory bodies may have copies in (see {@link scan}).
+   */
+  constructor(columns: readonly Column[], simd?: SimdScan) {
+    this.plainRunEnd = simd?.plainRunEnd;
     this.root = { column: -1, children: [], below: [] };
     columns.forEach((column, index) => {
       if (column.from !== 'body') return;
@@ -97,9 +105,12 @@ export class BodyScanner {
   /**
    * Scans one body. True: it is a JSON object and every body column's value is ready through
    * {@link value}. False: read this body with `JSON.parse` instead (it may still be valid).
+   * `at`: where an identical copy of the body starts in the memory of the {@link SimdScan} given
+   * to the constructor (long strings are then passed over by its SIMD code), or -1.
    */
-  scan(buf: Buffer): boolean {
+  scan(buf: Buffer, at = -1): boolean {
     this.buf = buf;
+    this.at = this.plainRunEnd === undefined ? -1 : at;
     if (buf.buffer !== this.wordsOf) {
       this.wordsOf = buf.buffer;
       this.words = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);
@@ -282,7 +293,7 @@ export class BodyScanner {
 
   /** A string at `p` (its opening quote); sets {@link stringFlags}. Returns the end (after the closing quote), or -1. */
   private string(p: number): number {
-    const { buf, words, base } = this;
+    const { buf, words, base, at: copyAt } = this;
     const n = buf.length;
     const lastWord = base + n - 4;
     let flags = 0;
@@ -295,6 +306,7 @@ export class BodyScanner {
         // string), with the exact SWAR tests "some byte < n" and "some byte equals x". Flipping
         // bit 1 maps the control bytes onto themselves and the quote (0x22) onto 0x20, and
         // nothing else below 0x21: one test finds both.
+        let plain = 0;
         while (at <= lastWord) {
           const w = words[at >> 2]!;
           const c = w ^ 0x02020202;
@@ -302,6 +314,14 @@ export class BodyScanner {
           if ((((c - 0x21212121) & ~c) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
           high |= w;
           at += 4;
+          if (++plain === 4 && copyAt >= 0 && lastWord - at >= 16) {
+            // A long run (16 plain bytes so far, 20 more in the body): the SIMD code finds its
+            // end in the body's copy, and the byte there is read below as usual.
+            const found = this.plainRunEnd!(copyAt + at - base, copyAt + n);
+            if (found & 1) high |= 0x80;
+            at = (found >>> 1) - copyAt + base;
+            break;
+          }
         }
         p = at - base;
       }

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { SluiceEvent } from '@sluice/core';
+import { SIMD_SCAN_LIMIT, type SimdScan } from './simd-scan.js';
 
 /** Record types of the stage log. */
 export type FrameType = 'B' | 'C' | 'R' | 'E';
@@ -29,9 +30,10 @@ const HEADER = 5;
  * Encodes events for the log and the batch fingerprint: a table of
  * `[count][header length, body length]...` followed by each event's header values (the headers the
  * schema reads, as a JSON array) and body, in one buffer (one write, however many events).
- * `allocate` gives the buffer of the size needed.
+ * `allocate` gives the buffer of the size needed; `bodyAt`, when given, receives where each body
+ * starts in the result.
  */
-export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[], allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[], allocate: (size: number) => Buffer = Buffer.allocUnsafe, bodyAt?: Int32Array): Buffer {
   const headers = headerNames.length === 0
     ? undefined
     : events.map((event) => Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null))));
@@ -50,6 +52,7 @@ export function encodeEvents(events: readonly SluiceEvent[], headerNames: readon
       out.set(header, at);
       at += header.length;
     }
+    if (bodyAt) bodyAt[i] = at;
     out.set(body, at);
     at += body.length;
   }
@@ -59,17 +62,39 @@ export function encodeEvents(events: readonly SluiceEvent[], headerNames: readon
 /**
  * {@link encodeEvents} into a buffer kept between calls (grown as batches need), so checkpointing
  * a batch allocates nothing. Each result is valid until the next call. One per stage.
+ *
+ * With a {@link SimdScan}, the buffer is its WebAssembly memory (from offset 0), and
+ * {@link bodyAt} tells where each body of the last batch starts there, so the body scanner can
+ * hand long strings to the SIMD code; -1 when that batch did not fit the memory's limit.
  */
 export class EventEncoder {
   private scratch = Buffer.alloc(0);
+  /** Per event of the last batch, its body's offset in the SIMD memory, or -1. */
+  bodyAt = new Int32Array(0);
 
-  constructor(private readonly headerNames: readonly string[]) {}
+  constructor(private readonly headerNames: readonly string[], private readonly simd?: SimdScan) {}
 
   encode(events: readonly SluiceEvent[]): Buffer {
-    return encodeEvents(events, this.headerNames, (size) => {
-      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+    if (this.bodyAt.length < events.length) this.bodyAt = new Int32Array(Math.max(events.length, 2 * this.bodyAt.length));
+    const { simd } = this;
+    let inMemory = false;
+    const out = encodeEvents(events, this.headerNames, (size) => {
+      if (simd && size < SIMD_SCAN_LIMIT) {
+        const { memory } = simd;
+        const pages = Math.ceil(size / 65_536);
+        const current = memory.buffer.byteLength / 65_536;
+        if (pages > current) memory.grow(Math.max(pages, 2 * current) - current);
+        if (this.scratch.buffer !== memory.buffer) this.scratch = Buffer.from(memory.buffer);
+        inMemory = true;
+      } else if (simd && this.scratch.buffer === simd.memory.buffer) {
+        this.scratch = Buffer.allocUnsafeSlow(size);
+      } else if (this.scratch.length < size) {
+        this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+      }
       return this.scratch.subarray(0, size);
-    });
+    }, this.bodyAt);
+    if (!inMemory) this.bodyAt.fill(-1, 0, events.length);
+    return out;
   }
 }
 
