@@ -79,12 +79,8 @@ export class EventEncoder {
     const { simd } = this;
     let inMemory = false;
     const out = encodeEvents(events, this.headerNames, (size) => {
-      if (simd && size < SIMD_SCAN_LIMIT) {
-        const { memory } = simd;
-        const pages = Math.ceil(size / 65_536);
-        const current = memory.buffer.byteLength / 65_536;
-        if (pages > current) memory.grow(Math.max(pages, 2 * current) - current);
-        if (this.scratch.buffer !== memory.buffer) this.scratch = Buffer.from(memory.buffer);
+      if (simd && size < SIMD_SCAN_LIMIT && this.fits(simd, size)) {
+        if (this.scratch.buffer !== simd.memory.buffer) this.scratch = Buffer.from(simd.memory.buffer);
         inMemory = true;
       } else if (simd && this.scratch.buffer === simd.memory.buffer) {
         this.scratch = Buffer.allocUnsafeSlow(size);
@@ -95,6 +91,25 @@ export class EventEncoder {
     }, this.bodyAt);
     if (!inMemory) this.bodyAt.fill(-1, 0, events.length);
     return out;
+  }
+
+  /** Grows the SIMD memory (at least doubling) to hold `size` bytes; false if it cannot grow. */
+  private fits(simd: SimdScan, size: number): boolean {
+    const { memory } = simd;
+    const pages = Math.ceil(size / 65_536);
+    const current = memory.buffer.byteLength / 65_536;
+    if (pages <= current) return true;
+    try {
+      memory.grow(Math.max(pages, 2 * current) - current);
+      return true;
+    } catch {
+      try {
+        memory.grow(pages - current);
+        return true;
+      } catch {
+        return false; // this batch is encoded outside it, and read without the SIMD code
+      }
+    }
   }
 }
 
