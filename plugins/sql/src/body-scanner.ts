@@ -1,3 +1,4 @@
+import type { SimdScan } from './simd-scan.js';
 import type { Column } from './sql-stage-config.js';
 
 /** What a column's field held in the last scanned body. */
@@ -33,6 +34,8 @@ interface FieldNode {
 interface FieldKey {
   name: string;
   bytes: Buffer;
+  /** `bytes.length`, as a plain field (the typed array's getter costs more in the key loop). */
+  length: number;
   node: FieldNode;
 }
 
@@ -70,9 +73,16 @@ export class BodyScanner {
   private readonly interned = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
   /** Flags of the string {@link string} last read. */
   private stringFlags = 0;
+  /** Where the body's copy starts in the SIMD memory, or -1 (see {@link scan}). */
+  private at = -1;
+  private readonly plainRunEnd: SimdScan['plainRunEnd'] | undefined;
 
-  /** `columns`: the reader's columns; only those read from the body get a field. */
-  constructor(columns: readonly Column[]) {
+  /**
+   * `columns`: the reader's columns; only those read from the body get a field. `simd`: the
+   * memory bodies may have copies in (see {@link scan}).
+   */
+  constructor(columns: readonly Column[], simd?: SimdScan) {
+    this.plainRunEnd = simd?.plainRunEnd;
     this.root = { column: -1, children: [], below: [] };
     columns.forEach((column, index) => {
       if (column.from !== 'body') return;
@@ -80,7 +90,8 @@ export class BodyScanner {
       for (const name of column.path) {
         let key = node.children.find((k) => k.name === name);
         if (!key) {
-          key = { name, bytes: Buffer.from(name, 'utf8'), node: { column: -1, children: [], below: [] } };
+          const bytes = Buffer.from(name, 'utf8');
+          key = { name, bytes, length: bytes.length, node: { column: -1, children: [], below: [] } };
           node.children.push(key);
         }
         node = key.node;
@@ -97,14 +108,20 @@ export class BodyScanner {
   /**
    * Scans one body. True: it is a JSON object and every body column's value is ready through
    * {@link value}. False: read this body with `JSON.parse` instead (it may still be valid).
+   * `at`: where an identical copy of the body starts in the memory of the {@link SimdScan} given
+   * to the constructor (long strings are then passed over by its SIMD code), or -1.
    */
-  scan(buf: Buffer): boolean {
+  scan(buf: Buffer, at = -1): boolean {
     this.buf = buf;
-    if (buf.buffer !== this.wordsOf) {
-      this.wordsOf = buf.buffer;
-      this.words = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);
+    this.at = this.plainRunEnd === undefined ? -1 : at;
+    if (this.at < 0) {
+      // No copy in the SIMD memory: long strings go four bytes at a time through the body's own memory.
+      if (buf.buffer !== this.wordsOf) {
+        this.wordsOf = buf.buffer;
+        this.words = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);
+      }
+      this.base = buf.byteOffset;
     }
-    this.base = buf.byteOffset;
     const { kinds } = this;
     for (let i = 0; i < kinds.length; i++) kinds[i] = MISSING;
     const start = this.space(0);
@@ -207,8 +224,8 @@ export class BodyScanner {
     const { buf } = this;
     const length = end - start;
     for (let k = 0; k < children.length; k++) {
+      if (children[k]!.length !== length) continue;
       const bytes = children[k]!.bytes;
-      if (bytes.length !== length) continue;
       let i = 0;
       while (i < length && buf[start + i] === bytes[i]) i++;
       if (i === length) return children[k]!.node;
@@ -282,12 +299,70 @@ export class BodyScanner {
 
   /** A string at `p` (its opening quote); sets {@link stringFlags}. Returns the end (after the closing quote), or -1. */
   private string(p: number): number {
+    const { buf } = this;
+    const n = buf.length;
+    p++;
+    // Keys and most short values end within a few bytes: plain ASCII byte by byte first, the
+    // rest from the first other byte (or the twelfth).
+    for (const stop = Math.min(p + 12, n); p < stop; p++) {
+      const c = buf[p]!;
+      if (c === 0x22) {
+        this.stringFlags = 0;
+        return p + 1;
+      }
+      if (c < 0x20 || c >= 0x80 || c === 0x5c) break;
+    }
+    return this.at >= 0 ? this.stringInCopy(p) : this.stringRest(p);
+  }
+
+  /**
+   * {@link string} from `p` (inside it), with the body's copy in the SIMD memory: the SIMD code
+   * passes over each run of plain bytes, and the byte that ends it is read here.
+   */
+  private stringInCopy(p: number): number {
+    const { buf, at } = this;
+    const n = buf.length;
+    let flags = 0;
+    for (;;) {
+      if (n - p >= 16) {
+        const found = this.plainRunEnd!(at + p, at + n);
+        if (found & 1) flags |= NON_ASCII;
+        p = (found >>> 1) - at;
+      }
+      if (p >= n) return -1;
+      const c = buf[p]!;
+      if (c === 0x22) {
+        this.stringFlags = flags;
+        return p + 1;
+      }
+      if (c === 0x5c) {
+        flags |= ESCAPED;
+        p = this.escape(p);
+        if (p < 0) return -1;
+        continue;
+      }
+      if (c < 0x20) return -1;
+      if (c >= 0x80) flags |= NON_ASCII;
+      p++;
+    }
+  }
+
+  /** The escape at `p` (its backslash): returns the end, or -1 when JSON has no such escape. */
+  private escape(p: number): number {
+    const { buf } = this;
+    const e = buf[p + 1];
+    if (e === 0x75) return isHex(buf[p + 2]) && isHex(buf[p + 3]) && isHex(buf[p + 4]) && isHex(buf[p + 5]) ? p + 6 : -1;
+    if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) return p + 2;
+    return -1;
+  }
+
+  /** {@link string} from `p` (inside it), through the body's own memory, four bytes at a time where it can. */
+  private stringRest(p: number): number {
     const { buf, words, base } = this;
     const n = buf.length;
     const lastWord = base + n - 4;
     let flags = 0;
     let high = 0;
-    p++;
     for (;;) {
       let at = base + p;
       if ((at & 3) === 0) {
@@ -313,15 +388,8 @@ export class BodyScanner {
       }
       if (c === 0x5c) {
         flags |= ESCAPED;
-        const e = buf[p + 1];
-        if (e === 0x75) {
-          if (!(isHex(buf[p + 2]) && isHex(buf[p + 3]) && isHex(buf[p + 4]) && isHex(buf[p + 5]))) return -1;
-          p += 6;
-        } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-          p += 2;
-        } else {
-          return -1;
-        }
+        p = this.escape(p);
+        if (p < 0) return -1;
         continue;
       }
       if (c < 0x20) return -1;

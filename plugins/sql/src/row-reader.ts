@@ -1,5 +1,6 @@
 import type { SluiceEvent } from '@sluice/core';
 import { BodyScanner } from './body-scanner.js';
+import type { SimdScan } from './simd-scan.js';
 import type { Column } from './sql-stage-config.js';
 
 /** One event read against the schema: its column values, or why it is a bad record. */
@@ -20,9 +21,10 @@ export class RowReader {
   private readonly needsBody: boolean;
   private readonly scanner: BodyScanner;
 
-  constructor(readonly columns: readonly Column[]) {
+  /** `simd`: the memory the caller may have copied bodies into (see {@link readInto}). */
+  constructor(readonly columns: readonly Column[], simd?: SimdScan) {
     this.needsBody = columns.some((c) => c.from === 'body');
-    this.scanner = new BodyScanner(columns);
+    this.scanner = new BodyScanner(columns, simd);
   }
 
   read(event: SluiceEvent): ReadResult {
@@ -33,11 +35,12 @@ export class RowReader {
 
   /**
    * Reads one event into `values` (reused by the caller between events, so the hot path allocates
-   * no row); returns why the event is a bad record, or undefined.
+   * no row); returns why the event is a bad record, or undefined. `bodyAt`: where an identical
+   * copy of the body starts in the constructor's SIMD memory, or -1.
    */
-  readInto(event: SluiceEvent, values: unknown[]): string | undefined {
+  readInto(event: SluiceEvent, values: unknown[], bodyAt = -1): string | undefined {
     const { columns } = this;
-    if (this.needsBody && !this.scanner.scan(event.body)) return this.readParsed(event, values);
+    if (this.needsBody && !this.scanner.scan(event.body, bodyAt)) return this.readParsed(event, values);
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i]!;
       const raw = column.from === 'header' ? event.headers[column.path[0]!] : this.scanner.value(i);

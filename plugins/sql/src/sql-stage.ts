@@ -4,6 +4,7 @@ import {
 } from '@sluice/core';
 import { DuckEngine } from './duck-engine.js';
 import { RowReader, toEpochMs } from './row-reader.js';
+import { createSimdScan } from './simd-scan.js';
 import { checkSqlStage, columnsOf, planWindow, type Column, type SqlStageConfig, type WindowPlan } from './sql-stage-config.js';
 import { decodeEvents, encodeEvents, EventEncoder, fingerprint, StageLog, type Frame } from './stage-log.js';
 import { WindowState, type Admission, type OpenWindow, type WindowStateSnapshot } from './window-state.js';
@@ -72,9 +73,12 @@ export class SqlStage implements Stage {
     this.name = ctx.name;
     this.columns = columnsOf(config.schema);
     this.plan = planWindow(config).plan!;
-    this.reader = new RowReader(this.columns);
+    // Bodies are copied into the SIMD memory by the checkpoint's encoding; the reader scans
+    // them where they are and passes over long strings in the copy.
+    const simd = createSimdScan();
+    this.reader = new RowReader(this.columns, simd);
     this.headerNames = [...new Set(this.columns.filter((c) => c.from === 'header').map((c) => c.path[0]!))];
-    this.encoder = new EventEncoder(this.headerNames);
+    this.encoder = new EventEncoder(this.headerNames, simd);
     this.clock = options.clock ?? Date.now;
     this.compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
     this.state = new WindowState(this.plan);
@@ -146,9 +150,10 @@ export class SqlStage implements Stage {
    * Reads events against the schema and places each into its windows and DuckDB, in order (the
    * watermark moves per event, so the same events in the same order always land the same way).
    * Returns how many it placed, and the bad and late ones (indexes into `events`) with the
-   * reasons, for counting and dead-lettering.
+   * reasons, for counting and dead-lettering. `bodyAt[first + i]`: where the body of `events[i]`
+   * was copied in the SIMD memory (the encoder's), or -1.
    */
-  private ingest(events: readonly SluiceEvent[], now: number): Dropped & { accepted: number } {
+  private ingest(events: readonly SluiceEvent[], now: number, bodyAt?: Int32Array, first = 0): Dropped & { accepted: number } {
     const bad: number[] = [];
     const late: number[] = [];
     const reasons: string[] = [];
@@ -160,7 +165,7 @@ export class SqlStage implements Stage {
     let batchAdmission: Admission | undefined;
     let accepted = 0;
     for (let i = 0; i < events.length; i++) {
-      const reason = reader.readInto(events[i]!, values);
+      const reason = reader.readInto(events[i]!, values, bodyAt ? bodyAt[first + i]! : -1);
       if (reason !== undefined) {
         bad.push(i);
         reasons.push(reason);
@@ -226,7 +231,7 @@ export class SqlStage implements Stage {
     const written = this.log!.append('B', [length, meta, this.encoder.encode(events)], true);
     let accepted: number;
     try {
-      const read = this.ingest(skip > 0 ? events.slice(skip) : events, now);
+      const read = this.ingest(skip > 0 ? events.slice(skip) : events, now, this.encoder.bodyAt, skip);
       accepted = read.accepted;
       await written;
       await this.deadLetter(skip > 0 ? events.slice(skip) : events, read);

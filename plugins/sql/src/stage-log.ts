@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { SluiceEvent } from '@sluice/core';
+import { SIMD_SCAN_LIMIT, type SimdScan } from './simd-scan.js';
 
 /** Record types of the stage log. */
 export type FrameType = 'B' | 'C' | 'R' | 'E';
@@ -29,9 +30,10 @@ const HEADER = 5;
  * Encodes events for the log and the batch fingerprint: a table of
  * `[count][header length, body length]...` followed by each event's header values (the headers the
  * schema reads, as a JSON array) and body, in one buffer (one write, however many events).
- * `allocate` gives the buffer of the size needed.
+ * `allocate` gives the buffer of the size needed; `bodyAt`, when given, receives where each body
+ * starts in the result.
  */
-export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[], allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+export function encodeEvents(events: readonly SluiceEvent[], headerNames: readonly string[], allocate: (size: number) => Buffer = Buffer.allocUnsafe, bodyAt?: Int32Array): Buffer {
   const headers = headerNames.length === 0
     ? undefined
     : events.map((event) => Buffer.from(JSON.stringify(headerNames.map((n) => event.headers[n] ?? null))));
@@ -50,6 +52,7 @@ export function encodeEvents(events: readonly SluiceEvent[], headerNames: readon
       out.set(header, at);
       at += header.length;
     }
+    if (bodyAt) bodyAt[i] = at;
     out.set(body, at);
     at += body.length;
   }
@@ -59,17 +62,54 @@ export function encodeEvents(events: readonly SluiceEvent[], headerNames: readon
 /**
  * {@link encodeEvents} into a buffer kept between calls (grown as batches need), so checkpointing
  * a batch allocates nothing. Each result is valid until the next call. One per stage.
+ *
+ * With a {@link SimdScan}, the buffer is its WebAssembly memory (from offset 0), and
+ * {@link bodyAt} tells where each body of the last batch starts there, so the body scanner can
+ * hand long strings to the SIMD code; -1 when that batch did not fit the memory's limit.
  */
 export class EventEncoder {
   private scratch = Buffer.alloc(0);
+  /** Per event of the last batch, its body's offset in the SIMD memory, or -1. */
+  bodyAt = new Int32Array(0);
 
-  constructor(private readonly headerNames: readonly string[]) {}
+  constructor(private readonly headerNames: readonly string[], private readonly simd?: SimdScan) {}
 
   encode(events: readonly SluiceEvent[]): Buffer {
-    return encodeEvents(events, this.headerNames, (size) => {
-      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+    if (this.bodyAt.length < events.length) this.bodyAt = new Int32Array(Math.max(events.length, 2 * this.bodyAt.length));
+    const { simd } = this;
+    let inMemory = false;
+    const out = encodeEvents(events, this.headerNames, (size) => {
+      if (simd && size < SIMD_SCAN_LIMIT && this.fits(simd, size)) {
+        if (this.scratch.buffer !== simd.memory.buffer) this.scratch = Buffer.from(simd.memory.buffer);
+        inMemory = true;
+      } else if (simd && this.scratch.buffer === simd.memory.buffer) {
+        this.scratch = Buffer.allocUnsafeSlow(size);
+      } else if (this.scratch.length < size) {
+        this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+      }
       return this.scratch.subarray(0, size);
-    });
+    }, this.bodyAt);
+    if (!inMemory) this.bodyAt.fill(-1, 0, events.length);
+    return out;
+  }
+
+  /** Grows the SIMD memory (at least doubling) to hold `size` bytes; false if it cannot grow. */
+  private fits(simd: SimdScan, size: number): boolean {
+    const { memory } = simd;
+    const pages = Math.ceil(size / 65_536);
+    const current = memory.buffer.byteLength / 65_536;
+    if (pages <= current) return true;
+    try {
+      memory.grow(Math.max(pages, 2 * current) - current);
+      return true;
+    } catch {
+      try {
+        memory.grow(pages - current);
+        return true;
+      } catch {
+        return false; // this batch is encoded outside it, and read without the SIMD code
+      }
+    }
   }
 }
 
@@ -158,19 +198,32 @@ export class StageLog {
       if ((m && Number(m[1]) !== generation) || name.endsWith('.tmp')) await rm(path.join(dir, name), { force: true });
     }
     const log = new StageLog(dir, generation);
-    log.handle = await open(logFile, 'a');
+    await log.openLog(logFile, valid);
+    return { log, recovered };
+  }
+
+  /**
+   * Makes `file` the log appended to: opens it plainly and (where the platform has it) with
+   * `O_DSYNC`, cuts it to its first `valid` bytes (a torn record after them, even when no whole
+   * record precedes it: appends must never follow torn bytes), and fsyncs the
+   * directory, since the log may have just been created and its entry must survive a power loss
+   * too, or synced batches would vanish with the file. On failure no handle stays open.
+   */
+  private async openLog(file: string, valid: number): Promise<void> {
+    const handle = await open(file, 'a');
+    let syncHandle: FileHandle | undefined;
     try {
-      if (valid > 0) await log.handle.truncate(valid);
-      if (SYNC_APPEND !== undefined) log.syncHandle = await open(logFile, SYNC_APPEND);
-      // The log may have just been created: its directory entry must survive a power loss too,
-      // or synced batches would vanish with the file.
-      await syncFile(dir);
+      await handle.truncate(valid);
+      if (SYNC_APPEND !== undefined) syncHandle = await open(file, SYNC_APPEND);
+      await syncFile(this.dir);
     } catch (error) {
-      await log.handle.close().catch(() => undefined);
+      await handle.close().catch(() => undefined);
+      await syncHandle?.close().catch(() => undefined);
       throw error;
     }
-    log.bytes = valid;
-    return { log, recovered };
+    this.handle = handle;
+    this.syncHandle = syncHandle;
+    this.bytes = valid;
   }
 
   /** Bytes in the current log (compaction compares it with what is still needed). */
@@ -217,14 +270,9 @@ export class StageLog {
     await rename(metaTmp, path.join(this.dir, `meta-${next}.json`));
     await syncFile(this.dir);
     const old = this.generation;
-    await this.handle?.close();
-    await this.syncHandle?.close();
+    await this.close();
     this.generation = next;
-    this.handle = await open(path.join(this.dir, `state-${next}.log`), 'a');
-    this.syncHandle = undefined;
-    if (SYNC_APPEND !== undefined) this.syncHandle = await open(path.join(this.dir, `state-${next}.log`), SYNC_APPEND);
-    await syncFile(this.dir); // the new log's directory entry, before a batch is synced into it
-    this.bytes = 0;
+    await this.openLog(path.join(this.dir, `state-${next}.log`), 0);
     for (const name of [`meta-${old}.json`, `rows-${old}.parquet`, `state-${old}.log`]) await rm(path.join(this.dir, name), { force: true });
   }
 

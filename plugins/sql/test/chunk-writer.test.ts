@@ -45,4 +45,44 @@ describe('sql stage chunk writer', () => {
       instance.closeSync();
     }
   });
+
+  it('inline short strings compare, group and join exactly as strings stored by DuckDB itself', async () => {
+    const duckdb = await loadDuckDB();
+    const instance = await duckdb.DuckDBInstance.create(':memory:', { threads: '1' });
+    const connection = await instance.connect();
+    try {
+      await connection.run('CREATE TABLE chunked (i BIGINT, s VARCHAR)');
+      await connection.run('CREATE TABLE native (i BIGINT, s VARCHAR)');
+      const chunked = await connection.createAppender('chunked');
+      const native = await connection.createAppender('native');
+      const writer = await ChunkWriter.create(duckdb, chunked, ['bigint', 'varchar']);
+      // Every length around the 12-byte inline limit, NUL (stored up to it by the native call),
+      // non-ASCII, and NULLs between them, over several chunks so slots are reused.
+      const values = ['', 'a', 'web-01', 'abcdefghijk', 'abcdefghijkl', 'abcdefghijklm', 'é', 'aé', 'a\u0000b', '\u0000', 'x'.repeat(40), null];
+      const rows = 5000;
+      for (let i = 0; i < rows; i++) {
+        const s = values[(i * 7) % values.length]!;
+        writer.setInteger(0, i);
+        if (s === null) writer.setNull(1);
+        else writer.setString(1, s);
+        writer.endRow();
+        native.appendBigInt(BigInt(i));
+        if (s === null) native.appendNull();
+        else native.appendVarchar(s);
+        native.endRow();
+      }
+      writer.flush();
+      chunked.closeSync();
+      native.closeSync();
+      const read = async (sql: string): Promise<unknown[][]> => (await connection.runAndReadAll(sql)).getRowsJS().map((row) => row.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+      expect(await read('SELECT i, s FROM chunked ORDER BY i')).to.deep.equal(await read('SELECT i, s FROM native ORDER BY i'));
+      expect(await read('SELECT s, COUNT(*) FROM chunked GROUP BY s ORDER BY s NULLS LAST')).to.deep.equal(await read('SELECT s, COUNT(*) FROM native GROUP BY s ORDER BY s NULLS LAST'));
+      expect(await read('SELECT COUNT(*) FROM chunked c JOIN native n ON c.i = n.i AND c.s = n.s')).to.deep.equal(await read('SELECT COUNT(*) FROM native WHERE s IS NOT NULL'));
+      expect(await read("SELECT COUNT(*) FROM chunked WHERE s = 'web-01' OR s = 'abcdefghijkl'")).to.deep.equal(await read("SELECT COUNT(*) FROM native WHERE s = 'web-01' OR s = 'abcdefghijkl'"));
+      expect(await read("SELECT COUNT(*) FROM chunked WHERE s = 'web-01'")).to.deep.equal([[Math.ceil(rows / values.length)]]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
 });

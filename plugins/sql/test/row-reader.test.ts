@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { SluiceEvent } from '@sluice/core';
 import { fc, fuzzTarget } from '@sluice/testkit';
 import { RowReader } from '../src/row-reader.js';
+import { createSimdScan } from '../src/simd-scan.js';
 import { columnsOf } from '../src/sql-stage-config.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -30,22 +31,44 @@ const COLUMNS = columnsOf({
 const STRICT = columnsOf({ host: { type: 'varchar', nullable: false }, bytes: { type: 'integer', nullable: false } });
 
 /** What the reader gives for an event: the reason it is bad, or the row (numbers compared with Object.is). */
-function read(reader: RowReader, event: SluiceEvent, fallback: boolean): unknown {
+function read(reader: RowReader, event: SluiceEvent, fallback: boolean, bodyAt = -1): unknown {
   const values = new Array<unknown>(reader.columns.length).fill('unset');
   const bad = fallback
     ? (reader as unknown as { readParsed(e: SluiceEvent, v: unknown[]): string | undefined }).readParsed(event, values)
-    : reader.readInto(event, values);
+    : reader.readInto(event, values, bodyAt);
   return bad ?? values.map((v) => (Object.is(v, -0) ? '-0' : v));
 }
 
-/** The scanner's reading must equal the JSON.parse reading (the fallback, which is the reference). */
+const SIMD = createSimdScan();
+const READERS = [COLUMNS, STRICT].map((columns) => ({ plain: new RowReader(columns), simd: new RowReader(columns, SIMD) }));
+
+/**
+ * Copies `body` into the SIMD memory at `offset` (as the stage's checkpoint encoding does), with
+ * plain bytes after it, so a scan that ran past the copy's end would read on and disagree.
+ */
+function copyIntoSimd(body: Buffer, offset: number): number {
+  const memory = SIMD!.memory;
+  const need = offset + body.length + 64;
+  if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65_536));
+  const bytes = Buffer.from(memory.buffer);
+  bytes.set(body, offset);
+  bytes.fill(0x78, offset + body.length, need);
+  return offset;
+}
+
+/**
+ * The scanner's reading must equal the JSON.parse reading (the fallback, which is the reference),
+ * with bodies read where they are and, through the SIMD code, with a copy in its memory (at each
+ * alignment).
+ */
 function sameAsJsonParse(body: Buffer, headers: Record<string, string> = {}): void {
-  for (const columns of [COLUMNS, STRICT]) {
-    const reader = new RowReader(columns);
+  for (const { plain, simd } of READERS) {
     const event = { headers, body };
-    const scanned = read(reader, event, false);
-    const parsed = read(reader, event, true);
-    expect(scanned, `body ${JSON.stringify(body.toString('latin1'))}`).to.deep.equal(parsed);
+    const parsed = read(plain, event, true);
+    expect(read(plain, event, false), `body ${JSON.stringify(body.toString('latin1'))}`).to.deep.equal(parsed);
+    for (let offset = 0; offset < 4; offset++) {
+      expect(read(simd, event, false, copyIntoSimd(body, 1000 + offset)), `body ${JSON.stringify(body.toString('latin1'))}, copy at +${offset}`).to.deep.equal(parsed);
+    }
   }
 }
 
@@ -58,6 +81,8 @@ const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string
     { depthSize: 'small', withCrossShrink: true },
     fc.oneof(
       fc.string().map((s) => JSON.stringify(s)),
+      // Long enough for the SIMD code (16 plain bytes in, at least 20 after).
+      fc.tuple(fc.string({ minLength: 16, maxLength: 24 }), fc.string({ unit: 'binary', maxLength: 3 }), fc.string({ minLength: 20, maxLength: 60 })).map(([a, b, c]) => JSON.stringify(a + b + c)),
       fc.string({ unit: 'binary', maxLength: 8 }).map((s) => JSON.stringify(s)),
       fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s).replace(/[a-z]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)),
       fc.integer().map(String),
@@ -119,6 +144,19 @@ describe('sql stage row reader: the byte scanner reads bodies as JSON.parse does
   ] as const) {
     it(`agrees on ${name}`, () => sameAsJsonParse(Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), { h: 'hv' }));
   }
+
+  it('agrees on long strings with a quote, an escape, a control byte or a byte beyond ASCII at every place (the SIMD code\'s runs and their ends)', () => {
+    expect(SIMD, 'WebAssembly SIMD (Node has it)').to.not.equal(undefined);
+    const specials: Buffer[] = [Buffer.from('"'), Buffer.from('\\"'), Buffer.from('\\u0041'), Buffer.from([0x0a]), Buffer.from([0x1f]), Buffer.from([0x7f]), Buffer.from('é'), Buffer.from([0xff]), Buffer.from('\\')];
+    for (const special of specials) {
+      for (let at = 0; at < 80; at++) {
+        for (const tail of [0, 5, 17, 40]) {
+          const text = Buffer.concat([Buffer.from('{"bytes":1,"host":"'), Buffer.from('y'.repeat(at)), special, Buffer.from('z'.repeat(tail)), Buffer.from('","a":"'), Buffer.from('w'.repeat(at % 23)), Buffer.from('"}')]);
+          sameAsJsonParse(text);
+        }
+      }
+    }
+  });
 
   it('reads bodies that start anywhere in a shared buffer (as socket reads give them)', () => {
     const text = '{"host":"web-01","agent":"' + 'x'.repeat(70) + '","bytes":42}';

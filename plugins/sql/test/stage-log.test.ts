@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { StageLog, type Frame } from '../src/stage-log.js';
+import { createSimdScan } from '../src/simd-scan.js';
+import { encodeEvents, EventEncoder, StageLog, type Frame } from '../src/stage-log.js';
 
 const frame = (type: Frame['type'], text: string): { type: string; text: string } => ({ type, text });
 const texts = (frames: readonly Frame[]): { type: string; text: string }[] => frames.map((f) => frame(f.type, f.payload.toString('utf8')));
@@ -57,5 +58,33 @@ describe('sql stage log', () => {
     expect(recovered.meta).to.deep.include({ state: { n: 1 } });
     expect(texts(recovered.frames)).to.deep.equal([frame('B', 'new'), frame('C', '')]);
     await reopened.close();
+  });
+
+  it('cuts a torn first record too, so a log whose only record was torn takes new records from its start', async () => {
+    await writeFile(path.join(dir, 'state-0.log'), Buffer.from([0x42, 0, 0, 0, 100, 0x41]));
+    const first = await StageLog.open(dir);
+    expect(first.recovered.frames).to.deep.equal([]);
+    expect(first.log.size).to.equal(0);
+    await first.log.append('B', Buffer.from('batch'), true);
+    await first.log.close();
+    const second = await StageLog.open(dir);
+    expect(texts(second.recovered.frames)).to.deep.equal([frame('B', 'batch')]);
+    await second.log.close();
+  });
+
+  it('encodes batches into the SIMD memory as encodeEvents does, telling where each body is there, across growth', () => {
+    const simd = createSimdScan()!;
+    const encoder = new EventEncoder(['h'], simd);
+    for (const [count, size] of [[3, 10], [200, 1000], [2, 5]] as const) {
+      const events = Array.from({ length: count }, (_, i) => ({ headers: (i % 2 === 0 ? { h: `v${i}` } : {}) as Record<string, string>, body: Buffer.alloc(size + i, 0x61 + (i % 26)) }));
+      const encoded = encoder.encode(events);
+      expect(encoded.buffer).to.equal(simd.memory.buffer);
+      expect(Buffer.compare(encoded, encodeEvents(events, ['h']))).to.equal(0);
+      const memory = Buffer.from(simd.memory.buffer);
+      events.forEach((event, i) => expect(Buffer.compare(memory.subarray(encoder.bodyAt[i]!, encoder.bodyAt[i]! + event.body.length), event.body)).to.equal(0));
+    }
+    const plain = new EventEncoder([]);
+    plain.encode([{ headers: {}, body: Buffer.from('x') }]);
+    expect(plain.bodyAt[0]).to.equal(-1);
   });
 });
