@@ -72,7 +72,7 @@ export class FileChannel extends BaseChannel {
   private log: DataLog | undefined;
   private readonly queue = new EventQueue<Segment>();
   private readonly buffers = new BufferPool();
-  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group));
+  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group), (entries) => this.discardUnwritten(entries));
   /** Committed events not yet consumed, including those reserved by open takes. */
   private held = 0;
   /** Events and stored bytes of puts whose commit is in flight (counted against capacity). */
@@ -464,6 +464,18 @@ export class FileChannel extends BaseChannel {
       // The group is applied and its commits succeed whatever happens here; a file left behind
       // is retried after the next group and at the next start.
       await this.reclaim(db, log).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+    }
+  }
+
+  /**
+   * Entries rejected unwritten after an earlier group failed: their puts had sequences, which are
+   * abandoned like those of a failed write so start-up does not count them as lost.
+   */
+  private discardUnwritten(entries: readonly CommitEntry[]): void {
+    for (const entry of entries) {
+      if (!entry.put) continue;
+      this.abandoned.push(entry.put.batch.seq);
+      this.unsettledFrom = Math.max(this.unsettledFrom, entry.put.batch.seq + 1);
     }
   }
 
