@@ -47,14 +47,18 @@ const FREE_SPACE_REFRESH_MS = 1000;
  * a data file ({@link DataLog}), so a commit costs one synchronous write; a small LevelDB
  * index records consumption (a watermark, partial-consumption bitmaps, tombstones). A take
  * reserves events in memory and its commit records consumption; a data file is deleted whole once
- * none of its batches is live. Commits are written in groups: every commit that arrives while a
- * write is in flight shares the next write and its fsync. Start-up reads record headers only, so
+ * none of its batches is live. Commits are written in groups ({@link GroupCommitter}): every put
+ * that arrives while a put's write is in flight shares the next write and its fsync, and take
+ * commits (index writes, never fsynced on the commit path) are written meanwhile, so a sink never
+ * waits for a source's fsync. Start-up reads record headers only, so
  * its cost does not depend on how much was ever consumed, and damaged records are skipped,
  * counted (CorruptBatchCount, CorruptEventCount) and logged instead of stopping the channel.
  *
  * Guarantee: with `fsync: always`, an event is on disk before the commit that put it resolves;
  * with `fsync: interval`, it is in the OS (surviving a process crash) and on disk within
- * fsyncInterval. Taken events are removed only when the take commits; after a crash they are
+ * fsyncInterval. Put commits resolve in submission order; when a write fails, the put commits
+ * pending behind it fail too, unwritten, and the data file is cut back to where that write began,
+ * so what is stored (and what a restart finds) is always a prefix of the puts made. Taken events are removed only when the take commits; after a crash they are
  * delivered again (at-least-once).
  */
 export class FileChannel extends BaseChannel {
