@@ -478,10 +478,16 @@ export class FileChannel extends BaseChannel {
       this.tombstones = consumption.tombstones;
     }
     this.apply(group, touched);
-    if (lanes.index && log.reclaimable) {
-      // The group is applied and its commits succeed whatever happens here; a file left behind
-      // is retried after the next group and at the next start.
-      await this.reclaim(db, log).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+    if (log.reclaimable) {
+      if (lanes.index) {
+        // The group is applied and its commits succeed whatever happens here; a file left behind
+        // is retried after the next group and at the next start.
+        await this.reclaim(db, log).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+      } else {
+        // An append rolled away from a file whose batches were all consumed: deleting it needs an
+        // index sync, which is the index lane's work.
+        this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+      }
     }
   }
 

@@ -119,6 +119,20 @@ describe('file channel', () => {
     expect(verifiedNumbers(await drain(second), 64)).to.deep.equal(Array.from({ length: 50 }, (_, i) => 1950 + i));
   });
 
+  it('a data file consumed while it was being appended to is deleted once a put moves to the next file, without waiting for another take', async () => {
+    const channel = await started(undefined, { maxFileSize: '8KiB' });
+    await fill(channel, 1, 100, 64);
+    const tx = channel.transaction();
+    expect(await tx.take(100)).to.have.length(100);
+    await tx.commit();
+    // Consumed, but still the file being appended to: it stays.
+    expect(readdirSync(path.join(channel.dataDir, 'data'))).to.have.length(1);
+    await fill(channel, 1, 100, 64);
+    await (channel as unknown as { committer: { idle(): Promise<void> } }).committer.idle();
+    expect(readdirSync(path.join(channel.dataDir, 'data'))).to.have.length(1);
+    expect(channel.metrics.get('DataFileDeleteCount')).to.equal(1);
+  });
+
   it('batches consumed out of order are neither redelivered nor counted as lost after a restart', async () => {
     const first = await started();
     await fill(first, 3, 10, 16);
