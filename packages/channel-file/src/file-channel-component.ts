@@ -13,7 +13,7 @@ export const fileChannel = defineComponent<'channel', FileChannelConfig>({
   kind: 'channel',
   type: 'file',
   description: 'Durable channel on local disk (append-only data files with a LevelDB index): committed events survive a crash and are delivered after restart.',
-  guarantee: 'At-least-once across crashes. fsync: always (default): a put commit resolves only after its batch is fsynced, so nothing committed is lost even on power failure. fsync: interval: a committed put survives a process crash at once and an OS crash or power loss once fsyncInterval has passed. Taken events are removed only when the take commits; if the process dies first they are delivered again (duplicates bounded by the batches in flight). Damaged records found on disk are skipped, counted (CorruptEventCount) and logged; the channel still starts.',
+  guarantee: 'At-least-once across crashes. fsync: always (default): a put commit resolves only after its batch is fsynced, so nothing committed is lost even on power failure. Put commits resolve in the order they were made, and a failed write also fails the put commits waiting behind it, so a source with several commits in flight never has a later batch stored without an earlier one that failed. fsync: interval: a committed put survives a process crash at once and an OS crash or power loss once fsyncInterval has passed. Taken events are removed only when the take commits; if the process dies first they are delivered again (duplicates bounded by the batches in flight). Damaged records found on disk are skipped, counted (CorruptEventCount) and logged; the channel still starts.',
   schema: {
     type: 'object',
     additionalProperties: false,

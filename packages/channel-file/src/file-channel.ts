@@ -9,7 +9,7 @@ import { decodeBatch, encodeBatch, encodedSize } from './batch-codec.js';
 import { BufferPool } from './buffer-pool.js';
 import { DataLog, type ExistingFile } from './data-log.js';
 import { FileTransaction } from './file-transaction.js';
-import { GroupCommitter } from './group-committer.js';
+import { GroupCommitter, type GroupLanes } from './group-committer.js';
 import { levelCode, openStore, repairStore, type Store } from './open-store.js';
 import { scanStore, type BatchOp } from './scan-store.js';
 import { SYNC_KEY, TOMBSTONE, WATERMARK_KEY, ackKey, encodeAck, encodeWatermark } from './store-keys.js';
@@ -47,14 +47,18 @@ const FREE_SPACE_REFRESH_MS = 1000;
  * a data file ({@link DataLog}), so a commit costs one synchronous write; a small LevelDB
  * index records consumption (a watermark, partial-consumption bitmaps, tombstones). A take
  * reserves events in memory and its commit records consumption; a data file is deleted whole once
- * none of its batches is live. Commits are written in groups: every commit that arrives while a
- * write is in flight shares the next write and its fsync. Start-up reads record headers only, so
+ * none of its batches is live. Commits are written in groups ({@link GroupCommitter}): every put
+ * that arrives while a put's write is in flight shares the next write and its fsync, and take
+ * commits (index writes, never fsynced on the commit path) are written meanwhile, so a sink never
+ * waits for a source's fsync. Start-up reads record headers only, so
  * its cost does not depend on how much was ever consumed, and damaged records are skipped,
  * counted (CorruptBatchCount, CorruptEventCount) and logged instead of stopping the channel.
  *
  * Guarantee: with `fsync: always`, an event is on disk before the commit that put it resolves;
  * with `fsync: interval`, it is in the OS (surviving a process crash) and on disk within
- * fsyncInterval. Taken events are removed only when the take commits; after a crash they are
+ * fsyncInterval. Put commits resolve in submission order; when a write fails, the put commits
+ * pending behind it fail too, unwritten, and the data file is cut back to where that write began,
+ * so what is stored (and what a restart finds) is always a prefix of the puts made. Taken events are removed only when the take commits; after a crash they are
  * delivered again (at-least-once).
  */
 export class FileChannel extends BaseChannel {
@@ -72,7 +76,11 @@ export class FileChannel extends BaseChannel {
   private log: DataLog | undefined;
   private readonly queue = new EventQueue<Segment>();
   private readonly buffers = new BufferPool();
-  private readonly committer = new GroupCommitter<CommitEntry>((group) => this.writeGroup(group));
+  private readonly committer = new GroupCommitter<CommitEntry>(
+    (group, lanes) => this.writeGroup(group, lanes),
+    (entry) => ({ data: entry.put !== undefined, index: entry.put === undefined || entry.takes.length > 0 }),
+    (entries) => this.discardUnwritten(entries),
+  );
   /** Committed events not yet consumed, including those reserved by open takes. */
   private held = 0;
   /** Events and stored bytes of puts whose commit is in flight (counted against capacity). */
@@ -394,12 +402,14 @@ export class FileChannel extends BaseChannel {
   }
 
   /**
-   * Writes one group: the put records as one append to the data log (fdatasync'ed with `fsync:
-   * always`) and, concurrently, the consumption records as one unsynced index write. Consumption
-   * records need no fsync before they resolve: losing one to power failure means redelivery, never
-   * loss, and the interval sync (or stop) persists them.
+   * Writes one group of the lanes it holds ({@link GroupCommitter}). Data lane: the put records as
+   * one append to the data log (durable when it returns with `fsync: always`). Index lane: the
+   * consumption records (takes, corrupt batches dropped, sequences abandoned by failed writes) as
+   * one unsynced index write; an index-lane group runs while a data-lane group is in flight.
+   * Consumption records need no fsync before they resolve: losing one to power failure means
+   * redelivery, never loss, and the interval sync (or stop) persists them.
    */
-  private async writeGroup(group: CommitEntry[]): Promise<void> {
+  private async writeGroup(group: CommitEntry[], lanes: GroupLanes): Promise<void> {
     const db = this.db;
     const log = this.log;
     if (!db || !log) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped; the commit was not written`);
@@ -416,19 +426,20 @@ export class FileChannel extends BaseChannel {
         touched.add(segment.batch);
       }
     }
-    const drops = [...this.drops];
-    this.drops.clear();
+    // Only the index lane computes and writes consumption, so its records are built in order.
+    const drops = lanes.index ? [...this.drops] : [];
+    if (lanes.index) this.drops.clear();
     for (const batch of drops) touched.add(batch);
-    const abandoned = this.abandoned;
-    this.abandoned = [];
-    const consumption = this.consumptionRecords(touched, abandoned);
+    const abandoned = lanes.index ? this.abandoned : [];
+    if (lanes.index) this.abandoned = [];
+    const consumption = lanes.index ? this.consumptionRecords(touched, abandoned) : undefined;
 
     const sync = this.syncEachCommit && records.length > 0;
     const started = process.hrtime.bigint();
     try {
       const [appended, indexed] = await Promise.allSettled([
         records.length > 0 ? log.append(records) : undefined,
-        consumption.ops.length > 0 ? db.batch(consumption.ops as never, { sync: false }) : undefined,
+        consumption && consumption.ops.length > 0 ? db.batch(consumption.ops as never, { sync: false }) : undefined,
       ]);
       if (appended.status === 'rejected') throw appended.reason;
       if (indexed.status === 'rejected') {
@@ -444,7 +455,12 @@ export class FileChannel extends BaseChannel {
       for (const entry of group) for (const segment of entry.takes) segment.batch.unmarkConsumed(segment.from, segment.to);
       for (const batch of drops) this.drops.add(batch);
       this.abandoned.push(...abandoned, ...written.map((batch) => batch.seq));
-      if (written.length > 0) this.unsettledFrom = written[written.length - 1]!.seq + 1;
+      if (written.length > 0) {
+        this.unsettledFrom = written[written.length - 1]!.seq + 1;
+        // The abandoned sequences need an index write (a tombstone, or the watermark passing
+        // them), which only the index lane makes: ask for one now rather than at the next take.
+        if (!lanes.index) this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': recording failed writes in the index failed; retried with the next commit`));
+      }
       if (/no space|ENOSPC/i.test(`${(error as NodeJS.ErrnoException).code} ${(error as Error).message}`)) {
         throw new SluiceError('SLUICE_CHANNEL_FULL', `file channel '${this.name}': the disk of ${this.dataDir} is full; free space (minFreeSpace keeps a floor)`, { cause: error });
       }
@@ -456,14 +472,34 @@ export class FileChannel extends BaseChannel {
       this.ctx.metrics.inc('FsyncCount');
       this.ctx.metrics.inc('FsyncTimeMillis', Number(process.hrtime.bigint() - started) / 1e6);
     }
-    if (consumption.ops.length > 0) this.indexUnsynced = true;
-    this.watermark = consumption.watermark;
-    this.tombstones = consumption.tombstones;
+    if (consumption) {
+      if (consumption.ops.length > 0) this.indexUnsynced = true;
+      this.watermark = consumption.watermark;
+      this.tombstones = consumption.tombstones;
+    }
     this.apply(group, touched);
     if (log.reclaimable) {
-      // The group is applied and its commits succeed whatever happens here; a file left behind
-      // is retried after the next group and at the next start.
-      await this.reclaim(db, log).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+      if (lanes.index) {
+        // The group is applied and its commits succeed whatever happens here; a file left behind
+        // is retried after the next group and at the next start.
+        await this.reclaim(db, log).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+      } else {
+        // An append rolled away from a file whose batches were all consumed: deleting it needs an
+        // index sync, which is the index lane's work.
+        this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+      }
+    }
+  }
+
+  /**
+   * Entries rejected unwritten after an earlier group failed: their puts had sequences, which are
+   * abandoned like those of a failed write so start-up does not count them as lost.
+   */
+  private discardUnwritten(entries: readonly CommitEntry[]): void {
+    for (const entry of entries) {
+      if (!entry.put) continue;
+      this.abandoned.push(entry.put.batch.seq);
+      this.unsettledFrom = Math.max(this.unsettledFrom, entry.put.batch.seq + 1);
     }
   }
 

@@ -88,4 +88,42 @@ describe('file channel on a disk that fills up', function () {
     expect(channel.metrics.get('CorruptBatchCount'), 'the sequences of the failed writes are not reported as lost').to.equal(0);
     expect(verifiedNumbers(await drain(channel), SIZE)).to.deep.equal(Array.from({ length: committed * PER_BATCH }, (_, n) => n));
   });
+  it('pipelined puts (4 in flight) on a filling disk: the batches stored are a prefix of those sent, none after a failed one, and a restart counts nothing as lost', async () => {
+    // The disk to itself: the channel of the test above goes.
+    await channel?.stop();
+    rmSync(path.join(mountPoint, 'channel'), { recursive: true, force: true });
+    const filler = path.join(mountPoint, 'filler');
+    writeFileSync(filler, Buffer.alloc(1024 * 1024));
+    const dataDir = path.join(mountPoint, 'pipelined');
+    channel = makeChannel(dataDir);
+    await channel.start();
+    const target = channel;
+
+    // As a pipelined source does: up to 4 commits in flight, acknowledged in order.
+    const outcomes: (string | undefined)[] = [];
+    const inFlight: Promise<void>[] = [];
+    let failedAt = -1;
+    for (let b = 0; b < 100 && failedAt < 0; b++) {
+      inFlight.push(put(target, b).then((code) => {
+        outcomes[b] = code;
+        if (code !== undefined && failedAt < 0) failedAt = b;
+      }));
+      if (inFlight.length >= 4) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    const committed = outcomes.findIndex((code) => code !== undefined);
+    expect(committed, 'batches that fitted').to.be.within(5, 40);
+    expect(outcomes.slice(committed).every((code) => code !== undefined), `no batch after the first failed one was stored: ${outcomes.join(',')}`).to.equal(true);
+    expect(outcomes[committed]).to.equal('SLUICE_CHANNEL_FULL');
+    expect(target.size).to.equal(committed * PER_BATCH);
+
+    rmSync(filler);
+    expect(await put(target, committed), 'with room again the next commit succeeds').to.equal(undefined);
+    await target.stop();
+
+    channel = makeChannel(dataDir);
+    await channel.start();
+    expect(channel.metrics.get('CorruptBatchCount'), 'the sequences of failed and discarded puts are not reported as lost').to.equal(0);
+    expect(verifiedNumbers(await drain(channel), SIZE)).to.deep.equal(Array.from({ length: (committed + 1) * PER_BATCH }, (_, n) => n));
+  });
 });

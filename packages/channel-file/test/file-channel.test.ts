@@ -6,7 +6,7 @@ import { parseTopology } from '@sluice/config';
 import { loadTopology } from '@sluice/agent';
 import { createEvent, errorCode, type Channel, type SluiceEvent } from '@sluice/core';
 import type { FileChannel } from '@sluice/channel-file';
-import { drain, fill, verifiedNumbers } from './fill.js';
+import { body, drain, fill, verifiedNumbers } from './fill.js';
 import { makeChannel, TempRoot } from './make-channel.js';
 import type { FileChannelConfig } from '@sluice/channel-file';
 
@@ -119,6 +119,20 @@ describe('file channel', () => {
     expect(verifiedNumbers(await drain(second), 64)).to.deep.equal(Array.from({ length: 50 }, (_, i) => 1950 + i));
   });
 
+  it('a data file consumed while it was being appended to is deleted once a put moves to the next file, without waiting for another take', async () => {
+    const channel = await started(undefined, { maxFileSize: '8KiB' });
+    await fill(channel, 1, 100, 64);
+    const tx = channel.transaction();
+    expect(await tx.take(100)).to.have.length(100);
+    await tx.commit();
+    // Consumed, but still the file being appended to: it stays.
+    expect(readdirSync(path.join(channel.dataDir, 'data'))).to.have.length(1);
+    await fill(channel, 1, 100, 64);
+    await (channel as unknown as { committer: { idle(): Promise<void> } }).committer.idle();
+    expect(readdirSync(path.join(channel.dataDir, 'data'))).to.have.length(1);
+    expect(channel.metrics.get('DataFileDeleteCount')).to.equal(1);
+  });
+
   it('batches consumed out of order are neither redelivered nor counted as lost after a restart', async () => {
     const first = await started();
     await fill(first, 3, 10, 16);
@@ -162,6 +176,85 @@ describe('file channel', () => {
     expect(channel.size).to.equal(20);
     expect(channel.metrics.get('FsyncCount')).to.be.within(1, 2);
     expect((await drain(channel)).map((e) => e.body.toString()).sort()).to.deep.equal(Array.from({ length: 20 }, (_, w) => `w${w}`).sort());
+  });
+
+  it('a put commit resolves only after its write, puts resolve in order, and a take commit does not wait for a put in flight', async () => {
+    const channel = await started();
+    await fill(channel, 1, 2, 16);
+    const log = (channel as unknown as { log: { append: (records: Buffer[]) => Promise<unknown> } }).log;
+    const append = log.append.bind(log);
+    let release: () => void = () => undefined;
+    let appends = 0;
+    log.append = async (records) => {
+      appends++;
+      await new Promise<void>((resolve) => { release = resolve; });
+      return append(records);
+    };
+    const settled: string[] = [];
+    const putTx = channel.transaction();
+    putTx.put([createEvent('p1')]);
+    const p1 = putTx.commit().then(() => settled.push('p1'));
+    while (appends === 0) await new Promise((resolve) => setImmediate(resolve));
+    const putTx2 = channel.transaction();
+    putTx2.put([createEvent('p2')]);
+    const p2 = putTx2.commit().then(() => settled.push('p2'));
+    const takeTx = channel.transaction();
+    expect(await takeTx.take(10)).to.have.length(2);
+    await takeTx.commit();
+    settled.push('take');
+    expect(settled, 'the take committed while the put was being written').to.deep.equal(['take']);
+    release();
+    await p1;
+    expect(settled, 'p2 waits for its own write').to.deep.equal(['take', 'p1']);
+    while (appends === 1) await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await Promise.all([p1, p2]);
+    expect(settled).to.deep.equal(['take', 'p1', 'p2']);
+    log.append = append;
+    expect((await drain(channel)).map((e) => e.body.toString())).to.deep.equal(['p1', 'p2']);
+  });
+
+  it('a failed put write also fails the puts pending behind it, unwritten; a restart counts none of them as lost', async () => {
+    const dir = root.dir(`c${++dirs}`);
+    const channel = await started(dir);
+    await fill(channel, 2, 3, 16);
+    // Consuming the first batch stores a watermark, above which start-up counts missing sequences as lost.
+    const consume = channel.transaction();
+    expect(await consume.take(3)).to.have.length(3);
+    await consume.commit();
+    const log = (channel as unknown as { log: { append: (records: Buffer[]) => Promise<unknown> } }).log;
+    const append = log.append.bind(log);
+    let fail: (error: Error) => void = () => undefined;
+    let appends = 0;
+    log.append = async () => {
+      appends++;
+      await new Promise<void>((_, reject) => { fail = reject; });
+    };
+    const commit = (b: number): Promise<string> => {
+      const tx = channel.transaction();
+      tx.put(Array.from({ length: 3 }, (_, i) => ({ headers: { n: String(b * 3 + i) }, body: body(b * 3 + i, 16) })));
+      return tx.commit().then(() => 'ok', async (error: unknown) => {
+        await tx.rollback();
+        return String((error as Error).message);
+      });
+    };
+    const first = commit(2);
+    while (appends === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Sent while batch 2 is being written, as a pipelined source does.
+    const later = [commit(3), commit(4)];
+    await new Promise((resolve) => setImmediate(resolve));
+    fail(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    expect(await Promise.all([first, ...later])).to.deep.equal(['EIO: i/o error, write', 'EIO: i/o error, write', 'EIO: i/o error, write']);
+    expect(appends, 'the puts behind the failed one were never written').to.equal(1);
+    log.append = append;
+    // A later batch is stored after the failed ones, above their sequences.
+    expect(await commit(2)).to.equal('ok');
+    await channel.stop();
+    open.splice(open.indexOf(channel), 1);
+
+    const reopened = await started(dir);
+    expect(reopened.metrics.get('CorruptBatchCount'), 'failed and discarded puts are not counted as lost').to.equal(0);
+    expect(verifiedNumbers(await drain(reopened), 16)).to.deep.equal([3, 4, 5, 6, 7, 8]);
   });
 
   it('byteCapacity refuses a commit with SLUICE_CHANNEL_FULL and keeps what was committed', async () => {

@@ -27,6 +27,7 @@ export * from './wait-list.js';
 export * from './channel-processor.js';
 export * from './sink-runner.js';
 export * from './pollable-source-runner.js';
+export * from './ordered-deliveries.js';
 export * from './batch-sink.js';
 export * from './retrying-delivery.js';
 export * from './udp/udp-event-server.js';

@@ -2,6 +2,7 @@ import type { Status } from '../component.js';
 import type { SourceContext } from '../context.js';
 import { defineComponent } from '../define.js';
 import type { SluiceEvent } from '../event.js';
+import { OrderedDeliveries } from '../ordered-deliveries.js';
 import type { PollableSource } from '../source.js';
 
 /** Config of the `seq` source. */
@@ -10,6 +11,7 @@ export interface SeqSourceConfig {
   start: number;
   batchSize: number;
   bodySize: number;
+  inFlight: number;
 }
 
 const SPACE = 0x20;
@@ -28,32 +30,60 @@ function decimalDigits(value: number): number {
  * A load generator: event bodies are the decimal sequence numbers start, start+1, ..., padded
  * with a space and `x`s up to bodySize. Stops producing after `count` events (0 = forever).
  * The sequence is not persisted: after a restart it begins again at `start`.
+ *
+ * Up to `inFlight` batches are being committed at once ({@link OrderedDeliveries}), so the next
+ * batch is generated and handed to the channels while the previous commit waits for the disk.
+ * Each `poll` starts one batch; it waits only when `inFlight` are outstanding, and at the end of
+ * `count` for all of them. A failed commit discards the batches after it and is thrown; the next
+ * poll generates again from the failed batch.
  */
 export class SeqSource implements PollableSource {
   readonly name: string;
+  /** The first number of the next batch to generate. */
   private next: number;
+  /** The first number not yet committed with everything before it. */
+  private committed: number;
   private readonly end: number;
+  private readonly deliveries: OrderedDeliveries<number>;
 
   constructor(private readonly config: SeqSourceConfig, private readonly ctx: SourceContext) {
     this.name = ctx.name;
     this.next = config.start;
+    this.committed = config.start;
     this.end = config.count === 0 ? Number.MAX_SAFE_INTEGER : config.start + config.count;
+    this.deliveries = new OrderedDeliveries<number>(config.inFlight, (after) => {
+      this.committed = after;
+    });
   }
 
   async start(): Promise<void> {
     this.ctx.metrics.startTime = Date.now();
   }
 
+  /** Waits for the batches still being committed (the runner has stopped polling). */
   async stop(): Promise<void> {
+    await this.deliveries.abandon();
+    this.next = this.committed;
     this.ctx.metrics.stopTime = Date.now();
   }
 
   async poll(): Promise<Status> {
     const n = Math.min(this.config.batchSize, this.end - this.next);
-    if (n <= 0) return 'backoff';
-    const batch = this.makeBatch(this.next, n);
-    await this.ctx.deliver(batch);
-    this.next += n;
+    try {
+      if (n <= 0) {
+        // The last batches must be committed (or fail, to be generated again) before the end.
+        await this.deliveries.flush();
+        return 'backoff';
+      }
+      const first = this.next;
+      const delivery = this.ctx.deliver(this.makeBatch(first, n));
+      this.next = first + n;
+      await this.deliveries.push(first + n, delivery);
+    } catch (error) {
+      // Nothing is in flight any more; resume at the first batch not committed in order.
+      this.next = this.committed;
+      throw error;
+    }
     return 'ready';
   }
 
@@ -86,7 +116,7 @@ export const seqSource = defineComponent<'source', SeqSourceConfig>({
   kind: 'source',
   type: 'seq',
   description: 'Generates events whose bodies start with increasing decimal sequence numbers (load testing).',
-  guarantee: 'A sequence number advances only after its batch was committed to every required channel; on restart the sequence begins again at start.',
+  guarantee: 'A sequence number counts as done only after its batch and every batch before it were committed to every required channel. Up to inFlight batches are committed at once; when one fails, those after it are generated again from the failed one, so a channel that had already committed one of them holds it twice (at-least-once). On restart the sequence begins again at start.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -95,8 +125,9 @@ export const seqSource = defineComponent<'source', SeqSourceConfig>({
       start: { type: 'integer', minimum: 0, default: 0, description: 'The first sequence number.' },
       batchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Events per batch delivered to the channels.' },
       bodySize: { type: 'integer', minimum: 0, maximum: MAX_BATCH_BYTES, default: 0, description: 'Body length in bytes (at most 64 MiB, and batchSize x bodySize at most 64 MiB); the number is padded with a space and x characters. 0 = just the digits.' },
+      inFlight: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Batches being committed at once, acknowledged in order: the next batch is generated while the previous commit (a file channel fsync) is still in flight. 1 waits for each commit before generating the next.' },
     },
-    required: ['count', 'start', 'batchSize', 'bodySize'],
+    required: ['count', 'start', 'batchSize', 'bodySize', 'inFlight'],
   },
   // A batch's bodies are one allocation: a 2 GiB body passed the schema and took the agent to 4 GB.
   check: (config) => (config.batchSize * config.bodySize > MAX_BATCH_BYTES
