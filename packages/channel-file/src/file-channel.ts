@@ -427,12 +427,17 @@ export class FileChannel extends BaseChannel {
       }
     }
     // Only the index lane computes and writes consumption, so its records are built in order.
-    const drops = lanes.index ? [...this.drops] : [];
-    if (lanes.index) this.drops.clear();
-    for (const batch of drops) touched.add(batch);
-    const abandoned = lanes.index ? this.abandoned : [];
-    if (lanes.index) this.abandoned = [];
-    const consumption = lanes.index ? this.consumptionRecords(touched, abandoned) : undefined;
+    let drops: StoredBatch[] = [];
+    let abandoned: number[] = [];
+    let consumption: ReturnType<FileChannel['consumptionRecords']> | undefined;
+    if (lanes.index) {
+      drops = [...this.drops];
+      this.drops.clear();
+      for (const batch of drops) touched.add(batch);
+      abandoned = this.abandoned;
+      this.abandoned = [];
+      consumption = this.consumptionRecords(touched, abandoned);
+    }
 
     const sync = this.syncEachCommit && records.length > 0;
     const started = process.hrtime.bigint();
@@ -459,7 +464,7 @@ export class FileChannel extends BaseChannel {
         this.unsettledFrom = written[written.length - 1]!.seq + 1;
         // The abandoned sequences need an index write (a tombstone, or the watermark passing
         // them), which only the index lane makes: ask for one now rather than at the next take.
-        if (!lanes.index) this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': recording failed writes in the index failed; retried with the next commit`));
+        if (!lanes.index) this.writeIndexSoon('recording failed writes in the index failed; retried with the next commit');
       }
       if (/no space|ENOSPC/i.test(`${(error as NodeJS.ErrnoException).code} ${(error as Error).message}`)) {
         throw new SluiceError('SLUICE_CHANNEL_FULL', `file channel '${this.name}': the disk of ${this.dataDir} is full; free space (minFreeSpace keeps a floor)`, { cause: error });
@@ -486,9 +491,18 @@ export class FileChannel extends BaseChannel {
       } else {
         // An append rolled away from a file whose batches were all consumed: deleting it needs an
         // index sync, which is the index lane's work.
-        this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': deleting consumed data files failed; retried later`));
+        this.writeIndexSoon('deleting consumed data files failed; retried later');
       }
     }
+  }
+
+  /**
+   * Asks for an index-lane group with no take of its own, after a data-lane write: it records the
+   * sequences abandoned by a failed write and deletes consumed data files. A failure is logged as
+   * `failure`; what it would have written waits for the next index write.
+   */
+  private writeIndexSoon(failure: string): void {
+    this.committer.submit({ takes: [] }).catch((err) => this.ctx.logger.warn({ err }, `file channel '${this.name}': ${failure}`));
   }
 
   /**
