@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Logger } from '@sluice/core';
+import { listenTcp, type Logger } from '@sluice/core';
 import type { WorkerMessage } from './worker-messages.js';
 
 /** What the balancer needs of a worker process: an IPC channel that can carry a socket. */
@@ -108,13 +108,8 @@ export class ConnectionBalancer {
 
   private open(key: string, port: number, host: string): Shared {
     const server = net.createServer({ pauseOnConnect: true });
-    const bound = new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as net.AddressInfo).port);
-      });
-    });
+    // The primary has no connection broker, so this listens directly.
+    const bound = listenTcp(server, port, host).then((listening) => listening.port);
     const shared: Shared = { key, server, bound, subscribers: [], next: 0 };
     // A socket that failed to bind is forgotten, so a later listen tries again.
     bound.then(() => {
