@@ -22,6 +22,10 @@ const MAX_INTERNED = 32;
 const INTERN_SLOTS = 256;
 /** Integers of at most this many digits are read digit by digit, exactly. */
 const EXACT_DIGITS = 15;
+/** Bodies with more top-level members than this get no shape (see {@link BodyShape}). */
+const MAX_SHAPE_MEMBERS = 32;
+/** Bodies in a row that must miss the shape before the next body scanned in full replaces it. */
+const SHAPE_PATIENCE = 16;
 
 /** One key of the schema's field tree: the column it ends (or -1) and the keys below it. */
 interface FieldNode {
@@ -29,6 +33,24 @@ interface FieldNode {
   children: FieldKey[];
   /** Every column at or below this node: cleared when the key appears again (the last one wins). */
   below: number[];
+}
+
+/**
+ * The shape of a body: its top-level keys in order with the exact bytes around them (whitespace,
+ * quotes, colons, commas, the braces), taken from a body the full scan accepted. Logs from one
+ * producer mostly share one shape, and a body of the same shape is checked by comparing those
+ * bytes and reading only the values: the bytes between values are then exactly the bytes of a
+ * body already found to be JSON, so the reading is the full scan's.
+ */
+interface BodyShape {
+  /** `members + 1` runs of bytes: before the first value, between values, after the last. */
+  runs: Uint8Array[];
+  /** Each run's length. */
+  lengths: number[];
+  /** Each run's whole 32-bit words, little-endian (compared four bytes at a time where the body has a copy in the SIMD memory). */
+  words: Int32Array[];
+  /** Per member, the wanted key's node, or undefined for a value only checked and passed over. */
+  nodes: (FieldNode | undefined)[];
 }
 
 interface FieldKey {
@@ -55,8 +77,11 @@ const isHex = (c: number | undefined): boolean => c !== undefined && ((c >= 0x30
  * returns false: for bodies that are not JSON objects (so the bad-record reason comes from one
  * place), nesting deeper than 64, and a field path that goes through a string or an array. When
  * it returns true, {@link value} gives what `JSON.parse` and an own-property walk of the path
- * would: the last of duplicate keys, `undefined` for a missing field. One instance per reader;
- * not reentrant.
+ * would: the last of duplicate keys, `undefined` for a missing field. When every body column is
+ * a top-level field, a body accepted by the full pass becomes the {@link BodyShape} the next
+ * bodies are first compared with (the bytes around the values, four at a time where the body has
+ * a copy in the SIMD memory); the shape is replaced once 16 bodies in a row differ from it. One
+ * instance per reader; not reentrant.
  */
 export class BodyScanner {
   private readonly root: FieldNode;
@@ -76,6 +101,20 @@ export class BodyScanner {
   /** Where the body's copy starts in the SIMD memory, or -1 (see {@link scan}). */
   private at = -1;
   private readonly plainRunEnd: SimdScan['plainRunEnd'] | undefined;
+  /** Whether every body column is a top-level field (bodies then get a {@link BodyShape}). */
+  private readonly shapeable: boolean;
+  private shape: BodyShape | undefined;
+  private shapeMisses = 0;
+  /** The top-level members of the body the full scan last read: key and value bounds, and whether every key is plain ASCII. */
+  private readonly memberKeyStarts = new Int32Array(MAX_SHAPE_MEMBERS);
+  private readonly memberKeyEnds = new Int32Array(MAX_SHAPE_MEMBERS);
+  private readonly memberStarts = new Int32Array(MAX_SHAPE_MEMBERS);
+  private readonly memberEnds = new Int32Array(MAX_SHAPE_MEMBERS);
+  private members = 0;
+  private plainKeys = true;
+  /** The SIMD memory, for reading four bytes at a time at any offset (replaced when the memory grows). */
+  private memoryView = new DataView(new ArrayBuffer(0));
+  private readonly memory: SimdScan['memory'] | undefined;
 
   /**
    * `columns`: the reader's columns; only those read from the body get a field. `simd`: the
@@ -83,6 +122,7 @@ export class BodyScanner {
    */
   constructor(columns: readonly Column[], simd?: SimdScan) {
     this.plainRunEnd = simd?.plainRunEnd;
+    this.memory = simd?.memory;
     this.root = { column: -1, children: [], below: [] };
     columns.forEach((column, index) => {
       if (column.from !== 'body') return;
@@ -99,6 +139,7 @@ export class BodyScanner {
       }
       node.column = index;
     });
+    this.shapeable = columns.every((c) => c.from !== 'body' || c.path.length === 1);
     this.kinds = new Uint8Array(columns.length);
     this.starts = new Int32Array(columns.length);
     this.ends = new Int32Array(columns.length);
@@ -124,10 +165,93 @@ export class BodyScanner {
     }
     const { kinds } = this;
     for (let i = 0; i < kinds.length; i++) kinds[i] = MISSING;
+    if (this.shape !== undefined) {
+      if (this.scanShaped(this.shape)) {
+        this.shapeMisses = 0;
+        return true;
+      }
+      for (let i = 0; i < kinds.length; i++) kinds[i] = MISSING;
+      if (++this.shapeMisses < SHAPE_PATIENCE) return this.scanFull();
+    }
+    if (!this.scanFull()) return false;
+    if (this.shapeable) this.takeShape();
+    return true;
+  }
+
+  /** {@link scan} by the JSON grammar, noting the top-level members for {@link takeShape}. */
+  private scanFull(): boolean {
+    const { buf } = this;
+    this.members = 0;
+    this.plainKeys = true;
     const start = this.space(0);
     if (buf[start] !== 0x7b) return false;
     const end = this.object(start, this.root, 0);
     return end >= 0 && this.space(end) === buf.length;
+  }
+
+  /**
+   * {@link scan} of a body of `shape`: its runs of bytes must be there exactly, and each value
+   * between them is read (or checked and passed over) as the full scan would; false at the first
+   * difference (the body is then scanned in full).
+   */
+  private scanShaped(shape: BodyShape): boolean {
+    const { buf, at } = this;
+    const { runs, lengths, words, nodes } = shape;
+    const n = buf.length;
+    let view = this.memoryView;
+    // A grown memory has a new buffer (the old one is detached or shorter).
+    if (at >= 0 && view.buffer.byteLength < at + n) view = this.memoryView = new DataView(this.memory!.buffer);
+    let p = 0;
+    for (let m = 0; ; m++) {
+      const length = lengths[m]!;
+      if (p + length > n) return false;
+      let i = 0;
+      if (at >= 0) {
+        const runWords = words[m]!;
+        for (const whole = length & ~3; i < whole; i += 4) if (view.getInt32(at + p + i, true) !== runWords[i >> 2]) return false;
+      }
+      const run = runs[m]!;
+      for (; i < length; i++) if (buf[p + i] !== run[i]) return false;
+      p += length;
+      if (m === nodes.length) return p === n;
+      const node = nodes[m];
+      p = node === undefined ? this.skip(p, 0) : this.field(p, node, 0);
+      if (p < 0) return false;
+    }
+  }
+
+  /**
+   * Makes the body the full scan just accepted the shape for the next ones, when its top-level
+   * keys are plain ASCII (so distinct bytes mean distinct keys) and distinct (so no later
+   * duplicate overrides a value), and there are not too many of them.
+   */
+  private takeShape(): void {
+    const { members, buf } = this;
+    this.shape = undefined;
+    this.shapeMisses = 0;
+    if (members === 0 || members > MAX_SHAPE_MEMBERS || !this.plainKeys) return;
+    const { memberKeyStarts: ks, memberKeyEnds: ke, memberStarts: vs, memberEnds: ve } = this;
+    for (let a = 0; a < members; a++) {
+      for (let b = a + 1; b < members; b++) {
+        if (ke[a]! - ks[a]! === ke[b]! - ks[b]! && buf.compare(buf, ks[a], ke[a], ks[b], ke[b]) === 0) return;
+      }
+    }
+    const runs: Uint8Array[] = [];
+    const nodes: (FieldNode | undefined)[] = [];
+    let from = 0;
+    for (let m = 0; m < members; m++) {
+      runs.push(Uint8Array.prototype.slice.call(buf, from, vs[m]!));
+      nodes.push(this.key(this.root, ks[m]!, ke[m]!, 0));
+      from = ve[m]!;
+    }
+    runs.push(Uint8Array.prototype.slice.call(buf, from, buf.length));
+    const words = runs.map((run) => {
+      const out = new Int32Array(run.length >> 2);
+      const view = new DataView(run.buffer, run.byteOffset, run.length);
+      for (let w = 0; w < out.length; w++) out[w] = view.getInt32(4 * w, true);
+      return out;
+    });
+    this.shape = { runs, lengths: runs.map((run) => run.length), words, nodes };
   }
 
   /** The value of column `index` in the last body {@link scan} accepted, as `JSON.parse` gives it; undefined when missing. */
@@ -192,13 +316,27 @@ export class BodyScanner {
       const keyStart = p + 1;
       p = this.string(p);
       if (p < 0) return -1;
-      const key = node === undefined ? undefined : this.key(node, keyStart, p - 1, this.stringFlags);
+      const keyFlags = this.stringFlags;
+      const key = node === undefined ? undefined : this.key(node, keyStart, p - 1, keyFlags);
+      const keyEnd = p - 1;
       if (buf[p]! <= 0x20) p = this.space(p);
       if (buf[p] !== 0x3a) return -1;
       p++;
       if (buf[p]! <= 0x20) p = this.space(p);
+      const valueStart = p;
       p = key === undefined ? this.skip(p, depth) : this.field(p, key, depth);
       if (p < 0) return -1;
+      if (depth === 0) {
+        // A top-level member: noted for the body's shape.
+        const m = this.members++;
+        if (m < MAX_SHAPE_MEMBERS) {
+          this.memberKeyStarts[m] = keyStart;
+          this.memberKeyEnds[m] = keyEnd;
+          this.memberStarts[m] = valueStart;
+          this.memberEnds[m] = p;
+          if (keyFlags !== 0) this.plainKeys = false;
+        }
+      }
       if (buf[p]! <= 0x20) p = this.space(p);
       const c = buf[p];
       if (c === 0x2c) {
@@ -302,6 +440,9 @@ export class BodyScanner {
     const { buf } = this;
     const n = buf.length;
     p++;
+    // With a copy in the SIMD memory, sixteen bytes at a time from the start (one call finds
+    // the end of most short values too).
+    if (this.at >= 0 && n - p >= 16) return this.stringInCopy(p);
     // Keys and most short values end within a few bytes: plain ASCII byte by byte first, the
     // rest from the first other byte (or the twelfth).
     for (const stop = Math.min(p + 12, n); p < stop; p++) {

@@ -29,6 +29,11 @@ const COLUMNS = columnsOf({
   h: { type: 'varchar', from: 'header' },
 });
 const STRICT = columnsOf({ host: { type: 'varchar', nullable: false }, bytes: { type: 'integer', nullable: false } });
+/** Every type, all top-level fields: bodies of one shape are read by comparing their bytes with the shape's. */
+const FLAT = columnsOf({
+  host: 'varchar', bytes: 'integer', d: 'double', ok: 'boolean', ts: 'timestamp', big: 'bigint', tags: 'varchar', a: 'varchar',
+  ctor: { type: 'varchar', field: 'constructor' }, proto: { type: 'varchar', field: '__proto__' }, h: { type: 'varchar', from: 'header' },
+});
 
 /** What the reader gives for an event: the reason it is bad, or the row (numbers compared with Object.is). */
 function read(reader: RowReader, event: SluiceEvent, fallback: boolean, bodyAt = -1): unknown {
@@ -40,7 +45,7 @@ function read(reader: RowReader, event: SluiceEvent, fallback: boolean, bodyAt =
 }
 
 const SIMD = createSimdScan();
-const READERS = [COLUMNS, STRICT].map((columns) => ({ plain: new RowReader(columns), simd: new RowReader(columns, SIMD) }));
+const READERS = [COLUMNS, STRICT, FLAT].map((columns) => ({ plain: new RowReader(columns), simd: new RowReader(columns, SIMD) }));
 
 /**
  * Copies `body` into the SIMD memory at `offset` (as the stage's checkpoint encoding does), with
@@ -61,8 +66,8 @@ function copyIntoSimd(body: Buffer, offset: number): number {
  * with bodies read where they are and, through the SIMD code, with a copy in its memory (at each
  * alignment).
  */
-function sameAsJsonParse(body: Buffer, headers: Record<string, string> = {}): void {
-  for (const { plain, simd } of READERS) {
+function sameAsJsonParse(body: Buffer, headers: Record<string, string> = {}, readers = READERS): void {
+  for (const { plain, simd } of readers) {
     const event = { headers, body };
     const parsed = read(plain, event, true);
     expect(read(plain, event, false), `body ${JSON.stringify(body.toString('latin1'))}`).to.deep.equal(parsed);
@@ -76,7 +81,7 @@ const KEYS = ['host', 'bytes', 'd', 'ok', 'ts', 'big', 'a', 'b', 'c', 'tags', '0
 const SPACE = fc.constantFrom('', '', '', ' ', '\n', '\t ', '\r\n');
 
 /** JSON text (not always valid after mutation) of objects with the schema's keys, duplicates and all. */
-const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string }>((tie) => ({
+const json = fc.letrec<{ value: string; object: string }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.oneof(
@@ -94,7 +99,9 @@ const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string
   ),
   object: fc.array(fc.tuple(fc.oneof(fc.constantFrom('a', 'c', 'b', 'host', 'tags'), fc.constantFrom(...KEYS)), SPACE, tie('value'), SPACE), { maxLength: 6 })
     .map((entries) => `{${entries.map(([k, s1, v, s2]) => `${s1}${JSON.stringify(k)}${s2}:${s1}${v}${s2}`).join(',')}}`),
-})).object;
+}));
+const jsonText: fc.Arbitrary<string> = json.object;
+
 
 /** Byte edits that break or bend a valid body: insert, delete or replace one byte. */
 const edit = fc.option(fc.tuple(
@@ -116,6 +123,16 @@ function apply(text: string, change: ['insert' | 'delete' | 'replace', number, n
   out[i] = byte;
   return out;
 }
+
+/**
+ * Runs of bodies of one shape (the same top-level keys, in the same order, with the same
+ * whitespace around them) and different values, sometimes bent or broken by an edit: what the
+ * scanner reads by comparing a body with the shape of the last one.
+ */
+const shapedBodies: fc.Arbitrary<Buffer[]> = fc.tuple(
+  fc.array(fc.tuple(fc.oneof(fc.constantFrom('host', 'bytes', 'd', 'ok', 'tags', 'a'), fc.constantFrom(...KEYS)), SPACE, SPACE), { minLength: 1, maxLength: 6 }),
+  fc.array(fc.tuple(fc.array(json.value, { minLength: 6, maxLength: 6 }), edit), { minLength: 2, maxLength: 8 }),
+).map(([members, rows]) => rows.map(([values, change]) => apply(`{${members.map(([k, s1, s2], i) => `${s1}${JSON.stringify(k)}${s2}:${s1}${values[i]}${s2}`).join(',')}}`, change)));
 
 describe('sql stage row reader: the byte scanner reads bodies as JSON.parse does', () => {
   it('reads a flat record, with whitespace around every token', () => {
@@ -172,6 +189,14 @@ describe('sql stage row reader: the byte scanner reads bodies as JSON.parse does
   it('@fuzz bodies (valid, bent and broken JSON): the scanner gives what JSON.parse gives', async () => {
     await fuzzTarget('sql-row-reader', [jsonText, edit, fc.option(fc.string({ maxLength: 4 }))], (text, change, header) => {
       sameAsJsonParse(apply(text, change), header === null ? {} : { h: header });
+    }, { regressions: REGRESSIONS });
+  });
+
+  it('@fuzz runs of bodies of one shape: reading a body by its shape gives what JSON.parse gives', async () => {
+    await fuzzTarget('sql-row-reader-shapes', [shapedBodies], (bodies) => {
+      // Fresh readers: the first body's shape is the one the others are compared with.
+      const readers = [STRICT, FLAT].map((columns) => ({ plain: new RowReader(columns), simd: new RowReader(columns, SIMD) }));
+      for (const body of bodies) sameAsJsonParse(body, { h: 'hv' }, readers);
     }, { regressions: REGRESSIONS });
   });
 });
