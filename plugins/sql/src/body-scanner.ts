@@ -443,8 +443,8 @@ export class BodyScanner {
     // With a copy in the SIMD memory, sixteen bytes at a time from the start (one call finds
     // the end of most short values too).
     if (this.at >= 0 && n - p >= 16) return this.stringInCopy(p);
-    // Keys and most short values end within a few bytes: plain ASCII byte by byte first, the
-    // rest from the first other byte (or the twelfth).
+    // Without a copy (or near the body's end): keys and most short values end within a few
+    // bytes, so plain ASCII byte by byte first, the rest from the first other byte (or the twelfth).
     for (const stop = Math.min(p + 12, n); p < stop; p++) {
       const c = buf[p]!;
       if (c === 0x22) {
