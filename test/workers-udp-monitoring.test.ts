@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -97,5 +98,56 @@ agents:
     const status = await agent.stop('SIGTERM', 30_000);
     expect(status, agent.stderr).to.deep.equal({ code: 0, signal: null });
     expect(agent.logs.filter((l) => l.msg === 'worker stopped').map((l) => l.worker).sort()).to.deep.equal([0, 1]);
+  });
+});
+
+describe('workers: the monitoring server of a 2-worker agent', function () {
+  this.timeout(60_000);
+  const dir = new TempDir();
+  let agent: AgentProcess | undefined;
+  let blocker: net.Server | undefined;
+  afterEach(async () => {
+    await agent?.kill();
+    agent = undefined;
+    await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
+    blocker = undefined;
+  });
+  after(() => dir.cleanup());
+
+  const topology = (monitoringPort: number, port: number): string => dir.write(`topology-${monitoringPort}.yaml`, `
+monitoring:
+  http: { port: ${monitoringPort}, host: 127.0.0.1 }
+agents:
+  edge:
+    workers: 2
+    dataDir: '${path.join(dir.path, `data-${monitoringPort}`)}'
+    sources:
+      udp: { type: syslog_udp, host: 127.0.0.1, port: ${port}, channels: [mem] }
+    channels:
+      mem: { type: memory }
+    sinks:
+      out: { type: 'null', channel: mem }
+`);
+
+  it('listens before the workers start: when all workers started is logged, /health answers', async () => {
+    const monitoringPort = await freePort();
+    agent = AgentProcess.start(topology(monitoringPort, await freePort()), 'edge');
+    const listening = await agent.waitForLog((l) => l.msg === 'monitoring listening', 60_000);
+    const started = await agent.waitForLog((l) => l.msg === 'all workers started', 60_000);
+    expect(agent.logs.indexOf(listening)).to.be.lessThan(agent.logs.indexOf(started));
+    const health = await fetch(`http://127.0.0.1:${monitoringPort}/health`);
+    expect(health.status).to.equal(200);
+  });
+
+  it('a monitoring port in use stops the agent with exit 1 and the error, before any worker is forked', async () => {
+    blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker!.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    agent = AgentProcess.start(topology(taken, await freePort()), 'edge');
+    const status = await agent.exited;
+    expect(status.code).to.equal(1);
+    const fatal = agent.logs.find((l) => l.code === 'SLUICE_COMPONENT_START');
+    expect(fatal?.msg).to.match(new RegExp(`monitoring server could not listen on 127\\.0\\.0\\.1:${taken}: .*choose another monitoring\\.http\\.port`));
+    expect(agent.logs.some((l) => l.msg === 'starting workers'), 'no worker was forked').to.equal(false);
   });
 });

@@ -63,6 +63,18 @@ export async function runAgentWorkers(options: AgentWorkersOptions): Promise<num
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  // Monitoring listens first: it answers (workers "starting", /health 503) while they start, a
+  // port in use stops the agent before any worker is forked, and once 'all workers started' is
+  // logged the endpoints are there.
+  if (options.monitoring) {
+    monitoring = new WorkersMonitoringServer(supervisor, { agent: options.name, ...options.monitoring, logger });
+    try {
+      await monitoring.start();
+    } catch (err) {
+      logger.fatal({ err, code: 'SLUICE_COMPONENT_START' }, `monitoring server could not listen on ${options.monitoring.host}:${options.monitoring.port}: ${(err as Error).message}; choose another monitoring.http.port`);
+      return 1;
+    }
+  }
   process.on('SIGHUP', onHangup);
   logger.info({ workers: model.workers, everyWorker: plan.everyWorker, workerZeroOnly: plan.workerZeroOnly }, 'starting workers');
   try {
@@ -71,19 +83,8 @@ export async function runAgentWorkers(options: AgentWorkersOptions): Promise<num
     process.off('SIGHUP', onHangup);
     if (stopping) return stopped;
     logger.fatal({ err, code: 'SLUICE_COMPONENT_START' }, (err as Error).message);
+    await monitoring?.stop();
     return 1;
-  }
-  if (options.monitoring) {
-    monitoring = new WorkersMonitoringServer(supervisor, { agent: options.name, ...options.monitoring, logger });
-    try {
-      await monitoring.start();
-    } catch (err) {
-      logger.fatal({ err, code: 'SLUICE_COMPONENT_START' }, `monitoring server could not listen on ${options.monitoring.host}:${options.monitoring.port}: ${(err as Error).message}; choose another monitoring.http.port`);
-      process.off('SIGHUP', onHangup);
-      stopping = true;
-      await supervisor.stop();
-      return 1;
-    }
   }
   return stopped;
 }
