@@ -40,8 +40,24 @@ async function fill(harness: SuiteHarness, events: SluiceEvent[]): Promise<void>
   }
 }
 
-async function drain(sink: Sink, harness: SuiteHarness, limit = 10000): Promise<void> {
-  for (let i = 0; i < limit && harness.channel.size > 0; i++) await sink.process();
+/**
+ * Calls `process()` until the channel is empty, as the SinkRunner would: a failed call is retried
+ * after a short pause (a sink may refuse while its reconnect backoff runs, right after its
+ * destination came back) until `retryMs` passed since the first failure in a row, then the last
+ * error is thrown.
+ */
+async function drain(sink: Sink, harness: SuiteHarness, limit = 10000, retryMs = 10_000): Promise<void> {
+  let failingSince: number | undefined;
+  for (let i = 0; i < limit && harness.channel.size > 0; i++) {
+    try {
+      await sink.process();
+      failingSince = undefined;
+    } catch (error) {
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince > retryMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
   expect(harness.channel.size, 'events left in the channel after draining').to.equal(0);
 }
 
