@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 
-const EVENTS = 24_000;
+const EVENTS = 48_000;
 const KILLS = 10;
 const T0 = 1_700_000_000_000;
 const WINDOW = 1000;

@@ -67,6 +67,8 @@ export class SqlStage implements Stage {
   private unconfirmed: UnconfirmedBatch | undefined;
   private starting: Promise<void> | undefined;
   private running = false;
+  /** Whether a batch was prepared since the last {@link advance} (else the input is idle). */
+  private preparedSinceAdvance = false;
 
   constructor(private readonly config: SqlStageConfig, private readonly ctx: StageContext, options: SqlStageOptions = {}) {
     throwConfigProblems(checkSqlStage(config), `sql stage '${ctx.name}'`);
@@ -241,6 +243,7 @@ export class SqlStage implements Stage {
       throw error;
     }
     this.prepared = accepted;
+    this.preparedSinceAdvance = true;
   }
 
   /** Counts the dropped events of `events` and puts them into the dead-letter channel, if any. */
@@ -272,7 +275,9 @@ export class SqlStage implements Stage {
     const accepted = this.prepared;
     if (accepted === undefined) throw new TypeError(`sql stage '${this.name}': commit() without a prepared batch`);
     this.prepared = undefined;
-    await this.log!.append('C', Buffer.alloc(0), false);
+    // The take is committed; the marker saying so goes out with the next record (a lost one only
+    // makes the next start check the batch's fingerprint against what the input delivers).
+    this.log!.defer('C');
     this.ctx.metrics.inc('EventAcceptedCount', accepted);
   }
 
@@ -285,6 +290,10 @@ export class SqlStage implements Stage {
 
   async advance(now: number): Promise<Status> {
     if (!this.running) return 'backoff';
+    // Idle since the last call (the input had nothing): write the deferred commit marker, so a
+    // quiet stage does not leave its last batch to the fingerprint check after a crash.
+    if (!this.preparedSinceAdvance) await this.log!.writeDeferred();
+    this.preparedSinceAdvance = false;
     this.state.advanceTo(now);
     const closing = this.state.closeable(now);
     if (closing.length === 0) return 'backoff';

@@ -153,8 +153,9 @@ const SYNC_APPEND = constants.O_DSYNC === undefined ? undefined : constants.O_WR
  * optional snapshot (`meta-N.json` plus `rows-N.parquet`) written by a compaction. Batches are
  * durable before the stage lets its take commit; markers are plain writes (they survive a
  * process crash; after a power loss a lost `E` means one repeated window, and a lost `C` is
- * resolved by the batch fingerprint). A torn record at the end is ignored: its batch never
- * committed. Used by one stage instance at a time, one append at a time.
+ * resolved by the batch fingerprint). A `C` may also be deferred ({@link defer}) into the next
+ * record's write, so until then a process crash loses it too, with the same resolution. A torn
+ * record at the end is ignored: its batch never committed. Used by one stage instance at a time, one append at a time.
  *
  * A synced record is written through a second descriptor of the same file opened with
  * `O_DSYNC`, so writing and syncing it is one request on the thread pool: it proceeds while the
@@ -165,6 +166,8 @@ export class StageLog {
   private handle: FileHandle | undefined;
   private syncHandle: FileHandle | undefined;
   private bytes = 0;
+  /** Empty marker records waiting to go out with the next append (see {@link defer}). */
+  private deferred: Buffer[] = [];
 
   private constructor(private readonly dir: string, private generation: number) {}
 
@@ -243,13 +246,36 @@ export class StageLog {
     const header = Buffer.allocUnsafe(HEADER);
     header[0] = type.charCodeAt(0);
     header.writeUInt32BE(length, 1);
+    const markers = this.deferred;
+    this.deferred = [];
     if (sync && this.syncHandle) {
-      await this.syncHandle.writev([header, ...parts]);
+      await this.syncHandle.writev([...markers, header, ...parts]);
     } else {
-      await this.handle!.writev([header, ...parts]);
+      await this.handle!.writev([...markers, header, ...parts]);
       if (sync) await this.handle!.datasync();
     }
-    this.bytes += HEADER + length;
+    this.bytes += markers.length * HEADER + HEADER + length;
+  }
+
+  /**
+   * Queues an empty marker record (`C`) that needs no write of its own: it goes out in the same
+   * write as the next record, before it, or at {@link close}. Until then a crash loses it, which
+   * the reader of the log must tolerate (for `C`: the batch before it is resolved by its
+   * fingerprint, as after any lost marker). Saves a round trip to the thread pool per batch.
+   */
+  defer(type: FrameType): void {
+    const header = Buffer.alloc(HEADER);
+    header[0] = type.charCodeAt(0);
+    this.deferred.push(header);
+  }
+
+  /** Writes the deferred markers now, if any (a plain write). */
+  async writeDeferred(): Promise<void> {
+    if (this.deferred.length === 0 || !this.handle) return;
+    const markers = this.deferred;
+    this.deferred = [];
+    await this.handle.writev(markers);
+    this.bytes += markers.length * HEADER;
   }
 
   /**
@@ -258,6 +284,7 @@ export class StageLog {
    * any point leaves either the old generation or the new one complete.
    */
   async compact(meta: Record<string, unknown>, writeRows: (file: string) => Promise<void>): Promise<void> {
+    await this.writeDeferred();
     const next = this.generation + 1;
     const rows = `rows-${next}.parquet`;
     await writeRows(path.join(this.dir, rows));
@@ -277,6 +304,7 @@ export class StageLog {
   }
 
   async close(): Promise<void> {
+    await this.writeDeferred();
     await this.handle?.close();
     await this.syncHandle?.close();
     this.handle = undefined;

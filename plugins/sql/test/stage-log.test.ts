@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -44,6 +44,29 @@ describe('sql stage log', () => {
     const third = await StageLog.open(dir);
     expect(texts(third.recovered.frames)).to.deep.equal([...expected, frame('R', ''), frame('B', 'batch-4')]);
     await third.log.close();
+  });
+
+  it('writes a deferred marker with the next record (synced or plain), before it, or at close; a crash before that loses only the marker', async () => {
+    const { log } = await StageLog.open(dir);
+    await log.append('B', Buffer.from('batch-1'), true);
+    log.defer('C');
+    // Not on disk yet: a crash now would find the batch alone.
+    const name = (await readdir(dir)).find((n) => n.endsWith('.log'))!;
+    expect((await readFile(path.join(dir, name))).length).to.equal(5 + 'batch-1'.length);
+    await log.append('B', Buffer.from('batch-2'), true);
+    log.defer('C');
+    await log.append('E', Buffer.from('window'), false);
+    log.defer('C');
+    expect(log.size).to.equal(5 * 5 + 'batch-1batch-2window'.length);
+    await log.close();
+    expect(log.size).to.equal(6 * 5 + 'batch-1batch-2window'.length);
+    const { log: reopened, recovered } = await StageLog.open(dir);
+    expect(texts(recovered.frames)).to.deep.equal([frame('B', 'batch-1'), frame('C', ''), frame('B', 'batch-2'), frame('C', ''), frame('E', 'window'), frame('C', '')]);
+    // writeDeferred writes them at once (the idle stage's call).
+    reopened.defer('C');
+    await reopened.writeDeferred();
+    expect((await readFile(path.join(dir, name))).length).to.equal(7 * 5 + 'batch-1batch-2window'.length);
+    await reopened.close();
   });
 
   it('appends to the new log after a compaction, through both descriptors', async () => {
