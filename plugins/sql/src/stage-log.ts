@@ -155,7 +155,8 @@ const SYNC_APPEND = constants.O_DSYNC === undefined ? undefined : constants.O_WR
  * process crash; after a power loss a lost `E` means one repeated window, and a lost `C` is
  * resolved by the batch fingerprint). A `C` may also be deferred ({@link defer}) into the next
  * record's write, so until then a process crash loses it too, with the same resolution. A torn
- * record at the end is ignored: its batch never committed. Used by one stage instance at a time, one append at a time.
+ * record at the end is ignored: its batch never committed. Used by one stage instance at a time,
+ * one append at a time.
  *
  * A synced record is written through a second descriptor of the same file opened with
  * `O_DSYNC`, so writing and syncing it is one request on the thread pool: it proceeds while the
