@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess, TempDir } from './helpers/agent-process.js';
 import { freePort } from './helpers/free-port.js';
 
-type Workers = { workers: { index: number; connections: number; metrics: Record<string, Record<string, string>> }[] };
+type Workers = { workers: { index: number; pid: number; connections: number; metrics: Record<string, Record<string, string>> }[] };
 
 /** Opens `n` connections at once; resolves when all are established. */
 function connectAll(port: number, n: number): Promise<net.Socket[]> {
@@ -76,6 +77,10 @@ agents:
       for (let i = 0; i < 100 && (await workers()).some((w) => w.connections !== 0); i++) await new Promise((resolve) => setTimeout(resolve, 50));
       expect((await workers()).map((w) => w.connections), `round ${round}: closed connections are counted down`).to.deep.equal([0, 0]);
     }
+
+    // A worker on every core (2 here, on 2 cores or fewer) runs its garbage collections on its own thread.
+    const flagged = (await workers()).map((w) => readFileSync(`/proc/${w.pid}/cmdline`, 'utf8').split('\0').includes('--single-threaded-gc'));
+    expect(flagged, 'workers started with --single-threaded-gc').to.deep.equal(os.availableParallelism() <= 2 ? [true, true] : [false, false]);
 
     // maxConnections: 1 is per worker: two connections are served, a third is closed at once.
     const held = await connectAll(ncPort, 2);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseTopology, validateTopology, type AgentModel } from '@sluice/config';
 import { builtinPlugin } from '@sluice/core';
-import { ComponentCatalog, groupFromSnapshot, modelForWorker, planWorkers, snapshotGroup, sumMetrics, type MetricSnapshot } from '../src/index.js';
+import { ComponentCatalog, groupFromSnapshot, modelForWorker, planWorkers, snapshotGroup, sumMetrics, workerExecArgv, type MetricSnapshot } from '../src/index.js';
 import { MetricGroup } from '@sluice/core';
 
 const catalog = new ComponentCatalog();
@@ -87,5 +87,20 @@ describe('workers: summing metrics over workers', () => {
     const group = groupFromSnapshot(sums[0]!);
     expect(group.snapshot().EventReceivedCount).to.equal(3);
     expect(Object.keys(group.counters)).to.include('EventReceivedCount');
+  });
+});
+
+describe('workerExecArgv', () => {
+  it('adds --single-threaded-gc only when every core has a worker', () => {
+    expect(workerExecArgv(2, 2, ['--enable-source-maps'], '')).to.deep.equal(['--enable-source-maps', '--single-threaded-gc']);
+    expect(workerExecArgv(16, 8, [], '')).to.deep.equal(['--single-threaded-gc']);
+    expect(workerExecArgv(2, 8, ['--enable-source-maps'], '')).to.deep.equal(['--enable-source-maps']);
+  });
+
+  it("keeps the operator's own GC choice, from execArgv or NODE_OPTIONS", () => {
+    expect(workerExecArgv(2, 2, ['--no-single-threaded-gc'], '')).to.deep.equal(['--no-single-threaded-gc']);
+    expect(workerExecArgv(2, 2, ['--parallel-scavenge'], '')).to.deep.equal(['--parallel-scavenge']);
+    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512 --single-threaded-gc')).to.deep.equal([]);
+    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512')).to.deep.equal(['--single-threaded-gc']);
   });
 });

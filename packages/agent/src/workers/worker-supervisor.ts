@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import os from 'node:os';
 import { silentLogger, type Logger } from '@sluice/core';
 import { ConnectionBalancer, type BalancedWorker } from './connection-balancer.js';
 import { isWorkerMessage, type WorkerReport } from './worker-messages.js';
@@ -92,7 +93,7 @@ export class WorkerSupervisor {
   }
 
   async start(): Promise<void> {
-    cluster.setupPrimary({ exec: this.options.exec, args: [...this.options.args], silent: false });
+    cluster.setupPrimary({ exec: this.options.exec, args: [...this.options.args], execArgv: workerExecArgv(this.count, os.availableParallelism()), silent: false });
     const started = new Promise<void>((resolve, reject) => {
       this.startWaiters = { resolve, reject };
     });
@@ -234,4 +235,19 @@ export class WorkerSupervisor {
       if (!this.stopping) this.fork(slot);
     }, delay);
   }
+}
+
+/**
+ * The Node.js flags each worker starts with: the primary's own, plus `--single-threaded-gc` when
+ * there are at least as many workers as cores. V8 normally spreads a garbage collection over helper
+ * threads; with a worker on every core those threads can only run on cores other workers need, so
+ * they add CPU per event without shortening anything (syslog bench, 2 workers on 2 cores: 0.49
+ * instead of 0.52 CPU seconds per million messages and 5% more messages/s). An operator's own
+ * GC flags (in `execArgv` or NODE_OPTIONS) are kept, and a worker count below the core count
+ * leaves V8's default.
+ */
+export function workerExecArgv(workers: number, cores: number, execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  const gcFlag = /(^|\s)--(no-)?(single-threaded-gc|parallel-scavenge)(\s|=|$)/;
+  const gcChosen = execArgv.some((flag) => gcFlag.test(flag)) || gcFlag.test(nodeOptions);
+  return workers >= cores && !gcChosen ? [...execArgv, '--single-threaded-gc'] : [...execArgv];
 }
