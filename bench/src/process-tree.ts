@@ -23,15 +23,26 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-function readStat(pid: number): { ppid: number; cpuTicks: number } | undefined {
+function readStat(pid: number, file = `/proc/${pid}/stat`): { ppid: number; cpuTicks: number } | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(file, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return undefined;
   }
+}
+
+/** CPU ticks of the process's main thread alone (its task whose id is the pid). */
+function mainThreadTicks(pid: number): number {
+  return readStat(pid, `/proc/${pid}/task/${pid}/stat`)?.cpuTicks ?? 0;
+}
+
+/** CPU ticks every core of the machine spent busy (all but idle and iowait), from /proc/stat. */
+function machineBusyTicks(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return fields.reduce((a, b) => a + b, 0) - fields[3]! - fields[4]!;
 }
 
 function rssBytes(pid: number): number {
@@ -43,14 +54,28 @@ function rssBytes(pid: number): number {
   }
 }
 
+/** What {@link ProcessTreeUsage.stop} reports. */
+export interface TreeUsage {
+  /** CPU seconds (user + system) of every thread of the processes. */
+  cpuSeconds: number;
+  /** CPU seconds of their main threads only (a Node.js process's JavaScript, without V8's helper threads). */
+  mainThreadCpuSeconds: number;
+  /** CPU seconds the whole machine was busy meanwhile, the processes included (the load generator, the kernel's network work, anything else). */
+  machineCpuSeconds: number;
+  peakRssMb: number;
+}
+
 /**
  * Watches a process and its descendants (a daemon, or `sluice agent` with its workers): CPU seconds
- * they spent between `start` and `stop` (user + system, summed over the live processes), and the
- * peak of their summed RSS, sampled every 50 ms. Used by the bench to compare Sluice with peers
- * that run as their own processes.
+ * they spent between `start` and `stop` (user + system, summed over the live processes; and their
+ * main threads' alone), the machine's busy CPU seconds over the same span, and the peak of their
+ * summed RSS, sampled every 50 ms. Used by the bench to compare Sluice with peers that run as their
+ * own processes.
  */
 export class ProcessTreeUsage {
   private startTicks = new Map<number, number>();
+  private startMainTicks = new Map<number, number>();
+  private startMachineTicks = 0;
   private peak = 0;
   private timer: NodeJS.Timeout | undefined;
   private pids: number[] = [];
@@ -59,18 +84,27 @@ export class ProcessTreeUsage {
   constructor(private readonly pid: number) {}
 
   start(): void {
-    this.startTicks = new Map(processTree(this.pid).map((p) => [p, readStat(p)?.cpuTicks ?? 0] as const));
+    const tree = processTree(this.pid);
+    this.startTicks = new Map(tree.map((p) => [p, readStat(p)?.cpuTicks ?? 0] as const));
+    this.startMainTicks = new Map(tree.map((p) => [p, mainThreadTicks(p)] as const));
+    this.startMachineTicks = machineBusyTicks();
     this.sample();
     this.timer = setInterval(() => this.sample(), 50);
   }
 
   /** CPU seconds since `start` and peak RSS in MB. Call before the processes exit. */
-  stop(): { cpuSeconds: number; peakRssMb: number } {
+  stop(): TreeUsage {
     clearInterval(this.timer);
+    const machineTicks = machineBusyTicks() - this.startMachineTicks;
     this.sample();
     let ticks = 0;
-    for (const pid of processTree(this.pid)) ticks += (readStat(pid)?.cpuTicks ?? 0) - (this.startTicks.get(pid) ?? 0);
-    return { cpuSeconds: Math.round((ticks / TICKS) * 100) / 100, peakRssMb: Math.round((this.peak / 1024 / 1024) * 10) / 10 };
+    let mainTicks = 0;
+    for (const pid of processTree(this.pid)) {
+      ticks += (readStat(pid)?.cpuTicks ?? 0) - (this.startTicks.get(pid) ?? 0);
+      mainTicks += mainThreadTicks(pid) - (this.startMainTicks.get(pid) ?? 0);
+    }
+    const seconds = (t: number): number => Math.round((t / TICKS) * 100) / 100;
+    return { cpuSeconds: seconds(ticks), mainThreadCpuSeconds: seconds(mainTicks), machineCpuSeconds: seconds(machineTicks), peakRssMb: Math.round((this.peak / 1024 / 1024) * 10) / 10 };
   }
 
   private sample(): void {

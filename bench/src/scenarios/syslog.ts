@@ -23,6 +23,12 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 4_000_000);
 /** Concurrent TCP connections the load is spread over (one sender host each, in real life). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * Lines each contender gets, untimed, before the measured load: Node's JIT (in every worker) and
+ * each daemon's buffers warm up, so the load measures the steady state a long-running agent lives
+ * in rather than its first second.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1_000_000);
 const LINE = 200;
 const BLOCK_LINES = 1000;
 /** A contender that has not written every line after this long is reported as incomplete. */
@@ -281,43 +287,77 @@ net.createServer((socket) => socket.pipe(fs.createWriteStream(${JSON.stringify(o
   return { child, port, outDir };
 }
 
-/** One measured run: msgs/s, CPU seconds of the contender's processes, their peak RSS. */
-interface Run { msgsPerSec: number; cpuSeconds: number; peakRssMb: number; complete: boolean }
+/**
+ * One measured run: msgs/s, CPU seconds of the contender's processes (and of their main threads
+ * alone), the machine's busy CPU seconds over the run, their peak RSS.
+ */
+interface Run { msgsPerSec: number; cpuSeconds: number; mainThreadCpuSeconds: number; machineCpuSeconds: number; peakRssMb: number; complete: boolean }
 
 async function measure(started: Started): Promise<Run> {
   const usage = new ProcessTreeUsage(started.child.pid!);
   const counter = new LineCounter(started.outDir);
+  const deadline = Date.now() + DEADLINE_MS;
+  if (WARMUP > 0) {
+    await sendFromWorker(started.port, WARMUP);
+    while (counter.estimate() < WARMUP && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The warm-up's connections are closed; the workers tell the primary within a few ms, so the
+    // measured load's connections are balanced over all of them again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
   counter.count();
   const base = counter.lines;
   usage.start();
   const t0 = process.hrtime.bigint();
   await sendFromWorker(started.port, EVENTS);
-  const deadline = Date.now() + DEADLINE_MS;
   while (counter.estimate() - base < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   let seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  // Read before the harness counts the output itself, which is not the contender's work.
+  const usageAtEnd = usage.stop();
   // Lines of another length would make the estimate run ahead: the real count has the last word,
   // and the clock then runs until it agrees.
   if (counter.count() - base < EVENTS) {
     while (counter.count() - base < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   }
-  const { cpuSeconds, peakRssMb } = usage.stop();
   const got = counter.lines - base;
-  return { msgsPerSec: Math.round(got / seconds), cpuSeconds, peakRssMb, complete: got >= EVENTS };
+  return { msgsPerSec: Math.round(got / seconds), ...usageAtEnd, complete: got >= EVENTS };
 }
 
 interface Contender { name: string; start(work: string): Promise<Started | undefined> }
 
+/** CPU seconds per million messages of the load. */
+function perMillion(cpuSeconds: number): number {
+  return Math.round((cpuSeconds / (EVENTS / 1e6)) * 100) / 100;
+}
+
+/**
+ * The most `workers: 2` could reach over `workers: 1` on this machine in this run. The 1-worker
+ * agent is bound by its main thread (its GC helpers and the kernel's work run on the other core);
+ * 2 workers share every core with the load generator, the harness and the kernel's loopback TCP
+ * work. If each message cost the 2 workers no more than it cost the 1-worker main thread alone,
+ * and the rest of the machine what it cost in the 2-worker run, the cores would carry
+ * cores / (main + rest) messages/s; this is that over the 1-worker rate.
+ */
+function scalingCeiling(one: Run, two: Run, cores: number): number {
+  const mainPerMessage = one.mainThreadCpuSeconds / EVENTS;
+  const restPerMessage = Math.max(0, two.machineCpuSeconds - two.cpuSeconds) / EVENTS;
+  return cores / (mainPerMessage + restPerMessage) / one.msgsPerSec;
+}
+
 /**
  * One load, four contenders, each as its own process(es) measured the same way: EVENTS 200-byte
- * RFC 3164 lines over CONNECTIONS TCP connections into a file. Sluice (syslog_tcp -> memory ->
- * file_roll) with `workers: 1` and `workers: 2`, rsyslogd (imtcp -> omfile, tuned) and syslog-ng
- * (network -> file, tuned, from its unpacked .deb; skipped with a note when it cannot be fetched),
- * and a copy-to-file process that only appends the bytes it receives (the host's ceiling for this
- * load: 1.5x a peer is out of reach where the peer already runs at the ceiling).
+ * RFC 3164 lines over CONNECTIONS TCP connections into a file, after an untimed warm-up of WARMUP
+ * lines. Sluice (syslog_tcp -> memory -> file_roll) with `workers: 1` and `workers: 2`, rsyslogd
+ * (imtcp -> omfile, tuned) and syslog-ng (network -> file, tuned, from its unpacked .deb; skipped
+ * with a note when it cannot be fetched), and a copy-to-file process that only appends the bytes
+ * it receives (the host's ceiling for this load: 1.5x a peer is out of reach where the peer
+ * already runs at the ceiling).
  * Each contender prints msgs/s, CPU seconds (user + system of all its processes) per million
- * messages and peak RSS; the contenders alternate for BENCH_ROUNDS rounds and each keeps its best
- * round, the range over rounds shows the noise of a shared machine.
+ * messages, its main threads' share of them, the rest of the machine's busy CPU seconds per million
+ * (the generator, the harness, the kernel) and peak RSS; the contenders alternate for BENCH_ROUNDS
+ * rounds and each keeps its best round, the range over rounds shows the noise of a shared machine
+ * (BENCH_VERBOSE=1 prints every round to stderr). `workers2ToWorkers1Ceiling` is what 2 workers
+ * could reach over 1 on this machine in the same run (see `scalingCeiling`).
  */
 export async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-syslog-'));
@@ -346,6 +386,7 @@ export async function run(): Promise<BenchResult> {
           }
           const measured = await measure(started);
           runs.set(contender.name, [...(runs.get(contender.name) ?? []), measured]);
+          if (process.env.BENCH_VERBOSE) process.stderr.write(`${contender.name} round ${round}: ${JSON.stringify(measured)}\n`);
         } catch (error) {
           notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
         } finally {
@@ -365,7 +406,9 @@ export async function run(): Promise<BenchResult> {
     summary[name] = {
       msgsPerSec: top.msgsPerSec,
       msgsPerSecRange: [Math.min(...list.map((r) => r.msgsPerSec)), Math.max(...list.map((r) => r.msgsPerSec))],
-      cpuSecondsPerMillion: Math.round((top.cpuSeconds / (EVENTS / 1e6)) * 100) / 100,
+      cpuSecondsPerMillion: perMillion(top.cpuSeconds),
+      mainThreadCpuSecondsPerMillion: perMillion(top.mainThreadCpuSeconds),
+      restOfMachineCpuSecondsPerMillion: perMillion(Math.max(0, top.machineCpuSeconds - top.cpuSeconds)),
       peakRssMb: top.peakRssMb,
       ...(list.every((r) => r.complete) ? {} : { incomplete: true }),
     };
@@ -381,6 +424,7 @@ export async function run(): Promise<BenchResult> {
     lineBytes: LINE, connections: CONNECTIONS, rounds: ROUNDS, cores: os.availableParallelism(),
     contenders: summary,
     workers2ToWorkers1: ratio(two?.msgsPerSec, one?.msgsPerSec),
+    workers2ToWorkers1Ceiling: one && two ? Math.round(scalingCeiling(one, two, os.availableParallelism()) * 100) / 100 : null,
     workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
     workers2ToCopyCeiling: ratio(two?.msgsPerSec, ceiling?.msgsPerSec),
     fasterPeerToCopyCeiling: ratio(fasterPeer, ceiling?.msgsPerSec),
