@@ -22,7 +22,7 @@ const FETCH_SYSLOG_NG = path.join(REPO, 'bench', 'scripts', 'fetch-syslog-ng.sh'
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 4_000_000);
 /** Concurrent TCP connections the load is spread over (one sender host each, in real life). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /**
  * Lines each contender gets, untimed, before the measured load: Node's JIT (in every worker) and
  * each daemon's buffers warm up, so the load measures the steady state a long-running agent lives
