@@ -91,16 +91,18 @@ describe('workers: summing metrics over workers', () => {
 });
 
 describe('workerExecArgv', () => {
-  it('adds --single-threaded-gc only when every core has a worker', () => {
-    expect(workerExecArgv(2, 2, ['--enable-source-maps'], '')).to.deep.equal(['--enable-source-maps', '--single-threaded-gc']);
-    expect(workerExecArgv(16, 8, [], '')).to.deep.equal(['--single-threaded-gc']);
+  it('adds --single-threaded only when every core has a worker', () => {
+    expect(workerExecArgv(2, 2, ['--enable-source-maps'], '')).to.deep.equal(['--enable-source-maps', '--single-threaded']);
+    expect(workerExecArgv(16, 8, [], '')).to.deep.equal(['--single-threaded']);
     expect(workerExecArgv(2, 8, ['--enable-source-maps'], '')).to.deep.equal(['--enable-source-maps']);
   });
 
-  it("keeps the operator's own GC choice, from execArgv or NODE_OPTIONS", () => {
-    expect(workerExecArgv(2, 2, ['--no-single-threaded-gc'], '')).to.deep.equal(['--no-single-threaded-gc']);
+  it("keeps the operator's own choice of V8's helper threads, from execArgv or NODE_OPTIONS", () => {
+    expect(workerExecArgv(2, 2, ['--no-single-threaded'], '')).to.deep.equal(['--no-single-threaded']);
+    expect(workerExecArgv(2, 2, ['--single-threaded-gc'], '')).to.deep.equal(['--single-threaded-gc']);
     expect(workerExecArgv(2, 2, ['--parallel-scavenge'], '')).to.deep.equal(['--parallel-scavenge']);
-    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512 --single-threaded-gc')).to.deep.equal([]);
-    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512')).to.deep.equal(['--single-threaded-gc']);
+    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512 --no-concurrent-recompilation')).to.deep.equal([]);
+    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512 --single-threaded-gc-x')).to.deep.equal(['--single-threaded']);
+    expect(workerExecArgv(2, 2, [], '--max-old-space-size=512')).to.deep.equal(['--single-threaded']);
   });
 });
