@@ -38,8 +38,15 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Decoded events kept in memory so a flowing channel never reads back what it just wrote. */
-const CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Body bytes of decoded events kept in memory so a flowing channel never reads back what it just
+ * wrote (32 batches of 1000 256-byte events). Deliberately small: cached events are young objects
+ * that every young-generation GC copies while a backlog waits, which cost more than reading a
+ * batch back from the page cache and decoding it when its turn comes. File bench (a source faster
+ * than its sink): 1.25-1.64M events/s at 8 MiB against 1.15-1.17M at 64 MiB, peak RSS 164-175 MB
+ * against 328 MB.
+ */
+const CACHE_BYTES = 8 * 1024 * 1024;
 const FREE_SPACE_REFRESH_MS = 1000;
 
 /**
@@ -121,7 +128,7 @@ export class FileChannel extends BaseChannel {
     this.fsyncIntervalMs = parseDuration(config.fsyncInterval, 's');
     this.maxFileBytes = parseSize(config.maxFileSize);
     ctx.metrics.gauge('ChannelBytesOnDisk', () => this.log?.bytesOnDisk ?? 0);
-    for (const counter of ['StoreWriteCount', 'FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount', 'DataFileDeleteCount']) ctx.metrics.inc(counter, 0);
+    for (const counter of ['StoreWriteCount', 'StoreReadCount', 'FsyncCount', 'FsyncTimeMillis', 'CorruptEventCount', 'CorruptBatchCount', 'StoreRepairCount', 'DataFileDeleteCount']) ctx.metrics.inc(counter, 0);
   }
 
   get size(): number {
@@ -307,6 +314,7 @@ export class FileChannel extends BaseChannel {
     if (!log) throw new SluiceError('SLUICE_CHANNEL_CLOSED', `file channel '${this.name}' is stopped`);
     let record: Buffer | undefined;
     try {
+      this.ctx.metrics.inc('StoreReadCount');
       record = await log.read(batch.file!, batch.offset, batch.bytes);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_RECORD_TRUNCATED') throw error;

@@ -166,6 +166,18 @@ describe('file channel', () => {
     expect(verifiedNumbers(await drain(channel), 16)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('a backlog larger than the decoded-events cache (8 MiB of bodies) is read back from disk, intact and in order', async () => {
+    const channel = await started();
+    // 24 MiB of bodies: two thirds of the batches are past the cache when the sink reaches them.
+    await fill(channel, 24, 1024, 1024);
+    expect(channel.metrics.get('StoreReadCount')).to.equal(0);
+    const taken = await drain(channel, 1000);
+    expect(verifiedNumbers(taken, 1024)).to.deep.equal(Array.from({ length: 24 * 1024 }, (_, i) => i));
+    expect(channel.size).to.equal(0);
+    // The first 8 batches were cached when they were put; the other 16 were read back.
+    expect(channel.metrics.get('StoreReadCount')).to.equal(16);
+  });
+
   it('concurrent commits share one fsync (group commit)', async () => {
     const channel = await started();
     await Promise.all(Array.from({ length: 20 }, (_, w) => {
