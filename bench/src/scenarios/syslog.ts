@@ -291,7 +291,7 @@ net.createServer((socket) => socket.pipe(fs.createWriteStream(${JSON.stringify(o
  * One measured run: msgs/s, CPU seconds of the contender's processes (and of their main threads
  * alone), the machine's busy CPU seconds over the run, their peak RSS.
  */
-interface Run { msgsPerSec: number; cpuSeconds: number; mainThreadCpuSeconds: number; machineCpuSeconds: number; peakRssMb: number; complete: boolean }
+interface Run { msgsPerSec: number; cpuSeconds: number; mainThreadCpuSeconds: number; machineCpuSeconds: number; peakRssMb: number; complete: boolean; round?: number }
 
 async function measure(started: Started): Promise<Run> {
   const usage = new ProcessTreeUsage(started.child.pid!);
@@ -325,6 +325,23 @@ async function measure(started: Started): Promise<Run> {
 
 interface Contender { name: string; start(work: string): Promise<Started | undefined> }
 
+/**
+ * w2/w1 of each round, median over the rounds. The two run back to back in a round, so the host's
+ * speed, which here drifts by up to 50% over minutes, mostly cancels; the ratio of the best rounds
+ * can pair a w1 and a w2 measured minutes apart.
+ */
+function pairedRatio(runs: Map<string, Run[]>): number | null {
+  const two = runs.get('sluiceWorkers2') ?? [];
+  const ratios = (runs.get('sluiceWorkers1') ?? []).flatMap((a) => {
+    const b = two.find((r) => r.round === a.round);
+    return b ? [b.msgsPerSec / a.msgsPerSec] : [];
+  }).sort((x, y) => x - y);
+  if (ratios.length === 0) return null;
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return Math.round(median * 100) / 100;
+}
+
 /** CPU seconds per million messages of the load. */
 function perMillion(cpuSeconds: number): number {
   return Math.round((cpuSeconds / (EVENTS / 1e6)) * 100) / 100;
@@ -356,8 +373,10 @@ function scalingCeiling(one: Run, two: Run, cores: number): number {
  * messages, its main threads' share of them, the rest of the machine's busy CPU seconds per million
  * (the generator, the harness, the kernel) and peak RSS; the contenders alternate for BENCH_ROUNDS
  * rounds and each keeps its best round, the range over rounds shows the noise of a shared machine
- * (BENCH_VERBOSE=1 prints every round to stderr). `workers2ToWorkers1Ceiling` is what 2 workers
- * could reach over 1 on this machine in the same run (see `scalingCeiling`).
+ * (BENCH_VERBOSE=1 prints every round to stderr). `workers2ToWorkers1` is the ratio of the best
+ * rounds, `workers2ToWorkers1Paired` the median of each round's ratio (see `pairedRatio`), and
+ * `workers2ToWorkers1Ceiling` what 2 workers could reach over 1 on this machine in the same run
+ * (see `scalingCeiling`).
  */
 export async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-syslog-'));
@@ -384,7 +403,7 @@ export async function run(): Promise<BenchResult> {
             notes.push(`${contender.name} is not installed; column skipped`);
             continue;
           }
-          const measured = await measure(started);
+          const measured = { ...(await measure(started)), round };
           runs.set(contender.name, [...(runs.get(contender.name) ?? []), measured]);
           if (process.env.BENCH_VERBOSE) process.stderr.write(`${contender.name} round ${round}: ${JSON.stringify(measured)}\n`);
         } catch (error) {
@@ -424,6 +443,7 @@ export async function run(): Promise<BenchResult> {
     lineBytes: LINE, connections: CONNECTIONS, rounds: ROUNDS, cores: os.availableParallelism(),
     contenders: summary,
     workers2ToWorkers1: ratio(two?.msgsPerSec, one?.msgsPerSec),
+    workers2ToWorkers1Paired: pairedRatio(runs),
     workers2ToWorkers1Ceiling: one && two ? Math.round(scalingCeiling(one, two, os.availableParallelism()) * 100) / 100 : null,
     workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
     workers2ToCopyCeiling: ratio(two?.msgsPerSec, ceiling?.msgsPerSec),
