@@ -26,6 +26,14 @@ export interface Recovered {
 
 const HEADER = 5;
 
+/** A record's header: its type byte, then its payload length (big-endian 32 bits). */
+function recordHeader(type: FrameType, length: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER);
+  header[0] = type.charCodeAt(0);
+  header.writeUInt32BE(length, 1);
+  return header;
+}
+
 /**
  * Encodes events for the log and the batch fingerprint: a table of
  * `[count][header length, body length]...` followed by each event's header values (the headers the
@@ -244,9 +252,7 @@ export class StageLog {
     const parts = Buffer.isBuffer(payload) ? [payload] : payload;
     let length = 0;
     for (const part of parts) length += part.length;
-    const header = Buffer.allocUnsafe(HEADER);
-    header[0] = type.charCodeAt(0);
-    header.writeUInt32BE(length, 1);
+    const header = recordHeader(type, length);
     const markers = this.deferred;
     this.deferred = [];
     if (sync && this.syncHandle) {
@@ -265,9 +271,7 @@ export class StageLog {
    * fingerprint, as after any lost marker). Saves a round trip to the thread pool per batch.
    */
   defer(type: FrameType): void {
-    const header = Buffer.alloc(HEADER);
-    header[0] = type.charCodeAt(0);
-    this.deferred.push(header);
+    this.deferred.push(recordHeader(type, 0));
   }
 
   /** Writes the deferred markers now, if any (a plain write). */
