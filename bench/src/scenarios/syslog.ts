@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ProcessTreeUsage } from '../process-tree.js';
 import { result, type BenchResult } from '../result.js';
@@ -171,7 +172,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
       probe.once('error', () => resolve(false));
     });
     if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   throw new Error(`port ${port} never opened`);
 }
@@ -293,30 +294,35 @@ net.createServer((socket) => socket.pipe(fs.createWriteStream(${JSON.stringify(o
  */
 interface Run { msgsPerSec: number; cpuSeconds: number; mainThreadCpuSeconds: number; machineCpuSeconds: number; peakRssMb: number; complete: boolean; round?: number }
 
+/** Checks `done` every 5 ms until it holds or `deadline` (ms since the epoch) passed. */
+async function pollUntil(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && Date.now() < deadline) await sleep(5);
+}
+
 async function measure(started: Started): Promise<Run> {
   const usage = new ProcessTreeUsage(started.child.pid!);
   const counter = new LineCounter(started.outDir);
   const deadline = Date.now() + DEADLINE_MS;
   if (WARMUP > 0) {
     await sendFromWorker(started.port, WARMUP);
-    while (counter.estimate() < WARMUP && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await pollUntil(() => counter.estimate() >= WARMUP, deadline);
     // The warm-up's connections are closed; the workers tell the primary within a few ms, so the
     // measured load's connections are balanced over all of them again.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
   }
   counter.count();
   const base = counter.lines;
   usage.start();
   const t0 = process.hrtime.bigint();
   await sendFromWorker(started.port, EVENTS);
-  while (counter.estimate() - base < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  await pollUntil(() => counter.estimate() - base >= EVENTS, deadline);
   let seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   // Read before the harness counts the output itself, which is not the contender's work.
   const usageAtEnd = usage.stop();
   // Lines of another length would make the estimate run ahead: the real count has the last word,
   // and the clock then runs until it agrees.
   if (counter.count() - base < EVENTS) {
-    while (counter.count() - base < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await pollUntil(() => counter.count() - base >= EVENTS, deadline);
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   }
   const got = counter.lines - base;
@@ -348,17 +354,17 @@ function perMillion(cpuSeconds: number): number {
 }
 
 /**
- * The most `workers: 2` could reach over `workers: 1` on this machine in this run. The 1-worker
+ * The most msgs/s `workers: 2` could reach on this machine in this run. The 1-worker
  * agent is bound by its main thread (its GC helpers and the kernel's work run on the other core);
  * 2 workers share every core with the load generator, the harness and the kernel's loopback TCP
  * work. If each message cost the 2 workers no more than it cost the 1-worker main thread alone,
  * and the rest of the machine what it cost in the 2-worker run, the cores would carry
- * cores / (main + rest) messages/s; this is that over the 1-worker rate.
+ * cores / (main + rest) messages/s. Over the 1-worker rate, it is the ceiling of w2/w1.
  */
 function scalingCeiling(one: Run, two: Run, cores: number): number {
   const mainPerMessage = one.mainThreadCpuSeconds / EVENTS;
   const restPerMessage = Math.max(0, two.machineCpuSeconds - two.cpuSeconds) / EVENTS;
-  return cores / (mainPerMessage + restPerMessage) / one.msgsPerSec;
+  return cores / (mainPerMessage + restPerMessage);
 }
 
 /**
@@ -444,7 +450,7 @@ export async function run(): Promise<BenchResult> {
     contenders: summary,
     workers2ToWorkers1: ratio(two?.msgsPerSec, one?.msgsPerSec),
     workers2ToWorkers1Paired: pairedRatio(runs),
-    workers2ToWorkers1Ceiling: one && two ? Math.round(scalingCeiling(one, two, os.availableParallelism()) * 100) / 100 : null,
+    workers2ToWorkers1Ceiling: one && two ? ratio(scalingCeiling(one, two, os.availableParallelism()), one.msgsPerSec) : null,
     workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
     workers2ToCopyCeiling: ratio(two?.msgsPerSec, ceiling?.msgsPerSec),
     fasterPeerToCopyCeiling: ratio(fasterPeer, ceiling?.msgsPerSec),
