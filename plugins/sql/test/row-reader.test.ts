@@ -102,7 +102,6 @@ const json = fc.letrec<{ value: string; object: string }>((tie) => ({
 }));
 const jsonText: fc.Arbitrary<string> = json.object;
 
-
 /** Byte edits that break or bend a valid body: insert, delete or replace one byte. */
 const edit = fc.option(fc.tuple(
   fc.constantFrom('insert', 'delete', 'replace'),
