@@ -23,7 +23,7 @@ const FETCH_SYSLOG_NG = path.join(REPO, 'bench', 'scripts', 'fetch-syslog-ng.sh'
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 4_000_000);
 /** Concurrent TCP connections the load is spread over (one sender host each, in real life). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /**
  * Lines each contender gets, untimed, before the measured load: Node's JIT (in every worker) and
  * each daemon's buffers warm up, so the load measures the steady state a long-running agent lives
@@ -45,35 +45,78 @@ function block(): Buffer {
   return Buffer.from(lines.join(''));
 }
 
-/** Writes `events` lines over one TCP connection, honouring the socket's backpressure. */
-async function sendOne(port: number, events: number): Promise<void> {
-  const data = block();
+/** One connection of the load, open before the clock starts. */
+async function connect(port: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  for (let sent = 0; sent < events; sent += BLOCK_LINES) {
-    const chunk = events - sent >= BLOCK_LINES ? data : data.subarray(0, (events - sent) * LINE);
+  return socket;
+}
+
+/**
+ * The load's lines not yet handed to a connection. Connections take blocks from it as fast as
+ * their receiver reads, so a receiver that runs behind on one connection is not left with a fixed
+ * share to finish alone: with a fixed share per connection, the 2-worker agent's faster worker sat
+ * idle at the end of every run for 5-15% of it while the other finished its connections' lines.
+ */
+interface LinePool { remaining: number }
+
+/** Writes blocks of lines from `pool` over `socket` until the pool is empty, honouring backpressure; then closes it. */
+async function sendFromPool(socket: net.Socket, data: Buffer, pool: LinePool): Promise<void> {
+  while (pool.remaining > 0) {
+    const lines = Math.min(BLOCK_LINES, pool.remaining);
+    pool.remaining -= lines;
+    const chunk = lines === BLOCK_LINES ? data : data.subarray(0, lines * LINE);
     if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
   }
   await new Promise<void>((resolve) => socket.end(resolve));
 }
 
-/** Sends `events` lines split over CONNECTIONS connections from a worker thread (off the harness's event loop). */
+/**
+ * The load generator: a worker thread (off the harness's event loop) holding CONNECTIONS open
+ * connections. `open()` returns once the thread runs and every connection is accepted, so a
+ * clock started before `send()` measures the contender, not the generator's start-up (a worker
+ * thread and its connections took 31-39 ms to start: 3% of a 1.2 s run, a cost the faster contender
+ * paid more of).
+ */
+export class SyslogLoad {
+  private constructor(private readonly worker: Worker) {}
+
+  static async open(port: number, events: number): Promise<SyslogLoad> {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { syslogBenchSender: { port, events } } });
+    await SyslogLoad.next(worker);
+    return new SyslogLoad(worker);
+  }
+
+  /** Writes the load and resolves once the lines are all written and every connection closed. */
+  async send(): Promise<void> {
+    const done = SyslogLoad.next(this.worker);
+    this.worker.postMessage('go');
+    await done;
+    await this.worker.terminate();
+  }
+
+  private static next(worker: Worker): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+  }
+}
+
+/** Sends `events` lines split over CONNECTIONS connections, start-up included. */
 export async function sendFromWorker(port: number, events: number): Promise<void> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { syslogBenchSender: { port, events } } });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
-  await worker.terminate();
+  await (await SyslogLoad.open(port, events)).send();
 }
 
 if (!isMainThread && (workerData as { syslogBenchSender?: unknown } | null)?.syslogBenchSender) {
   const { port, events } = (workerData as { syslogBenchSender: { port: number; events: number } }).syslogBenchSender;
-  const share = Math.ceil(events / CONNECTIONS / BLOCK_LINES) * BLOCK_LINES;
-  const parts: Promise<void>[] = [];
-  for (let sent = 0; sent < events; sent += share) parts.push(sendOne(port, Math.min(share, events - sent)));
-  await Promise.all(parts);
-  parentPort!.postMessage('done');
+  const data = block();
+  const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(port)));
+  const pool: LinePool = { remaining: events };
+  parentPort!.once('message', () => {
+    void Promise.all(sockets.map((socket) => sendFromPool(socket, data, pool))).then(() => parentPort!.postMessage('done'));
+  });
+  parentPort!.postMessage('connected');
 }
 
 async function freePort(): Promise<number> {
@@ -299,22 +342,32 @@ async function pollUntil(done: () => boolean, deadline: number): Promise<void> {
   while (!done() && Date.now() < deadline) await sleep(5);
 }
 
-async function measure(started: Started): Promise<Run> {
-  const usage = new ProcessTreeUsage(started.child.pid!);
+/**
+ * Sends the untimed warm-up load and returns the counter of the contender's output, positioned
+ * after it.
+ */
+async function warmUp(started: Started): Promise<LineCounter> {
   const counter = new LineCounter(started.outDir);
-  const deadline = Date.now() + DEADLINE_MS;
   if (WARMUP > 0) {
     await sendFromWorker(started.port, WARMUP);
-    await pollUntil(() => counter.estimate() >= WARMUP, deadline);
+    await pollUntil(() => counter.estimate() >= WARMUP, Date.now() + DEADLINE_MS);
     // The warm-up's connections are closed; the workers tell the primary within a few ms, so the
     // measured load's connections are balanced over all of them again.
     await sleep(300);
   }
   counter.count();
+  return counter;
+}
+
+/** One measured load into a started, warmed-up contender. */
+async function measure(started: Started, counter: LineCounter): Promise<Run> {
+  const usage = new ProcessTreeUsage(started.child.pid!);
+  const deadline = Date.now() + DEADLINE_MS;
   const base = counter.lines;
+  const load = await SyslogLoad.open(started.port, EVENTS);
   usage.start();
   const t0 = process.hrtime.bigint();
-  await sendFromWorker(started.port, EVENTS);
+  await load.send();
   await pollUntil(() => counter.estimate() - base >= EVENTS, deadline);
   let seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   // Read before the harness counts the output itself, which is not the contender's work.
@@ -331,10 +384,70 @@ async function measure(started: Started): Promise<Run> {
 
 interface Contender { name: string; start(work: string): Promise<Started | undefined> }
 
+function workDir(dir: string, contender: Contender, round: number): string {
+  return path.join(dir, `${contender.name}-${round}`);
+}
+
 /**
- * w2/w1 of each round, median over the rounds. The two run back to back in a round, so the host's
- * speed, which here drifts by up to 50% over minutes, mostly cancels; the ratio of the best rounds
- * can pair a w1 and a w2 measured minutes apart.
+ * Contenders measured side by side: all started and warmed up, then measured one after the
+ * other, in turn, reversed every odd round. The two Sluice contenders form one group, so each
+ * round's w1 and w2 loads run seconds apart (the host's speed here drifts by up to 50% within
+ * minutes, and what w2/w1 should measure is the agent's scaling, not the drift), and a host that
+ * speeds up or slows down steadily over a round favours neither.
+ *
+ * Each contender is stopped and its output deleted right after its load, before the next one is
+ * measured. A load leaves 1 GB of output in the page cache; with two in it at once the page cache
+ * grew into memory this VM had never touched, and the second contender's writes then cost the
+ * kernel up to 10x the CPU (it halved the rate of whichever Sluice contender ran second).
+ */
+async function measureGroup(group: Contender[], round: number, dir: string, runs: Map<string, Run[]>, notes: string[]): Promise<void> {
+  const order = round % 2 === 0 ? group : [...group].reverse();
+  const started = new Map<Contender, { started: Started; counter?: LineCounter }>();
+  try {
+    for (const contender of order) {
+      const work = workDir(dir, contender, round);
+      mkdirSync(work, { recursive: true });
+      try {
+        const one = await contender.start(work);
+        if (one) started.set(contender, { started: one });
+        else notes.push(`${contender.name} is not installed; column skipped`);
+      } catch (error) {
+        notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
+      }
+    }
+    for (const [contender, entry] of started) {
+      try {
+        entry.counter = await warmUp(entry.started);
+      } catch (error) {
+        notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
+      }
+    }
+    for (const [contender, entry] of started) {
+      try {
+        if (entry.counter) {
+          const measured = { ...(await measure(entry.started, entry.counter)), round };
+          runs.set(contender.name, [...(runs.get(contender.name) ?? []), measured]);
+          if (process.env.BENCH_VERBOSE) process.stderr.write(`${contender.name} round ${round}: ${JSON.stringify(measured)}\n`);
+        }
+      } catch (error) {
+        notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
+      } finally {
+        // Its output leaves the page cache before the next contender runs (see `measureGroup`).
+        await stopChild(entry.started.child);
+        rmSync(workDir(dir, contender, round), { recursive: true, force: true });
+      }
+    }
+  } finally {
+    for (const entry of started.values()) await stopChild(entry.started.child);
+    for (const contender of group) rmSync(workDir(dir, contender, round), { recursive: true, force: true });
+  }
+}
+
+/**
+ * w2/w1 of each round, median over the rounds: the figure the 1.7x target is checked against.
+ * The two run seconds apart in a round, under the same conditions, so what moves the host's speed
+ * between rounds cancels; the ratio of the best rounds can pair a w1 and a w2 measured a minute
+ * apart, and the median leaves out a round that one spell of noise hit.
  */
 function pairedRatio(runs: Map<string, Run[]>): number | null {
   const two = runs.get('sluiceWorkers2') ?? [];
@@ -379,8 +492,8 @@ function scalingCeiling(one: Run, two: Run, cores: number): number {
  * messages, its main threads' share of them, the rest of the machine's busy CPU seconds per million
  * (the generator, the harness, the kernel) and peak RSS; the contenders alternate for BENCH_ROUNDS
  * rounds and each keeps its best round, the range over rounds shows the noise of a shared machine
- * (BENCH_VERBOSE=1 prints every round to stderr). `workers2ToWorkers1` is the ratio of the best
- * rounds, `workers2ToWorkers1Paired` the median of each round's ratio (see `pairedRatio`), and
+ * (BENCH_VERBOSE=1 prints every round to stderr). `workers2ToWorkers1` is the median of each
+ * round's ratio (see `pairedRatio`), `workers2ToWorkers1BestRounds` the ratio of the best rounds, and
  * `workers2ToWorkers1Ceiling` what 2 workers could reach over 1 on this machine in the same run
  * (see `scalingCeiling`).
  */
@@ -389,35 +502,20 @@ export async function run(): Promise<BenchResult> {
   const notes: string[] = [];
   const ng = syslogNgBinary();
   if ('missing' in ng) notes.push(ng.missing);
-  const contenders: Contender[] = [
-    { name: 'sluiceWorkers1', start: (work) => startSluice(work, 1) },
-    { name: 'sluiceWorkers2', start: (work) => startSluice(work, 2) },
-    { name: 'rsyslog', start: startRsyslog },
-    ...('bin' in ng ? [{ name: 'syslogNg', start: (work: string) => startSyslogNg(work, ng.bin) }] : []),
-    { name: 'copyCeiling', start: startCopyCeiling },
+  const groups: Contender[][] = [
+    [{ name: 'sluiceWorkers1', start: (work) => startSluice(work, 1) }, { name: 'sluiceWorkers2', start: (work) => startSluice(work, 2) }],
+    [{ name: 'rsyslog', start: startRsyslog }],
+    ...('bin' in ng ? [[{ name: 'syslogNg', start: (work: string) => startSyslogNg(work, ng.bin) }]] : []),
+    [{ name: 'copyCeiling', start: startCopyCeiling }],
   ];
+  // BENCH_CONTENDERS=sluiceWorkers1,sluiceWorkers2 measures only those (while working on one).
+  const only = process.env.BENCH_CONTENDERS?.split(',');
   const runs = new Map<string, Run[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const contender of contenders) {
-        const work = path.join(dir, `${contender.name}-${round}`);
-        mkdirSync(work, { recursive: true });
-        let started: Started | undefined;
-        try {
-          started = await contender.start(work);
-          if (!started) {
-            notes.push(`${contender.name} is not installed; column skipped`);
-            continue;
-          }
-          const measured = { ...(await measure(started)), round };
-          runs.set(contender.name, [...(runs.get(contender.name) ?? []), measured]);
-          if (process.env.BENCH_VERBOSE) process.stderr.write(`${contender.name} round ${round}: ${JSON.stringify(measured)}\n`);
-        } catch (error) {
-          notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
-        } finally {
-          if (started) await stopChild(started.child);
-          rmSync(work, { recursive: true, force: true });
-        }
+      for (const group of groups) {
+        const members = group.filter((c) => !only || only.includes(c.name));
+        if (members.length > 0) await measureGroup(members, round, dir, runs, notes);
       }
     }
   } finally {
@@ -448,8 +546,8 @@ export async function run(): Promise<BenchResult> {
   return result('syslog', EVENTS, EVENTS * LINE, BigInt(Math.round(seconds * 1e9)), two?.peakRssMb ?? 0, {
     lineBytes: LINE, connections: CONNECTIONS, rounds: ROUNDS, cores: os.availableParallelism(),
     contenders: summary,
-    workers2ToWorkers1: ratio(two?.msgsPerSec, one?.msgsPerSec),
-    workers2ToWorkers1Paired: pairedRatio(runs),
+    workers2ToWorkers1: pairedRatio(runs),
+    workers2ToWorkers1BestRounds: ratio(two?.msgsPerSec, one?.msgsPerSec),
     workers2ToWorkers1Ceiling: one && two ? ratio(scalingCeiling(one, two, os.availableParallelism()), one.msgsPerSec) : null,
     workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
     workers2ToCopyCeiling: ratio(two?.msgsPerSec, ceiling?.msgsPerSec),
