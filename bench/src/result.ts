@@ -53,6 +53,13 @@ export async function drained(sink: MetricGroup, events: number): Promise<void> 
   while (sink.get('EventDrainSuccessCount') < events) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/** The median of `values` (the mean of the middle two when their count is even); NaN when empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** The 99th percentile of `values` (sorts them in place); 0 when empty. */
 export function percentile99(values: number[]): number {
   values.sort((a, b) => a - b);

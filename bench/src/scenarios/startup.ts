@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../result.js';
 import { sendFromWorker } from './syslog.js';
 
 const SLUICE_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/cli/dist/src/bin.js');
@@ -10,7 +11,6 @@ const RUNS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IDLE_MS = 2000;
 const SYSLOG_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 /** The resident set of a running process, in MB, from /proc. */

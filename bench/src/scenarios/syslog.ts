@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ProcessTreeUsage } from '../process-tree.js';
-import { result, type BenchResult } from '../result.js';
+import { median, result, type BenchResult } from '../result.js';
 
 /** rsyslogd lives in /usr/sbin, which is not on every user's PATH. */
 const RSYSLOGD = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
@@ -103,7 +103,7 @@ export class SyslogLoad {
   }
 }
 
-/** Sends `events` lines split over CONNECTIONS connections, start-up included. */
+/** Sends `events` lines over CONNECTIONS connections, the generator's start-up included. */
 export async function sendFromWorker(port: number, events: number): Promise<void> {
   await (await SyslogLoad.open(port, events)).send();
 }
@@ -432,12 +432,14 @@ async function measureGroup(group: Contender[], round: number, dir: string, runs
       } catch (error) {
         notes.push(`${contender.name} round ${round}: ${(error as Error).message}`);
       } finally {
-        // Its output leaves the page cache before the next contender runs (see `measureGroup`).
+        // Its output leaves the page cache before the next contender runs (see above).
+        started.delete(contender);
         await stopChild(entry.started.child);
         rmSync(workDir(dir, contender, round), { recursive: true, force: true });
       }
     }
   } finally {
+    // Only after a failure: what is still running, and the directories of what never started.
     for (const entry of started.values()) await stopChild(entry.started.child);
     for (const contender of group) rmSync(workDir(dir, contender, round), { recursive: true, force: true });
   }
@@ -454,11 +456,8 @@ function pairedRatio(runs: Map<string, Run[]>): number | null {
   const ratios = (runs.get('sluiceWorkers1') ?? []).flatMap((a) => {
     const b = two.find((r) => r.round === a.round);
     return b ? [b.msgsPerSec / a.msgsPerSec] : [];
-  }).sort((x, y) => x - y);
-  if (ratios.length === 0) return null;
-  const mid = ratios.length >> 1;
-  const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return Math.round(median * 100) / 100;
+  });
+  return ratios.length === 0 ? null : Math.round(median(ratios) * 100) / 100;
 }
 
 /** CPU seconds per million messages of the load. */
