@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
-  ChannelProcessor, createComponentContext, createEvent, hostInterceptor, regexExtractorInterceptor, regexFilterInterceptor,
+  ChannelProcessor, createComponentContext, createEvent, hostInterceptor, isHeaderMap, regexExtractorInterceptor, regexFilterInterceptor,
   runsInLinearTime, searchReplaceInterceptor, SluiceError, staticInterceptor, timestampInterceptor, uuidInterceptor,
   type AnyComponentDefinition, type Interceptor, type Problem, type SluiceEvent,
 } from '@sluice/core';
@@ -59,7 +59,8 @@ describe('interceptors @fuzz', () => {
       const before = plainHeaders ? { other: 'x' } : createEvent('', { other: 'x' }).headers;
       const [event] = await throughProcessor([interceptor as Interceptor], [{ headers: before, body: Buffer.from(value) }]);
       const headers = event!.headers;
-      expect(Object.getPrototypeOf(headers)).to.equal(null);
+      expect(isHeaderMap(headers)).to.equal(true);
+      expect(Object.getPrototypeOf(headers)).not.to.equal(Object.prototype);
       expect(Object.hasOwn(headers, name), `header ${name} is set`).to.equal(true);
       const set = headers[name]!;
       expect(set).to.be.a('string');

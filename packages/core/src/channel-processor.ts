@@ -38,7 +38,7 @@ export class ChannelProcessor {
     metrics.counters.EventReceivedCount! += received;
     metrics.counters.AppendBatchReceivedCount! += 1;
     let events = batch;
-    if (interceptors.length > 0) prototypeFreeHeaders(events);
+    if (interceptors.length > 0) headerMapsFor(events);
     for (let i = 0; i < interceptors.length && events.length > 0; i++) events = interceptors[i]!.intercept(events);
     if (events.length > 0) {
       const routing = this.options.selector.route(events);
@@ -68,12 +68,12 @@ export class ChannelProcessor {
 }
 
 /**
- * Gives each event a prototype-free header map ({@link createHeaders}) before interceptors set
- * headers whose names come from configuration or from event content (`__proto__` stays a header,
- * `constructor` is absent until set). Sources that build their headers with createHeaders cost
- * one prototype check per event here.
+ * Gives each event a header map that inherits nothing ({@link createHeaders}) before interceptors
+ * set headers whose names come from configuration or from event content (`__proto__` stays a
+ * header, `constructor` is absent until set). Sources that build their headers as header maps
+ * ({@link isHeaderMap}) cost one prototype check per event here.
  */
-function prototypeFreeHeaders(events: SluiceEvent[]): void {
+function headerMapsFor(events: SluiceEvent[]): void {
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
     if (!isHeaderMap(event.headers)) event.headers = createHeaders(event.headers);

@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { createHeaders, SluiceError } from '@sluice/core';
 
 /**
  * A bounds-checked reader of Avro binary data (zigzag varints, strings, bytes, fixed). Every read
@@ -99,9 +99,9 @@ export class AvroReader {
     return n;
   }
 
-  /** Reads a map<string>. */
+  /** Reads a map<string> into a header map (core's createHeaders: nothing inherited). */
   stringMap(): Record<string, string> {
-    const map: Record<string, string> = {};
+    const map = createHeaders();
     for (let n = this.blockCount(2); n !== 0; n = this.blockCount(2)) {
       for (let i = 0; i < n; i++) {
         const key = this.string();

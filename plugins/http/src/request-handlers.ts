@@ -1,4 +1,4 @@
-import type { SluiceEvent } from '@sluice/core';
+import { createHeaders, type SluiceEvent } from '@sluice/core';
 import { charsetOf, type Charset } from './charset.js';
 import { jsonArrayItemSpans } from './json-array-items.js';
 import { countJsonArrayItems } from './json-item-counter.js';
@@ -13,7 +13,10 @@ export interface RequestBody {
   contentType: string | undefined;
   /** Query parameters, used as headers by the blob handler. */
   query: URLSearchParams;
-  /** Most events the request may hold; counted before any event is built (413 past it). */
+  /**
+   * Most events the request may hold; counted before any event is built (413 past it). Undefined
+   * when the source already counted the body's bytes as they arrived.
+   */
   maxEvents?: number;
 }
 
@@ -55,21 +58,27 @@ function countNonBlankLines(text: string, limit: number): number {
   return blank ? count : count + 1;
 }
 
-/** Converts one `{headers, body}` item of Flume's JSON shape; `where` names it in errors. */
-function flumeEvent(item: unknown, charset: Charset, where: string): SluiceEvent {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw bad(`${where} must be an object like {"headers": {...}, "body": "..."}`);
+/**
+ * Converts one `{headers, body}` item of Flume's JSON shape; errors name it as `${what} ${number}`
+ * (built only then: nothing per event is spent on naming it).
+ */
+function flumeEvent(item: unknown, charset: Charset, what: 'event' | 'line', number: number): SluiceEvent {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw bad(`${what} ${number} must be an object like {"headers": {...}, "body": "..."}`);
   const { headers: rawHeaders, body } = item as { headers?: unknown; body?: unknown };
-  // No prototype: a header named __proto__ (or constructor) is a header like any other.
-  const headers = Object.create(null) as Record<string, string>;
+  // A header map: a header named __proto__ (or constructor) is a header like any other.
+  const headers = createHeaders();
   if (rawHeaders !== undefined && rawHeaders !== null) {
-    if (typeof rawHeaders !== 'object' || Array.isArray(rawHeaders)) throw bad(`${where}.headers must be an object of strings`);
-    for (const [key, value] of Object.entries(rawHeaders)) {
+    if (typeof rawHeaders !== 'object' || Array.isArray(rawHeaders)) throw bad(`${what} ${number}.headers must be an object of strings`);
+    const keys = Object.keys(rawHeaders);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const value = (rawHeaders as Record<string, unknown>)[key];
       if (typeof value === 'string') headers[key] = value;
       else if (typeof value === 'number' || typeof value === 'boolean') headers[key] = String(value);
-      else throw bad(`${where}.headers.${key} must be a string`);
+      else throw bad(`${what} ${number}.headers.${key} must be a string`);
     }
   }
-  if (body !== undefined && body !== null && typeof body !== 'string') throw bad(`${where}.body must be a string`);
+  if (body !== undefined && body !== null && typeof body !== 'string') throw bad(`${what} ${number}.body must be a string`);
   return { headers, body: typeof body === 'string' ? charset.encode(body) : Buffer.alloc(0) };
 }
 
@@ -92,7 +101,9 @@ export const jsonHandler: RequestHandler = ({ body, contentType, maxEvents }) =>
   if (text.length > PARSE_SLICE_CHARS) return parseArrayInSlices(text, charset);
   const parsed = parseJson(text, 'the request body');
   if (!Array.isArray(parsed)) throw bad('the request body must be a JSON array of events, e.g. [{"headers":{},"body":"text"}]');
-  return parsed.map((item, i) => flumeEvent(item, charset, `event ${i}`));
+  const events = new Array<SluiceEvent>(parsed.length);
+  for (let i = 0; i < parsed.length; i++) events[i] = flumeEvent(parsed[i], charset, 'event', i);
+  return events;
 };
 
 /** The json handler's path for a big body: item by item, yielding after every PARSE_SLICE_CHARS characters. */
@@ -101,8 +112,7 @@ async function parseArrayInSlices(text: string, charset: Charset): Promise<Sluic
   let sliceEnd = PARSE_SLICE_CHARS;
   try {
     for (const { start, end } of jsonArrayItemSpans(text)) {
-      const where = `event ${events.length}`;
-      events.push(flumeEvent(parseJson(text.slice(start, end), where), charset, where));
+      events.push(flumeEvent(parseJson(text.slice(start, end), `event ${events.length}`), charset, 'event', events.length));
       if (end >= sliceEnd) {
         sliceEnd = end + PARSE_SLICE_CHARS;
         await yieldToEventLoop();
@@ -158,12 +168,12 @@ function* nonBlankLines(text: string): Generator<{ line: string; number: number;
 }
 
 function ndjsonEvent(line: string, number: number, charset: Charset): SluiceEvent {
-  return flumeEvent(parseJson(line, `line ${number}`), charset, `line ${number}`);
+  return flumeEvent(parseJson(line, `line ${number}`), charset, 'line', number);
 }
 
 /** Flume's BLOBHandler: the whole body, as received, is one event; query parameters become headers. */
 export const blobHandler: RequestHandler = ({ body, query }) => {
-  const headers = Object.create(null) as Record<string, string>;
+  const headers = createHeaders();
   for (const [key, value] of query) headers[key] = value;
   return [{ headers, body }];
 };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { SluiceError, type SluiceEvent } from '@sluice/core';
+import { isHeaderMap, SluiceError, type SluiceEvent } from '@sluice/core';
 import { createHarness, fc, fuzzTarget } from '@sluice/testkit';
 import { decodeContent } from '../src/content-encoding.js';
 import { queryOf } from '../src/http-source.js';
@@ -112,7 +112,7 @@ describe('http source request reading @fuzz', function () {
       }
       if (result.length > r.maxEvents) throw new Error(`${result.length} events built, over maxEventsPerRequest ${r.maxEvents}`);
       for (const event of result) {
-        if (Object.getPrototypeOf(event.headers) !== null) throw new Error('headers have a prototype');
+        if (!isHeaderMap(event.headers)) throw new Error('headers inherit from a prototype');
         for (const key of Object.keys(event.headers)) if (typeof event.headers[key] !== 'string') throw new Error(`header ${key} is not a string`);
         if (!Buffer.isBuffer(event.body)) throw new Error('the body is not a Buffer');
       }

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
-  Backoff, DURATION_PATTERN, SluiceError, batchBytes, decodeAvroFlumeEvent, defineComponent, errorCode, parseDuration, regexError, throwConfigProblems,
+  Backoff, DURATION_PATTERN, SluiceError, batchBytes, createHeaders, decodeAvroFlumeEvent, defineComponent, errorCode, parseDuration, regexError, throwConfigProblems,
   type EventDrivenSource, type Problem, type SluiceEvent, type SourceContext,
 } from '@sluice/core';
 import {
@@ -166,7 +166,8 @@ export class KafkaSource implements EventDrivenSource {
   }
 
   private toEvent(topic: string, partition: number, message: KafkaMessage): SluiceEvent {
-    let headers: Record<string, string> = this.config.recordHeaders ? headersFromRecord(message.headers, {}) : {};
+    // A header map: a record header named __proto__ is a header like any other.
+    let headers = this.config.recordHeaders ? headersFromRecord(message.headers, createHeaders()) : createHeaders();
     let body = message.value ?? Buffer.alloc(0);
     if (this.config.useFlumeEventFormat) {
       try {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { SluiceEvent } from '@sluice/core';
+import { createHeaders, type SluiceEvent } from '@sluice/core';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 
 /** SQS allows at most this many message attributes per message. */
@@ -91,7 +91,8 @@ export function encodeEvent(event: SluiceEvent, options: EncodeOptions): Encoded
  * A `sluice.headers` value that is not a JSON object is kept as that header, unparsed.
  */
 export function decodeMessage(message: Message): SluiceEvent {
-  const headers: Record<string, string> = {};
+  // A header map: a header named __proto__ is a header like any other, not a prototype to set.
+  const headers = createHeaders();
   const attributes = message.MessageAttributes;
   let encoding: string | undefined;
   let json: string | undefined;

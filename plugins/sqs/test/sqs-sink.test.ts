@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { sinkSuite, createHarness, putAll, type SuiteHarness } from '@sluice/testkit';
-import { createComponentContext, createEvent, errorCode, MemoryChannel, memoryChannel, type SinkContext, type SluiceEvent } from '@sluice/core';
+import { createComponentContext, createEvent, errorCode, isHeaderMap, MemoryChannel, memoryChannel, type SinkContext, type SluiceEvent } from '@sluice/core';
 import type { Message } from '@aws-sdk/client-sqs';
 import { decodeMessage, sqsSink, type SqsSink, type SqsSinkConfig } from '../src/index.js';
 import { configOf } from './config-of.js';
@@ -197,5 +197,21 @@ describe('sqs sink', function () {
       await new Promise((resolve) => setTimeout(resolve, 2200));
       expect((await drainQueue(peer, queueUrl)).map((m) => m.Body)).to.deep.equal(['later']);
     });
+  });
+});
+
+describe('sqs message decoding', () => {
+  it('keeps headers named __proto__ (an attribute, or a key of sluice.headers) as ordinary headers', () => {
+    const event = decodeMessage({
+      Body: 'b',
+      MessageAttributes: {
+        ['__proto__']: { DataType: 'String', StringValue: 'from an attribute' },
+        'sluice.headers': { DataType: 'String', StringValue: '{"constructor":"c","a":"b"}' },
+      },
+    } as unknown as Message);
+    expect(isHeaderMap(event.headers)).to.equal(true);
+    expect(Object.keys(event.headers)).to.deep.equal(['__proto__', 'constructor', 'a']);
+    expect(event.headers['__proto__']).to.equal('from an attribute');
+    expect(event.headers[String('constructor')]).to.equal('c');
   });
 });

@@ -1,4 +1,4 @@
-import type { SluiceEvent } from '@sluice/core';
+import { HEADER_MAP_PROTOTYPE, type SluiceEvent } from '@sluice/core';
 import { addStructuredDataHeaders } from './structured-data.js';
 import { bsdTimestampLength, parseBsdTimestamp, parseRfc3339, rfc3339Length } from './syslog-timestamp.js';
 import { TokenCache, utf8Field } from './token-cache.js';
@@ -67,16 +67,15 @@ const isWord = (b: number | undefined): boolean => b !== undefined && ((b >= 0x6
 const isHex = (b: number): boolean => isDigit(b) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46);
 const latin1 = (buf: Buffer, start: number, end: number): string => buf.toString('latin1', start, end);
 /**
- * The headers object of a parsed event: no `Object.prototype` above it, so a header named
- * `__proto__` or `constructor` (clientIPHeader, a structured-data name) is a header like any
- * other. Constructors whose prototype has no prototype keep V8's fast property layout, which an
- * `Object.create(null)` dictionary would lose on this hot path.
+ * The headers object of a parsed event: a header map (core's HEADER_MAP_PROTOTYPE, nothing
+ * inherited), so a header named `__proto__` or `constructor` (clientIPHeader, a structured-data
+ * name) is a header like any other, and the fields are laid out like an object literal's.
  */
 const SyslogHeaders = function SyslogHeaders(this: Record<string, string>, facility: string, severity: string) {
   this.Facility = facility;
   this.Severity = severity;
 } as unknown as new (facility: string, severity: string) => Record<string, string>;
-SyslogHeaders.prototype = Object.create(null) as object;
+SyslogHeaders.prototype = HEADER_MAP_PROTOTYPE;
 
 /** The usual RFC 3164 line's headers (`Mmm dd hh:mm:ss host app[pid]: ...`), built in one go like a literal. */
 const Rfc3164Headers = function Rfc3164Headers(this: Record<string, string>, facility: string, severity: string, timestamp: string, priority: string, host: string, appName: string, procId: string) {
@@ -88,7 +87,7 @@ const Rfc3164Headers = function Rfc3164Headers(this: Record<string, string>, fac
   this.appName = appName;
   this.procId = procId;
 } as unknown as new (facility: string, severity: string, timestamp: string, priority: string, host: string, appName: string, procId: string) => Record<string, string>;
-Rfc3164Headers.prototype = Object.create(null) as object;
+Rfc3164Headers.prototype = HEADER_MAP_PROTOTYPE;
 
 /** What a stamp that is `-` or not a valid time yields: no `timestamp` header. */
 const NO_TIME = 'NaN';

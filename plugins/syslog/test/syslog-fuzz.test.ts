@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { SluiceError } from '@sluice/core';
+import { isHeaderMap, SluiceError } from '@sluice/core';
 import { fc, fuzzTarget, onlySluiceErrors, splitAt } from '@sluice/testkit';
 import { FramingError, SyslogFramer, SyslogParser } from '../src/index.js';
 
@@ -175,5 +175,12 @@ describe('syslog framer and parser @fuzz', function () {
     expect(event.headers['sd.__proto__.constructor']).to.equal('c');
     const named = new SyslogParser({ keepFields: 'none', clientIPHeader: 'constructor' }).parse(Buffer.from('<13>x'), false, '192.0.2.8');
     expect(named.headers.constructor).to.equal('192.0.2.8');
+  });
+
+  it('builds header maps (the ChannelProcessor copies nothing before interceptors run), whichever header form matched', () => {
+    const parser = new SyslogParser({ keepFields: 'none', clientIPHeader: '', structuredDataHeaders: true });
+    for (const line of ['<13>Feb  5 01:02:03 host app[12]: m', '<13>Feb  5 01:02:03 host m', '<13>1 2026-02-05T01:02:03Z h app 1 id [a b="c"] m', 'no pri at all']) {
+      expect(isHeaderMap(parser.parse(Buffer.from(line)).headers), line).to.equal(true);
+    }
   });
 });

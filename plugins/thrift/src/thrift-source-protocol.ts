@@ -1,4 +1,4 @@
-import { SluiceError, type SluiceEvent } from '@sluice/core';
+import { createHeaders, SluiceError, type SluiceEvent } from '@sluice/core';
 import {
   MessageType, protocolReader, protocolWriter, TType, type ProtocolReader, type ProtocolWriter, type ThriftProtocolName,
 } from './thrift-protocol.js';
@@ -55,8 +55,8 @@ function readEvent(r: ProtocolReader): SluiceEvent {
       if (size > 0 && (keyType !== TType.STRING || valueType !== TType.STRING)) {
         throw new SluiceError('SLUICE_PROTOCOL', 'ThriftFlumeEvent.headers must be a map<string,string>');
       }
-      // No prototype: a header named __proto__ (or constructor) is a header like any other.
-      headers = Object.create(null) as Record<string, string>;
+      // A header map: a header named __proto__ (or constructor) is a header like any other.
+      headers = createHeaders();
       for (let i = 0; i < size; i++) {
         const key = r.string();
         headers[key] = r.string();

@@ -1,7 +1,7 @@
 import type dgram from 'node:dgram';
 import type { SourceContext } from '../context.js';
 import { defineComponent } from '../define.js';
-import type { SluiceEvent } from '../event.js';
+import { createHeaders, type SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
 import { UdpEventServer } from '../udp/udp-event-server.js';
 import { parseSize, SIZE_PATTERN } from '../units.js';
@@ -57,7 +57,7 @@ export class NetcatUdpSource implements EventDrivenSource {
     const newline = datagram.indexOf(NEWLINE);
     // A copy: the datagram's buffer is Node's, and the event outlives this call.
     const body = Buffer.from(newline < 0 ? datagram : datagram.subarray(0, newline));
-    const headers = Object.create(null) as Record<string, string>;
+    const headers = createHeaders();
     if (this.config.remoteAddressHeader !== '') {
       headers[this.config.remoteAddressHeader] = sender.family === 'IPv6' ? `/[${sender.address}]:${sender.port}` : `/${sender.address}:${sender.port}`;
     }
