@@ -12,7 +12,7 @@ const SERVER_TLS_SCHEMA = serverTlsSchema('TLS (HTTPS): PEM files for the server
 import { decodeContent } from './content-encoding.js';
 import { HttpStatusError } from './http-status-error.js';
 import { HANDLERS, type HandlerName, type RequestHandler } from './request-handlers.js';
-import { itemCounter } from './streaming-item-count.js';
+import { itemCounter, type ItemCounter } from './streaming-item-count.js';
 
 /** Config of the `http` source. */
 export interface HttpSourceConfig {
@@ -152,10 +152,13 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
       }
       const query = queryOf(req.url);
       if (expectsContinue) res.writeContinue();
-      const raw = await this.readBody(req, res, held);
+      const countItems = itemCounter(this.config.handler, req.headers['content-type'], req.headers['content-encoding'], this.config.maxEventsPerRequest);
+      const raw = await this.readBody(req, res, held, countItems);
       const body = await decodeContent(raw, req.headers['content-encoding'], this.maxBody);
       if (body !== raw) this.hold(held, body.length);
-      const events = await this.handler({ body, contentType: req.headers['content-type'], query, maxEvents: this.config.maxEventsPerRequest });
+      // Bytes counted as they came need no second count by the handler (it could only count as many or fewer).
+      const maxEvents = countItems ? undefined : this.config.maxEventsPerRequest;
+      const events = await this.handler({ body, contentType: req.headers['content-type'], query, maxEvents });
       if (events.length > 0) await this.ctx.deliver(events);
       this.reply(res, 200, { accepted: events.length });
     } catch (error) {
@@ -182,13 +185,13 @@ export class HttpSource implements EventDrivenSource, TlsReloadable {
   }
 
   /**
-   * Reads the whole body, counting it against maxPendingBytes as it arrives. Past maxBodySize the
+   * Reads the whole body, counting it against maxPendingBytes (and its events with `countItems`,
+   * when the body's bytes can be counted as they come) as it arrives. Past maxBodySize the
    * 413 is answered at once (with Connection: close) and the rest is read and discarded up to
    * DISCARD_FACTOR times the limit, so a client that reads only after sending still sees it; an
    * endless body is cut there.
    */
-  private readBody(req: http.IncomingMessage, res: http.ServerResponse, held: { bytes: number }): Promise<Buffer> {
-    const countItems = itemCounter(this.config.handler, req.headers['content-type'], req.headers['content-encoding'], this.config.maxEventsPerRequest);
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse, held: { bytes: number }, countItems: ItemCounter | undefined): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;

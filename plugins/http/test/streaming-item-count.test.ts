@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { fc, fuzzTarget } from '@sluice/testkit';
 import { countJsonArrayItems } from '../src/index.js';
+import { JsonArrayItemCounter } from '../src/json-item-counter.js';
 import { itemCounter } from '../src/streaming-item-count.js';
 import { startSource, type RunningSource } from './helpers.js';
 
@@ -92,6 +93,21 @@ describe('http source: itemCounter against countJsonArrayItems', () => {
       let parsed: unknown;
       try { parsed = JSON.parse(text); } catch { return; }
       if (Array.isArray(parsed)) expect(Math.min(countJsonArrayItems(text, limit), limit + 1), JSON.stringify(text)).to.equal(Math.min(parsed.length, limit + 1));
+    }, { regressions: REGRESSIONS });
+  });
+
+  it('@fuzz counts bytes fed in chunks exactly as it counts the whole decoded text (strings skipped by search)', async () => {
+    const piece = fc.constantFrom('[', ']', '{', '}', ',', '"', '\\', '\\"', '\\\\', ' ', 'a', 'é', '"x,]"', '"a\\"b,"', '{"body":"[,"}', '\u{1F600}');
+    const texts = fc.oneof(fc.array(piece, { maxLength: 60 }).map((p) => p.join('')), fc.array(fc.json(), { maxLength: 8 }).map((items) => `[${items.join(',')}]`));
+    await fuzzTarget('json-item-counter-chunks', [texts, fc.array(fc.nat(), { maxLength: 8 })], (text, cuts) => {
+      const bytes = Buffer.from(text);
+      const counter = new JsonArrayItemCounter();
+      let from = 0;
+      for (const to of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b).concat(bytes.length)) {
+        counter.feedBytes(bytes.subarray(from, to));
+        from = to;
+      }
+      expect(counter.count, JSON.stringify(text)).to.equal(new JsonArrayItemCounter().feedText(text));
     }, { regressions: REGRESSIONS });
   });
 });
