@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { SourceContext } from '../context.js';
 import { defineComponent } from '../define.js';
 import { errorCode } from '../errors.js';
-import type { SluiceEvent } from '../event.js';
+import { createHeaders, type SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
 import { listenTcp, type TcpListening } from '../net/tcp-listen.js';
 import { durationOption, parseDuration, type Amount } from '../units.js';
@@ -154,7 +154,7 @@ export class NetcatSource implements EventDrivenSource {
   }
 
   private async deliver(socket: net.Socket, lines: Buffer[]): Promise<void> {
-    const events: SluiceEvent[] = lines.map((body) => ({ headers: {}, body }));
+    const events: SluiceEvent[] = lines.map((body) => ({ headers: createHeaders(), body }));
     let reply: Buffer | undefined;
     try {
       await this.ctx.deliver(events);

@@ -1,7 +1,7 @@
 import type { Status } from '../component.js';
 import type { SourceContext } from '../context.js';
 import { defineComponent } from '../define.js';
-import type { SluiceEvent } from '../event.js';
+import { createHeaders, type SluiceEvent } from '../event.js';
 import { OrderedDeliveries } from '../ordered-deliveries.js';
 import type { PollableSource } from '../source.js';
 
@@ -103,7 +103,7 @@ export class SeqSource implements PollableSource {
       }
       const length = Math.max(bodySize, digits);
       if (digits < length) block[offset + digits] = SPACE;
-      events[i] = { headers: {}, body: block.subarray(offset, offset + length) };
+      events[i] = { headers: createHeaders(), body: block.subarray(offset, offset + length) };
     }
     return events;
   }

@@ -3,7 +3,7 @@ import { Backoff } from '../backoff.js';
 import type { SourceContext } from '../context.js';
 import { defineComponent } from '../define.js';
 import { isRetriable } from '../errors.js';
-import type { SluiceEvent } from '../event.js';
+import { createHeaders, type SluiceEvent } from '../event.js';
 import type { EventDrivenSource } from '../source.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -59,7 +59,7 @@ export class StdinSource implements EventDrivenSource {
 
   private enqueue(lines: Buffer[]): void {
     this.input.pause();
-    const events: SluiceEvent[] = lines.map((body) => ({ headers: {}, body: Buffer.from(body) }));
+    const events: SluiceEvent[] = lines.map((body) => ({ headers: createHeaders(), body: Buffer.from(body) }));
     this.chain = this.chain.then(() => this.deliverWithRetry(events)).finally(() => {
       if (!this.stopped) this.input.resume();
     });
