@@ -141,7 +141,7 @@ export class FileTracker {
       how = 'position file';
       this.restored.delete(restoredKey);
     } else {
-      const copy = this.findCopyOf(prefix, key, st.size);
+      const copy = await this.findCopyOf(prefix, key, st.size);
       const now = Date.now();
       const waiting = copy?.original ? now - (this.pendingCopies.get(key) ?? now) < COPY_GRACE_MS : false;
       if (copy?.original && !this.pendingCopies.has(key)) this.pendingCopies.set(key, now);
@@ -173,13 +173,17 @@ export class FileTracker {
    * A new file whose first bytes equal those of a file truncated in the last minute, or (at
    * start-up) of one in the position file, is its copy (logrotate copytruncate): it continues from
    * the original's position. A match with a followed file that was not truncated (yet) is returned
-   * with `original`: the caller waits for the truncation before deciding.
+   * with `original`: the caller waits for the truncation before deciding. A followed file is
+   * compared by what it held when last read and by what it holds on disk now: two rotations in a
+   * row (copy, truncate, copy, truncate) can copy content the source has not read yet, which it
+   * reads from the original once it notices the first truncation; the copy waits for the second.
    */
-  private findCopyOf(prefix: Buffer, key: string, size: number): { pos: number; original?: TailedFile } | undefined {
+  private async findCopyOf(prefix: Buffer, key: string, size: number): Promise<{ pos: number; original?: TailedFile } | undefined> {
     if (prefix.length === 0) return undefined;
     // Compared over the shorter of the two heads: logrotate may still be writing the copy.
     for (const file of this.files.values()) {
-      if (file.key !== key && sameStart(file.head, prefix)) return { pos: file.commitPos, original: file };
+      if (file.key === key) continue;
+      if (sameStart(file.head, prefix) || sameStart(await file.diskPrefix().catch(() => Buffer.alloc(0)), prefix)) return { pos: file.commitPos, original: file };
     }
     // At start-up: the copy of a file from the position file, made while the agent was down. A
     // copy holds at least what was committed; a new file merely starting with the same bytes is

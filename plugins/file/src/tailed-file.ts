@@ -97,6 +97,17 @@ export class TailedFile {
     return 'ok';
   }
 
+  /**
+   * The file's first bytes as they are on disk now (empty when it is not open): after a truncation
+   * the source has not noticed yet, they are the start of what it will read next, not `head`.
+   */
+  async diskPrefix(): Promise<Buffer> {
+    const handle = this.handle;
+    if (!handle) return Buffer.alloc(0);
+    const { size } = await handle.stat();
+    return readPrefix(handle, size);
+  }
+
   /** Starts over at offset 0 after truncation. */
   restart(): void {
     this.reader.reset(0);
