@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -359,8 +359,29 @@ async function warmUp(started: Started): Promise<LineCounter> {
   return counter;
 }
 
+/**
+ * Writes and deletes a file the size of one load's output just before the load, so every
+ * contender's writes land on page-cache pages the kernel freed a moment ago. Without it, whichever
+ * contender a round measured first wrote into memory the VM had handed back to its host (free page
+ * reporting returns pages freed 2 s earlier; the previous round's outputs were deleted longer ago
+ * than that), and paid 30-50% more CPU per message for it, while the second reused the pages the
+ * first one's output had just freed: w2/w1 swung from 1.1 to 3.1 with the order of the round.
+ */
+function primePageCache(dir: string): void {
+  const file = path.join(dir, 'page-cache-primer');
+  const block = Buffer.alloc(8 * 1024 * 1024, 0x78);
+  const fd = openSync(file, 'w');
+  try {
+    for (let written = 0; written < EVENTS * LINE; written += block.length) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+    unlinkSync(file);
+  }
+}
+
 /** One measured load into a started, warmed-up contender. */
-async function measure(started: Started, counter: LineCounter): Promise<Run> {
+async function measure(started: Started, counter: LineCounter, dir: string): Promise<Run> {
+  primePageCache(dir);
   const usage = new ProcessTreeUsage(started.child.pid!);
   const deadline = Date.now() + DEADLINE_MS;
   const base = counter.lines;
@@ -425,7 +446,7 @@ async function measureGroup(group: Contender[], round: number, dir: string, runs
     for (const [contender, entry] of started) {
       try {
         if (entry.counter) {
-          const measured = { ...(await measure(entry.started, entry.counter)), round };
+          const measured = { ...(await measure(entry.started, entry.counter, dir)), round };
           runs.set(contender.name, [...(runs.get(contender.name) ?? []), measured]);
           if (process.env.BENCH_VERBOSE) process.stderr.write(`${contender.name} round ${round}: ${JSON.stringify(measured)}\n`);
         }
