@@ -39,10 +39,13 @@ function mainThreadTicks(pid: number): number {
   return readStat(pid, `/proc/${pid}/task/${pid}/stat`)?.cpuTicks ?? 0;
 }
 
-/** CPU ticks every core of the machine spent busy (all but idle and iowait), from /proc/stat. */
-function machineBusyTicks(): number {
+/**
+ * CPU ticks every core of the machine spent busy (all but idle and iowait), and of those the ticks
+ * a hypervisor gave to someone else (steal), from /proc/stat.
+ */
+function machineTicks(): { busy: number; steal: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  return fields.reduce((a, b) => a + b, 0) - fields[3]! - fields[4]!;
+  return { busy: fields.reduce((a, b) => a + b, 0) - fields[3]! - fields[4]!, steal: fields[7] ?? 0 };
 }
 
 function rssBytes(pid: number): number {
@@ -62,6 +65,8 @@ export interface TreeUsage {
   mainThreadCpuSeconds: number;
   /** CPU seconds the whole machine was busy meanwhile, the processes included (the load generator, the kernel's network work, anything else). */
   machineCpuSeconds: number;
+  /** Of machineCpuSeconds, what the hypervisor ran elsewhere while this VM wanted its cores (steal): a shared host's contention, visible. */
+  stolenCpuSeconds: number;
   peakRssMb: number;
 }
 
@@ -75,7 +80,7 @@ export interface TreeUsage {
 export class ProcessTreeUsage {
   private startTicks = new Map<number, number>();
   private startMainTicks = new Map<number, number>();
-  private startMachineTicks = 0;
+  private startMachineTicks = { busy: 0, steal: 0 };
   private peak = 0;
   private timer: NodeJS.Timeout | undefined;
   private pids: number[] = [];
@@ -87,7 +92,7 @@ export class ProcessTreeUsage {
     const tree = processTree(this.pid);
     this.startTicks = new Map(tree.map((p) => [p, readStat(p)?.cpuTicks ?? 0] as const));
     this.startMainTicks = new Map(tree.map((p) => [p, mainThreadTicks(p)] as const));
-    this.startMachineTicks = machineBusyTicks();
+    this.startMachineTicks = machineTicks();
     this.sample();
     this.timer = setInterval(() => this.sample(), 50);
   }
@@ -95,7 +100,7 @@ export class ProcessTreeUsage {
   /** CPU seconds since `start` and peak RSS in MB. Call before the processes exit. */
   stop(): TreeUsage {
     clearInterval(this.timer);
-    const machineTicks = machineBusyTicks() - this.startMachineTicks;
+    const machine = machineTicks();
     this.sample();
     let ticks = 0;
     let mainTicks = 0;
@@ -104,7 +109,11 @@ export class ProcessTreeUsage {
       mainTicks += mainThreadTicks(pid) - (this.startMainTicks.get(pid) ?? 0);
     }
     const seconds = (t: number): number => Math.round((t / TICKS) * 100) / 100;
-    return { cpuSeconds: seconds(ticks), mainThreadCpuSeconds: seconds(mainTicks), machineCpuSeconds: seconds(machineTicks), peakRssMb: Math.round((this.peak / 1024 / 1024) * 10) / 10 };
+    return {
+      cpuSeconds: seconds(ticks), mainThreadCpuSeconds: seconds(mainTicks),
+      machineCpuSeconds: seconds(machine.busy - this.startMachineTicks.busy), stolenCpuSeconds: seconds(machine.steal - this.startMachineTicks.steal),
+      peakRssMb: Math.round((this.peak / 1024 / 1024) * 10) / 10,
+    };
   }
 
   private sample(): void {
