@@ -369,10 +369,10 @@ async function warmUp(started: Started): Promise<LineCounter> {
  */
 function primePageCache(dir: string): void {
   const file = path.join(dir, 'page-cache-primer');
-  const block = Buffer.alloc(8 * 1024 * 1024, 0x78);
+  const chunk = Buffer.alloc(8 * 1024 * 1024, 0x78);
   const fd = openSync(file, 'w');
   try {
-    for (let written = 0; written < EVENTS * LINE; written += block.length) writeSync(fd, block);
+    for (let written = 0; written < EVENTS * LINE; written += chunk.length) writeSync(fd, chunk);
   } finally {
     closeSync(fd);
     unlinkSync(file);
@@ -532,8 +532,8 @@ function scalingCeiling(one: Run, two: Run, cores: number): number {
  * messages, its main threads' share of them, the rest of the machine's busy CPU seconds per million
  * (the generator, the harness, the kernel), the share of the cores the hypervisor gave to others
  * meanwhile (`stolenCpuShare`; `stolenCpuShareRange` over every load of the run) and peak RSS; the
- * contenders alternate for BENCH_ROUNDS
- * rounds and each keeps its best round, the range over rounds shows the noise of a shared machine
+ * contenders alternate for BENCH_ROUNDS rounds and each keeps its best round, the range over
+ * rounds shows the noise of a shared machine
  * (BENCH_VERBOSE=1 prints every round to stderr). `workers2ToWorkers1` is the median of each
  * round's ratio (see `pairedRatio`), `workers2ToWorkers1Uncontended` the same over the
  * `uncontendedRounds` rounds whose loads the hypervisor left their cores (see STEAL_TOLERANCE; null
@@ -581,7 +581,7 @@ export async function run(): Promise<BenchResult> {
       ...(list.every((r) => r.complete) ? {} : { incomplete: true }),
     };
   }
-  const allRuns = [...runs.values()].flat();
+  const stolen = [...runs.values()].flat().map(stolenShare);
   const calmRounds = pairedRatio(runs, true);
   const one = best.get('sluiceWorkers1');
   const two = best.get('sluiceWorkers2');
@@ -596,7 +596,7 @@ export async function run(): Promise<BenchResult> {
     workers2ToWorkers1: pairedRatio(runs).ratio,
     workers2ToWorkers1Uncontended: calmRounds.ratio,
     uncontendedRounds: calmRounds.rounds,
-    stolenCpuShareRange: [Math.min(...allRuns.map(stolenShare)), Math.max(...allRuns.map(stolenShare))],
+    stolenCpuShareRange: stolen.length > 0 ? [Math.min(...stolen), Math.max(...stolen)] : null,
     workers2ToWorkers1BestRounds: ratio(two?.msgsPerSec, one?.msgsPerSec),
     workers2ToWorkers1Ceiling: one && two ? ratio(scalingCeiling(one, two, os.availableParallelism()), one.msgsPerSec) : null,
     workers2ToFasterPeer: ratio(two?.msgsPerSec, fasterPeer),
